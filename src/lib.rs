@@ -1,0 +1,4 @@
+//! hookgate: a webhook-verifying reverse proxy.
+
+pub mod config;
+pub mod providers;

@@ -1,0 +1,253 @@
+//! Mechanics shared by the providers: header access, HMAC, encodings, timestamp windows and
+//! constant-time comparison. Written once here so a provider file is only its scheme.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use subtle::ConstantTimeEq;
+
+use super::{Rejection, SettingsError};
+use crate::config::secret::Secret;
+
+/// The hash functions HMAC schemes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    pub fn parse(name: &str) -> Option<Algorithm> {
+        match name.to_ascii_lowercase().as_str() {
+            "sha1" => Some(Algorithm::Sha1),
+            "sha256" => Some(Algorithm::Sha256),
+            "sha512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// How a signature is written in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Hex, accepted in either case; produced in lower case.
+    Hex,
+    /// Base64, standard or URL-safe alphabet, with or without padding; produced padded standard.
+    Base64,
+}
+
+impl Encoding {
+    pub fn parse(name: &str) -> Option<Encoding> {
+        match name.to_ascii_lowercase().as_str() {
+            "hex" => Some(Encoding::Hex),
+            "base64" => Some(Encoding::Base64),
+            _ => None,
+        }
+    }
+
+    pub fn decode(self, text: &str) -> Option<Vec<u8>> {
+        match self {
+            Encoding::Hex => hex::decode(text.trim()).ok(),
+            Encoding::Base64 => decode_base64(text.trim()),
+        }
+    }
+
+    pub fn encode(self, bytes: &[u8]) -> String {
+        match self {
+            Encoding::Hex => hex::encode(bytes),
+            Encoding::Base64 => STANDARD.encode(bytes),
+        }
+    }
+}
+
+/// Base64 in any of the usual spellings: standard or URL-safe, padded or not.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let unpadded = text.trim_end_matches('=');
+    STANDARD_NO_PAD
+        .decode(unpadded)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(unpadded))
+        .or_else(|_| STANDARD.decode(text))
+        .or_else(|_| URL_SAFE.decode(text))
+        .ok()
+}
+
+/// HMAC of the concatenation of `parts` (so signed strings such as `"{t}.{body}"` need no copy).
+pub fn hmac_parts(algorithm: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
+            .expect("HMAC accepts keys of any length");
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+    match algorithm {
+        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts),
+        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts),
+        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts),
+    }
+}
+
+/// Constant-time equality of two secret-derived byte strings (length is not secret).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// True when any secret's HMAC over `parts` equals any of `candidates`. Every pair is compared in
+/// constant time and the loop never exits early on a match, so timing says nothing about which
+/// secret or candidate matched.
+pub fn any_hmac_matches(
+    algorithm: Algorithm,
+    secrets: &[Secret],
+    parts: &[&[u8]],
+    candidates: &[Vec<u8>],
+) -> bool {
+    let mut matched = subtle::Choice::from(0u8);
+    for secret in secrets {
+        let expected = hmac_parts(algorithm, secret.bytes(), parts);
+        for candidate in candidates {
+            if candidate.len() == expected.len() {
+                matched |= expected.ct_eq(candidate);
+            }
+        }
+    }
+    bool::from(matched)
+}
+
+/// The value of a header that must appear exactly once.
+/// Absent → `MissingSignature`; twice → `AmbiguousSignature`; not visible ASCII → `MalformedSignature`.
+pub fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next().ok_or(Rejection::MissingSignature)?;
+    if values.next().is_some() {
+        return Err(Rejection::AmbiguousSignature);
+    }
+    first.to_str().map_err(|_| Rejection::MalformedSignature)
+}
+
+/// Like [`single_header`], but absence is `Ok(None)` (for optional headers).
+pub fn optional_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Rejection> {
+    match single_header(headers, name) {
+        Ok(v) => Ok(Some(v)),
+        Err(Rejection::MissingSignature) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Strips a required prefix such as `sha256=` (case-insensitive, as senders vary).
+pub fn strip_prefix_ci<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
+    if value.len() >= prefix.len()
+        && value.is_char_boundary(prefix.len())
+        && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
+        Some(&value[prefix.len()..])
+    } else {
+        None
+    }
+}
+
+/// Checks that `timestamp` (Unix seconds) is within `tolerance` of `now`, in both directions.
+pub fn check_unix_seconds(timestamp: i64, now: Duration, tolerance: Duration) -> Result<(), Rejection> {
+    check_unix_millis(timestamp.saturating_mul(1000), now, tolerance)
+}
+
+/// Checks that `timestamp_ms` (Unix milliseconds) is within `tolerance` of `now`, both directions.
+pub fn check_unix_millis(timestamp_ms: i64, now: Duration, tolerance: Duration) -> Result<(), Rejection> {
+    let now_ms = now.as_millis() as i128;
+    let diff = (now_ms - timestamp_ms as i128).unsigned_abs();
+    if diff > tolerance.as_millis() {
+        Err(Rejection::StaleTimestamp)
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses a decimal Unix timestamp from a header value.
+pub fn parse_unix(value: &str) -> Result<i64, Rejection> {
+    value
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| Rejection::MalformedSignature)
+}
+
+/// Parses an RFC 3339 timestamp (Box, Twitch) into Unix milliseconds.
+pub fn parse_rfc3339_millis(value: &str) -> Result<i64, Rejection> {
+    let t = time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| Rejection::MalformedSignature)?;
+    Ok((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// Formats Unix seconds as RFC 3339 (UTC), for signing.
+pub fn format_rfc3339(unix_seconds: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds as i64)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The route must have at least one secret.
+pub fn require_secrets(secrets: &[Secret]) -> Result<(), SettingsError> {
+    if secrets.is_empty() {
+        Err(SettingsError::new("secrets", "at least one secret is required"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first secret, for signing.
+pub fn first_secret(secrets: &[Secret]) -> Result<&Secret, super::SignError> {
+    secrets
+        .first()
+        .ok_or_else(|| super::SignError("the route has no secret".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_is_accepted_with_or_without_padding_and_in_both_alphabets() {
+        let bytes = [0xfbu8, 0xff, 0x01, 0x02];
+        assert_eq!(decode_base64("+/8BAg==").unwrap(), bytes);
+        assert_eq!(decode_base64("+/8BAg").unwrap(), bytes);
+        assert_eq!(decode_base64("-_8BAg").unwrap(), bytes);
+        assert!(decode_base64("not base64!").is_none());
+    }
+
+    #[test]
+    fn hex_is_accepted_in_either_case() {
+        assert_eq!(Encoding::Hex.decode("ABcd").unwrap(), vec![0xab, 0xcd]);
+    }
+
+    #[test]
+    fn timestamp_window_applies_both_ways() {
+        let now = Duration::from_secs(1_000_000);
+        let tol = Duration::from_secs(300);
+        assert!(check_unix_seconds(1_000_000 - 300, now, tol).is_ok());
+        assert!(check_unix_seconds(1_000_000 + 300, now, tol).is_ok());
+        assert_eq!(
+            check_unix_seconds(1_000_000 - 301, now, tol),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            check_unix_seconds(1_000_000 + 301, now, tol),
+            Err(Rejection::StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn a_header_sent_twice_is_ambiguous() {
+        let mut h = HeaderMap::new();
+        h.append("x-sig", "a".parse().unwrap());
+        h.append("x-sig", "b".parse().unwrap());
+        assert_eq!(single_header(&h, "x-sig"), Err(Rejection::AmbiguousSignature));
+        assert_eq!(
+            single_header(&HeaderMap::new(), "x-sig"),
+            Err(Rejection::MissingSignature)
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! `provider = "hmac"`: the generic scheme. An HMAC of the raw body in one header, described by the
+//! route's `signature = { header, algorithm, encoding, prefix }`.
+//!
+//! Covers the seed documents' `X-Webhook-Signature: <hex>`, `Azotte-Signature: sha256=<hex>`,
+//! `X-Soshia-Signature: <hex>`, and base64 variants.
+
+use super::common::{self, Algorithm, Encoding};
+use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use crate::config::secret::Secret;
+
+pub const PRESET: Preset = Preset {
+    name: "hmac",
+    default_tolerance: None,
+    event_id: None,
+    event_type: None,
+    summary: "signature.header: [prefix]<hex|base64> HMAC-SHA1/256/512 of the raw body",
+    build,
+};
+
+/// An HMAC over the body, in one header, with an optional prefix. Reused by presets whose scheme
+/// is exactly this with fixed parameters (GitHub, Bitbucket, Linear, …).
+pub struct BodyHmac {
+    pub header: String,
+    pub algorithm: Algorithm,
+    pub encoding: Encoding,
+    pub prefix: String,
+    pub secrets: Vec<Secret>,
+}
+
+impl Scheme for BodyHmac {
+    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
+        let value = common::single_header(req.headers, &self.header)?;
+        let encoded = if self.prefix.is_empty() {
+            value
+        } else {
+            common::strip_prefix_ci(value.trim(), &self.prefix).ok_or(Rejection::MalformedSignature)?
+        };
+        let signature = self
+            .encoding
+            .decode(encoded)
+            .ok_or(Rejection::MalformedSignature)?;
+        if common::any_hmac_matches(self.algorithm, &self.secrets, &[req.body], &[signature]) {
+            Ok(())
+        } else {
+            Err(Rejection::BadSignature)
+        }
+    }
+
+    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
+        let secret = common::first_secret(&self.secrets)?;
+        let mac = common::hmac_parts(self.algorithm, secret.bytes(), &[req.body]);
+        Ok(vec![(
+            self.header.clone(),
+            format!("{}{}", self.prefix, self.encoding.encode(&mac)),
+        )])
+    }
+}
+
+fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
+    common::require_secrets(settings.secrets)?;
+    let spec = settings
+        .signature
+        .ok_or_else(|| SettingsError::new("signature", "provider \"hmac\" needs a `signature = { header, algorithm, encoding }` table"))?;
+    let header = spec
+        .header
+        .clone()
+        .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
+    http::HeaderName::from_bytes(header.as_bytes())
+        .map_err(|_| SettingsError::new("signature.header", format!("{header:?} is not a valid header name")))?;
+    let algorithm = match spec.algorithm.as_deref() {
+        None => Algorithm::Sha256,
+        Some(a) => Algorithm::parse(a).ok_or_else(|| {
+            SettingsError::new("signature.algorithm", format!("{a:?} is not one of sha1, sha256, sha512"))
+        })?,
+    };
+    let encoding = match spec.encoding.as_deref() {
+        None => Encoding::Hex,
+        Some(e) => Encoding::parse(e).ok_or_else(|| {
+            SettingsError::new("signature.encoding", format!("{e:?} is not one of hex, base64"))
+        })?,
+    };
+    Ok(Box::new(BodyHmac {
+        header,
+        algorithm,
+        encoding,
+        prefix: spec.prefix.clone().unwrap_or_default(),
+        secrets: settings.secrets.to_vec(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::SignatureSpec;
+    use http::HeaderMap;
+    use std::time::Duration;
+
+    fn scheme(spec: SignatureSpec, secrets: &[&str]) -> Box<dyn Scheme> {
+        let secrets: Vec<Secret> = secrets.iter().map(|s| Secret::literal(s)).collect();
+        build(&SchemeSettings {
+            secrets: &secrets,
+            tolerance: Duration::ZERO,
+            signature: Some(&spec),
+        })
+        .unwrap()
+    }
+
+    fn verify(s: &dyn Scheme, header: &str, value: &str, body: &[u8]) -> Result<(), Rejection> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+        s.verify(&WebhookRequest {
+            method: "POST",
+            public_url: "http://localhost/",
+            headers: &headers,
+            body,
+            now: Duration::ZERO,
+        })
+    }
+
+    // GitHub's documented example ("Testing the webhook payload validation"), which the seed
+    // documents' `Azotte-Signature: sha256=<hex>` shape follows:
+    // github/docs content/webhooks/using-webhooks/validating-webhook-deliveries.md
+    // secret "It's a Secret to Everybody", payload "Hello, World!".
+    const GH_SIG: &str = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+    #[test]
+    fn prefixed_hex_matches_the_published_github_vector() {
+        let s = scheme(
+            SignatureSpec {
+                header: Some("Azotte-Signature".into()),
+                algorithm: Some("sha256".into()),
+                encoding: Some("hex".into()),
+                prefix: Some("sha256=".into()),
+                ..Default::default()
+            },
+            &["It's a Secret to Everybody"],
+        );
+        let header = "Azotte-Signature";
+        assert_eq!(verify(&*s, header, &format!("sha256={GH_SIG}"), b"Hello, World!"), Ok(()));
+        assert_eq!(
+            verify(&*s, header, &format!("sha256={}", GH_SIG.to_uppercase()), b"Hello, World!"),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&*s, header, &format!("sha256={GH_SIG}"), b"Hello, World?"),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(verify(&*s, header, GH_SIG, b"Hello, World!"), Err(Rejection::MalformedSignature));
+    }
+
+    #[test]
+    fn any_configured_secret_may_match() {
+        let s = scheme(
+            SignatureSpec {
+                header: Some("X-Webhook-Signature".into()),
+                ..Default::default()
+            },
+            &["old-secret", "It's a Secret to Everybody"],
+        );
+        assert_eq!(verify(&*s, "X-Webhook-Signature", GH_SIG, b"Hello, World!"), Ok(()));
+    }
+
+    #[test]
+    fn base64_variant_with_and_without_padding() {
+        let s = scheme(
+            SignatureSpec {
+                header: Some("X-Sig".into()),
+                encoding: Some("base64".into()),
+                ..Default::default()
+            },
+            &["It's a Secret to Everybody"],
+        );
+        let b64 = Encoding::Base64.encode(&hex::decode(GH_SIG).unwrap());
+        assert_eq!(verify(&*s, "X-Sig", &b64, b"Hello, World!"), Ok(()));
+        assert_eq!(verify(&*s, "X-Sig", b64.trim_end_matches('='), b"Hello, World!"), Ok(()));
+    }
+}
