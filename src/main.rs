@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = hookgate::cli::Cli::parse();
+    std::process::exit(hookgate::cli::main_with(cli));
+}

@@ -1,0 +1,246 @@
+//! The command line: `hookgate run`, `hookgate check`, `hookgate sign`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, GatewayConfig};
+use crate::providers::WebhookRequest;
+
+#[derive(Debug, Parser)]
+#[command(name = "hookgate", version, about = "A webhook-verifying reverse proxy")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve webhooks.
+    Run {
+        /// Config file [default: ./gateway.toml, or $HOOKGATE_CONFIG]
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// Log lines as JSON (default) or as text for humans.
+        #[arg(long, value_enum, default_value = "json")]
+        log_format: LogFormat,
+    },
+    /// Validate the config and print its routes; exit 1 naming the file, route and key of a problem.
+    Check {
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+    },
+    /// Print the headers of a correctly signed request for a route, one `Name: value` per line.
+    Sign {
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The route's name.
+        #[arg(long)]
+        route: String,
+        /// The body to sign: a file, or - for standard input [default: empty body]
+        #[arg(long)]
+        body: Option<String>,
+        /// Print a whole curl command that POSTs the body to this URL (the URL is also what
+        /// URL-signing schemes sign, unless the route sets `public_url`).
+        #[arg(long)]
+        curl: Option<String>,
+        /// A header to include in the request, and in what is signed where the scheme signs it
+        /// (`Name: value`); repeatable.
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+    },
+    /// List the provider presets.
+    Providers,
+}
+
+/// Runs the command; returns the process exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run { config, log_format } => {
+            init_logging(log_format);
+            match config::load(&config, None) {
+                Ok(c) => match crate::server::run(c) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start");
+                        eprintln!("hookgate: {e}");
+                        1
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "invalid configuration");
+                    eprintln!("hookgate: {e}");
+                    1
+                }
+            }
+        }
+        Command::Check { config } => match config::load(&config, None) {
+            Ok(c) => {
+                print!("{}", describe(&c));
+                0
+            }
+            Err(e) => {
+                eprintln!("hookgate: {e}");
+                1
+            }
+        },
+        Command::Sign {
+            config,
+            route,
+            body,
+            curl,
+            headers,
+        } => match sign(&config, &route, body.as_deref(), curl.as_deref(), &headers) {
+            Ok(out) => {
+                print!("{out}");
+                0
+            }
+            Err(e) => {
+                eprintln!("hookgate: {e}");
+                1
+            }
+        },
+        Command::Providers => {
+            for p in crate::providers::presets() {
+                println!("{:<20} {}", p.name, p.summary);
+            }
+            0
+        }
+    }
+}
+
+/// What `hookgate check` prints: the routes, then the known presets.
+pub fn describe(config: &GatewayConfig) -> String {
+    let mut out = format!("{}: ok, {} route(s)\n", config.source.display(), config.routes.len());
+    for r in config.routes.iter() {
+        let mut guards = Vec::new();
+        if r.allow_ips.is_some() {
+            guards.push("allow_ips".to_string());
+        }
+        if let Some(l) = &r.rate_limit {
+            let s = l.spec();
+            guards.push(format!(
+                "rate_limit {}/s burst {}{}",
+                s.per_second,
+                s.burst,
+                if s.per_client { " per client" } else { "" }
+            ));
+        }
+        if r.dedup.is_some() {
+            guards.push("dedup".into());
+        }
+        if r.events.is_some() {
+            guards.push("events".into());
+        }
+        out.push_str(&format!(
+            "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
+            r.name,
+            r.path,
+            r.provider,
+            r.upstream.url,
+            if guards.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", guards.join(", "))
+            }
+        ));
+    }
+    let names: Vec<&str> = crate::providers::presets().iter().map(|p| p.name).collect();
+    out.push_str(&format!("providers: {}\n", names.join(", ")));
+    out
+}
+
+fn sign(
+    config_path: &std::path::Path,
+    route_name: &str,
+    body: Option<&str>,
+    curl: Option<&str>,
+    extra_headers: &[String],
+) -> Result<String, String> {
+    let config = config::load(config_path, None).map_err(|e| e.to_string())?;
+    let route = config
+        .routes
+        .by_name(route_name)
+        .ok_or_else(|| format!("no route named {route_name:?}"))?;
+    let body = match body {
+        None => Vec::new(),
+        Some("-") => {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .map_err(|e| format!("reading standard input: {e}"))?;
+            b
+        }
+        Some(path) => std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?,
+    };
+    let mut headers = http::HeaderMap::new();
+    for h in extra_headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
+        headers.append(
+            http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| format!("bad header name {name:?}"))?,
+            http::HeaderValue::from_str(value.trim()).map_err(|_| format!("bad header value for {name}"))?,
+        );
+    }
+    let url = match (&route.public_url, curl) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => u.to_string(),
+        (None, None) => format!("http://{}{}", config.server.listen, route.path),
+    };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let signed = route
+        .scheme
+        .sign(&WebhookRequest {
+            method: "POST",
+            public_url: &url,
+            headers: &headers,
+            body: &body,
+            now,
+        })
+        .map_err(|e| format!("route {route_name:?}: cannot sign: {}", e.0))?;
+    let mut lines: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    lines.extend(signed);
+    match curl {
+        None => Ok(lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()),
+        Some(url) => {
+            let mut cmd = format!("curl -sS -X POST {}", shell_quote(url));
+            for (k, v) in &lines {
+                cmd.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
+            }
+            if body.is_empty() {
+                cmd.push_str(" --data-binary ''");
+            } else {
+                let text = String::from_utf8(body).map_err(|_| "--curl needs a UTF-8 body; use the header output with curl --data-binary @FILE".to_string())?;
+                cmd.push_str(&format!(" --data-binary {}", shell_quote(&text)));
+            }
+            cmd.push('\n');
+            Ok(cmd)
+        }
+    }
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+        LogFormat::Text => builder.init(),
+    }
+}

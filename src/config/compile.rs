@@ -1,0 +1,374 @@
+//! Turns the file format into the compiled configuration, checking every value and naming the
+//! file, route and key of the first problem.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::compiled::{GatewayConfig, Route, RouteDedup, ServerSettings, TlsFiles, Upstream};
+use super::error::ConfigError;
+use super::file::{FileConfig, RouteSection, ServerSection};
+use super::secret;
+use super::units::{parse_duration, parse_size};
+use crate::pipeline::client_ip::TrustedProxies;
+use crate::pipeline::dedup::{DedupSettings, DedupStore};
+use crate::pipeline::event_filter::EventFilter;
+use crate::pipeline::field_source::FieldSource;
+use crate::pipeline::ip_allowlist::IpAllowlist;
+use crate::pipeline::rate_limit::{RateLimitSpec, RateLimiter};
+use crate::pipeline::route_table::RouteTable;
+use crate::providers::{find_preset, presets, SchemeSettings};
+
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_DEDUP_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_DEDUP_MAX_ENTRIES: usize = 1_000_000;
+/// Tolerance for a timestamped scheme whose preset documents none.
+pub const FALLBACK_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// Everything compiling needs from the outside world, so tests can supply it.
+pub struct CompileContext<'a> {
+    pub file: &'a Path,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The configuration being replaced, whose rate-limit and dedup state carries over.
+    pub previous: Option<&'a GatewayConfig>,
+}
+
+pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayConfig, ConfigError> {
+    let file = ctx.file.display().to_string();
+    let server = compile_server(&parsed.server, &file)?;
+    if parsed.routes.is_empty() {
+        return Err(ConfigError::file(&file, "no [[route]] is configured"));
+    }
+    let mut names = HashSet::new();
+    let mut paths = HashSet::new();
+    let mut routes = Vec::with_capacity(parsed.routes.len());
+    for (index, value) in parsed.routes.into_iter().enumerate() {
+        let label = value
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{}", index + 1));
+        let section: RouteSection = value.try_into().map_err(|e: toml::de::Error| {
+            ConfigError {
+                file: file.clone(),
+                route: Some(label.clone()),
+                key: None,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        if !names.insert(section.name.clone()) {
+            return Err(ConfigError::route(&file, &section.name, "name", "duplicate route name"));
+        }
+        if !paths.insert(section.path.clone()) {
+            return Err(ConfigError::route(
+                &file,
+                &section.name,
+                "path",
+                format!("{:?} is already the path of another route", section.path),
+            ));
+        }
+        let previous = ctx.previous.and_then(|p| p.routes.by_name(&section.name));
+        routes.push(Arc::new(compile_route(section, &server, &file, ctx, previous)?));
+    }
+    Ok(GatewayConfig {
+        source: ctx.file.to_path_buf(),
+        server,
+        routes: RouteTable::new(routes),
+    })
+}
+
+fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
+    let duration = |key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(t) => parse_duration(t).map_err(|m| ConfigError::server(file, key, m)),
+        }
+    };
+    let listen = s.listen.clone().unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    check_socket_addr(&listen).map_err(|m| ConfigError::server(file, "listen", m))?;
+    if let Some(admin) = &s.admin_listen {
+        check_socket_addr(admin).map_err(|m| ConfigError::server(file, "admin_listen", m))?;
+        if *admin == listen {
+            return Err(ConfigError::server(file, "admin_listen", "must differ from `listen`"));
+        }
+    }
+    let max_body = match &s.max_body {
+        None => DEFAULT_MAX_BODY,
+        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?,
+    };
+    let trusted = s
+        .trusted_proxies
+        .iter()
+        .flatten()
+        .map(|c| parse_cidr(c).map_err(|m| ConfigError::server(file, "trusted_proxies", m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tls = match (&s.tls_cert, &s.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            for (k, path) in [("tls_cert", cert), ("tls_key", key)] {
+                if !Path::new(path).is_file() {
+                    return Err(ConfigError::server(file, k, format!("{path}: no such file")));
+                }
+            }
+            Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            })
+        }
+        (Some(_), None) => return Err(ConfigError::server(file, "tls_key", "is required with tls_cert")),
+        (None, Some(_)) => return Err(ConfigError::server(file, "tls_cert", "is required with tls_key")),
+    };
+    let threads = match s.threads {
+        Some(0) => return Err(ConfigError::server(file, "threads", "must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    Ok(ServerSettings {
+        listen,
+        admin_listen: s.admin_listen.clone(),
+        max_body,
+        trusted_proxies: TrustedProxies::new(trusted),
+        read_timeout: duration("read_timeout", &s.read_timeout, DEFAULT_READ_TIMEOUT)?,
+        idle_timeout: duration("idle_timeout", &s.idle_timeout, DEFAULT_IDLE_TIMEOUT)?,
+        grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
+        tls,
+        threads,
+    })
+}
+
+fn compile_route(
+    r: RouteSection,
+    server: &ServerSettings,
+    file: &str,
+    ctx: &CompileContext<'_>,
+    previous: Option<&Arc<Route>>,
+) -> Result<Route, ConfigError> {
+    let name = r.name.clone();
+    let err = |key: &str, m: String| ConfigError::route(file, &name, key, m);
+    if name.is_empty() {
+        return Err(err("name", "may not be empty".into()));
+    }
+    if !r.path.starts_with('/') || r.path.contains('?') {
+        return Err(err("path", format!("{:?} must start with '/' and have no query", r.path)));
+    }
+    let upstream = compile_upstream(&r.upstream).map_err(|m| err("upstream", m))?;
+
+    let preset = find_preset(&r.provider).ok_or_else(|| {
+        let known: Vec<&str> = presets().iter().map(|p| p.name).collect();
+        err(
+            "provider",
+            format!("unknown provider {:?}; known: {}", r.provider, known.join(", ")),
+        )
+    })?;
+    let mut secrets = Vec::with_capacity(r.secrets.len());
+    for (i, reference) in r.secrets.iter().enumerate() {
+        let s = secret::resolve(reference, ctx.env).map_err(|e| err(&format!("secrets[{i}]"), e.to_string()))?;
+        secrets.push(s);
+    }
+    let tolerance = match &r.tolerance {
+        Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
+        None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
+    };
+    let scheme = (preset.build)(&SchemeSettings {
+        secrets: &secrets,
+        tolerance,
+        signature: r.signature.as_ref(),
+    })
+    .map_err(|e| err(e.key, e.message))?;
+
+    let allow_ips = match &r.allow_ips {
+        None => None,
+        Some(list) if list.is_empty() => None,
+        Some(list) => Some(IpAllowlist::new(
+            list.iter()
+                .map(|c| parse_cidr(c).map_err(|m| err("allow_ips", m)))
+                .collect::<Result<_, _>>()?,
+        )),
+    };
+
+    let upstream_timeout = match &r.upstream_timeout {
+        None => DEFAULT_UPSTREAM_TIMEOUT,
+        Some(t) => parse_duration(t).map_err(|m| err("upstream_timeout", m))?,
+    };
+    if upstream_timeout.is_zero() {
+        return Err(err("upstream_timeout", "must be greater than zero".into()));
+    }
+
+    let rate_limit = match &r.rate_limit {
+        None => None,
+        Some(rl) => {
+            if !(rl.per_second.is_finite() && rl.per_second > 0.0) {
+                return Err(err("rate_limit.per_second", format!("{} must be a positive number", rl.per_second)));
+            }
+            let burst = rl.burst.unwrap_or_else(|| rl.per_second.ceil().max(1.0) as u32);
+            if burst == 0 {
+                return Err(err("rate_limit.burst", "must be at least 1".into()));
+            }
+            let per_client = match rl.key.as_deref() {
+                None | Some("route") => false,
+                Some("client_ip") => true,
+                Some(other) => {
+                    return Err(err("rate_limit.key", format!("{other:?} is not one of \"route\", \"client_ip\"")))
+                }
+            };
+            let spec = RateLimitSpec {
+                per_second: rl.per_second,
+                burst,
+                per_client,
+            };
+            let kept = previous
+                .and_then(|p| p.rate_limit.as_ref())
+                .filter(|l| l.spec() == spec)
+                .cloned();
+            Some(kept.unwrap_or_else(|| Arc::new(RateLimiter::new(spec))))
+        }
+    };
+
+    let dedup = match &r.dedup {
+        None => None,
+        Some(d) => {
+            let ttl = match &d.ttl {
+                None => DEFAULT_DEDUP_TTL,
+                Some(t) => parse_duration(t).map_err(|m| err("dedup.ttl", m))?,
+            };
+            let max_entries = d.max_entries.unwrap_or(DEFAULT_DEDUP_MAX_ENTRIES);
+            if max_entries == 0 {
+                return Err(err("dedup.max_entries", "must be at least 1".into()));
+            }
+            let id_text = d.id.as_deref().or(preset.event_id).ok_or_else(|| {
+                err(
+                    "dedup.id",
+                    format!(
+                        "provider {:?} has no event-ID source; set `id = \"json:/pointer\"` or `id = \"header:Name\"`",
+                        preset.name
+                    ),
+                )
+            })?;
+            let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
+            let settings = DedupSettings {
+                ttl,
+                max_entries,
+                in_flight_limit: upstream_timeout,
+            };
+            let store = match previous.and_then(|p| p.dedup.as_ref()) {
+                Some(prev) => {
+                    prev.store.update_settings(settings);
+                    prev.store.clone()
+                }
+                None => DedupStore::new(settings),
+            };
+            Some(RouteDedup { store, id })
+        }
+    };
+
+    let event_type = match r.event_type.as_deref().or(preset.event_type) {
+        None => None,
+        Some(t) => Some(FieldSource::parse(t).map_err(|m| err("event_type", m))?),
+    };
+    let events = match &r.events {
+        None => None,
+        Some(list) => {
+            if event_type.is_none() {
+                return Err(err(
+                    "events",
+                    format!(
+                        "provider {:?} has no event-type source; set `event_type = \"json:/pointer\"` or `\"header:Name\"`",
+                        preset.name
+                    ),
+                ));
+            }
+            Some(EventFilter::new(list.iter().cloned()))
+        }
+    };
+
+    let public_url = match &r.public_url {
+        None => None,
+        Some(u) => {
+            let parsed = url::Url::parse(u).map_err(|e| err("public_url", format!("{u:?}: {e}")))?;
+            if parsed.query().is_some() {
+                return Err(err("public_url", "must not contain a query (the request's is appended)".into()));
+            }
+            Some(u.clone())
+        }
+    };
+    let max_body = match &r.max_body {
+        None => server.max_body,
+        Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
+    };
+
+    Ok(Route {
+        peer: crate::server::forward::peer_for(&upstream, upstream_timeout),
+        metrics: crate::metrics::metrics().route(&r.name),
+        name: r.name,
+        path: r.path,
+        upstream,
+        provider: preset.name,
+        scheme,
+        allow_ips,
+        rate_limit,
+        dedup,
+        event_type,
+        events,
+        upstream_timeout,
+        public_url,
+        answer_challenges: r.answer_challenges.unwrap_or(false),
+        max_body,
+    })
+}
+
+fn compile_upstream(text: &str) -> Result<Upstream, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    let tls = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        other => return Err(format!("scheme {other:?} is not http or https")),
+    };
+    let host = url.host_str().ok_or_else(|| format!("{text:?} has no host"))?;
+    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+    // Resolved once here, so the request path never blocks on DNS.
+    let addr = (bare_host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} resolved to no address"))?;
+    let authority = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let mut path_and_query = url.path().to_string();
+    if let Some(q) = url.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(q);
+    }
+    Ok(Upstream {
+        url: text.to_string(),
+        tls,
+        addr,
+        authority,
+        sni: bare_host.to_string(),
+        path_and_query,
+    })
+}
+
+fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let t = text.trim();
+    t.parse::<IpNet>()
+        .or_else(|_| t.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR"))
+}
+
+fn check_socket_addr(text: &str) -> Result<(), String> {
+    text.parse::<SocketAddr>()
+        .map(|_| ())
+        .map_err(|_| format!("{text:?} is not an address:port such as \"0.0.0.0:8080\""))
+}

@@ -1,0 +1,71 @@
+//! The user-facing file format of `gateway.toml`, exactly as written (serde). Durations, sizes,
+//! secrets and CIDRs stay text here; [`super::compile`] turns them into checked values and names
+//! the key when one is wrong.
+
+use serde::Deserialize;
+
+use crate::providers::SignatureSpec;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<toml::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub max_body: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub read_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub grace_period: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    /// Worker threads for the webhook listener (default: the number of CPUs).
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    pub name: String,
+    pub path: String,
+    pub upstream: String,
+    pub provider: String,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    pub tolerance: Option<String>,
+    pub allow_ips: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimitSection>,
+    pub dedup: Option<DedupSection>,
+    pub events: Option<Vec<String>>,
+    pub event_type: Option<String>,
+    pub upstream_timeout: Option<String>,
+    pub public_url: Option<String>,
+    pub signature: Option<SignatureSpec>,
+    pub answer_challenges: Option<bool>,
+    pub max_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSection {
+    pub per_second: f64,
+    pub burst: Option<u32>,
+    /// `"route"` (default: one budget for the route) or `"client_ip"` (one budget per client).
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupSection {
+    pub ttl: Option<String>,
+    pub id: Option<String>,
+    pub max_entries: Option<usize>,
+}

@@ -1,0 +1,87 @@
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<GatewayConfig, ConfigError> {
+    let env = |n: &str| (n == "SECRET").then(|| "s3cret".to_string());
+    parse_str(text, Path::new("gateway.toml"), &env, None)
+}
+
+const ROUTE: &str = r#"
+[[route]]
+name = "azotte"
+path = "/webhooks/azotte"
+upstream = "http://127.0.0.1:3000/azotte"
+provider = "hmac"
+secrets = ["env:SECRET"]
+signature = { header = "Azotte-Signature", algorithm = "sha256", encoding = "hex", prefix = "sha256=" }
+"#;
+
+fn err(text: &str) -> String {
+    match parse(text) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_valid_route_compiles() {
+    let c = parse(ROUTE).unwrap();
+    let r = c.routes.find("/webhooks/azotte?x=1").unwrap();
+    assert_eq!(r.upstream.path_and_query, "/azotte");
+    assert_eq!(r.upstream.authority, "127.0.0.1:3000");
+    assert_eq!(c.server.max_body, 1024 * 1024);
+}
+
+#[test]
+fn unknown_route_key_names_file_route_and_key() {
+    let e = err(&format!("{ROUTE}tolerence = \"5m\"\n"));
+    assert!(e.starts_with("gateway.toml: route \"azotte\""), "{e}");
+    assert!(e.contains("tolerence"), "{e}");
+}
+
+#[test]
+fn unknown_server_key_names_it() {
+    let e = err(&format!("[server]\nlisten_addr = \"x\"\n{ROUTE}"));
+    assert!(e.contains("gateway.toml") && e.contains("listen_addr"), "{e}");
+}
+
+#[test]
+fn bad_duration_names_the_key() {
+    let e = err(&format!("{ROUTE}upstream_timeout = \"soon\"\n"));
+    assert!(e.contains("route \"azotte\": key `upstream_timeout`"), "{e}");
+}
+
+#[test]
+fn missing_env_secret_is_a_load_error() {
+    let e = err(&ROUTE.replace("env:SECRET", "env:NOPE_NOT_SET"));
+    assert!(e.contains("key `secrets[0]`") && e.contains("NOPE_NOT_SET"), "{e}");
+}
+
+#[test]
+fn duplicate_route_name_is_refused() {
+    let second = ROUTE.replace("/webhooks/azotte", "/other");
+    let e = err(&format!("{ROUTE}{second}"));
+    assert!(e.contains("route \"azotte\": key `name`: duplicate"), "{e}");
+}
+
+#[test]
+fn bad_cidr_is_refused() {
+    let e = err(&format!("{ROUTE}allow_ips = [\"10.0.0.0/33\"]\n"));
+    assert!(e.contains("key `allow_ips`"), "{e}");
+    let e = err(&format!("[server]\ntrusted_proxies = [\"nope\"]\n{ROUTE}"));
+    assert!(e.contains("key `server.trusted_proxies`"), "{e}");
+}
+
+#[test]
+fn unknown_provider_lists_known_ones() {
+    let e = err(&ROUTE.replace("provider = \"hmac\"", "provider = \"nope\""));
+    assert!(e.contains("key `provider`") && e.contains("hmac"), "{e}");
+}
+
+#[test]
+fn secrets_never_appear_in_errors() {
+    let text = ROUTE.replace("env:SECRET", "literal-secret-value") + "tolerance = \"bad\"\n";
+    let e = err(&text);
+    assert!(!e.contains("literal-secret-value"), "{e}");
+}

@@ -1,0 +1,165 @@
+//! The per-route `rate_limit`: one GCRA budget for the route, or one per client IP (governor).
+//! Checked before the body is read.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+/// How often the per-client table drops clients whose budget has fully refilled.
+const KEYED_CLEANUP_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitSpec {
+    pub per_second: f64,
+    pub burst: u32,
+    pub per_client: bool,
+}
+
+impl RateLimitSpec {
+    fn quota(&self) -> Quota {
+        let period = Duration::from_secs_f64(1.0 / self.per_second);
+        Quota::with_period(period)
+            .expect("per_second is validated positive and finite")
+            .allow_burst(NonZeroU32::new(self.burst).expect("burst is validated >= 1"))
+    }
+}
+
+enum Limiter {
+    Route(DefaultDirectRateLimiter),
+    PerClient {
+        limiter: DefaultKeyedRateLimiter<IpAddr>,
+        last_cleanup: Mutex<Instant>,
+    },
+}
+
+/// A route's rate limiter. Its state is kept across config reloads while the spec is unchanged.
+pub struct RateLimiter {
+    spec: RateLimitSpec,
+    limiter: Limiter,
+    checks: AtomicU64,
+}
+
+/// The request is over the limit; retry after this many whole seconds (at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub u64);
+
+impl RateLimiter {
+    pub fn new(spec: RateLimitSpec) -> Self {
+        let quota = spec.quota();
+        let limiter = if spec.per_client {
+            Limiter::PerClient {
+                limiter: governor::RateLimiter::keyed(quota),
+                last_cleanup: Mutex::new(Instant::now()),
+            }
+        } else {
+            Limiter::Route(governor::RateLimiter::direct(quota))
+        };
+        RateLimiter {
+            spec,
+            limiter,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    pub fn spec(&self) -> RateLimitSpec {
+        self.spec
+    }
+
+    /// Takes one unit of budget for a request from `client`.
+    pub fn check(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        let result = match &self.limiter {
+            Limiter::Route(l) => l.check(),
+            Limiter::PerClient {
+                limiter,
+                last_cleanup,
+            } => {
+                Self::maybe_cleanup(limiter, last_cleanup);
+                limiter.check_key(&client)
+            }
+        };
+        result.map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            RetryAfter(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max_one()
+        })
+    }
+
+    /// Number of clients tracked (per-client limiters only).
+    pub fn tracked_clients(&self) -> usize {
+        match &self.limiter {
+            Limiter::Route(_) => 0,
+            Limiter::PerClient { limiter, .. } => limiter.len(),
+        }
+    }
+
+    /// Drops per-client state that no longer limits anyone, so memory stays bounded however many
+    /// distinct addresses send. Runs at most every [`KEYED_CLEANUP_EVERY`].
+    fn maybe_cleanup(limiter: &DefaultKeyedRateLimiter<IpAddr>, last: &Mutex<Instant>) {
+        let Ok(mut last) = last.try_lock() else {
+            return;
+        };
+        if last.elapsed() < KEYED_CLEANUP_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+    }
+
+    /// Forces the cleanup now (tests and benchmarks).
+    pub fn cleanup_now(&self) {
+        if let Limiter::PerClient { limiter, .. } = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+impl RetryAfter {
+    fn max_one(self) -> Self {
+        RetryAfter(self.0.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refusal_with_retry_after() {
+        let l = RateLimiter::new(RateLimitSpec {
+            per_second: 1.0,
+            burst: 3,
+            per_client: false,
+        });
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(l.check(ip).is_ok());
+        }
+        assert_eq!(l.check(ip), Err(RetryAfter(1)));
+    }
+
+    #[test]
+    fn per_client_budgets_are_separate() {
+        let l = RateLimiter::new(RateLimitSpec {
+            per_second: 0.1,
+            burst: 1,
+            per_client: true,
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(l.check(a).is_ok());
+        assert!(l.check(a).is_err());
+        assert!(l.check(b).is_ok());
+        assert_eq!(l.tracked_clients(), 2);
+        match l.check(a) {
+            Err(RetryAfter(s)) => assert!((1..=10).contains(&s)),
+            Ok(()) => panic!("should be limited"),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The admin listener: `GET /metrics`, `/healthz` (the process is alive) and `/readyz` (config
+//! loaded and listeners bound; 503 while draining). Kept apart from webhook traffic.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::Response;
+use pingora::apps::http_app::ServeHttp;
+use pingora::protocols::http::ServerSession;
+
+use super::state::GatewayState;
+use crate::metrics::metrics;
+
+pub struct AdminApp {
+    pub state: Arc<GatewayState>,
+}
+
+fn text(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("content-length", body.len())
+        .header("cache-control", "no-store")
+        .body(body)
+        .expect("valid response")
+}
+
+#[async_trait]
+impl ServeHttp for AdminApp {
+    async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let _ = session.drain_request_body().await;
+        let header = session.req_header();
+        if header.method != http::Method::GET && header.method != http::Method::HEAD {
+            return text(405, "text/plain", b"method not allowed\n".to_vec());
+        }
+        match header.uri.path() {
+            "/metrics" => {
+                let config = self.state.config();
+                for route in config.routes.iter() {
+                    if let Some(dedup) = &route.dedup {
+                        metrics()
+                            .dedup_entries
+                            .with_label_values(&[route.name.as_str()])
+                            .set(dedup.store.len() as i64);
+                    }
+                }
+                text(200, "text/plain; version=0.0.4; charset=utf-8", metrics().encode())
+            }
+            "/healthz" => text(200, "text/plain", b"ok\n".to_vec()),
+            "/readyz" if self.state.is_draining() => text(503, "text/plain", b"draining\n".to_vec()),
+            "/readyz" => text(200, "text/plain", b"ready\n".to_vec()),
+            _ => text(404, "text/plain", b"not found\n".to_vec()),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The webhook listener's connection loop. pingora's own HTTP/1 loop waits for the next request
+//! on a kept-alive connection without a bound and cannot tell idle time from a slow sender; this
+//! loop waits for the first byte at most `idle_timeout`, then gives the request `read_timeout`.
+//! HTTP/2 (over TLS) is left to pingora's loop.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pingora::apps::{HttpServerApp, ServerApp, ReusedHttpStream};
+use pingora::protocols::http::ServerSession;
+use pingora::protocols::{Stream, ALPN};
+use pingora::server::ShutdownWatch;
+
+use super::request;
+use super::state::GatewayState;
+
+/// The webhook service's application.
+pub struct WebhookListener {
+    http: Arc<WebhookHttp>,
+}
+
+impl WebhookListener {
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        WebhookListener {
+            http: Arc::new(WebhookHttp { state }),
+        }
+    }
+}
+
+/// Per-request handling, as pingora's HTTP application (used as is for HTTP/2 streams).
+pub struct WebhookHttp {
+    state: Arc<GatewayState>,
+}
+
+#[async_trait]
+impl HttpServerApp for WebhookHttp {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        session: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        request::serve(&self.state, session, None, shutdown).await
+    }
+}
+
+#[async_trait]
+impl ServerApp for WebhookListener {
+    async fn process_new(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            return ServerApp::process_new(&self.http, stream, shutdown).await;
+        }
+        loop {
+            let config = self.http.state.config();
+            let (idle, read) = (config.server.idle_timeout, config.server.read_timeout);
+            drop(config);
+            let mut first = [0u8; 1];
+            let head_budget = match tokio::time::timeout(idle, stream.try_peek(&mut first)).await {
+                Err(_) | Ok(Err(_)) => return None,
+                Ok(Ok(true)) => Some(read),
+                // The stream cannot peek (TLS): the head read covers idle and read time.
+                Ok(Ok(false)) => None,
+            };
+            let session = ServerSession::new_http1(stream);
+            let reused = request::serve(&self.http.state, session, head_budget, shutdown).await?;
+            let (next, _settings) = reused.consume();
+            stream = next;
+        }
+    }
+}
