@@ -10,7 +10,11 @@ use crate::config::{self, GatewayConfig};
 use crate::providers::WebhookRequest;
 
 #[derive(Debug, Parser)]
-#[command(name = "hookgate", version, about = "A webhook-verifying reverse proxy")]
+#[command(
+    name = "hookgate",
+    version,
+    about = "A webhook-verifying reverse proxy"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -119,7 +123,11 @@ pub fn main_with(cli: Cli) -> i32 {
 
 /// What `hookgate check` prints: the routes, then the known presets.
 pub fn describe(config: &GatewayConfig) -> String {
-    let mut out = format!("{}: ok, {} route(s)\n", config.source.display(), config.routes.len());
+    let mut out = format!(
+        "{}: ok, {} route(s)\n",
+        config.source.display(),
+        config.routes.len()
+    );
     for r in config.routes.iter() {
         let mut guards = Vec::new();
         if r.allow_ips.is_some() {
@@ -187,8 +195,10 @@ fn sign(
             .split_once(':')
             .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
         headers.append(
-            http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| format!("bad header name {name:?}"))?,
-            http::HeaderValue::from_str(value.trim()).map_err(|_| format!("bad header value for {name}"))?,
+            http::HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| format!("bad header name {name:?}"))?,
+            http::HeaderValue::from_str(value.trim())
+                .map_err(|_| format!("bad header value for {name}"))?,
         );
     }
     let url = match (&route.public_url, curl) {
@@ -196,7 +206,9 @@ fn sign(
         (None, Some(u)) => u.to_string(),
         (None, None) => format!("http://{}{}", config.server.listen, route.path),
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let signed = route
         .scheme
         .sign(&WebhookRequest {
@@ -238,9 +250,15 @@ fn shell_quote(text: &str) -> String {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
         LogFormat::Text => builder.init(),
     }
 }

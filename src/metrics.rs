@@ -39,7 +39,10 @@ impl Metrics {
     fn new() -> Metrics {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("hookgate_requests_total", "Webhook requests by route and outcome."),
+            Opts::new(
+                "hookgate_requests_total",
+                "Webhook requests by route and outcome.",
+            ),
             &["route", "outcome"],
         )
         .expect("valid metric");
@@ -70,20 +73,30 @@ impl Metrics {
         )
         .expect("valid metric");
         let dedup_entries = IntGaugeVec::new(
-            Opts::new("hookgate_dedup_entries", "Event IDs held by the dedup store."),
+            Opts::new(
+                "hookgate_dedup_entries",
+                "Event IDs held by the dedup store.",
+            ),
             &["route"],
         )
         .expect("valid metric");
         let config_reloads = IntCounterVec::new(
-            Opts::new("hookgate_config_reloads_total", "Configuration reloads by result."),
+            Opts::new(
+                "hookgate_config_reloads_total",
+                "Configuration reloads by result.",
+            ),
             &["result"],
         )
         .expect("valid metric");
         for c in [&requests, &upstream_responses, &config_reloads] {
-            registry.register(Box::new(c.clone())).expect("unique metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
         }
         for h in [&request_duration, &verify_duration] {
-            registry.register(Box::new(h.clone())).expect("unique metric");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
         }
         registry
             .register(Box::new(dedup_entries.clone()))

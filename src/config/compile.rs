@@ -57,16 +57,19 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
             .and_then(|n| n.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", index + 1));
-        let section: RouteSection = value.try_into().map_err(|e: toml::de::Error| {
-            ConfigError {
-                file: file.clone(),
-                route: Some(label.clone()),
-                key: None,
-                message: e.message().trim().to_string(),
-            }
+        let section: RouteSection = value.try_into().map_err(|e: toml::de::Error| ConfigError {
+            file: file.clone(),
+            route: Some(label.clone()),
+            key: None,
+            message: e.message().trim().to_string(),
         })?;
         if !names.insert(section.name.clone()) {
-            return Err(ConfigError::route(&file, &section.name, "name", "duplicate route name"));
+            return Err(ConfigError::route(
+                &file,
+                &section.name,
+                "name",
+                "duplicate route name",
+            ));
         }
         if !paths.insert(section.path.clone()) {
             return Err(ConfigError::route(
@@ -77,7 +80,9 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
             ));
         }
         let previous = ctx.previous.and_then(|p| p.routes.by_name(&section.name));
-        routes.push(Arc::new(compile_route(section, &server, &file, ctx, previous)?));
+        routes.push(Arc::new(compile_route(
+            section, &server, &file, ctx, previous,
+        )?));
     }
     Ok(GatewayConfig {
         source: ctx.file.to_path_buf(),
@@ -87,18 +92,26 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
 }
 
 fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
-    let duration = |key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
-        match v {
-            None => Ok(default),
-            Some(t) => parse_duration(t).map_err(|m| ConfigError::server(file, key, m)),
-        }
-    };
-    let listen = s.listen.clone().unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let duration =
+        |key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+            match v {
+                None => Ok(default),
+                Some(t) => parse_duration(t).map_err(|m| ConfigError::server(file, key, m)),
+            }
+        };
+    let listen = s
+        .listen
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     check_socket_addr(&listen).map_err(|m| ConfigError::server(file, "listen", m))?;
     if let Some(admin) = &s.admin_listen {
         check_socket_addr(admin).map_err(|m| ConfigError::server(file, "admin_listen", m))?;
         if *admin == listen {
-            return Err(ConfigError::server(file, "admin_listen", "must differ from `listen`"));
+            return Err(ConfigError::server(
+                file,
+                "admin_listen",
+                "must differ from `listen`",
+            ));
         }
     }
     let max_body = match &s.max_body {
@@ -116,7 +129,11 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         (Some(cert), Some(key)) => {
             for (k, path) in [("tls_cert", cert), ("tls_key", key)] {
                 if !Path::new(path).is_file() {
-                    return Err(ConfigError::server(file, k, format!("{path}: no such file")));
+                    return Err(ConfigError::server(
+                        file,
+                        k,
+                        format!("{path}: no such file"),
+                    ));
                 }
             }
             Some(TlsFiles {
@@ -124,8 +141,20 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
                 key: key.clone(),
             })
         }
-        (Some(_), None) => return Err(ConfigError::server(file, "tls_key", "is required with tls_cert")),
-        (None, Some(_)) => return Err(ConfigError::server(file, "tls_cert", "is required with tls_key")),
+        (Some(_), None) => {
+            return Err(ConfigError::server(
+                file,
+                "tls_key",
+                "is required with tls_cert",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::server(
+                file,
+                "tls_cert",
+                "is required with tls_key",
+            ))
+        }
     };
     let threads = match s.threads {
         Some(0) => return Err(ConfigError::server(file, "threads", "must be at least 1")),
@@ -158,7 +187,10 @@ fn compile_route(
         return Err(err("name", "may not be empty".into()));
     }
     if !r.path.starts_with('/') || r.path.contains('?') {
-        return Err(err("path", format!("{:?} must start with '/' and have no query", r.path)));
+        return Err(err(
+            "path",
+            format!("{:?} must start with '/' and have no query", r.path),
+        ));
     }
     let upstream = compile_upstream(&r.upstream).map_err(|m| err("upstream", m))?;
 
@@ -166,12 +198,17 @@ fn compile_route(
         let known: Vec<&str> = presets().iter().map(|p| p.name).collect();
         err(
             "provider",
-            format!("unknown provider {:?}; known: {}", r.provider, known.join(", ")),
+            format!(
+                "unknown provider {:?}; known: {}",
+                r.provider,
+                known.join(", ")
+            ),
         )
     })?;
     let mut secrets = Vec::with_capacity(r.secrets.len());
     for (i, reference) in r.secrets.iter().enumerate() {
-        let s = secret::resolve(reference, ctx.env).map_err(|e| err(&format!("secrets[{i}]"), e.to_string()))?;
+        let s = secret::resolve(reference, ctx.env)
+            .map_err(|e| err(&format!("secrets[{i}]"), e.to_string()))?;
         secrets.push(s);
     }
     let tolerance = match &r.tolerance {
@@ -207,9 +244,14 @@ fn compile_route(
         None => None,
         Some(rl) => {
             if !(rl.per_second.is_finite() && rl.per_second > 0.0) {
-                return Err(err("rate_limit.per_second", format!("{} must be a positive number", rl.per_second)));
+                return Err(err(
+                    "rate_limit.per_second",
+                    format!("{} must be a positive number", rl.per_second),
+                ));
             }
-            let burst = rl.burst.unwrap_or_else(|| rl.per_second.ceil().max(1.0) as u32);
+            let burst = rl
+                .burst
+                .unwrap_or_else(|| rl.per_second.ceil().max(1.0) as u32);
             if burst == 0 {
                 return Err(err("rate_limit.burst", "must be at least 1".into()));
             }
@@ -217,7 +259,10 @@ fn compile_route(
                 None | Some("route") => false,
                 Some("client_ip") => true,
                 Some(other) => {
-                    return Err(err("rate_limit.key", format!("{other:?} is not one of \"route\", \"client_ip\"")))
+                    return Err(err(
+                        "rate_limit.key",
+                        format!("{other:?} is not one of \"route\", \"client_ip\""),
+                    ))
                 }
             };
             let spec = RateLimitSpec {
@@ -293,9 +338,13 @@ fn compile_route(
     let public_url = match &r.public_url {
         None => None,
         Some(u) => {
-            let parsed = url::Url::parse(u).map_err(|e| err("public_url", format!("{u:?}: {e}")))?;
+            let parsed =
+                url::Url::parse(u).map_err(|e| err("public_url", format!("{u:?}: {e}")))?;
             if parsed.query().is_some() {
-                return Err(err("public_url", "must not contain a query (the request's is appended)".into()));
+                return Err(err(
+                    "public_url",
+                    "must not contain a query (the request's is appended)".into(),
+                ));
             }
             Some(u.clone())
         }
@@ -332,8 +381,12 @@ fn compile_upstream(text: &str) -> Result<Upstream, String> {
         "https" => true,
         other => return Err(format!("scheme {other:?} is not http or https")),
     };
-    let host = url.host_str().ok_or_else(|| format!("{text:?} has no host"))?;
-    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("{text:?} has no host"))?;
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if tls { 443 } else { 80 });
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
     // Resolved once here, so the request path never blocks on DNS.
     let addr = (bare_host, port)

@@ -89,6 +89,9 @@ impl Route {
     /// Whether the body must be parsed as JSON to find the event ID or type.
     pub fn needs_json(&self) -> bool {
         self.dedup.as_ref().is_some_and(|d| d.id.needs_json())
-            || self.event_type.as_ref().is_some_and(FieldSource::needs_json)
+            || self
+                .event_type
+                .as_ref()
+                .is_some_and(FieldSource::needs_json)
     }
 }

@@ -43,19 +43,28 @@ fn unknown_route_key_names_file_route_and_key() {
 #[test]
 fn unknown_server_key_names_it() {
     let e = err(&format!("[server]\nlisten_addr = \"x\"\n{ROUTE}"));
-    assert!(e.contains("gateway.toml") && e.contains("listen_addr"), "{e}");
+    assert!(
+        e.contains("gateway.toml") && e.contains("listen_addr"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_duration_names_the_key() {
     let e = err(&format!("{ROUTE}upstream_timeout = \"soon\"\n"));
-    assert!(e.contains("route \"azotte\": key `upstream_timeout`"), "{e}");
+    assert!(
+        e.contains("route \"azotte\": key `upstream_timeout`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_env_secret_is_a_load_error() {
     let e = err(&ROUTE.replace("env:SECRET", "env:NOPE_NOT_SET"));
-    assert!(e.contains("key `secrets[0]`") && e.contains("NOPE_NOT_SET"), "{e}");
+    assert!(
+        e.contains("key `secrets[0]`") && e.contains("NOPE_NOT_SET"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -68,7 +68,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         return Some(canonical(ip));
     }
     // "[v6]:port" or "v4:port"
-    hop.parse::<std::net::SocketAddr>().ok().map(|s| canonical(s.ip()))
+    hop.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|s| canonical(s.ip()))
 }
 
 #[cfg(test)]
@@ -82,7 +84,10 @@ mod tests {
     }
 
     fn trusted() -> TrustedProxies {
-        TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()])
+        TrustedProxies::new(vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "::1/128".parse().unwrap(),
+        ])
     }
 
     #[test]
@@ -95,7 +100,10 @@ mod tests {
     fn trusted_peer_yields_rightmost_untrusted_hop() {
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
         let h = headers("6.6.6.6, 198.51.100.7, 10.0.0.5");
-        assert_eq!(trusted().client_ip(peer, &h), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            trusted().client_ip(peer, &h),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

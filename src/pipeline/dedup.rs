@@ -61,7 +61,9 @@ pub struct DedupStore {
 
 impl std::fmt::Debug for DedupStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DedupStore").field("len", &self.len()).finish()
+        f.debug_struct("DedupStore")
+            .field("len", &self.len())
+            .finish()
     }
 }
 
@@ -101,7 +103,9 @@ impl DedupStore {
         let mut inner = self.lock();
         inner.evict_expired(now, 2);
         match inner.entries.get(&key) {
-            Some(State::Delivered { until_ms }) if *until_ms > now => return ClaimResult::Duplicate,
+            Some(State::Delivered { until_ms }) if *until_ms > now => {
+                return ClaimResult::Duplicate
+            }
             Some(State::InFlight { until_ms, .. }) if *until_ms > now => {
                 let left = until_ms - now;
                 return ClaimResult::InFlight {
@@ -116,7 +120,9 @@ impl DedupStore {
         let claim = inner.next_claim;
         inner.next_claim = inner.next_claim.wrapping_add(1);
         let until_ms = now + inner.settings.in_flight_limit.as_millis() as u64;
-        inner.entries.insert(key, State::InFlight { until_ms, claim });
+        inner
+            .entries
+            .insert(key, State::InFlight { until_ms, claim });
         ClaimResult::Claimed(DedupClaim {
             store: Some(self.clone()),
             key,
@@ -139,7 +145,8 @@ impl DedupStore {
 
     fn release(&self, key: IdKey, claim: u32) {
         let mut inner = self.lock();
-        if matches!(inner.entries.get(&key), Some(State::InFlight { claim: c, .. }) if *c == claim) {
+        if matches!(inner.entries.get(&key), Some(State::InFlight { claim: c, .. }) if *c == claim)
+        {
             inner.entries.remove(&key);
         }
     }
@@ -262,11 +269,19 @@ mod tests {
     fn claim_commit_then_duplicate() {
         let s = store(10);
         let c = claimed(s.claim_at("evt_1", 0));
-        assert!(matches!(s.claim_at("evt_1", 1), ClaimResult::InFlight { retry_after_secs: 30 }));
+        assert!(matches!(
+            s.claim_at("evt_1", 1),
+            ClaimResult::InFlight {
+                retry_after_secs: 30
+            }
+        ));
         c.commit();
         assert!(matches!(s.claim_at("evt_1", 2), ClaimResult::Duplicate));
         // after ttl it is new again
-        assert!(matches!(s.claim_at("evt_1", 60_001), ClaimResult::Claimed(_)));
+        assert!(matches!(
+            s.claim_at("evt_1", 60_001),
+            ClaimResult::Claimed(_)
+        ));
     }
 
     #[test]
@@ -285,7 +300,10 @@ mod tests {
         let fresh = claimed(s.claim_at("a", 30_000));
         // the expired claim's late answer no longer decides anything
         stale.commit();
-        assert!(matches!(s.claim_at("a", 30_001), ClaimResult::InFlight { .. }));
+        assert!(matches!(
+            s.claim_at("a", 30_001),
+            ClaimResult::InFlight { .. }
+        ));
         fresh.release();
         assert!(matches!(s.claim_at("a", 30_002), ClaimResult::Claimed(_)));
     }
@@ -299,7 +317,10 @@ mod tests {
         assert_eq!(s.len(), 3);
         claimed(s.claim_at("d", 1)).commit();
         assert_eq!(s.len(), 3);
-        assert!(matches!(s.claim_at("a", 2), ClaimResult::Claimed(_)), "oldest evicted");
+        assert!(
+            matches!(s.claim_at("a", 2), ClaimResult::Claimed(_)),
+            "oldest evicted"
+        );
         assert!(matches!(s.claim_at("c", 2), ClaimResult::Duplicate));
     }
 

@@ -49,7 +49,9 @@ impl FieldSource {
             }
             FieldSource::JsonPointer(pointer) => match json?.pointer(pointer)? {
                 serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Some(v.to_string()),
+                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                    Some(v.to_string())
+                }
                 _ => None,
             },
         }
@@ -74,7 +76,12 @@ mod tests {
         assert_eq!(id.extract(&headers, Some(&json)).as_deref(), Some("evt_1"));
         let n = FieldSource::parse("json:/data/n").unwrap();
         assert_eq!(n.extract(&headers, Some(&json)).as_deref(), Some("7"));
-        assert_eq!(FieldSource::parse("json:/empty").unwrap().extract(&headers, Some(&json)), None);
+        assert_eq!(
+            FieldSource::parse("json:/empty")
+                .unwrap()
+                .extract(&headers, Some(&json)),
+            None
+        );
         let h = FieldSource::parse("header:X-Event-Id").unwrap();
         assert_eq!(h.extract(&headers, None).as_deref(), Some("abc"));
         assert!(FieldSource::parse("id").is_err());

@@ -130,7 +130,10 @@ pub fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, 
 }
 
 /// Like [`single_header`], but absence is `Ok(None)` (for optional headers).
-pub fn optional_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Rejection> {
+pub fn optional_header<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, Rejection> {
     match single_header(headers, name) {
         Ok(v) => Ok(Some(v)),
         Err(Rejection::MissingSignature) => Ok(None),
@@ -151,12 +154,20 @@ pub fn strip_prefix_ci<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
 }
 
 /// Checks that `timestamp` (Unix seconds) is within `tolerance` of `now`, in both directions.
-pub fn check_unix_seconds(timestamp: i64, now: Duration, tolerance: Duration) -> Result<(), Rejection> {
+pub fn check_unix_seconds(
+    timestamp: i64,
+    now: Duration,
+    tolerance: Duration,
+) -> Result<(), Rejection> {
     check_unix_millis(timestamp.saturating_mul(1000), now, tolerance)
 }
 
 /// Checks that `timestamp_ms` (Unix milliseconds) is within `tolerance` of `now`, both directions.
-pub fn check_unix_millis(timestamp_ms: i64, now: Duration, tolerance: Duration) -> Result<(), Rejection> {
+pub fn check_unix_millis(
+    timestamp_ms: i64,
+    now: Duration,
+    tolerance: Duration,
+) -> Result<(), Rejection> {
     let now_ms = now.as_millis() as i128;
     let diff = (now_ms - timestamp_ms as i128).unsigned_abs();
     if diff > tolerance.as_millis() {
@@ -176,8 +187,9 @@ pub fn parse_unix(value: &str) -> Result<i64, Rejection> {
 
 /// Parses an RFC 3339 timestamp (Box, Twitch) into Unix milliseconds.
 pub fn parse_rfc3339_millis(value: &str) -> Result<i64, Rejection> {
-    let t = time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339)
-        .map_err(|_| Rejection::MalformedSignature)?;
+    let t =
+        time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| Rejection::MalformedSignature)?;
     Ok((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
@@ -185,14 +197,20 @@ pub fn parse_rfc3339_millis(value: &str) -> Result<i64, Rejection> {
 pub fn format_rfc3339(unix_seconds: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix_seconds as i64)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
 /// The route must have at least one secret.
 pub fn require_secrets(secrets: &[Secret]) -> Result<(), SettingsError> {
     if secrets.is_empty() {
-        Err(SettingsError::new("secrets", "at least one secret is required"))
+        Err(SettingsError::new(
+            "secrets",
+            "at least one secret is required",
+        ))
     } else {
         Ok(())
     }
@@ -244,7 +262,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append("x-sig", "a".parse().unwrap());
         h.append("x-sig", "b".parse().unwrap());
-        assert_eq!(single_header(&h, "x-sig"), Err(Rejection::AmbiguousSignature));
+        assert_eq!(
+            single_header(&h, "x-sig"),
+            Err(Rejection::AmbiguousSignature)
+        );
         assert_eq!(
             single_header(&HeaderMap::new(), "x-sig"),
             Err(Rejection::MissingSignature)

@@ -44,10 +44,16 @@ impl ServeHttp for AdminApp {
                             .set(dedup.store.len() as i64);
                     }
                 }
-                text(200, "text/plain; version=0.0.4; charset=utf-8", metrics().encode())
+                text(
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    metrics().encode(),
+                )
             }
             "/healthz" => text(200, "text/plain", b"ok\n".to_vec()),
-            "/readyz" if self.state.is_draining() => text(503, "text/plain", b"draining\n".to_vec()),
+            "/readyz" if self.state.is_draining() => {
+                text(503, "text/plain", b"draining\n".to_vec())
+            }
             "/readyz" => text(200, "text/plain", b"ready\n".to_vec()),
             _ => text(404, "text/plain", b"not found\n".to_vec()),
         }

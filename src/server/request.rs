@@ -98,11 +98,22 @@ pub async fn serve(
 
     let method = session.req_header().method.as_str().to_owned();
     let target = session.req_header().uri.to_string();
-    let path = target.split_once('?').map_or(target.as_str(), |(p, _)| p).to_owned();
+    let path = target
+        .split_once('?')
+        .map_or(target.as_str(), |(p, _)| p)
+        .to_owned();
     let route = config.routes.find(&target).cloned();
 
     let mut facts = Facts::default();
-    let finished = handle(state, &config, route.as_deref(), &mut session, deadline, &mut facts).await;
+    let finished = handle(
+        state,
+        &config,
+        route.as_deref(),
+        &mut session,
+        deadline,
+        &mut facts,
+    )
+    .await;
 
     let elapsed = started.elapsed();
     let route_metrics = route.as_ref().map(|r| &r.metrics);
@@ -162,7 +173,12 @@ async fn refuse_unparsed(session: &mut ServerSession, status: u16) {
     .await;
 }
 
-async fn reply(session: &mut ServerSession, outcome: Outcome, r: Reply, body_read: bool) -> Finished {
+async fn reply(
+    session: &mut ServerSession,
+    outcome: Outcome,
+    r: Reply,
+    body_read: bool,
+) -> Finished {
     let status = r.status;
     let written = r.write(session, !body_read).await.is_ok();
     Finished {
@@ -187,10 +203,22 @@ async fn handle(
             431 => "request header fields too large",
             _ => "bad request",
         };
-        return reply(session, Outcome::BadRequest, Reply::error(status, reason), false).await;
+        return reply(
+            session,
+            Outcome::BadRequest,
+            Reply::error(status, reason),
+            false,
+        )
+        .await;
     }
     let Some(route) = route else {
-        return reply(session, Outcome::NotFound, Reply::error(404, "no route"), false).await;
+        return reply(
+            session,
+            Outcome::NotFound,
+            Reply::error(404, "no route"),
+            false,
+        )
+        .await;
     };
     let method_is_post = session.req_header().method == http::Method::POST;
     let challenge_get = route.answer_challenges && session.req_header().method == http::Method::GET;
@@ -203,28 +231,49 @@ async fn handle(
         .client_addr()
         .and_then(|a| a.as_inet())
         .map(|a| canonical(a.ip()));
-    let client_ip = peer_ip.map(|peer| config.server.trusted_proxies.client_ip(peer, &session.req_header().headers));
+    let client_ip = peer_ip.map(|peer| {
+        config
+            .server
+            .trusted_proxies
+            .client_ip(peer, &session.req_header().headers)
+    });
     facts.client_ip = client_ip;
     if let Some(allow) = &route.allow_ips {
         if !client_ip.is_some_and(|ip| allow.allows(ip)) {
-            return reply(session, Outcome::IpDenied, Reply::error(403, "forbidden"), false).await;
+            return reply(
+                session,
+                Outcome::IpDenied,
+                Reply::error(403, "forbidden"),
+                false,
+            )
+            .await;
         }
     }
     if let Some(limiter) = &route.rate_limit {
         let key = client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if let Err(wait) = limiter.check(key) {
-            let r = Reply::error(429, "rate limited").with_header("retry-after", wait.0.to_string());
+            let r =
+                Reply::error(429, "rate limited").with_header("retry-after", wait.0.to_string());
             return reply(session, Outcome::RateLimited, r, false).await;
         }
     }
 
     if body::announced_length(session).is_some_and(|n| n > route.max_body) {
-        return reply(session, Outcome::TooLarge, Reply::error(413, "body too large"), false).await;
+        return reply(
+            session,
+            Outcome::TooLarge,
+            Reply::error(413, "body too large"),
+            false,
+        )
+        .await;
     }
     let expects_continue = session
         .get_header(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if expects_continue && !session.is_body_empty() && session.write_continue_response().await.is_err() {
+    if expects_continue
+        && !session.is_body_empty()
+        && session.write_continue_response().await.is_err()
+    {
         return Finished {
             outcome: Outcome::BadRequest,
             status: 0,
@@ -233,22 +282,43 @@ async fn handle(
         };
     }
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let body = match tokio::time::timeout(remaining, body::read_bounded(session, route.max_body)).await {
-        Err(_) => {
-            return reply(session, Outcome::BadRequest, Reply::error(408, "request timeout"), false).await
-        }
-        Ok(Err(BodyError::TooLarge)) => {
-            return reply(session, Outcome::TooLarge, Reply::error(413, "body too large"), false).await
-        }
-        Ok(Err(BodyError::Malformed)) => {
-            return reply(session, Outcome::BadRequest, Reply::error(400, "bad request"), false).await
-        }
-        Ok(Ok(b)) => b,
-    };
+    let body =
+        match tokio::time::timeout(remaining, body::read_bounded(session, route.max_body)).await {
+            Err(_) => {
+                return reply(
+                    session,
+                    Outcome::BadRequest,
+                    Reply::error(408, "request timeout"),
+                    false,
+                )
+                .await
+            }
+            Ok(Err(BodyError::TooLarge)) => {
+                return reply(
+                    session,
+                    Outcome::TooLarge,
+                    Reply::error(413, "body too large"),
+                    false,
+                )
+                .await
+            }
+            Ok(Err(BodyError::Malformed)) => {
+                return reply(
+                    session,
+                    Outcome::BadRequest,
+                    Reply::error(400, "bad request"),
+                    false,
+                )
+                .await
+            }
+            Ok(Ok(b)) => b,
+        };
     facts.body_bytes = body.len();
 
     let public_url = public_url(state, config, route, session, peer_ip);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let header = session.req_header();
     let request = WebhookRequest {
         method: header.method.as_str(),
@@ -271,10 +341,19 @@ async fn handle(
     let verify_started = Instant::now();
     let verdict = route.scheme.verify(&request);
     let verify_time = verify_started.elapsed();
-    route.metrics.verify_duration.observe(verify_time.as_secs_f64());
+    route
+        .metrics
+        .verify_duration
+        .observe(verify_time.as_secs_f64());
     facts.verify = Some(verify_time);
     if let Err(rejection) = verdict {
-        return reply(session, Outcome::InvalidSignature, Reply::error(401, rejection.reason()), true).await;
+        return reply(
+            session,
+            Outcome::InvalidSignature,
+            Reply::error(401, rejection.reason()),
+            true,
+        )
+        .await;
     }
     if route.answer_challenges {
         if let Some(answer) = route.scheme.signed_challenge(&request) {
@@ -301,11 +380,13 @@ async fn handle(
         (Some(dedup), Some(id)) => match dedup.store.claim(id) {
             ClaimResult::Claimed(claim) => Some(claim),
             ClaimResult::Duplicate => {
-                let r = Reply::acknowledged("duplicate").with_header("x-hookgate-duplicate", "true");
+                let r =
+                    Reply::acknowledged("duplicate").with_header("x-hookgate-duplicate", "true");
                 return reply(session, Outcome::Duplicate, r, true).await;
             }
             ClaimResult::InFlight { retry_after_secs } => {
-                let r = Reply::error(409, "event in flight").with_header("retry-after", retry_after_secs.to_string());
+                let r = Reply::error(409, "event in flight")
+                    .with_header("retry-after", retry_after_secs.to_string());
                 return reply(session, Outcome::InFlight, r, true).await;
             }
         },
@@ -331,7 +412,15 @@ async fn handle(
         },
     ) {
         Ok(h) => h,
-        Err(_) => return reply(session, Outcome::BadRequest, Reply::error(400, "bad request"), true).await,
+        Err(_) => {
+            return reply(
+                session,
+                Outcome::BadRequest,
+                Reply::error(400, "bad request"),
+                true,
+            )
+            .await
+        }
     };
 
     let upstream_started = Instant::now();
@@ -352,7 +441,13 @@ async fn handle(
                 ForwardError::TimedOut => (504, "upstream timed out"),
                 ForwardError::Unreachable => (502, "upstream unreachable"),
             };
-            return reply(session, Outcome::UpstreamError, Reply::error(status, reason), true).await;
+            return reply(
+                session,
+                Outcome::UpstreamError,
+                Reply::error(status, reason),
+                true,
+            )
+            .await;
         }
     };
     let status = response.status.as_u16();
@@ -401,13 +496,18 @@ async fn relay_response(
             Err(_) => return false,
         }
     }
-    session.write_response_body(Bytes::new(), true).await.is_ok() && session.finish_body().await.is_ok()
+    session
+        .write_response_body(Bytes::new(), true)
+        .await
+        .is_ok()
+        && session.finish_body().await.is_ok()
 }
 
 /// Framing and size rules pingora leaves to the application.
 fn protocol_violation(session: &ServerSession) -> Option<u16> {
     let header = session.req_header();
-    if header.version == http::Version::HTTP_11 && header.headers.get(http::header::HOST).is_none() {
+    if header.version == http::Version::HTTP_11 && header.headers.get(http::header::HOST).is_none()
+    {
         return Some(400);
     }
     if header.uri.to_string().len() > MAX_URI_BYTES {
@@ -420,7 +520,9 @@ fn protocol_violation(session: &ServerSession) -> Option<u16> {
         }
         // pingora drops Content-Length when Transfer-Encoding is present; a request that sent both
         // is a smuggling attempt, not a request to serve.
-        if header.headers.contains_key(http::header::TRANSFER_ENCODING) && raw_has_header(&raw, b"content-length") {
+        if header.headers.contains_key(http::header::TRANSFER_ENCODING)
+            && raw_has_header(&raw, b"content-length")
+        {
             return Some(400);
         }
     }
@@ -447,7 +549,10 @@ fn forwarded_proto(
     peer_ip: Option<IpAddr>,
 ) -> &'static str {
     if peer_ip.is_some_and(|ip| config.server.trusted_proxies.contains(ip)) {
-        match session.get_header("x-forwarded-proto").map(|v| v.as_bytes()) {
+        match session
+            .get_header("x-forwarded-proto")
+            .map(|v| v.as_bytes())
+        {
             Some(v) if v.eq_ignore_ascii_case(b"https") => return "https",
             Some(v) if v.eq_ignore_ascii_case(b"http") => return "http",
             _ => {}
@@ -488,7 +593,8 @@ mod tests {
 
     #[test]
     fn finds_header_names_case_insensitively_only_at_line_start() {
-        let raw = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\nX-Content-Length: 1\r\n\r\n";
+        let raw =
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\nX-Content-Length: 1\r\n\r\n";
         assert!(raw_has_header(raw, b"content-length"));
         let raw = b"POST / HTTP/1.1\r\nHost: a\r\nX-Content-Length: 1\r\n\r\n";
         assert!(!raw_has_header(raw, b"content-length"));

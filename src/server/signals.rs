@@ -45,7 +45,10 @@ fn exit_when_drained(state: Arc<GatewayState>, grace: Duration) {
             std::thread::sleep(Duration::from_millis(20));
         }
         if state.in_flight() > 0 {
-            tracing::warn!(in_flight = state.in_flight(), "grace period over; exiting with requests in flight");
+            tracing::warn!(
+                in_flight = state.in_flight(),
+                "grace period over; exiting with requests in flight"
+            );
         } else {
             tracing::info!("drained; exiting");
         }

@@ -17,7 +17,11 @@ pub struct ForwardContext<'a> {
     pub body_len: usize,
 }
 
-pub fn build(original: &RequestHeader, route: &Route, ctx: &ForwardContext<'_>) -> pingora::Result<Box<RequestHeader>> {
+pub fn build(
+    original: &RequestHeader,
+    route: &Route,
+    ctx: &ForwardContext<'_>,
+) -> pingora::Result<Box<RequestHeader>> {
     let mut req = Box::new(original.clone());
     req.set_version(http::Version::HTTP_11);
 

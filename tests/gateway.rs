@@ -1,0 +1,401 @@
+//! The core gateway against a real upstream: verify before forward, byte-identical bodies,
+//! status codes, limits and the protocol rules of PRODUCT.md.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const SECRET: &str = "It's a Secret to Everybody";
+
+fn hmac_route(upstream: &Upstream, extra: &str) -> String {
+    format!(
+        r#"
+[[route]]
+name = "azotte"
+path = "/webhooks/azotte"
+upstream = "{}"
+provider = "hmac"
+secrets = ["env:AZOTTE_SECRET", "env:AZOTTE_SECRET_OLD"]
+signature = {{ header = "Azotte-Signature", algorithm = "sha256", encoding = "hex", prefix = "sha256=" }}
+upstream_timeout = "2s"
+{extra}
+"#,
+        upstream.url("/azotte")
+    )
+}
+
+fn start(upstream: &Upstream, server_extra: &str, route_extra: &str) -> Gateway {
+    Gateway::start_with_env(
+        server_extra,
+        &hmac_route(upstream, route_extra),
+        &[
+            ("AZOTTE_SECRET", SECRET),
+            ("AZOTTE_SECRET_OLD", "an older secret"),
+        ],
+    )
+}
+
+fn signed(body: &[u8], secret: &str) -> String {
+    format!("sha256={}", hmac_sha256_hex(secret.as_bytes(), &[body]))
+}
+
+fn post(gw: &Gateway, body: &[u8], signature: Option<&str>) -> reqwest::blocking::Response {
+    let mut req = client()
+        .post(gw.url("/webhooks/azotte?source=test"))
+        .header("content-type", "application/json")
+        .header("x-custom", "kept")
+        .body(body.to_vec());
+    if let Some(s) = signature {
+        req = req.header("Azotte-Signature", s);
+    }
+    req.send().unwrap()
+}
+
+#[test]
+fn valid_signature_is_forwarded_byte_identical_with_headers() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    // GitHub's published example: secret "It's a Secret to Everybody", body "Hello, World!"
+    // gives sha256=757107ea… (github/docs validating-webhook-deliveries.md).
+    let body = b"Hello, World!";
+    let sig = signed(body, SECRET);
+    assert_eq!(
+        sig,
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    );
+    let res = post(&gw, body, Some(&sig));
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["x-upstream"],
+        "yes",
+        "upstream headers come back"
+    );
+    assert_eq!(res.text().unwrap(), "{\"received\":true}");
+    let got = up.received();
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(
+        r.target, "/azotte?source=test",
+        "query string forwarded unchanged"
+    );
+    assert_eq!(r.body, body);
+    assert_eq!(r.header("azotte-signature"), Some(sig.as_str()));
+    assert_eq!(r.header("x-custom"), Some("kept"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-forwarded-for"), Some("127.0.0.1"));
+    assert_eq!(r.header("x-forwarded-proto"), Some("http"));
+    assert_eq!(r.header("x-hookgate-route"), Some("azotte"));
+    assert_eq!(r.header("x-hookgate-provider"), Some("hmac"));
+}
+
+#[test]
+fn rejections_are_401_and_reach_nothing() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let body = br#"{"id":"evt_1","type":"x"}"#;
+    let good = signed(body, SECRET);
+    let cases: Vec<(&str, Vec<u8>, Option<String>)> = vec![
+        (
+            "tampered body",
+            br#"{"id":"evt_2","type":"x"}"#.to_vec(),
+            Some(good.clone()),
+        ),
+        ("wrong secret", body.to_vec(), Some(signed(body, "wrong"))),
+        ("missing header", body.to_vec(), None),
+        (
+            "malformed header",
+            body.to_vec(),
+            Some("sha256=zz-not-hex".into()),
+        ),
+        (
+            "missing prefix",
+            body.to_vec(),
+            Some(good.trim_start_matches("sha256=").into()),
+        ),
+    ];
+    for (name, b, sig) in cases {
+        let res = post(&gw, &b, sig.as_deref());
+        assert_eq!(res.status(), 401, "{name}");
+        let text = res.text().unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(json["error"].is_string(), "{name}: {text}");
+        assert!(!text.contains(SECRET), "{name}");
+    }
+    assert_eq!(up.count(), 0, "nothing reached the upstream");
+}
+
+#[test]
+fn a_signature_header_sent_twice_is_refused() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let body = b"{}";
+    let sig = signed(body, SECRET);
+    let req = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nAzotte-Signature: {sig}\r\nAzotte-Signature: {sig}\r\n\r\n{{}}"
+    );
+    let res = raw_exchange(gw.port, req.as_bytes(), Duration::from_secs(2));
+    assert_eq!(status_of(&res), Some(401), "{res}");
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn second_secret_matches_during_rotation() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let body = b"rotated";
+    let res = post(&gw, body, Some(&signed(body, "an older secret")));
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.count(), 1);
+}
+
+#[test]
+fn bodies_past_pingoras_64k_retry_buffer_are_forwarded_whole() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "max_body = \"2MiB\"");
+    for size in [1024usize, 64 * 1024 + 1, 1024 * 1024] {
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let res = post(&gw, &body, Some(&signed(&body, SECRET)));
+        assert_eq!(res.status(), 200, "size {size}");
+        let got = up.received();
+        assert_eq!(got.last().unwrap().body.len(), size);
+        assert!(
+            got.last().unwrap().body == body,
+            "size {size}: bytes differ"
+        );
+    }
+}
+
+#[test]
+fn oversize_bodies_get_413_by_length_and_chunked() {
+    let up = Upstream::start();
+    let gw = start(&up, "max_body = \"1KiB\"", "");
+    let body = vec![b'a'; 2048];
+    let res = post(&gw, &body, Some(&signed(&body, SECRET)));
+    assert_eq!(res.status(), 413);
+
+    // Chunked: refused as soon as the limit passes, without waiting for the end.
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAzotte-Signature: sha256=00\r\n\r\n").unwrap();
+    for _ in 0..3 {
+        s.write_all(b"200\r\n").unwrap();
+        s.write_all(&[b'b'; 512]).unwrap();
+        s.write_all(b"\r\n").unwrap();
+    }
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), Some(413));
+
+    // Expect: 100-continue with an announced oversize body is refused at once, before any byte.
+    let res = raw_exchange(
+        gw.port,
+        b"POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+        Duration::from_secs(2),
+    );
+    assert_eq!(status_of(&res), Some(413), "{res}");
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn expect_100_continue_is_answered_and_not_forwarded() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let body = b"{\"hello\":1}";
+    let sig = signed(body, SECRET);
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let head = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nExpect: 100-continue\r\nAzotte-Signature: {sig}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 100"),
+        "got {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "100 Continue came before curl's 1 s wait"
+    );
+    s.write_all(body).unwrap();
+    let n = s.read(&mut buf).unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), Some(200));
+    let got = up.received();
+    assert_eq!(got[0].body, body);
+    assert_eq!(got[0].header("expect"), None);
+}
+
+#[test]
+fn unknown_path_is_404_and_other_methods_405() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let res = client().post(gw.url("/nope")).body("x").send().unwrap();
+    assert_eq!(res.status(), 404);
+    let res = client().get(gw.url("/webhooks/azotte")).send().unwrap();
+    assert_eq!(res.status(), 405);
+    let res = client()
+        .put(gw.url("/webhooks/azotte"))
+        .body("x")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn upstream_down_is_502_and_slow_upstream_504() {
+    let port = free_port();
+    let dead = format!(
+        r#"
+[[route]]
+name = "dead"
+path = "/dead"
+upstream = "http://127.0.0.1:{port}/x"
+provider = "hmac"
+secrets = ["s"]
+signature = {{ header = "X-Sig" }}
+"#
+    );
+    let up = Upstream::start();
+    up.set(|b| b.delay = Duration::from_secs(4));
+    let gw = Gateway::start_with_env(
+        "",
+        &format!("{}{dead}", hmac_route(&up, "")),
+        &[("AZOTTE_SECRET", SECRET), ("AZOTTE_SECRET_OLD", "x")],
+    );
+    let res = client()
+        .post(gw.url("/dead"))
+        .header("X-Sig", hmac_sha256_hex(b"s", &[b"a"]))
+        .body("a")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 502);
+
+    let started = Instant::now();
+    let res = post(&gw, b"slow", Some(&signed(b"slow", SECRET)));
+    assert_eq!(res.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "upstream_timeout (2s) applies"
+    );
+}
+
+#[test]
+fn smuggling_shapes_are_400_and_not_forwarded() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let cases: [&[u8]; 4] = [
+        b"POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        b"POST /webhooks/azotte HTTP/1.1\r\nContent-Length: 1\r\n\r\na",
+        b"POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    ];
+    for (i, req) in cases.iter().enumerate() {
+        let res = raw_exchange(gw.port, req, Duration::from_secs(2));
+        assert_eq!(status_of(&res), Some(400), "case {i}: {res}");
+    }
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn oversize_head_is_431_and_long_uri_414() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let big = "a".repeat(70 * 1024);
+    let req = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_eq!(
+        status_of(&raw_exchange(
+            gw.port,
+            req.as_bytes(),
+            Duration::from_secs(2)
+        )),
+        Some(431)
+    );
+    let long = "b".repeat(9 * 1024);
+    let req =
+        format!("POST /webhooks/azotte?{long} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        status_of(&raw_exchange(
+            gw.port,
+            req.as_bytes(),
+            Duration::from_secs(2)
+        )),
+        Some(414)
+    );
+}
+
+#[test]
+fn slow_senders_get_408_and_nothing_is_forwarded() {
+    let up = Upstream::start();
+    let gw = start(&up, "read_timeout = \"1s\"", "");
+    let body = b"{\"slow\":true}";
+    let sig = signed(body, SECRET);
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let head = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nAzotte-Signature: {sig}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // trickle the body: one byte every 300 ms would take ~4 s
+    let started = Instant::now();
+    let mut answer = String::new();
+    for b in body.iter() {
+        if s.write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let mut buf = [0u8; 256];
+        s.set_nonblocking(true).unwrap();
+        if let Ok(n) = s.read(&mut buf) {
+            answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+            s.set_nonblocking(false).unwrap();
+            break;
+        }
+        s.set_nonblocking(false).unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        answer.is_empty() || status_of(&answer) == Some(408),
+        "{answer}"
+    );
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let up = Upstream::start();
+    let gw = start(&up, "idle_timeout = \"1s\"", "");
+    let body = b"keep";
+    let sig = signed(body, SECRET);
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nAzotte-Signature: {sig}\r\n\r\nkeep"
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), Some(200));
+    // The same connection serves a second request...
+    s.write_all(req.as_bytes()).unwrap();
+    let n = s.read(&mut buf).unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), Some(200));
+    // ...and is closed by the gateway once idle past idle_timeout.
+    let started = Instant::now();
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed without a response");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(up.count(), 2);
+}
