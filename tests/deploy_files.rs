@@ -44,7 +44,15 @@ const RELOAD_RESULTS: &[&str] = &["ok", "error"];
 /// Labels a query may group or match by: the metrics' own, the histogram
 /// bucket's, and the target labels Prometheus adds.
 const KNOWN_LABELS: &[&str] = &[
-    "route", "outcome", "class", "result", "le", "instance", "job", "namespace", "pod",
+    "route",
+    "outcome",
+    "class",
+    "result",
+    "le",
+    "instance",
+    "job",
+    "namespace",
+    "pod",
 ];
 
 const SERVER_KEYS: &[&str] = &[
@@ -78,7 +86,9 @@ const ROUTE_REQUIRED: &[&str] = &["name", "path", "upstream", "provider", "secre
 // ------------------------------------------------------------------ helpers
 
 fn deploy_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(rel)
 }
 
 fn read(rel: &str) -> String {
@@ -182,19 +192,31 @@ fn grouping_labels(text: &str) -> Vec<String> {
 /// Checks a PromQL text (a query or a whole rule file) against the contract.
 fn check_promql(what: &str, text: &str) {
     for m in metric_tokens(text) {
-        assert!(known_series(&m), "{what}: unknown metric `{m}` (not in PRODUCT.md)");
+        assert!(
+            known_series(&m),
+            "{what}: unknown metric `{m}` (not in PRODUCT.md)"
+        );
     }
     for v in label_values(text, "outcome") {
-        assert!(OUTCOMES.contains(&v.as_str()), "{what}: unknown outcome `{v}`");
+        assert!(
+            OUTCOMES.contains(&v.as_str()),
+            "{what}: unknown outcome `{v}`"
+        );
     }
     for v in label_values(text, "class") {
         assert!(CLASSES.contains(&v.as_str()), "{what}: unknown class `{v}`");
     }
     for v in label_values(text, "result") {
-        assert!(RELOAD_RESULTS.contains(&v.as_str()), "{what}: unknown reload result `{v}`");
+        assert!(
+            RELOAD_RESULTS.contains(&v.as_str()),
+            "{what}: unknown reload result `{v}`"
+        );
     }
     for l in grouping_labels(text) {
-        assert!(KNOWN_LABELS.contains(&l.as_str()), "{what}: unknown label `{l}` in a grouping");
+        assert!(
+            KNOWN_LABELS.contains(&l.as_str()),
+            "{what}: unknown label `{l}` in a grouping"
+        );
     }
 }
 
@@ -269,18 +291,29 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
     let cfg: toml::Table =
         toml::from_str(text).unwrap_or_else(|e| panic!("{what}: not valid TOML: {e}"));
     for key in cfg.keys() {
-        assert!(key == "server" || key == "route", "{what}: unknown top-level key `{key}`");
+        assert!(
+            key == "server" || key == "route",
+            "{what}: unknown top-level key `{key}`"
+        );
     }
-    let server = cfg["server"].as_table().unwrap_or_else(|| panic!("{what}: no [server]"));
+    let server = cfg["server"]
+        .as_table()
+        .unwrap_or_else(|| panic!("{what}: no [server]"));
     for key in server.keys() {
-        assert!(SERVER_KEYS.contains(&key.as_str()), "{what}: unknown [server] key `{key}`");
+        assert!(
+            SERVER_KEYS.contains(&key.as_str()),
+            "{what}: unknown [server] key `{key}`"
+        );
     }
     for key in ["listen", "admin_listen", "grace_period"] {
         assert!(server.contains_key(key), "{what}: [server] lacks `{key}`");
     }
     for key in ["read_timeout", "idle_timeout", "grace_period"] {
         if let Some(v) = server.get(key) {
-            seconds(v.as_str().unwrap_or_else(|| panic!("{what}: {key} is not a string")));
+            seconds(
+                v.as_str()
+                    .unwrap_or_else(|| panic!("{what}: {key} is not a string")),
+            );
         }
     }
     if let Some(v) = server.get("max_body") {
@@ -299,22 +332,43 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
         !admin.starts_with("127.") && admin.ends_with(":9090"),
         "{what}: in a container admin_listen must be 0.0.0.0:9090, not {admin}"
     );
-    assert!(server["listen"].as_str().unwrap().ends_with(":8080"), "{what}: listen is not :8080");
+    assert!(
+        server["listen"].as_str().unwrap().ends_with(":8080"),
+        "{what}: listen is not :8080"
+    );
 
-    let routes = cfg["route"].as_array().unwrap_or_else(|| panic!("{what}: no [[route]]"));
+    let routes = cfg["route"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: no [[route]]"));
     let mut names = BTreeSet::new();
     for r in routes {
         let r = r.as_table().expect("[[route]] is a table");
         for key in r.keys() {
-            assert!(ROUTE_KEYS.contains(&key.as_str()), "{what}: unknown route key `{key}`");
+            assert!(
+                ROUTE_KEYS.contains(&key.as_str()),
+                "{what}: unknown route key `{key}`"
+            );
         }
         for key in ROUTE_REQUIRED {
-            assert!(r.contains_key(*key), "{what}: route {:?} lacks `{key}`", r.get("name"));
+            assert!(
+                r.contains_key(*key),
+                "{what}: route {:?} lacks `{key}`",
+                r.get("name")
+            );
         }
         let name = r["name"].as_str().unwrap();
-        assert!(names.insert(name.to_string()), "{what}: duplicate route name {name}");
-        assert!(r["path"].as_str().unwrap().starts_with('/'), "{what}: route {name}: path");
-        assert!(r["upstream"].as_str().unwrap().starts_with("http"), "{what}: route {name}: upstream");
+        assert!(
+            names.insert(name.to_string()),
+            "{what}: duplicate route name {name}"
+        );
+        assert!(
+            r["path"].as_str().unwrap().starts_with('/'),
+            "{what}: route {name}: path"
+        );
+        assert!(
+            r["upstream"].as_str().unwrap().starts_with("http"),
+            "{what}: route {name}: upstream"
+        );
         let secrets = r["secrets"].as_array().unwrap();
         assert!(!secrets.is_empty(), "{what}: route {name}: no secrets");
         for s in secrets {
@@ -333,7 +387,9 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
             seconds(d["ttl"].as_str().expect("dedup.ttl"));
         }
         if let Some(rl) = r.get("rate_limit") {
-            assert!(rl.get("per_second").is_some_and(|v| v.as_integer().is_some_and(|n| n > 0)));
+            assert!(rl
+                .get("per_second")
+                .is_some_and(|v| v.as_integer().is_some_and(|n| n > 0)));
         }
     }
     for required in ["stripe", "github"] {
@@ -366,7 +422,10 @@ fn promtool() -> Option<PathBuf> {
 
 fn run_promtool(args: &[&str]) {
     let Some(bin) = promtool() else {
-        println!("SKIP: promtool not on PATH; `promtool {}` not run", args.join(" "));
+        println!(
+            "SKIP: promtool not on PATH; `promtool {}` not run",
+            args.join(" ")
+        );
         return;
     };
     let out = Command::new(bin)
@@ -391,8 +450,14 @@ fn helpers_work() {
         metric_tokens("sum(rate(hookgate_requests_total{a=\"b\"}[5m])) / x_hookgate_no"),
         BTreeSet::from(["hookgate_requests_total".to_string()])
     );
-    assert_eq!(label_values(r#"{outcome="a",xoutcome="z", outcome!~"b"}"#, "outcome"), ["a", "b"]);
-    assert_eq!(grouping_labels("sum by (route, le) (x) / sum without(a) (y)"), ["route", "le", "a"]);
+    assert_eq!(
+        label_values(r#"{outcome="a",xoutcome="z", outcome!~"b"}"#, "outcome"),
+        ["a", "b"]
+    );
+    assert_eq!(
+        grouping_labels("sum by (route, le) (x) / sum without(a) (y)"),
+        ["route", "le", "a"]
+    );
     assert!(known_series("hookgate_verify_duration_seconds_bucket"));
     assert!(!known_series("hookgate_verify_duration_seconds"));
     assert!(!known_series("hookgate_request_total"));
@@ -403,10 +468,18 @@ fn dashboard_queries_use_only_contract_metrics() {
     let text = read("grafana/hookgate-dashboard.json");
     let dash: serde_json::Value = serde_json::from_str(&text).expect("dashboard is valid JSON");
 
-    assert!(dash["schemaVersion"].as_u64().is_some_and(|v| v >= 36), "schemaVersion");
-    assert!(dash["uid"].as_str().is_some_and(|u| !u.is_empty()), "dashboard uid");
+    assert!(
+        dash["schemaVersion"].as_u64().is_some_and(|v| v >= 36),
+        "schemaVersion"
+    );
+    assert!(
+        dash["uid"].as_str().is_some_and(|u| !u.is_empty()),
+        "dashboard uid"
+    );
 
-    let vars = dash["templating"]["list"].as_array().expect("templating.list");
+    let vars = dash["templating"]["list"]
+        .as_array()
+        .expect("templating.list");
     let var = |name: &str| vars.iter().find(|v| v["name"] == name);
     let ds_var = var("datasource").or_else(|| var("DS_PROMETHEUS"));
     assert!(
@@ -420,9 +493,15 @@ fn dashboard_queries_use_only_contract_metrics() {
     let route = var("route").expect("a `route` template variable");
     let route_query = match &route["query"] {
         serde_json::Value::String(s) => s.clone(),
-        q => q["query"].as_str().expect("route variable query").to_string(),
+        q => q["query"]
+            .as_str()
+            .expect("route variable query")
+            .to_string(),
     };
-    assert_eq!(route_query.replace(' ', ""), "label_values(hookgate_requests_total,route)");
+    assert_eq!(
+        route_query.replace(' ', ""),
+        "label_values(hookgate_requests_total,route)"
+    );
 
     // Every target of every panel, rows' nested panels included.
     fn walk(panels: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
@@ -440,15 +519,29 @@ fn dashboard_queries_use_only_contract_metrics() {
     let mut ids = BTreeSet::new();
     let mut exprs = Vec::new();
     for (title, p) in &panels {
-        assert!(ids.insert(p["id"].as_u64().expect("panel id")), "duplicate panel id in {title}");
-        for target in p["targets"].as_array().unwrap_or_else(|| panic!("{title}: no targets")) {
-            let expr = target["expr"].as_str().unwrap_or_else(|| panic!("{title}: no expr"));
-            assert!(!metric_tokens(expr).is_empty(), "{title}: query uses no hookgate metric");
+        assert!(
+            ids.insert(p["id"].as_u64().expect("panel id")),
+            "duplicate panel id in {title}"
+        );
+        for target in p["targets"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{title}: no targets"))
+        {
+            let expr = target["expr"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{title}: no expr"));
+            assert!(
+                !metric_tokens(expr).is_empty(),
+                "{title}: query uses no hookgate metric"
+            );
             check_promql(&format!("dashboard panel {title:?}"), expr);
             // A hard-coded datasource uid breaks on every other Grafana.
             for ds in [&p["datasource"], &target["datasource"]] {
                 if let Some(uid) = ds["uid"].as_str() {
-                    assert!(uid.starts_with("${"), "{title}: datasource uid {uid:?} is not a variable");
+                    assert!(
+                        uid.starts_with("${"),
+                        "{title}: datasource uid {uid:?} is not a variable"
+                    );
                 }
             }
             exprs.push(expr.to_string());
@@ -456,16 +549,27 @@ fn dashboard_queries_use_only_contract_metrics() {
     }
     let all = exprs.join("\n");
 
-    let used: BTreeSet<&str> = metric_tokens(&all).iter().map(|m| family(m)).map(|f| {
-        COUNTERS_AND_GAUGES.iter().chain(HISTOGRAMS).find(|k| **k == f).copied().unwrap()
-    }).collect();
+    let used: BTreeSet<&str> = metric_tokens(&all)
+        .iter()
+        .map(|m| family(m))
+        .map(|f| {
+            COUNTERS_AND_GAUGES
+                .iter()
+                .chain(HISTOGRAMS)
+                .find(|k| **k == f)
+                .copied()
+                .unwrap()
+        })
+        .collect();
     for m in COUNTERS_AND_GAUGES.iter().chain(HISTOGRAMS) {
         assert!(used.contains(m), "the dashboard never shows {m}");
     }
     for q in ["0.5", "0.9", "0.99"] {
         assert!(
-            exprs.iter().any(|e| e.contains(&format!("histogram_quantile({q},"))
-                && e.contains("hookgate_request_duration_seconds_bucket")),
+            exprs
+                .iter()
+                .any(|e| e.contains(&format!("histogram_quantile({q},"))
+                    && e.contains("hookgate_request_duration_seconds_bucket")),
             "no p{q} of the request duration"
         );
     }
@@ -475,12 +579,15 @@ fn dashboard_queries_use_only_contract_metrics() {
         "no p99 of the verify duration"
     );
     assert!(
-        exprs.iter().any(|e| e.contains("sum by (outcome)") && e.contains("hookgate_requests_total")),
+        exprs
+            .iter()
+            .any(|e| e.contains("sum by (outcome)") && e.contains("hookgate_requests_total")),
         "no requests/s by outcome"
     );
     assert!(
-        exprs.iter().any(|e| e.contains("sum by (class)")
-            && e.contains("hookgate_upstream_responses_total")),
+        exprs.iter().any(
+            |e| e.contains("sum by (class)") && e.contains("hookgate_upstream_responses_total")
+        ),
         "no upstream responses by class"
     );
     // Queries on per-route metrics follow the route variable.
@@ -492,12 +599,18 @@ fn dashboard_queries_use_only_contract_metrics() {
 }
 
 const REQUIRED_ALERTS: &[(&str, &str)] = &[
-    ("HookgateInvalidSignatureSpike", "outcome=\"invalid_signature\""),
+    (
+        "HookgateInvalidSignatureSpike",
+        "outcome=\"invalid_signature\"",
+    ),
     ("HookgateUpstream5xxRatioHigh", "class=\"5xx\""),
     ("HookgateUpstreamUnreachable", "outcome=\"upstream_error\""),
     ("HookgateRateLimitedSustained", "outcome=\"rate_limited\""),
     ("HookgateRouteNoTraffic", "hookgate_requests_total"),
-    ("HookgateConfigReloadFailed", "hookgate_config_reloads_total{result=\"error\"}"),
+    (
+        "HookgateConfigReloadFailed",
+        "hookgate_config_reloads_total{result=\"error\"}",
+    ),
 ];
 
 #[test]
@@ -516,7 +629,15 @@ fn alert_rules_cover_the_required_alerts() {
             .unwrap_or_else(|| panic!("not an alerting rule: {}", rule[0]))
             .trim()
             .to_string();
-        for key in ["expr:", "for:", "labels:", "severity:", "annotations:", "summary:", "description:"] {
+        for key in [
+            "expr:",
+            "for:",
+            "labels:",
+            "severity:",
+            "annotations:",
+            "summary:",
+            "description:",
+        ] {
             assert!(body.contains(key), "alert {name} lacks `{key}`");
         }
         let severity = rule
@@ -524,7 +645,10 @@ fn alert_rules_cover_the_required_alerts() {
             .find_map(|l| l.trim().strip_prefix("severity:"))
             .unwrap()
             .trim();
-        assert!(["info", "warning", "critical"].contains(&severity), "{name}: severity {severity}");
+        assert!(
+            ["info", "warning", "critical"].contains(&severity),
+            "{name}: severity {severity}"
+        );
         assert!(names.insert(name.clone()), "duplicate alert {name}");
         if let Some((_, needle)) = REQUIRED_ALERTS.iter().find(|(n, _)| *n == name) {
             let expr = yaml_block(&body, "expr:").join("\n");
@@ -546,7 +670,10 @@ fn alert_rules_cover_the_required_alerts() {
 
     // Every alert has a promtool unit test.
     let tests = read("prometheus/alerts_test.yml");
-    assert!(tests.contains("- alerts.yml"), "alerts_test.yml must load alerts.yml");
+    assert!(
+        tests.contains("- alerts.yml"),
+        "alerts_test.yml must load alerts.yml"
+    );
     for name in &names {
         assert!(
             tests.contains(&format!("alertname: {name}")),
@@ -556,9 +683,14 @@ fn alert_rules_cover_the_required_alerts() {
 
     // Prometheus in compose loads these rules and scrapes hookgate's admin port.
     let prom = read("prometheus/prometheus.yml");
-    assert!(yaml_block(&prom, "rule_files:").iter().any(|l| l.trim() == "- alerts.yml"));
+    assert!(yaml_block(&prom, "rule_files:")
+        .iter()
+        .any(|l| l.trim() == "- alerts.yml"));
     assert!(prom.contains("\"hookgate:9090\""));
-    assert!(prom.contains("job_name: hookgate"), "HookgateTargetDown expects job=\"hookgate\"");
+    assert!(
+        prom.contains("job_name: hookgate"),
+        "HookgateTargetDown expects job=\"hookgate\""
+    );
 }
 
 #[test]
@@ -590,7 +722,10 @@ fn kubernetes_sidecar_example() {
     assert_eq!(cfg["server"]["admin_listen"].as_str(), Some("0.0.0.0:9090"));
     for r in cfg["route"].as_array().unwrap() {
         let up = r["upstream"].as_str().unwrap();
-        assert!(up.starts_with("http://127.0.0.1:3000/"), "sidecar upstream must be 127.0.0.1:3000: {up}");
+        assert!(
+            up.starts_with("http://127.0.0.1:3000/"),
+            "sidecar upstream must be 127.0.0.1:3000: {up}"
+        );
     }
 
     // Scrape annotations on the Pod template.
@@ -600,7 +735,10 @@ fn kubernetes_sidecar_example() {
         "prometheus.io/port: \"9090\"",
         "prometheus.io/path: \"/metrics\"",
     ] {
-        assert!(template.contains(ann), "Pod template lacks annotation {ann}");
+        assert!(
+            template.contains(ann),
+            "Pod template lacks annotation {ann}"
+        );
     }
 
     // Termination grace beyond hookgate's own drain.
@@ -625,11 +763,23 @@ fn kubernetes_sidecar_example() {
     let admin_port = |l: &&str| l.trim() == "port: admin" || l.trim() == "port: 9090";
     // Probes on the admin port.
     let liveness = yaml_block(&c_text, "livenessProbe:");
-    assert!(liveness.iter().any(|l| l.trim() == "path: /healthz"), "liveness is not GET /healthz");
-    assert!(liveness.iter().any(admin_port), "liveness probe not on the admin port");
+    assert!(
+        liveness.iter().any(|l| l.trim() == "path: /healthz"),
+        "liveness is not GET /healthz"
+    );
+    assert!(
+        liveness.iter().any(admin_port),
+        "liveness probe not on the admin port"
+    );
     let readiness = yaml_block(&c_text, "readinessProbe:");
-    assert!(readiness.iter().any(|l| l.trim() == "path: /readyz"), "readiness is not GET /readyz");
-    assert!(readiness.iter().any(admin_port), "readiness probe not on the admin port");
+    assert!(
+        readiness.iter().any(|l| l.trim() == "path: /readyz"),
+        "readiness is not GET /readyz"
+    );
+    assert!(
+        readiness.iter().any(admin_port),
+        "readiness probe not on the admin port"
+    );
     // Config from the ConfigMap at /etc/hookgate.
     assert!(c_text.contains("mountPath: /etc/hookgate"));
     assert!(k8s.contains("name: hookgate-config"));
@@ -640,7 +790,10 @@ fn kubernetes_sidecar_example() {
             .into_iter()
             .find(|i| i[0].trim() == format!("- name: {name}"))
             .unwrap_or_else(|| panic!("hookgate container lacks env {name}"));
-        assert!(item.iter().any(|l| l.trim() == "secretKeyRef:"), "env {name} is not from a Secret");
+        assert!(
+            item.iter().any(|l| l.trim() == "secretKeyRef:"),
+            "env {name} is not from a Secret"
+        );
     }
     // Hardened.
     let sc = yaml_block(&c_text, "securityContext:").join("\n");
@@ -650,17 +803,25 @@ fn kubernetes_sidecar_example() {
         "allowPrivilegeEscalation: false",
         "drop: [\"ALL\"]",
     ] {
-        assert!(sc.contains(needle), "hookgate securityContext lacks {needle}");
+        assert!(
+            sc.contains(needle),
+            "hookgate securityContext lacks {needle}"
+        );
     }
 
     // The Service sends traffic to hookgate, not to the app.
-    let service = k8s.split("\n---").find(|d| d.contains("\nkind: Service\n")).unwrap();
+    let service = k8s
+        .split("\n---")
+        .find(|d| d.contains("\nkind: Service\n"))
+        .unwrap();
     assert!(
         service.contains("targetPort: http") || service.contains("targetPort: 8080"),
         "the Service must target hookgate's port"
     );
     assert!(
-        !service.lines().any(|l| ["targetPort: 3000", "targetPort: app"].contains(&l.trim())),
+        !service
+            .lines()
+            .any(|l| ["targetPort: 3000", "targetPort: app"].contains(&l.trim())),
         "the Service must not send traffic to the app's port"
     );
 }
@@ -668,7 +829,8 @@ fn kubernetes_sidecar_example() {
 #[test]
 fn gateway_tomls_for_image_and_compose() {
     let image_cfg = check_gateway_toml("deploy/gateway.toml", &read("gateway.toml"));
-    let compose_cfg = check_gateway_toml("deploy/compose/gateway.toml", &read("compose/gateway.toml"));
+    let compose_cfg =
+        check_gateway_toml("deploy/compose/gateway.toml", &read("compose/gateway.toml"));
 
     let compose = read("docker-compose.yml");
     assert!(compose.contains("dockerfile: deploy/Dockerfile"));
@@ -676,19 +838,28 @@ fn gateway_tomls_for_image_and_compose() {
     assert!(compose.contains("./prometheus/alerts.yml:/etc/prometheus/alerts.yml"));
     assert!(compose.contains("./grafana/hookgate-dashboard.json:"));
     for name in env_secrets(&compose_cfg) {
-        assert!(compose.contains(&format!("{name}:")), "compose does not set {name}");
+        assert!(
+            compose.contains(&format!("{name}:")),
+            "compose does not set {name}"
+        );
     }
     let stop: Duration = compose
         .lines()
         .find_map(|l| l.trim().strip_prefix("stop_grace_period:"))
         .map(|v| seconds(v.trim()))
         .expect("stop_grace_period for hookgate");
-    assert!(stop > grace_period(&compose_cfg), "stop_grace_period must exceed grace_period");
+    assert!(
+        stop > grace_period(&compose_cfg),
+        "stop_grace_period must exceed grace_period"
+    );
 
     // The image's default config names its secrets in the Dockerfile comments / README.
     let dockerfile = read("Dockerfile");
     for name in env_secrets(&image_cfg) {
-        assert!(dockerfile.contains(&name), "Dockerfile does not mention {name}");
+        assert!(
+            dockerfile.contains(&name),
+            "Dockerfile does not mention {name}"
+        );
     }
 }
 
@@ -719,11 +890,18 @@ fn dockerfile_matches_the_contract() {
         .filter_map(|l| l.trim().strip_prefix('!'))
         .map(|l| l.trim_end_matches('/'))
         .collect();
-    for line in d.lines().map(str::trim).filter(|l| l.starts_with("COPY ") && !l.contains("--from")) {
+    for line in d
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
         let words: Vec<&str> = line.split_whitespace().skip(1).collect();
         for src in &words[..words.len() - 1] {
             let src = src.trim_end_matches('/');
-            assert!(allowed.contains(&src), "Dockerfile COPYs {src}, which Dockerfile.dockerignore excludes");
+            assert!(
+                allowed.contains(&src),
+                "Dockerfile COPYs {src}, which Dockerfile.dockerignore excludes"
+            );
         }
     }
 }
