@@ -59,7 +59,10 @@ impl fmt::Display for SecretError {
 }
 
 /// Resolves `env:NAME`, `file:PATH` (trailing newline stripped), or a literal.
-pub fn resolve(reference: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, SecretError> {
+pub fn resolve(
+    reference: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, SecretError> {
     if let Some(name) = reference.strip_prefix("env:") {
         let value = env(name).ok_or_else(|| SecretError::EnvMissing(name.to_string()))?;
         if value.is_empty() {
@@ -105,7 +108,10 @@ mod tests {
     fn env_and_literal_references() {
         let env = |n: &str| (n == "A").then(|| "x".to_string());
         assert_eq!(resolve("env:A", &env).unwrap().bytes(), b"x");
-        assert_eq!(resolve("env:B", &env), Err(SecretError::EnvMissing("B".into())));
+        assert_eq!(
+            resolve("env:B", &env),
+            Err(SecretError::EnvMissing("B".into()))
+        );
         assert_eq!(resolve("plain", &env).unwrap().bytes(), b"plain");
     }
 }

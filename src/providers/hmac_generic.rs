@@ -27,13 +27,47 @@ pub struct BodyHmac {
     pub secrets: Vec<Secret>,
 }
 
+impl BodyHmac {
+    /// A preset's fixed scheme. The route may only rename the header (`signature.header`).
+    pub fn for_preset(
+        settings: &SchemeSettings<'_>,
+        header: &str,
+        algorithm: Algorithm,
+        encoding: Encoding,
+        prefix: &str,
+    ) -> Result<BodyHmac, SettingsError> {
+        common::require_secrets(settings.secrets)?;
+        Ok(BodyHmac {
+            header: common::preset_header(settings, header, true)?,
+            algorithm,
+            encoding,
+            prefix: prefix.to_string(),
+            secrets: settings.secrets.to_vec(),
+        })
+    }
+
+    /// [`BodyHmac::for_preset`], boxed: a whole `build` for the presets that are just this.
+    pub fn boxed(
+        settings: &SchemeSettings<'_>,
+        header: &str,
+        algorithm: Algorithm,
+        encoding: Encoding,
+        prefix: &str,
+    ) -> Result<Box<dyn Scheme>, SettingsError> {
+        Ok(Box::new(Self::for_preset(
+            settings, header, algorithm, encoding, prefix,
+        )?))
+    }
+}
+
 impl Scheme for BodyHmac {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, &self.header)?;
         let encoded = if self.prefix.is_empty() {
             value
         } else {
-            common::strip_prefix_ci(value.trim(), &self.prefix).ok_or(Rejection::MalformedSignature)?
+            common::strip_prefix_ci(value.trim(), &self.prefix)
+                .ok_or(Rejection::MalformedSignature)?
         };
         let signature = self
             .encoding
@@ -58,25 +92,38 @@ impl Scheme for BodyHmac {
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     common::require_secrets(settings.secrets)?;
-    let spec = settings
-        .signature
-        .ok_or_else(|| SettingsError::new("signature", "provider \"hmac\" needs a `signature = { header, algorithm, encoding }` table"))?;
+    let spec = settings.signature.ok_or_else(|| {
+        SettingsError::new(
+            "signature",
+            "provider \"hmac\" needs a `signature = { header, algorithm, encoding }` table",
+        )
+    })?;
     let header = spec
         .header
         .clone()
         .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
-    http::HeaderName::from_bytes(header.as_bytes())
-        .map_err(|_| SettingsError::new("signature.header", format!("{header:?} is not a valid header name")))?;
+    http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+        SettingsError::new(
+            "signature.header",
+            format!("{header:?} is not a valid header name"),
+        )
+    })?;
     let algorithm = match spec.algorithm.as_deref() {
         None => Algorithm::Sha256,
         Some(a) => Algorithm::parse(a).ok_or_else(|| {
-            SettingsError::new("signature.algorithm", format!("{a:?} is not one of sha1, sha256, sha512"))
+            SettingsError::new(
+                "signature.algorithm",
+                format!("{a:?} is not one of sha1, sha256, sha512"),
+            )
         })?,
     };
     let encoding = match spec.encoding.as_deref() {
         None => Encoding::Hex,
         Some(e) => Encoding::parse(e).ok_or_else(|| {
-            SettingsError::new("signature.encoding", format!("{e:?} is not one of hex, base64"))
+            SettingsError::new(
+                "signature.encoding",
+                format!("{e:?} is not one of hex, base64"),
+            )
         })?,
     };
     Ok(Box::new(BodyHmac {
@@ -139,16 +186,27 @@ mod tests {
             &["It's a Secret to Everybody"],
         );
         let header = "Azotte-Signature";
-        assert_eq!(verify(&*s, header, &format!("sha256={GH_SIG}"), b"Hello, World!"), Ok(()));
         assert_eq!(
-            verify(&*s, header, &format!("sha256={}", GH_SIG.to_uppercase()), b"Hello, World!"),
+            verify(&*s, header, &format!("sha256={GH_SIG}"), b"Hello, World!"),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &*s,
+                header,
+                &format!("sha256={}", GH_SIG.to_uppercase()),
+                b"Hello, World!"
+            ),
             Ok(())
         );
         assert_eq!(
             verify(&*s, header, &format!("sha256={GH_SIG}"), b"Hello, World?"),
             Err(Rejection::BadSignature)
         );
-        assert_eq!(verify(&*s, header, GH_SIG, b"Hello, World!"), Err(Rejection::MalformedSignature));
+        assert_eq!(
+            verify(&*s, header, GH_SIG, b"Hello, World!"),
+            Err(Rejection::MalformedSignature)
+        );
     }
 
     #[test]
@@ -160,7 +218,10 @@ mod tests {
             },
             &["old-secret", "It's a Secret to Everybody"],
         );
-        assert_eq!(verify(&*s, "X-Webhook-Signature", GH_SIG, b"Hello, World!"), Ok(()));
+        assert_eq!(
+            verify(&*s, "X-Webhook-Signature", GH_SIG, b"Hello, World!"),
+            Ok(())
+        );
     }
 
     #[test]
@@ -175,6 +236,9 @@ mod tests {
         );
         let b64 = Encoding::Base64.encode(&hex::decode(GH_SIG).unwrap());
         assert_eq!(verify(&*s, "X-Sig", &b64, b"Hello, World!"), Ok(()));
-        assert_eq!(verify(&*s, "X-Sig", b64.trim_end_matches('='), b"Hello, World!"), Ok(()));
+        assert_eq!(
+            verify(&*s, "X-Sig", b64.trim_end_matches('='), b"Hello, World!"),
+            Ok(())
+        );
     }
 }

@@ -8,7 +8,32 @@
 pub mod common;
 pub mod registry;
 
+pub mod basic;
+pub mod ed25519;
 pub mod hmac_generic;
+pub mod parts_hmac;
+pub mod token;
+
+pub mod asana;
+pub mod bitbucket;
+pub mod coinbase;
+pub mod dropbox;
+pub mod github;
+pub mod gitlab;
+pub mod intercom;
+pub mod lemonsqueezy;
+pub mod paystack;
+pub mod razorpay;
+pub mod segment;
+pub mod sentry;
+pub mod shopify;
+pub mod typeform;
+pub mod vercel;
+pub mod woocommerce;
+pub mod xero;
+
+#[cfg(test)]
+mod testkit;
 
 use std::time::Duration;
 

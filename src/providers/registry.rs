@@ -4,7 +4,29 @@ use super::Preset;
 
 /// Every preset, in the order `hookgate check` and the README list them.
 pub fn presets() -> &'static [Preset] {
-    const ALL: &[Preset] = &[super::hmac_generic::PRESET];
+    const ALL: &[Preset] = &[
+        super::hmac_generic::PRESET,
+        super::token::PRESET,
+        super::basic::PRESET,
+        super::ed25519::PRESET,
+        super::github::PRESET,
+        super::gitlab::PRESET,
+        super::bitbucket::PRESET,
+        super::shopify::PRESET,
+        super::intercom::PRESET,
+        super::typeform::PRESET,
+        super::lemonsqueezy::PRESET,
+        super::paystack::PRESET,
+        super::razorpay::PRESET,
+        super::sentry::PRESET,
+        super::vercel::PRESET,
+        super::coinbase::PRESET,
+        super::woocommerce::PRESET,
+        super::xero::PRESET,
+        super::dropbox::PRESET,
+        super::asana::PRESET,
+        super::segment::PRESET,
+    ];
     ALL
 }
 
