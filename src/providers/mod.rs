@@ -16,21 +16,34 @@ pub mod token;
 
 pub mod asana;
 pub mod bitbucket;
+pub mod calendly;
 pub mod coinbase;
 pub mod dropbox;
 pub mod github;
 pub mod gitlab;
+pub mod hubspot;
 pub mod intercom;
 pub mod lemonsqueezy;
+pub mod mux;
+pub mod paddle;
+pub mod pagerduty;
 pub mod paystack;
 pub mod razorpay;
 pub mod segment;
 pub mod sentry;
 pub mod shopify;
+pub mod slack;
+pub mod square;
+pub mod standard_webhooks;
+pub mod stripe;
+pub mod svix;
+pub mod twitch;
 pub mod typeform;
 pub mod vercel;
 pub mod woocommerce;
 pub mod xero;
+pub mod zendesk;
+pub mod zoom;
 
 #[cfg(test)]
 mod testkit;
