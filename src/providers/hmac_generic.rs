@@ -241,4 +241,26 @@ mod tests {
             Ok(())
         );
     }
+
+    // vectors.json worldline-connect-01: Ingenico-ePayments/connect-sdk-php
+    // tests/Ingenico/Connect/Sdk/Webhooks/WebhooksHelperTest.php @81502159 — Worldline's
+    // `X-GCS-Signature` (base64 HMAC-SHA256 of the body) configured through the generic family.
+    #[test]
+    fn worldline_connect_vector_through_the_generic_family() {
+        let s = scheme(
+            SignatureSpec {
+                header: Some("X-GCS-Signature".into()),
+                encoding: Some("base64".into()),
+                ..Default::default()
+            },
+            &["hello+world"],
+        );
+        let body = include_bytes!("testdata/worldline_connect.json");
+        let sig = "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=";
+        assert_eq!(verify(&*s, "X-GCS-Signature", sig, body), Ok(()));
+        assert_eq!(
+            verify(&*s, "X-GCS-Signature", sig, &body[1..]),
+            Err(Rejection::BadSignature)
+        );
+    }
 }
