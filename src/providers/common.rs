@@ -223,6 +223,188 @@ pub fn first_secret(secrets: &[Secret]) -> Result<&Secret, super::SignError> {
         .ok_or_else(|| super::SignError("the route has no secret".into()))
 }
 
+/// HMAC check as a verdict: `Ok` when any secret's MAC over `parts` equals any candidate.
+pub fn verify_hmac(
+    algorithm: Algorithm,
+    secrets: &[Secret],
+    parts: &[&[u8]],
+    candidates: &[Vec<u8>],
+) -> Result<(), Rejection> {
+    if any_hmac_matches(algorithm, secrets, parts, candidates) {
+        Ok(())
+    } else {
+        Err(Rejection::BadSignature)
+    }
+}
+
+/// True when `presented` equals any of `tokens` (shared tokens, Basic credentials). Both sides are
+/// hashed first so that neither the comparison nor its length check leaks anything about a token.
+pub fn any_token_matches(tokens: &[Secret], presented: &[u8]) -> bool {
+    use sha2::Digest;
+    let presented = sha2::Sha256::digest(presented);
+    let mut matched = subtle::Choice::from(0u8);
+    for token in tokens {
+        matched |= sha2::Sha256::digest(token.bytes()).ct_eq(&presented);
+    }
+    bool::from(matched)
+}
+
+/// `key=value` items of a signature header such as Stripe's `t=1,v1=ab,v0=cd` (separator `,`) or
+/// Paddle's `ts=1;h1=ab` (separator `;`). Items without `=` are skipped; keys and values trimmed.
+pub fn kv_items(value: &str, separator: char) -> impl Iterator<Item = (&str, &str)> {
+    value
+        .split(separator)
+        .filter_map(|item| item.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim()))
+}
+
+/// The one value of `key` among [`kv_items`]: absent → `MissingSignature`, repeated →
+/// `MalformedSignature` (a timestamp given twice is not something to pick from).
+pub fn kv_single<'v>(value: &'v str, separator: char, key: &str) -> Result<&'v str, Rejection> {
+    let mut found = kv_items(value, separator).filter(|(k, _)| *k == key);
+    let first = found.next().ok_or(Rejection::MalformedSignature)?;
+    if found.next().is_some() {
+        return Err(Rejection::MalformedSignature);
+    }
+    Ok(first.1)
+}
+
+/// Every decodable value of `key` among [`kv_items`] (several during secret rotation; other
+/// versions such as Stripe's `v0` or Paddle's `h2` are ignored). None at all → `MalformedSignature`.
+pub fn kv_signatures(
+    value: &str,
+    separator: char,
+    key: &str,
+    encoding: Encoding,
+) -> Result<Vec<Vec<u8>>, Rejection> {
+    let candidates: Vec<Vec<u8>> = kv_items(value, separator)
+        .filter(|(k, _)| *k == key)
+        .filter_map(|(_, v)| encoding.decode(v))
+        .collect();
+    if candidates.is_empty() {
+        Err(Rejection::MalformedSignature)
+    } else {
+        Ok(candidates)
+    }
+}
+
+/// Signatures of a Standard-Webhooks list (`v1,<b64> v1,<b64> v1a,<b64>`): the decoded values of
+/// entries labelled `version`; other versions are skipped. None at all → `MalformedSignature`.
+pub fn versioned_signatures(value: &str, version: &str) -> Result<Vec<Vec<u8>>, Rejection> {
+    let candidates: Vec<Vec<u8>> = value
+        .split_whitespace()
+        .filter_map(|entry| entry.split_once(','))
+        .filter(|(v, _)| *v == version)
+        .filter_map(|(_, sig)| decode_base64(sig))
+        .collect();
+    if candidates.is_empty() {
+        Err(Rejection::MalformedSignature)
+    } else {
+        Ok(candidates)
+    }
+}
+
+/// How a timestamp header is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampFormat {
+    UnixSeconds,
+    UnixMillis,
+    Rfc3339,
+}
+
+impl TimestampFormat {
+    /// The timestamp as Unix milliseconds.
+    pub fn parse_millis(self, value: &str) -> Result<i64, Rejection> {
+        match self {
+            TimestampFormat::UnixSeconds => Ok(parse_unix(value)?.saturating_mul(1000)),
+            TimestampFormat::UnixMillis => parse_unix(value),
+            TimestampFormat::Rfc3339 => parse_rfc3339_millis(value),
+        }
+    }
+
+    /// `now` written in this format, for signing.
+    pub fn format(self, now: Duration) -> String {
+        match self {
+            TimestampFormat::UnixSeconds => now.as_secs().to_string(),
+            TimestampFormat::UnixMillis => now.as_millis().to_string(),
+            TimestampFormat::Rfc3339 => format_rfc3339(now.as_secs()),
+        }
+    }
+}
+
+/// Checks that `timestamp_ms` is not older than `tolerance` (future timestamps pass), for the
+/// providers whose own SDK checks only age (Box).
+pub fn check_not_older_millis(
+    timestamp_ms: i64,
+    now: Duration,
+    tolerance: Duration,
+) -> Result<(), Rejection> {
+    let age = now.as_millis() as i128 - timestamp_ms as i128;
+    if age > tolerance.as_millis() as i128 {
+        Err(Rejection::StaleTimestamp)
+    } else {
+        Ok(())
+    }
+}
+
+/// The JSON value at `pointer` in `body`, as text: strings as they are, numbers and booleans
+/// printed. For body fields a scheme reads (Linear's timestamp, challenges).
+pub fn json_text(body: &[u8], pointer: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match value.pointer(pointer)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A preset accepts a route's `signature` table only to rename its signature header (when
+/// `header_renamable`); anything else in it is a configuration error, never silently ignored.
+pub fn preset_header(
+    settings: &super::SchemeSettings<'_>,
+    default: &str,
+    header_renamable: bool,
+) -> Result<String, SettingsError> {
+    let Some(spec) = settings.signature else {
+        return Ok(default.to_string());
+    };
+    let only_header = spec.algorithm.is_none()
+        && spec.encoding.is_none()
+        && spec.prefix.is_none()
+        && spec.timestamp_header.is_none();
+    if !header_renamable || !only_header {
+        let what = if header_renamable {
+            "only `signature.header` may be set for this provider (its scheme is fixed)"
+        } else {
+            "this provider's scheme is fixed; remove the `signature` table"
+        };
+        return Err(SettingsError::new("signature", what));
+    }
+    match &spec.header {
+        None => Ok(default.to_string()),
+        Some(h) => {
+            http::HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                SettingsError::new(
+                    "signature.header",
+                    format!("{h:?} is not a valid header name"),
+                )
+            })?;
+            Ok(h.clone())
+        }
+    }
+}
+
+/// The value of `name` in `req.headers` if present, else a made-up one (for signing schemes that
+/// sign over a delivery id).
+pub fn header_or(headers: &HeaderMap, name: &str, made_up: impl FnOnce() -> String) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(made_up)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +437,43 @@ mod tests {
             check_unix_seconds(1_000_000 + 301, now, tol),
             Err(Rejection::StaleTimestamp)
         );
+    }
+
+    #[test]
+    fn kv_lists_keep_every_signature_of_the_wanted_key() {
+        let v = "t=12, v1=abcd,v0=ffff,v1=ABCD,v1=zz";
+        assert_eq!(kv_single(v, ',', "t"), Ok("12"));
+        assert_eq!(
+            kv_signatures(v, ',', "v1", Encoding::Hex).unwrap(),
+            vec![vec![0xab, 0xcd], vec![0xab, 0xcd]]
+        );
+        assert_eq!(
+            kv_single("t=1,t=2", ',', "t"),
+            Err(Rejection::MalformedSignature)
+        );
+        assert_eq!(
+            kv_signatures("t=1,v0=ab", ',', "v1", Encoding::Hex),
+            Err(Rejection::MalformedSignature)
+        );
+    }
+
+    #[test]
+    fn versioned_lists_skip_other_versions() {
+        assert_eq!(
+            versioned_signatures("v2,AQI= v1,AwQ=", "v1").unwrap(),
+            vec![vec![3, 4]]
+        );
+        assert_eq!(
+            versioned_signatures("v2,AQI=", "v1"),
+            Err(Rejection::MalformedSignature)
+        );
+    }
+
+    #[test]
+    fn tokens_compare_by_value() {
+        let tokens = [Secret::literal("abc"), Secret::literal("def")];
+        assert!(any_token_matches(&tokens, b"def"));
+        assert!(!any_token_matches(&tokens, b"de"));
     }
 
     #[test]

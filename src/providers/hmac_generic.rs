@@ -27,6 +27,39 @@ pub struct BodyHmac {
     pub secrets: Vec<Secret>,
 }
 
+impl BodyHmac {
+    /// A preset's fixed scheme. The route may only rename the header (`signature.header`).
+    pub fn for_preset(
+        settings: &SchemeSettings<'_>,
+        header: &str,
+        algorithm: Algorithm,
+        encoding: Encoding,
+        prefix: &str,
+    ) -> Result<BodyHmac, SettingsError> {
+        common::require_secrets(settings.secrets)?;
+        Ok(BodyHmac {
+            header: common::preset_header(settings, header, true)?,
+            algorithm,
+            encoding,
+            prefix: prefix.to_string(),
+            secrets: settings.secrets.to_vec(),
+        })
+    }
+
+    /// [`BodyHmac::for_preset`], boxed: a whole `build` for the presets that are just this.
+    pub fn boxed(
+        settings: &SchemeSettings<'_>,
+        header: &str,
+        algorithm: Algorithm,
+        encoding: Encoding,
+        prefix: &str,
+    ) -> Result<Box<dyn Scheme>, SettingsError> {
+        Ok(Box::new(Self::for_preset(
+            settings, header, algorithm, encoding, prefix,
+        )?))
+    }
+}
+
 impl Scheme for BodyHmac {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, &self.header)?;
@@ -206,6 +239,28 @@ mod tests {
         assert_eq!(
             verify(&*s, "X-Sig", b64.trim_end_matches('='), b"Hello, World!"),
             Ok(())
+        );
+    }
+
+    // vectors.json worldline-connect-01: Ingenico-ePayments/connect-sdk-php
+    // tests/Ingenico/Connect/Sdk/Webhooks/WebhooksHelperTest.php @81502159 — Worldline's
+    // `X-GCS-Signature` (base64 HMAC-SHA256 of the body) configured through the generic family.
+    #[test]
+    fn worldline_connect_vector_through_the_generic_family() {
+        let s = scheme(
+            SignatureSpec {
+                header: Some("X-GCS-Signature".into()),
+                encoding: Some("base64".into()),
+                ..Default::default()
+            },
+            &["hello+world"],
+        );
+        let body = include_bytes!("testdata/worldline_connect.json");
+        let sig = "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=";
+        assert_eq!(verify(&*s, "X-GCS-Signature", sig, body), Ok(()));
+        assert_eq!(
+            verify(&*s, "X-GCS-Signature", sig, &body[1..]),
+            Err(Rejection::BadSignature)
         );
     }
 }

@@ -8,7 +8,54 @@
 pub mod common;
 pub mod registry;
 
+pub mod basic;
+pub mod ed25519;
 pub mod hmac_generic;
+pub mod parts_hmac;
+pub mod token;
+
+pub mod asana;
+pub mod bitbucket;
+pub mod boxcom;
+pub mod calendly;
+pub mod coinbase;
+pub mod discord;
+pub mod docusign;
+pub mod dropbox;
+pub mod github;
+pub mod gitlab;
+pub mod hubspot;
+pub mod intercom;
+pub mod lemonsqueezy;
+pub mod linear;
+pub mod mailgun;
+pub mod mandrill;
+pub mod mux;
+pub mod paddle;
+pub mod pagerduty;
+pub mod paystack;
+pub mod razorpay;
+pub mod segment;
+pub mod sendgrid;
+pub mod sentry;
+pub mod shopify;
+pub mod slack;
+pub mod square;
+pub mod standard_webhooks;
+pub mod stripe;
+pub mod svix;
+pub mod telnyx;
+pub mod twilio;
+pub mod twitch;
+pub mod typeform;
+pub mod vercel;
+pub mod woocommerce;
+pub mod xero;
+pub mod zendesk;
+pub mod zoom;
+
+#[cfg(test)]
+mod testkit;
 
 use std::time::Duration;
 

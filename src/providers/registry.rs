@@ -4,11 +4,126 @@ use super::Preset;
 
 /// Every preset, in the order `hookgate check` and the README list them.
 pub fn presets() -> &'static [Preset] {
-    const ALL: &[Preset] = &[super::hmac_generic::PRESET];
+    const ALL: &[Preset] = &[
+        super::hmac_generic::PRESET,
+        super::token::PRESET,
+        super::basic::PRESET,
+        super::ed25519::PRESET,
+        super::github::PRESET,
+        super::gitlab::PRESET,
+        super::bitbucket::PRESET,
+        super::stripe::PRESET,
+        super::shopify::PRESET,
+        super::slack::PRESET,
+        super::standard_webhooks::PRESET,
+        super::svix::PRESET,
+        super::twilio::PRESET,
+        super::square::PRESET,
+        super::discord::PRESET,
+        super::telnyx::PRESET,
+        super::sendgrid::PRESET,
+        super::paddle::PRESET,
+        super::zoom::PRESET,
+        super::calendly::PRESET,
+        super::mux::PRESET,
+        super::pagerduty::PRESET,
+        super::hubspot::PRESET,
+        super::twitch::PRESET,
+        super::linear::PRESET,
+        super::intercom::PRESET,
+        super::typeform::PRESET,
+        super::lemonsqueezy::PRESET,
+        super::paystack::PRESET,
+        super::razorpay::PRESET,
+        super::sentry::PRESET,
+        super::vercel::PRESET,
+        super::mailgun::PRESET,
+        super::mandrill::PRESET,
+        super::coinbase::PRESET,
+        super::zendesk::PRESET,
+        super::woocommerce::PRESET,
+        super::xero::PRESET,
+        super::docusign::PRESET,
+        super::boxcom::PRESET,
+        super::dropbox::PRESET,
+        super::asana::PRESET,
+        super::segment::PRESET,
+    ];
     ALL
 }
 
 /// The preset named `name`, if any.
 pub fn find_preset(name: &str) -> Option<&'static Preset> {
     presets().iter().find(|p| p.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_defaults_use_the_config_syntax() {
+        let mut names: Vec<&str> = presets().iter().map(|p| p.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate preset name");
+        for p in presets() {
+            assert!(!p.summary.is_empty(), "{}", p.name);
+            for source in [p.event_id, p.event_type].into_iter().flatten() {
+                assert!(
+                    source.starts_with("header:") || source.starts_with("json:/"),
+                    "{}: {source}",
+                    p.name
+                );
+            }
+        }
+        for name in [
+            "hmac",
+            "token",
+            "basic",
+            "ed25519",
+            "github",
+            "gitlab",
+            "bitbucket",
+            "stripe",
+            "shopify",
+            "slack",
+            "standard-webhooks",
+            "svix",
+            "twilio",
+            "square",
+            "discord",
+            "telnyx",
+            "sendgrid",
+            "paddle",
+            "zoom",
+            "calendly",
+            "mux",
+            "pagerduty",
+            "hubspot",
+            "twitch",
+            "linear",
+            "intercom",
+            "typeform",
+            "lemonsqueezy",
+            "paystack",
+            "razorpay",
+            "sentry",
+            "vercel",
+            "mailgun",
+            "mandrill",
+            "zendesk",
+            "coinbase",
+            "woocommerce",
+            "xero",
+            "docusign",
+            "box",
+            "dropbox",
+            "asana",
+            "segment",
+        ] {
+            assert!(find_preset(name).is_some(), "{name} is not registered");
+        }
+    }
 }

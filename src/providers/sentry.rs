@@ -1,0 +1,50 @@
+//! Sentry integration platform: `Sentry-Hook-Signature: <hex HMAC-SHA256(client secret, raw
+//! body)>`.
+//! Source: see the test vector's comment.
+
+use super::common::{Algorithm, Encoding};
+use super::hmac_generic::BodyHmac;
+use super::{Preset, Scheme, SchemeSettings, SettingsError};
+
+pub const PRESET: Preset = Preset {
+    name: "sentry",
+    default_tolerance: None,
+    event_id: Some("header:Request-ID"),
+    event_type: Some("header:Sentry-Hook-Resource"),
+    summary: "Sentry-Hook-Signature: <hex> HMAC-SHA256 of the raw body",
+    build,
+};
+
+fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
+    BodyHmac::boxed(
+        settings,
+        "Sentry-Hook-Signature",
+        Algorithm::Sha256,
+        Encoding::Hex,
+        "",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testkit::Vector;
+
+    // Scheme: docs.sentry.io integration-platform/webhooks ("Verifying the signature": HMAC-SHA256
+    // hex of the JSON body with the client secret) and webhooks.fyi. No published vector: expected
+    // value computed with Python `hmac.new(secret, body, hashlib.sha256).hexdigest()`.
+    const SECRET: &str = "sentry-client-secret";
+    const BODY: &[u8] = b"{\"action\":\"created\",\"data\":{\"issue\":{\"id\":\"1170820242\"}},\"installation\":{\"uuid\":\"7a485448\"}}";
+    const SIGNATURE: &str = "781ae2bcbec398e53405772ac536ccd137574d4d94ce08a81094ca80359fe758";
+
+    #[test]
+    fn documented_scheme_vector() {
+        Vector::new(
+            &PRESET,
+            &[SECRET],
+            &[("Sentry-Hook-Signature", SIGNATURE)],
+            BODY,
+        )
+        .assert_all();
+    }
+}

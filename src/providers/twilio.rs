@@ -1,0 +1,302 @@
+//! Twilio: `X-Twilio-Signature: <base64 HMAC-SHA1(auth token, URL + sorted POST params)>`, params
+//! sorted by name then value and appended as `name + value`. JSON bodies: the URL carries
+//! `bodySHA256=<hex SHA-256 of the body>`; only the URL is signed and the body hash is compared.
+//! The URL is tried as given, without its port and with the scheme's default port added, as
+//! twilio-python does. [`UrlParamsHmac`] is shared with Mandrill.
+//! Source: twilio/twilio-python `twilio/request_validator.py` and
+//! `tests/unit/test_request_validator.py`.
+
+use std::collections::BTreeMap;
+
+use sha2::Digest;
+
+use super::common::{self, Algorithm, Encoding};
+use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use crate::config::secret::Secret;
+
+pub const PRESET: Preset = Preset {
+    name: "twilio",
+    default_tolerance: None,
+    event_id: Some("header:I-Twilio-Idempotency-Token"),
+    event_type: None,
+    summary: "X-Twilio-Signature: <base64> HMAC-SHA1 of public URL + sorted form params (bodySHA256 for JSON)",
+    build,
+};
+
+fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
+    UrlParamsHmac::boxed(settings, "X-Twilio-Signature", true)
+}
+
+/// HMAC-SHA1, base64, over the public URL followed by the form parameters, sorted by name,
+/// each as `name + value`.
+pub struct UrlParamsHmac {
+    pub header: &'static str,
+    /// Twilio's rules: repeated names sorted by value, `bodySHA256`, port variants. Otherwise
+    /// (Mandrill, PHP's `ksort` of `$_POST`) the last value of a repeated name wins.
+    pub twilio: bool,
+    pub secrets: Vec<Secret>,
+}
+
+impl UrlParamsHmac {
+    pub fn boxed(
+        settings: &SchemeSettings<'_>,
+        header: &'static str,
+        twilio: bool,
+    ) -> Result<Box<dyn Scheme>, SettingsError> {
+        common::require_secrets(settings.secrets)?;
+        common::preset_header(settings, header, false)?;
+        Ok(Box::new(UrlParamsHmac {
+            header,
+            twilio,
+            secrets: settings.secrets.to_vec(),
+        }))
+    }
+
+    /// The `name + value` pairs that follow the URL, concatenated.
+    fn params(&self, url: &str, body: &[u8]) -> Vec<u8> {
+        if self.twilio && body_sha256(url).is_some() {
+            return Vec::new();
+        }
+        let pairs: Vec<(String, String)> = if self.twilio {
+            let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.sort();
+            pairs.dedup();
+            pairs
+        } else {
+            let last: BTreeMap<String, String> = form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            last.into_iter().collect()
+        };
+        let mut out = Vec::new();
+        for (k, v) in pairs {
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(v.as_bytes());
+        }
+        out
+    }
+}
+
+/// The `bodySHA256` query parameter of `url`, if any.
+fn body_sha256(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1.split('#').next().unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "bodySHA256")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` split around its port: (before the port, the port with its colon, after the authority).
+fn split_port(url: &str) -> Option<(&str, &str, &str, &str)> {
+    let (scheme, after) = url.split_once("://")?;
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(end);
+    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
+    let host = &authority[host_start..];
+    let colon = if host.starts_with('[') {
+        host.find("]:").map(|i| i + 1)
+    } else {
+        host.rfind(':')
+    };
+    let split = colon.map_or(authority.len(), |c| host_start + c);
+    Some((scheme, &authority[..split], &authority[split..], rest))
+}
+
+/// `url` without its port, and `url` with the scheme's default port added (twilio-python's
+/// `remove_port` / `add_port`; each is `url` itself when there is nothing to change).
+fn port_variants(url: &str) -> [String; 2] {
+    let Some((scheme, host, port, rest)) = split_port(url) else {
+        return [url.to_string(), url.to_string()];
+    };
+    if port.is_empty() {
+        let default = if scheme.eq_ignore_ascii_case("https") {
+            443
+        } else {
+            80
+        };
+        [
+            url.to_string(),
+            format!("{scheme}://{host}:{default}{rest}"),
+        ]
+    } else {
+        [format!("{scheme}://{host}{rest}"), url.to_string()]
+    }
+}
+
+impl Scheme for UrlParamsHmac {
+    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
+        let value = common::single_header(req.headers, self.header)?;
+        let signature = Encoding::Base64
+            .decode(value)
+            .ok_or(Rejection::MalformedSignature)?;
+        let params = self.params(req.public_url, req.body);
+        let candidates = [signature];
+        let urls = if self.twilio {
+            port_variants(req.public_url).to_vec()
+        } else {
+            vec![req.public_url.to_string()]
+        };
+        let mut matched = false;
+        for url in &urls {
+            matched |= common::any_hmac_matches(
+                Algorithm::Sha1,
+                &self.secrets,
+                &[url.as_bytes(), &params],
+                &candidates,
+            );
+        }
+        if !matched {
+            return Err(Rejection::BadSignature);
+        }
+        if self.twilio {
+            if let Some(expected) = body_sha256(req.public_url) {
+                let actual = hex::encode(sha2::Sha256::digest(req.body));
+                if !common::ct_eq(actual.as_bytes(), expected.to_ascii_lowercase().as_bytes()) {
+                    return Err(Rejection::BadSignature);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
+        let secret = common::first_secret(&self.secrets)?;
+        let params = self.params(req.public_url, req.body);
+        let mac = common::hmac_parts(
+            Algorithm::Sha1,
+            secret.bytes(),
+            &[req.public_url.as_bytes(), &params],
+        );
+        Ok(vec![(
+            self.header.to_string(),
+            Encoding::Base64.encode(&mac),
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testkit::Vector;
+
+    // vectors.json twilio-01..07: twilio-python tests/unit/test_request_validator.py @30368b08
+    // (auth token "12345"; the form body is an urlencoding of the test's params).
+    const BODY: &[u8] = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212&Caller=%2B14158675309";
+    const URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+
+    fn vector(url: &'static str, signature: &'static str) -> Vector<'static> {
+        let headers: &'static [(&str, &str)] = match signature {
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=" => {
+                &[("X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")]
+            }
+            "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=" => {
+                &[("X-Twilio-Signature", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=")]
+            }
+            "kvajT1Ptam85bY51eRf/AJRuM3w=" => {
+                &[("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")]
+            }
+            _ => &[("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")],
+        };
+        Vector {
+            url,
+            ..Vector::new(&PRESET, &["12345"], headers, BODY)
+        }
+    }
+
+    #[test]
+    fn twilio_python_form_vectors() {
+        let v = vector(URL, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        v.assert_all();
+        // -02: the request URL has :1234 on https, the signature was made without it.
+        assert_eq!(
+            vector(
+                "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+                "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+            )
+            .verify(),
+            Ok(())
+        );
+        // -03: http with :1234, signed as received.
+        assert_eq!(
+            vector(
+                "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
+                "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+            )
+            .verify(),
+            Ok(())
+        );
+        // -04 / -05: signed with the default port added.
+        assert_eq!(vector(URL, "kvajT1Ptam85bY51eRf/AJRuM3w=").verify(), Ok(()));
+        assert_eq!(
+            vector(
+                "http://mycompany.com/myapp.php?foo=1&bar=2",
+                "0ZXoZLH/DfblKGATFgpif+LLRf4="
+            )
+            .verify(),
+            Ok(())
+        );
+        // A different path is a different signature.
+        assert_eq!(
+            vector(
+                "https://mycompany.com/other.php?foo=1&bar=2",
+                "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+            )
+            .verify(),
+            Err(Rejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn twilio_python_repeated_keys_vector() {
+        let v = Vector {
+            url: URL,
+            ..Vector::new(
+                &PRESET,
+                &["12345"],
+                &[("X-Twilio-Signature", "IK+Dwps556ElfBT0I3Rgjkr1wJU=")],
+                b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234",
+            )
+        };
+        v.assert_all();
+    }
+
+    #[test]
+    fn twilio_python_json_body_vector() {
+        let v = Vector {
+            url: "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
+            ..Vector::new(
+                &PRESET,
+                &["12345"],
+                &[("X-Twilio-Signature", "a9nBmqA0ju/hNViExpshrM61xv4=")],
+                b"{\"property\": \"value\", \"boolean\": true}",
+            )
+        };
+        v.assert_all();
+    }
+
+    #[test]
+    fn port_variants_follow_twilio_python() {
+        assert_eq!(
+            port_variants("https://a.example:8443/p?q=1"),
+            [
+                "https://a.example/p?q=1".to_string(),
+                "https://a.example:8443/p?q=1".to_string()
+            ]
+        );
+        assert_eq!(
+            port_variants("http://u:p@a.example/p"),
+            [
+                "http://u:p@a.example/p".to_string(),
+                "http://u:p@a.example:80/p".to_string()
+            ]
+        );
+        assert_eq!(
+            port_variants("https://[::1]/p"),
+            [
+                "https://[::1]/p".to_string(),
+                "https://[::1]:443/p".to_string()
+            ]
+        );
+    }
+}
