@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use upstream::{Behavior, Recorded, Upstream};
+pub use upstream::Upstream;
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,194 @@
+//! Every preset end to end: one route per preset on one running gateway, a correctly signed
+//! request for each (headers from `hookgate sign`, or from the provider's private-key helper for
+//! asymmetric schemes) forwarded to a real upstream, and a forged one refused.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::*;
+use hookgate::providers::{self, WebhookRequest};
+
+const SECRET: &str = "e2e-secret";
+const ED_SEED: [u8; 32] = [7u8; 32];
+const P256_SCALAR: [u8; 32] = [9u8; 32];
+
+/// The secret and extra route keys each preset needs; everything else uses `SECRET`.
+fn route_for(name: &str, port: u16) -> String {
+    let (secret, extra): (String, &str) = match name {
+        "hmac" => (SECRET.into(), r#"signature = { header = "X-Sig" }"#),
+        "token" => (SECRET.into(), r#"signature = { header = "X-Token" }"#),
+        "basic" => ("user:pass".into(), ""),
+        "ed25519" => (
+            hex::encode(
+                ed25519_dalek::SigningKey::from_bytes(&ED_SEED)
+                    .verifying_key()
+                    .to_bytes(),
+            ),
+            r#"signature = { header = "X-Ed25519", encoding = "hex" }"#,
+        ),
+        "standard-webhooks" | "svix" => ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(), ""),
+        "discord" => (providers::discord::public_key_hex(&ED_SEED), ""),
+        "telnyx" => (providers::telnyx::public_key_base64(&ED_SEED), ""),
+        "sendgrid" => (providers::sendgrid::public_key_base64(&P256_SCALAR), ""),
+        _ => (SECRET.into(), ""),
+    };
+    format!(
+        "[[route]]\nname = \"{name}\"\npath = \"/p/{name}\"\nupstream = \"http://127.0.0.1:{port}/got/{name}\"\nprovider = \"{name}\"\nsecrets = [\"{secret}\"]\n{extra}\n"
+    )
+}
+
+fn body_for(name: &str) -> Vec<u8> {
+    let now_s = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    match name {
+        "mailgun" => {
+            let sig =
+                providers::mailgun::body_signature(SECRET.as_bytes(), &now_s.to_string(), "tok123");
+            format!(
+                r#"{{"signature":{{"timestamp":"{now_s}","token":"tok123","signature":"{sig}"}},"event-data":{{"id":"m1","event":"delivered"}}}}"#
+            )
+            .into_bytes()
+        }
+        "linear" => {
+            format!(r#"{{"type":"Issue","webhookTimestamp":{}}}"#, now_s * 1000).into_bytes()
+        }
+        _ => format!(r#"{{"id":"evt_{name}","type":"test.event","event_id":"e-{name}"}}"#)
+            .into_bytes(),
+    }
+}
+
+/// Headers for a correctly signed request to `name`'s route.
+fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)> {
+    let url = gw.url(&format!("/p/{name}"));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let headers = http::HeaderMap::new();
+    let req = WebhookRequest {
+        method: "POST",
+        public_url: &url,
+        headers: &headers,
+        body,
+        now,
+    };
+    match name {
+        "discord" => return providers::discord::sign_with_private_key(&ED_SEED, &req),
+        "telnyx" => return providers::telnyx::sign_with_private_key(&ED_SEED, &req),
+        "sendgrid" => return providers::sendgrid::sign_with_private_key(&P256_SCALAR, &req),
+        "ed25519" => {
+            use ed25519_dalek::Signer;
+            let sig = ed25519_dalek::SigningKey::from_bytes(&ED_SEED).sign(body);
+            return vec![("X-Ed25519".into(), hex::encode(sig.to_bytes()))];
+        }
+        "mailgun" => return Vec::new(),
+        _ => {}
+    }
+    let body_file = gw
+        .dir
+        .write(&format!("{name}.body"), std::str::from_utf8(body).unwrap());
+    let out = Command::new(bin())
+        .args(["sign", "-c"])
+        .arg(&gw.config_path)
+        .args(["--route", name, "--body"])
+        .arg(&body_file)
+        .args(["--curl", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: sign failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `--curl` prints one command; take its -H arguments.
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split(" -H '")
+        .skip(1)
+        .map(|part| {
+            let header = part.split("' ").next().unwrap().trim_end_matches('\'');
+            let (k, v) = header.split_once(": ").unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_preset_forwards_a_signed_request_and_refuses_a_forged_one() {
+    let up = Upstream::start();
+    let names: Vec<&str> = providers::presets().iter().map(|p| p.name).collect();
+    assert!(names.len() >= 40, "presets: {names:?}");
+    let routes: String = names.iter().map(|n| route_for(n, up.port)).collect();
+    let gw = Gateway::start("", &routes);
+
+    let mut failures = BTreeMap::new();
+    for name in &names {
+        let body = body_for(name);
+        let headers = signed_headers(&gw, name, &body);
+        let mut req = client()
+            .post(gw.url(&format!("/p/{name}")))
+            .body(body.clone());
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let res = req.send().unwrap();
+        if res.status() != 200 {
+            failures.insert(
+                name.to_string(),
+                format!("signed: {} {}", res.status(), res.text().unwrap()),
+            );
+            continue;
+        }
+        let got = up.received();
+        let last = got.last().unwrap();
+        if last.target != format!("/got/{name}") || last.body != body {
+            failures.insert(
+                name.to_string(),
+                "upstream did not get the exact request".into(),
+            );
+            continue;
+        }
+
+        // The same request with one body byte changed must not pass.
+        let mut forged = body.clone();
+        let i = forged.len() / 2;
+        forged[i] = if forged[i] == b'x' { b'y' } else { b'x' };
+        let mut req = client().post(gw.url(&format!("/p/{name}"))).body(forged);
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let status = req.send().unwrap().status();
+        let no_body_integrity = ["token", "basic", "gitlab", "mailgun"].contains(name);
+        if !no_body_integrity && status != 401 {
+            failures.insert(name.to_string(), format!("forged body: {status}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{failures:#?}\nlog:\n{}",
+        gw.log()
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn check_lists_every_preset() {
+    let dir = TempDir::new();
+    let up_port = free_port();
+    let cfg = dir.write("gateway.toml", &route_for("github", up_port));
+    let out = Command::new(bin())
+        .args(["check", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for p in providers::presets() {
+        assert!(text.contains(p.name), "check output lacks {}", p.name);
+    }
+}
