@@ -1,0 +1,395 @@
+//! Operations: metrics after real traffic, health and readiness, draining on SIGTERM, reload on
+//! SIGHUP under load, TLS, `hookgate check` and `hookgate sign`, the audit log.
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const SECRET: &str = "ops-secret";
+
+fn route(upstream: &Upstream, name: &str, secret: &str) -> String {
+    format!(
+        r#"
+[[route]]
+name = "{name}"
+path = "/{name}"
+upstream = "{}"
+provider = "hmac"
+secrets = ["{secret}"]
+signature = {{ header = "X-Signature" }}
+dedup = {{ ttl = "1h", id = "json:/id" }}
+"#,
+        upstream.url("/in")
+    )
+}
+
+fn send(gw: &Gateway, path: &str, body: &[u8], secret: &str) -> u16 {
+    client()
+        .post(gw.url(path))
+        .header("X-Signature", hmac_sha256_hex(secret.as_bytes(), &[body]))
+        .body(body.to_vec())
+        .send()
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[test]
+fn metrics_count_real_traffic_with_bounded_labels() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route(&up, "ops", SECRET));
+    assert_eq!(
+        send(&gw, "/ops", br#"{"id":"evt_secret_id_1"}"#, SECRET),
+        200
+    );
+    assert_eq!(
+        send(&gw, "/ops", br#"{"id":"evt_secret_id_1"}"#, SECRET),
+        200
+    );
+    assert_eq!(send(&gw, "/ops", br#"{"id":"evt_2"}"#, "wrong"), 401);
+    assert_eq!(send(&gw, "/nowhere", b"{}", SECRET), 404);
+    up.set(|b| b.status = 503);
+    assert_eq!(send(&gw, "/ops", br#"{"id":"evt_3"}"#, SECRET), 503);
+
+    let text = gw.metrics();
+    let m = |s: &str| metric_value(&text, s);
+    assert_eq!(
+        m(r#"hookgate_requests_total{route="ops",outcome="forwarded"}"#),
+        2.0
+    );
+    assert_eq!(
+        m(r#"hookgate_requests_total{route="ops",outcome="duplicate"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"hookgate_requests_total{route="ops",outcome="invalid_signature"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"hookgate_requests_total{route="_unmatched",outcome="not_found"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"hookgate_upstream_responses_total{route="ops",class="2xx"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"hookgate_upstream_responses_total{route="ops",class="5xx"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"hookgate_request_duration_seconds_count{route="ops"}"#),
+        4.0
+    );
+    assert_eq!(
+        m(r#"hookgate_verify_duration_seconds_count{route="ops"}"#),
+        4.0
+    );
+    assert_eq!(m(r#"hookgate_dedup_entries{route="ops"}"#), 1.0);
+    assert!(text.contains(r#"hookgate_verify_duration_seconds_bucket{route="ops",le="0.00005"}"#));
+    assert!(text.contains(r#"le="30""#));
+    assert!(text.contains("hookgate_config_reloads_total"));
+    // Label values are route names and fixed words: no event ID, address or secret.
+    for forbidden in ["evt_secret_id_1", "127.0.0.1", SECRET] {
+        assert!(!text.contains(forbidden), "metrics contain {forbidden}");
+    }
+}
+
+#[test]
+fn health_and_readiness_and_drain_on_sigterm() {
+    let up = Upstream::start();
+    let mut gw = Gateway::start("grace_period = \"5s\"", &route(&up, "ops", SECRET));
+    assert_eq!(
+        client()
+            .get(gw.admin_url("/healthz"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client()
+            .get(gw.admin_url("/readyz"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    up.set(|b| b.delay = Duration::from_millis(1500));
+    let port = gw.port;
+    let in_flight = std::thread::spawn(move || {
+        let body = br#"{"id":"slow"}"#;
+        client()
+            .post(format!("http://127.0.0.1:{port}/ops"))
+            .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+            .body(body.to_vec())
+            .send()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    gw.signal("TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        client()
+            .get(gw.admin_url("/readyz"))
+            .send()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(503),
+        503
+    );
+    // New connections are refused while the in-flight request finishes.
+    let refused = std::net::TcpStream::connect(("127.0.0.1", gw.port)).is_err()
+        || send(&gw, "/ops", br#"{"id":"late"}"#, SECRET) == 0;
+    assert!(refused, "new requests are not served while draining");
+    assert_eq!(in_flight.join().unwrap(), 200, "in-flight request finished");
+    let status = gw.child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "exits once drained, before the 5 s grace"
+    );
+    assert_eq!(up.count(), 1);
+}
+
+#[test]
+fn sighup_reloads_under_load_without_losing_a_request() {
+    let up = Upstream::start();
+    let gw = Arc::new(Gateway::start("", &route(&up, "ops", SECRET)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let load: Vec<_> = (0..4)
+        .map(|t| {
+            let (gw, stop, sent, failed) = (gw.clone(), stop.clone(), sent.clone(), failed.clone());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) && i < 2000 {
+                    let body = format!(r#"{{"id":"load-{t}-{i}"}}"#);
+                    // During the swap either secret may be current; both are accepted by the new config.
+                    if send(&gw, "/ops", body.as_bytes(), SECRET) != 200 {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Dedup state must survive: deliver an event before the reload.
+    assert_eq!(send(&gw, "/ops", br#"{"id":"before-reload"}"#, SECRET), 200);
+
+    // New config: rotate in a second secret and add a route.
+    let new = format!(
+        "[server]\nlisten = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\nthreads = 2\n{}{}",
+        gw.port,
+        gw.admin_port,
+        route(&up, "ops", SECRET).replace(
+            &format!("secrets = [\"{SECRET}\"]"),
+            &format!("secrets = [\"{SECRET}\", \"rotated\"]")
+        ),
+        route(&up, "added", "added-secret")
+    );
+    std::fs::write(&gw.config_path, new).unwrap();
+    gw.signal("HUP");
+    let until = Instant::now() + Duration::from_secs(5);
+    while send(&gw, "/added", br#"{"id":"a"}"#, "added-secret") != 200 {
+        assert!(Instant::now() < until, "reload did not take effect");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        send(&gw, "/ops", br#"{"id":"r"}"#, "rotated"),
+        200,
+        "new secret accepted"
+    );
+    let dup = client()
+        .post(gw.url("/ops"))
+        .header(
+            "X-Signature",
+            hmac_sha256_hex(SECRET.as_bytes(), &[br#"{"id":"before-reload"}"#]),
+        )
+        .body(r#"{"id":"before-reload"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(
+        dup.headers()["x-hookgate-duplicate"],
+        "true",
+        "dedup state survived"
+    );
+
+    // A broken config is refused; the running one keeps serving.
+    std::fs::write(&gw.config_path, "[server]\nlisten = 5\n").unwrap();
+    gw.signal("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(send(&gw, "/added", br#"{"id":"b"}"#, "added-secret"), 200);
+
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.join().unwrap();
+    }
+    assert!(sent.load(Ordering::SeqCst) > 20, "load ran");
+    assert_eq!(
+        failed.load(Ordering::SeqCst),
+        0,
+        "no request lost during reloads"
+    );
+    assert_eq!(
+        gw.metric(r#"hookgate_config_reloads_total{result="ok"}"#),
+        1.0
+    );
+    assert_eq!(
+        gw.metric(r#"hookgate_config_reloads_total{result="error"}"#),
+        1.0
+    );
+}
+
+#[test]
+fn tls_listener_serves_https() {
+    let up = Upstream::start();
+    let dir = TempDir::new();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let gw = Gateway::start(
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert_path.display(),
+            key_path.display()
+        ),
+        &route(&up, "ops", SECRET),
+    );
+    let https = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve(
+            "localhost",
+            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let body = br#"{"id":"tls"}"#;
+    let res = https
+        .post(format!("https://localhost:{}/ops", gw.port))
+        .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.received()[0].header("x-forwarded-proto"), Some("https"));
+}
+
+fn check(config: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let dir = TempDir::new();
+    let path = dir.write("gateway.toml", config);
+    let mut cmd = Command::new(bin());
+    cmd.args(["check", "-c"]).arg(&path);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn check_prints_routes_or_names_file_route_and_key() {
+    let up = Upstream::start();
+    let good = route(&up, "ops", "env:OPS_SECRET");
+    let (ok, out) = check(&good, &[("OPS_SECRET", "x")]);
+    assert!(ok, "{out}");
+    assert!(out.contains("ops") && out.contains("/ops"), "{out}");
+
+    let cases = [
+        (format!("{good}tolerence = \"5m\"\n"), "tolerence"),
+        (
+            format!("{good}upstream_timeout = \"soon\"\n"),
+            "key `upstream_timeout`",
+        ),
+        (good.clone(), "OPS_SECRET"),
+        (format!("{good}{good}"), "key `name`: duplicate"),
+        (
+            format!("{good}allow_ips = [\"300.1.1.1/8\"]\n"),
+            "key `allow_ips`",
+        ),
+    ];
+    for (i, (config, expected)) in cases.iter().enumerate() {
+        let env: &[(&str, &str)] = if i == 2 { &[] } else { &[("OPS_SECRET", "x")] };
+        let (ok, out) = check(config, env);
+        assert!(!ok, "case {i} should fail");
+        assert!(
+            out.contains("gateway.toml"),
+            "case {i} names the file: {out}"
+        );
+        assert!(
+            out.contains("route \"ops\""),
+            "case {i} names the route: {out}"
+        );
+        assert!(out.contains(expected), "case {i} names {expected}: {out}");
+    }
+}
+
+#[test]
+fn sign_prints_headers_the_gateway_accepts() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route(&up, "ops", SECRET));
+    let body = r#"{"id":"signed-by-cli"}"#;
+    let body_file = gw.dir.write("body.json", body);
+    let out = Command::new(bin())
+        .args(["sign", "-c"])
+        .arg(&gw.config_path)
+        .args(["--route", "ops", "--body"])
+        .arg(&body_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (name, value) = text.trim().split_once(": ").unwrap();
+    assert_eq!(name, "X-Signature");
+    let res = client()
+        .post(gw.url("/ops"))
+        .header(name, value)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[test]
+fn audit_log_has_one_json_line_per_webhook_without_secrets() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route(&up, "ops", SECRET));
+    let body = br#"{"id":"evt_audit","secret_field":"body-content-must-not-be-logged"}"#;
+    let sig = hmac_sha256_hex(SECRET.as_bytes(), &[body]);
+    assert_eq!(send(&gw, "/ops", body, SECRET), 200);
+    assert_eq!(send(&gw, "/ops", body, "wrong"), 401);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = gw.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "hookgate::audit")
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[0]["route"], "ops");
+    assert_eq!(lines[0]["outcome"], "forwarded");
+    assert_eq!(lines[0]["event_id"], "evt_audit");
+    assert_eq!(lines[0]["upstream_status"], 200);
+    assert_eq!(lines[0]["client_ip"], "127.0.0.1");
+    assert!(lines[0]["duration_ms"].is_number() && lines[0]["verify_ms"].is_number());
+    assert_eq!(lines[1]["outcome"], "invalid_signature");
+    for forbidden in [SECRET, sig.as_str(), "body-content-must-not-be-logged"] {
+        assert!(!log.contains(forbidden), "log contains {forbidden}");
+    }
+}
