@@ -38,10 +38,15 @@ impl AuditRecord<'_> {
             status = self.status,
             upstream_status = self.upstream_status,
             body_bytes = self.body_bytes,
-            duration_ms = self.duration.as_secs_f64() * 1000.0,
-            verify_ms = self.verify_duration.map(|d| d.as_secs_f64() * 1000.0),
-            upstream_ms = self.upstream_duration.map(|d| d.as_secs_f64() * 1000.0),
+            duration_ms = millis(self.duration),
+            verify_ms = self.verify_duration.map(millis),
+            upstream_ms = self.upstream_duration.map(millis),
             "webhook"
         );
     }
+}
+
+/// Milliseconds with microsecond resolution (no float noise in the log).
+fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
 }
