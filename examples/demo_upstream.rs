@@ -5,8 +5,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
-    let listener = TcpListener::bind(&addr).unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
+    let listener =
+        TcpListener::bind(&addr).unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
     println!("demo upstream listening on http://{addr}");
     for conn in listener.incoming().flatten() {
         std::thread::spawn(move || serve(conn));
@@ -36,7 +39,9 @@ fn serve(conn: TcpStream) {
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap_or(0);
                 }
-                if k.to_ascii_lowercase().starts_with("x-hookgate") || k.eq_ignore_ascii_case("x-forwarded-for") {
+                if k.to_ascii_lowercase().starts_with("x-hookgate")
+                    || k.eq_ignore_ascii_case("x-forwarded-for")
+                {
                     shown.push(line.clone());
                 }
             }

@@ -192,3 +192,53 @@ fn check_lists_every_preset() {
         assert!(text.contains(p.name), "check output lacks {}", p.name);
     }
 }
+
+#[test]
+fn handshakes_are_answered_by_the_gateway_when_enabled() {
+    let up = Upstream::start();
+    let routes = format!(
+        "{}answer_challenges = true\n{}answer_challenges = true\n{}",
+        route_for("dropbox", up.port),
+        route_for("slack", up.port),
+        route_for("github", up.port)
+    );
+    let gw = Gateway::start("", &routes);
+
+    // Dropbox: GET ?challenge= is echoed as text/plain with nosniff.
+    let res = client()
+        .get(gw.url("/p/dropbox?challenge=abc123"))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.text().unwrap(), "abc123");
+    // Without answer_challenges a GET is just a wrong method.
+    assert_eq!(
+        client().get(gw.url("/p/github")).send().unwrap().status(),
+        405
+    );
+
+    // Slack: a signed url_verification is answered with its challenge; a forged one is not.
+    let body = br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let headers = signed_headers(&gw, "slack", body);
+    let mut req = client().post(gw.url("/p/slack")).body(body.to_vec());
+    for (k, v) in &headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let res = req.send().unwrap();
+    assert_eq!(res.status(), 200);
+    let json: serde_json::Value = serde_json::from_str(&res.text().unwrap()).unwrap();
+    assert_eq!(
+        json["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+    let forged = client()
+        .post(gw.url("/p/slack"))
+        .header("X-Slack-Signature", "v0=00")
+        .header("X-Slack-Request-Timestamp", now_unix().to_string())
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert_eq!(up.count(), 0, "handshakes never reach the upstream");
+}
