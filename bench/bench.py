@@ -9,6 +9,7 @@ Targets (every server on 1 worker process / thread):
   H2  hookgate, same + dedup (json:/id, unique ids) + rate_limit that never triggers
   Hlog   (full run) H with its audit log written to a file
   Hnolog (full run) H with HOOKGATE_LOG=off (no audit line formatted)
+  Halt   H with the binary given by --hookgate-alt (for A/B-testing a local change)
 For each measurement the server under test (except A, which every proxy uses) is started fresh,
 warmed up for 1 s, then loaded with wrk -t1 -c32 -dD. Figures: req/s, p50/p99, errors (non-200 +
 socket errors + duplicates/id reuse), CPU µs per request (utime+stime of all its processes from
@@ -325,7 +326,7 @@ def start_target(args, workdir, target, size, up_port):
         p = spawn(["haproxy", "-db", "-f", conf], subprocess.DEVNULL, err)
         wait_port(port, p)
         return Server(p, port, "/hook", target)
-    if target in ("H", "H2", "Hlog", "Hnolog"):
+    if target in ("H", "H2", "Hlog", "Hnolog", "Halt"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
@@ -340,7 +341,8 @@ def start_target(args, workdir, target, size, up_port):
         if target == "Hlog":
             out = open(os.path.join(d, "audit.log"), "w")
         err = open(os.path.join(d, "stderr.log"), "a")
-        p = spawn([args.hookgate, "run", "-c", conf], out, err, env=env)
+        binary = args.hookgate_alt if target == "Halt" else args.hookgate
+        p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
         return Server(p, port, "/hook-dedup" if target == "H2" else "/hook", target)
     raise ValueError(target)
@@ -439,7 +441,8 @@ def table(rows, sizes, targets_for):
              "H": "H hookgate verify+forward",
              "H2": "H2 hookgate + dedup + rate_limit",
              "Hlog": "H, audit log to a file",
-             "Hnolog": "H, HOOKGATE_LOG=off"}
+             "Hnolog": "H, HOOKGATE_LOG=off",
+             "Halt": "H, alternative binary (--hookgate-alt)"}
     label = {"small": "1.5 KiB", "64k": "64 KiB", "1m": "1 MiB"}
     for size in sizes:
         rs = [r for r in rows if r["size"] == size]
@@ -479,6 +482,8 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--n-small", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--hookgate-alt", default=None,
+                    help="a second hookgate binary (e.g. with a local change), measured as target Halt")
     ap.add_argument("--sizes", default=None, help="comma list of small,64k,1m")
     ap.add_argument("--targets", default=None, help="comma list for the 1.5 KiB body")
     args = ap.parse_args()
