@@ -498,6 +498,8 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     atexit.register(cleanup)
+    args.out = os.path.abspath(args.out)
+    args.data = os.path.abspath(args.data)
     os.makedirs(args.out, exist_ok=True)
     workdir = os.path.join(args.out, "work")
     os.makedirs(workdir, exist_ok=True)

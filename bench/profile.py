@@ -33,6 +33,8 @@ def main():
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     atexit.register(bench.cleanup)
+    args.out = os.path.abspath(args.out)
+    args.data = os.path.abspath(args.data)
     os.makedirs(args.out, exist_ok=True)
     work = os.path.join(args.out, "work")
     os.makedirs(work, exist_ok=True)
