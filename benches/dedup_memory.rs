@@ -33,7 +33,8 @@ unsafe impl GlobalAlloc for Counting {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             if new_size >= layout.size() {
-                let now = LIVE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
+                let now =
+                    LIVE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
                 PEAK.fetch_max(now, Relaxed);
             } else {
                 LIVE.fetch_sub(layout.size() - new_size, Relaxed);
@@ -70,8 +71,14 @@ fn main() {
     let live = LIVE.load(Relaxed) - before;
     let peak = PEAK.load(Relaxed) - before;
     println!("dedup entries: {}", store.len());
-    println!("live heap bytes: {live} ({:.1} MiB)", live as f64 / 1048576.0);
-    println!("peak heap bytes while filling: {peak} ({:.1} MiB)", peak as f64 / 1048576.0);
+    println!(
+        "live heap bytes: {live} ({:.1} MiB)",
+        live as f64 / 1048576.0
+    );
+    println!(
+        "peak heap bytes while filling: {peak} ({:.1} MiB)",
+        peak as f64 / 1048576.0
+    );
     println!("bytes per entry: {:.1}", live as f64 / N as f64);
     println!("peak bytes per entry: {:.1}", peak as f64 / N as f64);
     // Steady state: the store full, new IDs evicting the oldest (the order queue may hold stale

@@ -22,7 +22,8 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const URL: &str = "https://hooks.example.com/webhooks/bench";
 
 fn body(size: usize) -> Vec<u8> {
-    let head = br#"{"id":"evt_0000000000000001","type":"payment_intent.succeeded","data":{"note":""#;
+    let head =
+        br#"{"id":"evt_0000000000000001","type":"payment_intent.succeeded","data":{"note":""#;
     let tail = br#""}}"#;
     let mut b = head.to_vec();
     while b.len() + tail.len() < size {
@@ -63,9 +64,7 @@ fn signed_scheme(
         encoding: Some("hex".into()),
         ..Default::default()
     };
-    let tolerance = preset
-        .default_tolerance
-        .unwrap_or(Duration::from_secs(300));
+    let tolerance = preset.default_tolerance.unwrap_or(Duration::from_secs(300));
     let mut last = String::new();
     for signature in [None, Some(&spec)] {
         let scheme = match (preset.build)(&SchemeSettings {
@@ -138,9 +137,11 @@ fn verify(c: &mut Criterion) {
                         body: &body,
                         now,
                     };
-                    group.bench_with_input(BenchmarkId::from_parameter(preset.name), &req, |b, r| {
-                        b.iter(|| scheme.verify(black_box(r)).expect("valid"))
-                    });
+                    group.bench_with_input(
+                        BenchmarkId::from_parameter(preset.name),
+                        &req,
+                        |b, r| b.iter(|| scheme.verify(black_box(r)).expect("valid")),
+                    );
                 }
                 Err(why) => eprintln!("verify/{label}: skipping preset {:?}: {why}", preset.name),
             }

@@ -248,6 +248,12 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn init_logging(format: LogFormat) {
+    let audit_off = std::env::var("HOOKGATE_LOG").is_ok_and(|v| v.trim() == "off");
+    crate::audit::set_format(match (audit_off, format) {
+        (true, _) => crate::audit::AuditFormat::Off,
+        (false, LogFormat::Json) => crate::audit::AuditFormat::Json,
+        (false, LogFormat::Text) => crate::audit::AuditFormat::Text,
+    });
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -96,13 +96,9 @@ pub async fn serve(
     let _in_flight = state.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
 
-    let method = session.req_header().method.as_str().to_owned();
-    let target = session.req_header().uri.to_string();
-    let path = target
-        .split_once('?')
-        .map_or(target.as_str(), |(p, _)| p)
-        .to_owned();
-    let route = config.routes.find(&target).cloned();
+    let method = session.req_header().method.clone();
+    let path = session.req_header().uri.path().to_owned();
+    let route = config.routes.find(&path).cloned();
 
     let mut facts = Facts::default();
     let finished = handle(
@@ -128,7 +124,7 @@ pub async fn serve(
         route: route.as_ref().map(|r| r.name.as_str()),
         provider: route.as_ref().map(|r| r.provider),
         client_ip: facts.client_ip,
-        method: &method,
+        method: method.as_str(),
         path: &path,
         event_id: facts.event_id.as_deref(),
         event_type: facts.event_type.as_deref(),
@@ -510,7 +506,8 @@ fn protocol_violation(session: &ServerSession) -> Option<u16> {
     {
         return Some(400);
     }
-    if header.uri.to_string().len() > MAX_URI_BYTES {
+    let target_len = header.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target_len > MAX_URI_BYTES {
         return Some(414);
     }
     if let Some(h1) = session.as_http1() {

@@ -22,9 +22,20 @@ pub fn build(
     route: &Route,
     ctx: &ForwardContext<'_>,
 ) -> pingora::Result<Box<RequestHeader>> {
-    let mut req = Box::new(original.clone());
-    req.set_version(http::Version::HTTP_11);
+    let query = original.uri.query();
+    let mut path = route.upstream.path_and_query.clone();
+    if let Some(q) = query {
+        path.push(if path.contains('?') { '&' } else { '?' });
+        path.push_str(q);
+    }
+    // Built fresh rather than cloned-then-pruned: copying kept headers is a refcount bump each.
+    let mut req = Box::new(RequestHeader::build_no_case(
+        original.method.clone(),
+        path.as_bytes(),
+        Some(original.headers.len() + 8),
+    )?);
 
+    // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
     let nominated: Vec<String> = original
         .headers
         .get_all(http::header::CONNECTION)
@@ -32,35 +43,25 @@ pub fn build(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    for name in HOP_BY_HOP {
-        req.remove_header(*name);
-    }
-    for name in &nominated {
         // A client may not use `Connection` to strip what the gateway vouches for.
-        if !PROTECTED.contains(&name.as_str()) {
-            req.remove_header(name.as_str());
-        }
-    }
-    // Nothing the sender wrote may pass for the gateway's own headers.
-    let own: Vec<http::HeaderName> = req
-        .headers
-        .keys()
-        .filter(|k| k.as_str().starts_with("x-hookgate-"))
-        .cloned()
+        .filter(|t| !t.is_empty() && !PROTECTED.contains(&t.as_str()))
         .collect();
-    for name in own {
-        req.remove_header(&name);
+    for (name, value) in original.headers.iter() {
+        let n = name.as_str();
+        let replaced = matches!(
+            n,
+            "host" | "content-length" | "x-forwarded-for" | "x-forwarded-proto"
+        );
+        // Nothing the sender wrote may pass for the gateway's own headers.
+        if replaced
+            || HOP_BY_HOP.contains(&n)
+            || n.starts_with("x-hookgate-")
+            || nominated.iter().any(|t| t == n)
+        {
+            continue;
+        }
+        req.append_header(name.clone(), value.clone())?;
     }
-
-    let query = original.uri.query();
-    let mut path = route.upstream.path_and_query.clone();
-    if let Some(q) = query {
-        path.push(if path.contains('?') { '&' } else { '?' });
-        path.push_str(q);
-    }
-    req.set_raw_path(path.as_bytes())?;
 
     req.insert_header("host", route.upstream.authority.as_str())?;
     req.insert_header("content-length", ctx.body_len.to_string())?;
