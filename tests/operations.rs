@@ -393,3 +393,35 @@ fn audit_log_has_one_json_line_per_webhook_without_secrets() {
         assert!(!log.contains(forbidden), "log contains {forbidden}");
     }
 }
+
+#[test]
+fn https_upstreams_are_verified_and_used() {
+    // The HTTPS upstream is a second hookgate with a TLS listener, in front of the recorder.
+    let up = Upstream::start();
+    let dir = TempDir::new();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let tls_hop = Gateway::start(
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert_path.display(),
+            key_path.display()
+        ),
+        &route(&up, "ops", SECRET),
+    );
+    let front_route = route(&up, "ops", SECRET).replace(
+        &up.url("/in"),
+        &format!("https://127.0.0.1:{}/ops", tls_hop.port),
+    );
+    let cert_env = cert_path.display().to_string();
+    let front = Gateway::start_with_env("", &front_route, &[("SSL_CERT_FILE", cert_env.as_str())]);
+    assert_eq!(send(&front, "/ops", br#"{"id":"via-https"}"#, SECRET), 200);
+    assert_eq!(up.count(), 1);
+    assert_eq!(up.received()[0].header("x-forwarded-proto"), Some("https"));
+
+    // Without the CA the upstream's certificate is refused: 502, nothing delivered.
+    let untrusting = Gateway::start("", &front_route);
+    assert_eq!(send(&untrusting, "/ops", br#"{"id":"no-ca"}"#, SECRET), 502);
+    assert_eq!(up.count(), 1);
+}
