@@ -162,4 +162,25 @@ mod tests {
             Ok(()) => panic!("should be limited"),
         }
     }
+
+    #[test]
+    fn per_client_state_is_dropped_once_budgets_refill() {
+        let l = RateLimiter::new(RateLimitSpec {
+            per_second: 1000.0,
+            burst: 1,
+            per_client: true,
+        });
+        for i in 0..20_000u32 {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert!(l.check(ip).is_ok());
+        }
+        assert_eq!(l.tracked_clients(), 20_000);
+        std::thread::sleep(Duration::from_millis(20));
+        l.cleanup_now();
+        assert_eq!(
+            l.tracked_clients(),
+            0,
+            "memory does not grow with distinct senders"
+        );
+    }
 }
