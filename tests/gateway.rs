@@ -399,3 +399,40 @@ fn idle_keep_alive_connections_are_closed() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(up.count(), 2);
 }
+
+#[test]
+fn hop_by_hop_and_spoofed_gateway_headers_are_not_forwarded() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let body = b"{}";
+    let res = client()
+        .post(gw.url("/webhooks/azotte"))
+        .header("Azotte-Signature", signed(body, SECRET))
+        .header("Connection", "keep-alive, X-Drop-Me, X-Forwarded-For")
+        .header("X-Drop-Me", "1")
+        .header("X-Hookgate-Route", "spoofed")
+        .header("X-Hookgate-Event-Id", "spoofed")
+        .header("Keep-Alive", "timeout=5")
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let r = &up.received()[0];
+    assert_eq!(r.header("x-drop-me"), None, "nominated by Connection");
+    assert_eq!(r.header("keep-alive"), None);
+    assert_eq!(r.header("x-hookgate-route"), Some("azotte"));
+    assert_eq!(
+        r.header("x-hookgate-event-id"),
+        None,
+        "the route has no dedup: no ID is vouched for"
+    );
+    assert_eq!(
+        r.header("x-forwarded-for"),
+        Some("127.0.0.1"),
+        "Connection cannot strip it"
+    );
+    assert_eq!(
+        r.header("host"),
+        Some(format!("127.0.0.1:{}", up.port).as_str())
+    );
+}

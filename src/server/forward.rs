@@ -119,18 +119,23 @@ impl Exchange {
     }
 }
 
-/// The upstream's response header, made fit for the downstream connection: hop-by-hop headers
-/// removed (framing is re-done by the downstream writer from `Content-Length`/chunking).
-pub fn downstream_response(mut response: Box<ResponseHeader>) -> Box<ResponseHeader> {
-    let nominated: Vec<String> = response
-        .headers
+/// The header names a message's `Connection` header nominates as hop-by-hop, lower-cased.
+/// Allocates only when there is a `Connection` header.
+pub fn connection_tokens(headers: &http::HeaderMap) -> Vec<String> {
+    headers
         .get_all(http::header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .filter(|t| !t.is_empty())
-        .collect();
+        .collect()
+}
+
+/// The upstream's response header, made fit for the downstream connection: hop-by-hop headers
+/// removed (framing is re-done by the downstream writer from `Content-Length`/chunking).
+pub fn downstream_response(mut response: Box<ResponseHeader>) -> Box<ResponseHeader> {
+    let nominated = connection_tokens(&response.headers);
     for name in HOP_BY_HOP.iter().filter(|h| **h != "transfer-encoding") {
         response.remove_header(*name);
     }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use pingora::http::RequestHeader;
 
-use super::forward::HOP_BY_HOP;
+use super::forward::{connection_tokens, HOP_BY_HOP};
 use crate::config::compiled::Route;
 
 pub struct ForwardContext<'a> {
@@ -36,16 +36,9 @@ pub fn build(
     )?);
 
     // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
-    let nominated: Vec<String> = original
-        .headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        // A client may not use `Connection` to strip what the gateway vouches for.
-        .filter(|t| !t.is_empty() && !PROTECTED.contains(&t.as_str()))
-        .collect();
+    let mut nominated = connection_tokens(&original.headers);
+    // A client may not use `Connection` to strip what the gateway vouches for.
+    nominated.retain(|t| !PROTECTED.contains(&t.as_str()));
     for (name, value) in original.headers.iter() {
         let n = name.as_str();
         let replaced = matches!(
