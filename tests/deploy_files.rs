@@ -883,6 +883,18 @@ fn dockerfile_matches_the_contract() {
     ] {
         assert!(d.contains(needle), "Dockerfile lacks {needle:?}");
     }
+    // Cargo must find every declared [[bench]] even to build the binary, so the dependency
+    // layer copies benches/ before its first `cargo build`.
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    if manifest.contains("[[bench]]") {
+        let copy = d.find("COPY benches").expect("Dockerfile copies benches/");
+        let first_build = d.find("cargo build").unwrap();
+        assert!(
+            copy < first_build,
+            "benches/ must be copied before the first cargo build"
+        );
+    }
     // Everything COPY'd from the context is let through the ignore file.
     let ignore = read("Dockerfile.dockerignore");
     let allowed: Vec<&str> = ignore
