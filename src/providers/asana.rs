@@ -5,11 +5,9 @@
 //! Source: developers.asana.com/reference/createwebhook and docs/webhooks-guide.
 
 use super::common::{self, Algorithm, Encoding};
+use super::handshake::Handshake;
 use super::hmac_generic::BodyHmac;
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "asana",
@@ -23,36 +21,27 @@ pub const PRESET: Preset = Preset {
 
 const HANDSHAKE: &str = "X-Hook-Secret";
 
-struct Asana(BodyHmac);
-
-impl Scheme for Asana {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
-    }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn unsigned_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        let secret = common::single_header(req.headers, HANDSHAKE).ok()?;
-        Some(LocalResponse {
-            status: 200,
-            content_type: "text/plain",
-            headers: vec![(HANDSHAKE.to_string(), secret.to_string())],
-            body: Vec::new(),
-        })
-    }
+fn handshake(_scheme: &BodyHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    let secret = common::single_header(req.headers, HANDSHAKE).ok()?;
+    Some(LocalResponse {
+        status: 200,
+        content_type: "text/plain",
+        headers: vec![(HANDSHAKE.to_string(), secret.to_string())],
+        body: Vec::new(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Box::new(Asana(BodyHmac::for_preset(
-        settings,
-        "X-Hook-Signature",
-        Algorithm::Sha256,
-        Encoding::Hex,
-        "",
-    )?)))
+    Ok(Handshake::before_verify(
+        BodyHmac::for_preset(
+            settings,
+            "X-Hook-Signature",
+            Algorithm::Sha256,
+            Encoding::Hex,
+            "",
+        )?,
+        handshake,
+    ))
 }
 
 #[cfg(test)]

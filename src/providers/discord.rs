@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use super::common::{self, Encoding};
 use super::ed25519::{self, Ed25519Scheme};
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::handshake::Handshake;
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "discord",
@@ -33,34 +31,25 @@ fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, tolerance: Duration) -> Ed2551
     }
 }
 
-struct Discord(Ed25519Scheme);
-
-impl Scheme for Discord {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
+fn handshake(_scheme: &Ed25519Scheme, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    if common::json_text(req.body, "/type")? != "1" {
+        return None;
     }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn signed_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        if common::json_text(req.body, "/type")? != "1" {
-            return None;
-        }
-        Some(LocalResponse {
-            status: 200,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body: br#"{"type":1}"#.to_vec(),
-        })
-    }
+    Some(LocalResponse {
+        status: 200,
+        content_type: "application/json",
+        headers: Vec::new(),
+        body: br#"{"type":1}"#.to_vec(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     common::preset_header(settings, "", false)?;
     let keys = ed25519::public_keys(settings.secrets)?;
-    Ok(Box::new(Discord(scheme(keys, settings.tolerance))))
+    Ok(Handshake::after_verify(
+        scheme(keys, settings.tolerance),
+        handshake,
+    ))
 }
 
 /// The headers of a request signed with `private_key` (32-byte seed) at `req.now`, for tests and
@@ -81,6 +70,7 @@ pub fn public_key_hex(private_key: &[u8; 32]) -> String {
 mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme as build_scheme, secs, Vector};
+    use crate::providers::Rejection;
 
     // Discord publishes no fixed vector (its SDK tests generate keys). The key is RFC 8032 §7.1
     // TEST 1 (vectors.json ed25519-rfc8032-test1: public key d75a98…); the signatures were made

@@ -4,11 +4,9 @@
 //! Source: dropbox.com/developers/reference/webhooks; webhooks.fyi.
 
 use super::common::{Algorithm, Encoding};
+use super::handshake::Handshake;
 use super::hmac_generic::BodyHmac;
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "dropbox",
@@ -19,43 +17,34 @@ pub const PRESET: Preset = Preset {
     build,
 };
 
-struct Dropbox(BodyHmac);
-
-impl Scheme for Dropbox {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
+fn handshake(_scheme: &BodyHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    if !req.method.eq_ignore_ascii_case("GET") {
+        return None;
     }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn unsigned_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        if !req.method.eq_ignore_ascii_case("GET") {
-            return None;
-        }
-        let query = req.public_url.split_once('?')?.1;
-        let query = query.split('#').next().unwrap_or_default();
-        let challenge = form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "challenge")
-            .map(|(_, v)| v.into_owned())?;
-        Some(LocalResponse {
-            status: 200,
-            content_type: "text/plain",
-            headers: vec![("X-Content-Type-Options".into(), "nosniff".into())],
-            body: challenge.into_bytes(),
-        })
-    }
+    let query = req.public_url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
+    let challenge = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "challenge")
+        .map(|(_, v)| v.into_owned())?;
+    Some(LocalResponse {
+        status: 200,
+        content_type: "text/plain",
+        headers: vec![("X-Content-Type-Options".into(), "nosniff".into())],
+        body: challenge.into_bytes(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Box::new(Dropbox(BodyHmac::for_preset(
-        settings,
-        "X-Dropbox-Signature",
-        Algorithm::Sha256,
-        Encoding::Hex,
-        "",
-    )?)))
+    Ok(Handshake::before_verify(
+        BodyHmac::for_preset(
+            settings,
+            "X-Dropbox-Signature",
+            Algorithm::Sha256,
+            Encoding::Hex,
+            "",
+        )?,
+        handshake,
+    ))
 }
 
 #[cfg(test)]

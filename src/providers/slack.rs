@@ -5,11 +5,9 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm, Encoding, TimestampFormat};
+use super::handshake::Handshake;
 use super::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "slack",
@@ -39,41 +37,30 @@ static SHAPE: Shape = Shape {
     ],
 };
 
-struct Slack(PartsHmac);
-
-impl Scheme for Slack {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
+fn handshake(_scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    if common::json_text(req.body, "/type")? != "url_verification" {
+        return None;
     }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn signed_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        if common::json_text(req.body, "/type")? != "url_verification" {
-            return None;
-        }
-        let challenge = common::json_text(req.body, "/challenge")?;
-        Some(LocalResponse {
-            status: 200,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body: serde_json::json!({ "challenge": challenge })
-                .to_string()
-                .into_bytes(),
-        })
-    }
+    let challenge = common::json_text(req.body, "/challenge")?;
+    Some(LocalResponse {
+        status: 200,
+        content_type: "application/json",
+        headers: Vec::new(),
+        body: serde_json::json!({ "challenge": challenge })
+            .to_string()
+            .into_bytes(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Box::new(Slack(SHAPE.scheme(settings)?)))
+    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::Rejection;
 
     // vectors.json slack-01 / -02-tampered: slackapi/python-slack-sdk
     // tests/slack_sdk/signature/test_signature_verifier.py @0756c47d (values from Slack's

@@ -7,11 +7,9 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm, Encoding, TimestampFormat};
+use super::handshake::Handshake;
 use super::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "twitch",
@@ -36,40 +34,29 @@ static SHAPE: Shape = Shape {
     parts: &[Part::Id, Part::Timestamp, Part::Body],
 };
 
-struct Twitch(PartsHmac);
-
-impl Scheme for Twitch {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
+fn handshake(_scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    let kind = common::single_header(req.headers, "Twitch-Eventsub-Message-Type").ok()?;
+    if kind != "webhook_callback_verification" {
+        return None;
     }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn signed_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        let kind = common::single_header(req.headers, "Twitch-Eventsub-Message-Type").ok()?;
-        if kind != "webhook_callback_verification" {
-            return None;
-        }
-        let challenge = common::json_text(req.body, "/challenge")?;
-        Some(LocalResponse {
-            status: 200,
-            content_type: "text/plain",
-            headers: Vec::new(),
-            body: challenge.into_bytes(),
-        })
-    }
+    let challenge = common::json_text(req.body, "/challenge")?;
+    Some(LocalResponse {
+        status: 200,
+        content_type: "text/plain",
+        headers: Vec::new(),
+        body: challenge.into_bytes(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Box::new(Twitch(SHAPE.scheme(settings)?)))
+    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::Rejection;
 
     // Scheme: dev.twitch.tv/docs/eventsub/handling-webhook-events ("Verifying the event message":
     // HMAC-SHA256 of Message-Id + Message-Timestamp + raw body, hex, "sha256=" prefix; reject

@@ -7,11 +7,9 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm, Encoding, TimestampFormat};
+use super::handshake::Handshake;
 use super::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
-use super::{
-    LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
-};
+use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "zoom",
@@ -41,45 +39,33 @@ static SHAPE: Shape = Shape {
     ],
 };
 
-struct Zoom(PartsHmac);
-
-impl Scheme for Zoom {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        self.0.verify(req)
+fn handshake(scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
+    if common::json_text(req.body, "/event")? != "endpoint.url_validation" {
+        return None;
     }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        self.0.sign(req)
-    }
-
-    fn signed_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {
-        if common::json_text(req.body, "/event")? != "endpoint.url_validation" {
-            return None;
-        }
-        let plain = common::json_text(req.body, "/payload/plainToken")?;
-        // Answer with the secret the request was signed with (several during rotation).
-        let secret = self.0.matching_secret(req)?;
-        let encrypted = common::hmac_parts(Algorithm::Sha256, secret.bytes(), &[plain.as_bytes()]);
-        Some(LocalResponse {
-            status: 200,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body:
-                serde_json::json!({ "plainToken": plain, "encryptedToken": hex::encode(encrypted) })
-                    .to_string()
-                    .into_bytes(),
-        })
-    }
+    let plain = common::json_text(req.body, "/payload/plainToken")?;
+    // Answer with the secret the request was signed with (several during rotation).
+    let secret = scheme.matching_secret(req)?;
+    let encrypted = common::hmac_parts(Algorithm::Sha256, secret.bytes(), &[plain.as_bytes()]);
+    Some(LocalResponse {
+        status: 200,
+        content_type: "application/json",
+        headers: Vec::new(),
+        body: serde_json::json!({ "plainToken": plain, "encryptedToken": hex::encode(encrypted) })
+            .to_string()
+            .into_bytes(),
+    })
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Box::new(Zoom(SHAPE.scheme(settings)?)))
+    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::Rejection;
 
     // Scheme: developers.zoom.us/docs/api/webhooks ("Verify with Zoom's header": message =
     // `v0:{x-zm-request-timestamp}:{body}`, hex HMAC-SHA256 with the webhook secret token, header
