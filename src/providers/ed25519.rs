@@ -198,7 +198,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::testkit::{headers, secs, str_pairs};
     use crate::providers::SignatureSpec;
 
     fn scheme(
@@ -295,10 +295,7 @@ mod tests {
             now: secs(1_000),
         };
         let signed = signer.sign_with_private_key(&seed, &req);
-        let pairs: Vec<(&str, &str)> = signed
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = str_pairs(&signed);
         assert_eq!(verify(&*s, &pairs, b"{\"a\":1}", 1_000), Ok(()));
         assert_eq!(
             verify(&*s, &pairs, b"{\"a\":2}", 1_000),

@@ -120,7 +120,7 @@ pub fn public_key_base64(private_key: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::testkit::{headers, scheme, secs, str_pairs, Vector};
 
     // vectors.json sendgrid-01/-02-bad-sig/-03-bad-key: sendgrid-nodejs
     // packages/eventwebhook/src/eventwebhook.spec.js @31bf6a02.
@@ -185,10 +185,7 @@ mod tests {
         };
         assert!(s.sign(&req).is_err());
         let signed = sign_with_private_key(&private_key, &req);
-        let pairs: Vec<(&str, &str)> = signed
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = str_pairs(&signed);
         let signed_map = headers(&pairs);
         assert_eq!(
             s.verify(&WebhookRequest {

@@ -51,7 +51,7 @@ pub fn public_key_base64(private_key: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme as build_scheme, secs, Vector};
+    use crate::providers::testkit::{headers, scheme as build_scheme, secs, str_pairs, Vector};
     use crate::providers::Rejection;
 
     // Telnyx's SDK tests generate their keys, so there is no fixed published vector. The key is
@@ -99,10 +99,7 @@ mod tests {
         let seed: [u8; 32] = hex::decode(SEED).unwrap().try_into().unwrap();
         assert_eq!(public_key_base64(&seed), PUBLIC_KEY);
         let signed = sign_with_private_key(&seed, &req);
-        let pairs: Vec<(&str, &str)> = signed
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = str_pairs(&signed);
         let signed_map = headers(&pairs);
         assert_eq!(
             s.verify(&WebhookRequest {

@@ -8,6 +8,14 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use super::{Preset, Rejection, Scheme, SchemeSettings, WebhookRequest};
 use crate::config::secret::Secret;
 
+/// Borrowed `(name, value)` pairs of the headers a signer returned.
+pub fn str_pairs(signed: &[(String, String)]) -> Vec<(&str, &str)> {
+    signed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {

@@ -83,7 +83,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::testkit::{headers, secs, str_pairs};
     use crate::providers::SignatureSpec;
     use std::time::Duration;
 
@@ -159,10 +159,7 @@ mod tests {
                 "Bearer mF_9.B5f-4.1JqM".to_string()
             )]
         );
-        let pairs: Vec<(&str, &str)> = signed
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = str_pairs(&signed);
         assert_eq!(verify(&*s, &pairs), Ok(()));
     }
 
