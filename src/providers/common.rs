@@ -384,15 +384,27 @@ pub fn preset_header(
     match &spec.header {
         None => Ok(default.to_string()),
         Some(h) => {
-            http::HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
-                SettingsError::new(
-                    "signature.header",
-                    format!("{h:?} is not a valid header name"),
-                )
-            })?;
+            check_header_name("signature.header", h)?;
             Ok(h.clone())
         }
     }
+}
+
+/// Checks that `name` (the value of config key `key`) is a valid header name.
+pub fn check_header_name(key: &'static str, name: &str) -> Result<(), SettingsError> {
+    http::HeaderName::from_bytes(name.as_bytes())
+        .map(|_| ())
+        .map_err(|_| SettingsError::new(key, format!("{name:?} is not a valid header name")))
+}
+
+/// `signature.header`, which the generic families require.
+pub fn required_header(spec: &super::SignatureSpec) -> Result<String, SettingsError> {
+    let header = spec
+        .header
+        .clone()
+        .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
+    check_header_name("signature.header", &header)?;
+    Ok(header)
 }
 
 /// The value of `name` in `req.headers` if present, else a made-up one (for signing schemes that

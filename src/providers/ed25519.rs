@@ -162,19 +162,9 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
             "provider \"ed25519\" takes only `header`, `encoding` and `timestamp_header`",
         ));
     }
-    let header = spec
-        .header
-        .clone()
-        .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
-    for (key, name) in [
-        ("signature.header", Some(&header)),
-        ("signature.timestamp_header", spec.timestamp_header.as_ref()),
-    ] {
-        if let Some(name) = name {
-            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                SettingsError::new(key, format!("{name:?} is not a valid header name"))
-            })?;
-        }
+    let header = common::required_header(spec)?;
+    if let Some(name) = &spec.timestamp_header {
+        common::check_header_name("signature.timestamp_header", name)?;
     }
     let encoding = match spec.encoding.as_deref() {
         None => Encoding::Hex,

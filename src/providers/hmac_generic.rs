@@ -98,16 +98,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
             "provider \"hmac\" needs a `signature = { header, algorithm, encoding }` table",
         )
     })?;
-    let header = spec
-        .header
-        .clone()
-        .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
-    http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-        SettingsError::new(
-            "signature.header",
-            format!("{header:?} is not a valid header name"),
-        )
-    })?;
+    let header = common::required_header(spec)?;
     let algorithm = match spec.algorithm.as_deref() {
         None => Algorithm::Sha256,
         Some(a) => Algorithm::parse(a).ok_or_else(|| {

@@ -63,16 +63,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
             "provider \"token\" takes only `header` and `prefix`",
         ));
     }
-    let header = spec
-        .header
-        .clone()
-        .ok_or_else(|| SettingsError::new("signature.header", "missing"))?;
-    http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-        SettingsError::new(
-            "signature.header",
-            format!("{header:?} is not a valid header name"),
-        )
-    })?;
+    let header = common::required_header(spec)?;
     Ok(Box::new(TokenScheme {
         header,
         prefix: spec.prefix.clone().unwrap_or_default(),
