@@ -397,6 +397,19 @@ pub fn check_header_name(key: &'static str, name: &str) -> Result<(), SettingsEr
         .map_err(|_| SettingsError::new(key, format!("{name:?} is not a valid header name")))
 }
 
+/// `signature.encoding`, hex when absent.
+pub fn encoding_setting(spec: &super::SignatureSpec) -> Result<Encoding, SettingsError> {
+    match spec.encoding.as_deref() {
+        None => Ok(Encoding::Hex),
+        Some(e) => Encoding::parse(e).ok_or_else(|| {
+            SettingsError::new(
+                "signature.encoding",
+                format!("{e:?} is not one of hex, base64"),
+            )
+        }),
+    }
+}
+
 /// `signature.header`, which the generic families require.
 pub fn required_header(spec: &super::SignatureSpec) -> Result<String, SettingsError> {
     let header = spec

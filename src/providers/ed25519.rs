@@ -166,15 +166,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     if let Some(name) = &spec.timestamp_header {
         common::check_header_name("signature.timestamp_header", name)?;
     }
-    let encoding = match spec.encoding.as_deref() {
-        None => Encoding::Hex,
-        Some(e) => Encoding::parse(e).ok_or_else(|| {
-            SettingsError::new(
-                "signature.encoding",
-                format!("{e:?} is not one of hex, base64"),
-            )
-        })?,
-    };
+    let encoding = common::encoding_setting(spec)?;
     Ok(Box::new(Ed25519Scheme {
         header,
         encoding,
