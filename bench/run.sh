@@ -25,15 +25,15 @@ if [ ${#need[@]} -gt 0 ]; then
   # Debian's packages may start the system services; this benchmark runs its own instances.
 fi
 
-echo "building hookgate (release)..." >&2
-cargo build --release --bin hookgate >&2
+echo "building hookgate (dist profile)..." >&2
+cargo build --profile dist --bin hookgate >&2
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=$ROOT/bench/results/$STAMP
 mkdir -p "$OUT"
 # A private copy: a shared target dir may be rebuilt by someone else while we measure.
-cp "$TARGET_DIR/release/hookgate" "$OUT/hookgate"
+cp "$TARGET_DIR/dist/hookgate" "$OUT/hookgate"
 
 if [ $QUICK -eq 1 ]; then N=200000; else N=600000; fi
 DATA=$ROOT/bench/results/data-$N

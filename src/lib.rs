@@ -10,3 +10,4 @@ pub mod metrics;
 pub mod pipeline;
 pub mod providers;
 pub mod server;
+pub mod state;

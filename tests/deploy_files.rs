@@ -867,7 +867,7 @@ fn gateway_tomls_for_image_and_compose() {
 fn dockerfile_matches_the_contract() {
     let d = read("Dockerfile");
     for needle in [
-        "cargo build --release --locked --bin hookgate",
+        "cargo build --profile dist --locked --bin hookgate",
         "apt-get install -y --no-install-recommends cmake",
         "FROM ${RUNTIME_IMAGE}",
         "ARG RUNTIME_IMAGE=debian:bookworm-slim",

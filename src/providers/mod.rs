@@ -124,10 +124,24 @@ pub struct LocalResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignError(pub String);
 
+/// Work a scheme must finish before [`Scheme::verify`] can run: fetching a provider's key or
+/// certificate over the network (SNS, PayPal, Google Pub/Sub, …). Resolves to `Err` when the key
+/// cannot be had (the request is then refused with that rejection).
+pub type Prepare<'s> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Rejection>> + Send + 's>>;
+
 /// A configured signature scheme for one route.
 pub trait Scheme: Send + Sync {
     /// Checks the request. Must compare secret-derived values in constant time.
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection>;
+
+    /// For schemes whose keys are fetched at run time: a future that makes sure what `verify`
+    /// needs for `req` is in the scheme's cache. The verify stage awaits it (bounded by the
+    /// scheme's own fetch timeout) before calling `verify`. `None` — the default, and the answer
+    /// of a key-fetching scheme on a cache hit — costs no allocation and no await.
+    fn prepare(&self, _req: &WebhookRequest<'_>) -> Option<Prepare<'_>> {
+        None
+    }
 
     /// The headers a correctly signed request needs, signed with the route's first secret at
     /// `req.now`. `req.headers` may carry headers the scheme signs over (e.g. an id). Asymmetric

@@ -1,0 +1,229 @@
+//! Pluggable request-path state: event-ID dedup leases and rate-limit budgets.
+//!
+//! The request path names only the traits here ([`DedupStore`], [`RateLimitStore`]); the gateway
+//! builder picks an implementation per route (in memory by default, Redis when `[state]` is set).
+//! Both traits are async because a shared store answers over the network; every call returns a
+//! [`StoreError`] instead of blocking past its budget, and the route's `on_store_error` policy
+//! decides what a failure means for the request (see PRODUCT.md, "Shared state across replicas").
+//!
+//! Dedup follows the lease pattern (as in pingora-cache's `CacheKeyLock`: lock → permit →
+//! release): a claim either yields a [`Lease`] carrying a random owner token, or says the event is
+//! a duplicate or in flight elsewhere. Only the lease's owner can commit or release it, so a late
+//! answer from an expired claim can never free or overwrite another owner's claim. A lease that is
+//! neither committed nor released expires on its own after the route's in-flight limit.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+/// An event ID as stores see it: the first 16 bytes of SHA-256 of the sender's ID string.
+///
+/// Stores never hold the sender's string, so a hostile ID cannot grow memory beyond 16 bytes per
+/// entry, and the same ID maps to the same key on every replica.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventKey(pub u128);
+
+impl EventKey {
+    /// The key of `event_id`.
+    pub fn of(event_id: &str) -> Self {
+        let hash = Sha256::digest(event_id.as_bytes());
+        EventKey(u128::from_le_bytes(
+            hash[..16].try_into().expect("a SHA-256 digest has 32 bytes"),
+        ))
+    }
+
+    /// 32 lowercase hex digits (the form remote stores use in key names).
+    pub fn hex(&self) -> String {
+        format!("{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for EventKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventKey({})", self.hex())
+    }
+}
+
+/// The random owner token of one claim: 128 bits, unique across replicas with overwhelming
+/// probability.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LeaseToken(pub u128);
+
+impl fmt::Debug for LeaseToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token is not secret, but it is noise in logs.
+        f.write_str("LeaseToken(..)")
+    }
+}
+
+/// Why a store call failed. Never carries a secret (no URL with a password, no key material).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The call did not finish within the store's `timeout`.
+    #[error("state store call timed out")]
+    Timeout,
+    /// The circuit breaker is open after consecutive failures; the store was not called.
+    #[error("state store circuit breaker is open")]
+    BreakerOpen,
+    /// The store answered with an error or could not be reached (cause, redacted).
+    #[error("state store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The answer to [`DedupStore::claim`].
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    /// First of its ID: deliver it, then commit or release the lease.
+    Claimed(Lease),
+    /// Already delivered within the route's `ttl`: answer 200 duplicate.
+    Duplicate,
+    /// Another owner holds the claim: answer 409 with this `Retry-After` (whole seconds, ≥ 1).
+    InFlight { retry_after_secs: u64 },
+}
+
+/// One route's event-ID dedup, shared by its requests and deliveries.
+///
+/// A handle is built per route by the gateway builder with that route's settings (`ttl`,
+/// `max_entries`, in-flight limit); the data behind it may outlive the handle (a reload builds a
+/// new handle over the same data).
+#[async_trait]
+pub trait DedupStore: Send + Sync + 'static {
+    /// Claims `key`. On success the lease is held for at most the route's in-flight limit.
+    ///
+    /// Errors: [`StoreError`] when the store cannot answer; the caller applies the route's
+    /// `on_store_error` policy.
+    async fn claim(self: Arc<Self>, key: EventKey) -> Result<ClaimOutcome, StoreError>;
+
+    /// Marks the leased ID as delivered for the route's `ttl`. Does nothing when the key no longer
+    /// holds `token` (the lease expired and someone else claimed it, or it was evicted).
+    async fn commit(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError>;
+
+    /// Frees the leased ID so a retry is let through. Does nothing when the key no longer holds
+    /// `token`.
+    async fn release(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError>;
+
+    /// Called when a [`Lease`] is dropped without commit or release (an error path, a panic, a
+    /// cancelled task). The default spawns [`DedupStore::release`] on the current tokio runtime
+    /// when there is one; without a runtime the lease simply expires after the in-flight limit.
+    /// In-memory stores override this to release inline.
+    fn release_dropped(self: Arc<Self>, key: EventKey, token: LeaseToken) {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = self.release(key, token).await;
+            });
+        }
+    }
+
+    /// Entries held, for the `hookgate_dedup_entries` gauge; `None` when the store cannot tell
+    /// cheaply (a shared store).
+    fn len(&self) -> Option<usize>;
+}
+
+/// Proof of a claim: the key and the owner token, tied to the store that granted it.
+///
+/// A lease belongs to the delivery of its request, not to the request task: a queued delivery
+/// carries it past the provider's answer. Dropping it without [`Lease::commit`] or
+/// [`Lease::release`] releases it (see [`DedupStore::release_dropped`]).
+pub struct Lease {
+    store: Option<Arc<dyn DedupStore>>,
+    key: EventKey,
+    token: LeaseToken,
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease").field("key", &self.key).finish()
+    }
+}
+
+impl Lease {
+    /// A lease on `key` owned by `token`, granted by `store`. Only store implementations call this.
+    pub fn new(store: Arc<dyn DedupStore>, key: EventKey, token: LeaseToken) -> Self {
+        Lease {
+            store: Some(store),
+            key,
+            token,
+        }
+    }
+
+    pub fn key(&self) -> EventKey {
+        self.key
+    }
+
+    pub fn token(&self) -> LeaseToken {
+        self.token
+    }
+
+    /// The delivery succeeded (the upstream answered 2xx): the ID is a duplicate from now on.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        match self.store.take() {
+            Some(store) => store.commit(self.key, self.token).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The delivery did not succeed (or was never attempted): let the provider's retry through.
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        match self.store.take() {
+            Some(store) => store.release(self.key, self.token).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            store.release_dropped(self.key, self.token);
+        }
+    }
+}
+
+/// The answer to [`RateLimitStore::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// One unit of budget was taken.
+    Allowed,
+    /// Over the limit: answer 429 with this `Retry-After` (whole seconds, rounded up, ≥ 1).
+    Limited { retry_after_secs: u64 },
+}
+
+/// One route's rate limit (GCRA), per route or per client IP as the route's `key` says.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync + 'static {
+    /// Takes one unit of budget for a request from `client` (ignored when the limit is per route).
+    async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError>;
+}
+
+/// Retry-After in whole seconds from a wait: rounded up, at least 1 (RFC 9110 §10.2.3 allows
+/// only whole seconds; rounding down would invite a retry that is refused again).
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_key_is_the_sha256_prefix() {
+        // SHA-256("evt_1") begins 0x... ; the key is its first 16 bytes, little-endian.
+        let hash = Sha256::digest(b"evt_1");
+        let expected = u128::from_le_bytes(hash[..16].try_into().unwrap());
+        assert_eq!(EventKey::of("evt_1"), EventKey(expected));
+        assert_ne!(EventKey::of("evt_1"), EventKey::of("evt_2"));
+        assert_eq!(EventKey::of("x").hex().len(), 32);
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1000)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1001)), 2);
+    }
+}
