@@ -5,6 +5,7 @@ pub mod compile;
 pub mod compiled;
 pub mod error;
 pub mod file;
+pub mod queue;
 pub mod secret;
 pub mod units;
 
