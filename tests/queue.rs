@@ -895,3 +895,100 @@ async fn shutdown_lets_attempts_in_flight_finish_and_leaves_the_rest_queued() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].info.id, id);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The admin API's answers (over HTTP they are exercised by the gateway's end-to-end tests).
+// ---------------------------------------------------------------------------------------------
+
+async fn admin(
+    store: &DiskQueue,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+) -> (u16, serde_json::Value) {
+    use hookgate::config::secret::Secret;
+    let token = Secret::literal("t0ken");
+    let response = hookgate::delivery::queue::admin::handle(
+        store,
+        Some(&token),
+        &method.parse().unwrap(),
+        &uri.parse().unwrap(),
+        auth.map(str::as_bytes),
+    )
+    .await
+    .expect("a queue admin path");
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(response.body()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_refuses_mutations_and_bodies_without_the_token() {
+    let store = open(&scratch("admin"), 1 << 30);
+    let id = store.append(message("erp", 40)).await.unwrap();
+    store.lease_due("erp", 1).await.unwrap();
+    store.dead(id, "max_attempts reached", true).await.unwrap();
+    let ok = Some("Bearer t0ken");
+
+    for (method, uri) in [
+        ("GET", format!("/admin/queue/messages/{id}")),
+        ("POST", format!("/admin/queue/messages/{id}/replay")),
+        ("POST", "/admin/queue/replay?route=erp".to_string()),
+        ("DELETE", format!("/admin/queue/messages/{id}")),
+    ] {
+        for auth in [
+            None,
+            Some("Bearer wrong"),
+            Some("t0ken"),
+            Some("Bearer t0ken2"),
+        ] {
+            let (status, body) = admin(&store, method, &uri, auth).await;
+            assert_eq!(status, 401, "{method} {uri} with {auth:?}");
+            assert!(body["error"].as_str().unwrap().contains("admin token"));
+        }
+    }
+    // Nothing was changed by the refused calls.
+    assert_eq!(
+        store.show(id).await.unwrap().unwrap().info.state,
+        MessageState::Dead
+    );
+
+    let (status, stats) = admin(&store, "GET", "/admin/queue/stats", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["routes"]["erp"]["dead"], 1);
+    let (status, listed) = admin(
+        &store,
+        "GET",
+        "/admin/queue/messages?state=dead&route=erp",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["messages"][0]["id"], id.to_string());
+    assert_eq!(listed["messages"][0]["attempts"], 1);
+
+    let (status, shown) = admin(&store, "GET", &format!("/admin/queue/messages/{id}"), ok).await;
+    assert_eq!(status, 200);
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(shown["body_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(body, body_of(40));
+
+    let (status, replayed) = admin(&store, "POST", "/admin/queue/replay?route=erp", ok).await;
+    assert_eq!((status, replayed["replayed"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        store.show(id).await.unwrap().unwrap().info.state,
+        MessageState::Pending
+    );
+    let (status, dropped) =
+        admin(&store, "DELETE", &format!("/admin/queue/messages/{id}"), ok).await;
+    assert_eq!((status, dropped["dropped"].as_bool()), (200, Some(true)));
+    assert!(store.show(id).await.unwrap().is_none());
+
+    let (status, _) = admin(&store, "GET", "/admin/queue/messages?state=gone", None).await;
+    assert_eq!(status, 400);
+    let (status, _) = admin(&store, "POST", "/admin/queue/messages/xyz/replay", ok).await;
+    assert_eq!(status, 400);
+    let (status, _) = admin(&store, "PUT", "/admin/queue/stats", ok).await;
+    assert_eq!(status, 405);
+}

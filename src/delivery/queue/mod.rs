@@ -7,6 +7,7 @@
 //! dies is due again on the next open, so it may reach the upstream twice; upstreams deduplicate
 //! on `X-Hookgate-Delivery-Id` (stable across attempts) or the provider's event ID.
 
+pub mod admin;
 pub mod backoff;
 pub mod disk;
 pub mod record;
