@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod backoff;
 pub mod disk;
+pub mod metrics;
 pub mod record;
 pub mod store;
 pub mod worker;
