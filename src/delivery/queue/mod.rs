@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod backoff;
+pub mod cli;
 pub mod disk;
 pub mod metrics;
 pub mod record;
