@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::backoff::{parse_retry_after, Backoff};
-use super::store::{MessageId, QueueStore, StoredMessage, UpstreamHead};
+use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
 use crate::config::compiled::Upstream;
 use crate::server::forward::{self, ForwardError};
 
@@ -378,7 +378,7 @@ async fn send(
 ///
 /// Errors: the stored method, path or a header is not valid HTTP (pingora's error).
 pub fn request_of(
-    head: &UpstreamHead,
+    head: &StoredHead,
     id: MessageId,
     attempt: u32,
 ) -> pingora::Result<Box<RequestHeader>> {
@@ -399,8 +399,8 @@ pub fn request_of(
 }
 
 /// The storable form of an upstream request head (as built for direct mode).
-pub fn head_of(request: &RequestHeader) -> UpstreamHead {
-    UpstreamHead {
+pub fn head_of(request: &RequestHeader) -> StoredHead {
+    StoredHead {
         method: request.method.as_str().to_string(),
         path: request.uri.path_and_query().map_or_else(
             || request.uri.path().to_string(),
@@ -432,7 +432,7 @@ mod tests {
 
     #[test]
     fn attempt_request_keeps_the_head_and_sets_our_headers_once() {
-        let head = UpstreamHead {
+        let head = StoredHead {
             method: "POST".into(),
             path: "/hook?a=1".into(),
             headers: vec![
