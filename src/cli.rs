@@ -28,22 +28,32 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve webhooks.
+    /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
+    ///
+    /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
+    /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
+    /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).
     Run {
-        /// Config file [default: ./gateway.toml, or $HOOKGATE_CONFIG]
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
-        /// Log lines as JSON (default) or as text for humans.
+        /// Format of the audit lines (stdout) and diagnostics (stderr). Colour only on a terminal.
         #[arg(long, value_enum, default_value = "json")]
         log_format: LogFormat,
     },
-    /// Validate the config and print its routes; exit 1 naming the file, route and key of a problem.
+    /// Validate the config and print its routes and notices (exit 1 naming the file, route and
+    /// key of a problem).
     Check {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
     },
-    /// Print the headers of a correctly signed request for a route, one `Name: value` per line.
+    /// Print the headers of a correctly signed request for a route (or a curl command with --curl).
+    ///
+    /// One `Name: value` per line, signed with the route's first secret at the current time.
+    /// Routes whose secrets are public keys (Discord, Telnyx, SendGrid, ed25519) cannot be signed.
     Sign {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
         /// The route's name.
@@ -69,21 +79,18 @@ pub enum Command {
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { config, log_format } => {
-            init_logging(log_format);
+            crate::logging::init(log_format);
             match config::load(&config, None) {
-                Ok(c) => match crate::server::run(c) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot start");
-                        eprintln!("hookgate: {e}");
-                        1
+                Ok(c) => {
+                    for notice in &c.notices {
+                        tracing::info!("{notice}");
                     }
-                },
-                Err(e) => {
-                    tracing::error!(error = %e, "invalid configuration");
-                    eprintln!("hookgate: {e}");
-                    1
+                    match crate::server::run(c) {
+                        Ok(()) => 0,
+                        Err(e) => fatal("cannot start", &e),
+                    }
                 }
+                Err(e) => fatal("invalid configuration", &e),
             }
         }
         Command::Check { config } => match config::load(&config, None) {
@@ -160,6 +167,9 @@ pub fn describe(config: &GatewayConfig) -> String {
                 format!("  [{}]", guards.join(", "))
             }
         ));
+    }
+    for notice in &config.notices {
+        out.push_str(&format!("notice: {notice}\n"));
     }
     let names: Vec<&str> = crate::providers::presets().iter().map(|p| p.name).collect();
     out.push_str(&format!("providers: {}\n", names.join(", ")));
@@ -247,24 +257,13 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn init_logging(format: LogFormat) {
-    let audit_off = std::env::var("HOOKGATE_LOG").is_ok_and(|v| v.trim() == "off");
-    crate::audit::set_format(match (audit_off, format) {
-        (true, _) => crate::audit::AuditFormat::Off,
-        (false, LogFormat::Json) => crate::audit::AuditFormat::Json,
-        (false, LogFormat::Text) => crate::audit::AuditFormat::Text,
-    });
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init(),
-        LogFormat::Text => builder.init(),
+/// Reports why `run` stops: as a diagnostic line when diagnostics are on (one line, in the chosen
+/// format), else as plain text, so the reason is never lost to `HOOKGATE_LOG=off`.
+fn fatal(what: &str, error: &dyn std::fmt::Display) -> i32 {
+    if tracing::enabled!(tracing::Level::ERROR) {
+        tracing::error!(error = %error, "{what}");
+    } else {
+        eprintln!("hookgate: {what}: {error}");
     }
+    1
 }

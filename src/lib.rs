@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod providers;

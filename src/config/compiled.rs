@@ -23,6 +23,8 @@ pub struct GatewayConfig {
     pub source: PathBuf,
     pub server: ServerSettings,
     pub routes: RouteTable,
+    /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
+    pub notices: Vec<super::ConfigNotice>,
 }
 
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ pub mod units;
 use std::path::Path;
 
 pub use compiled::GatewayConfig;
-pub use error::ConfigError;
+pub use error::{ConfigError, ConfigNotice};
 
 /// Reads, parses and validates a config file, taking secrets from the process environment.
 /// `previous` is the configuration being replaced (on reload): state of routes that still exist
