@@ -5,7 +5,8 @@
 //!   crate; [`tracing_log::LogTracer`], installed by `try_init`, carries them into `tracing`) —
 //!   filtered by `HOOKGATE_LOG` ([`EnvFilter`] syntax, default [`DEFAULT_FILTER`]).
 //!
-//! Colour codes are written only to a terminal, never into a file or a pipe. JSON diagnostics use
+//! Colour codes are written only to a terminal (and not with `NO_COLOR`), never into a file or a
+//! pipe. JSON diagnostics use
 //! [`JsonDiagnostics`] instead of tracing-subscriber's JSON format, whose flattened events keep a
 //! `log` record's `log.file`: an absolute source path on the machine that built the binary.
 
@@ -14,7 +15,7 @@ use std::io::IsTerminal;
 
 use tracing::{Event, Subscriber};
 use tracing_log::NormalizeEvent;
-use tracing_subscriber::filter::{filter_fn, FilterExt};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
@@ -47,7 +48,13 @@ pub fn init(format: LogFormat) {
         Some(Ok(f)) => (f, None),
         Some(Err(e)) => (EnvFilter::new(DEFAULT_FILTER), Some(e)),
     };
-    let diagnostics_filter = filter_fn(|m| m.target() != AUDIT_TARGET).and(filter);
+    // Directives and targets (not closures) keep per-callsite interest cached and give the `log`
+    // bridge a maximum level, so pingora's debug! calls on the request path stay near free.
+    let diagnostics_filter = filter.add_directive(
+        format!("{AUDIT_TARGET}=off")
+            .parse()
+            .expect("a valid directive"),
+    );
     let diagnostics = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -56,7 +63,7 @@ pub fn init(format: LogFormat) {
             .boxed(),
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(colour(std::io::stderr().is_terminal()))
             .boxed(),
     }
     .with_filter(diagnostics_filter);
@@ -64,9 +71,9 @@ pub fn init(format: LogFormat) {
     let audit_text = (format == LogFormat::Text && !audit_off).then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stdout)
-            .with_ansi(std::io::stdout().is_terminal())
+            .with_ansi(colour(std::io::stdout().is_terminal()))
             .with_target(false)
-            .with_filter(filter_fn(|m| m.target() == AUDIT_TARGET))
+            .with_filter(Targets::new().with_target(AUDIT_TARGET, tracing::Level::INFO))
     });
     let installed = tracing_subscriber::registry()
         .with(diagnostics)
@@ -81,6 +88,11 @@ pub fn init(format: LogFormat) {
             "{ENV} is not a valid filter; using {DEFAULT_FILTER:?}"
         );
     }
+}
+
+/// Colour for a stream: only on a terminal, and not when `NO_COLOR` is set (no-color.org).
+fn colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// One JSON object per diagnostic line: `timestamp` (RFC 3339, UTC), `level`, `target` (a `log`
