@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{self, Config};
 use crate::providers::WebhookRequest;
 use crate::server::state::GatewayState;
-use crate::telemetry::{AuditFormat, AuditSink};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,22 +29,32 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve webhooks.
+    /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
+    ///
+    /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
+    /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
+    /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).
     Run {
-        /// Config file [default: ./gateway.toml, or $HOOKGATE_CONFIG]
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
-        /// Log lines as JSON (default) or as text for humans.
+        /// Format of the audit lines (stdout) and diagnostics (stderr). Colour only on a terminal.
         #[arg(long, value_enum, default_value = "json")]
         log_format: LogFormat,
     },
-    /// Validate the config and print its routes; exit 1 naming the file, route and key of a problem.
+    /// Validate the config and print its routes and notices (exit 1 naming the file, route and
+    /// key of a problem).
     Check {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
     },
-    /// Print the headers of a correctly signed request for a route, one `Name: value` per line.
+    /// Print the headers of a correctly signed request for a route (or a curl command with --curl).
+    ///
+    /// One `Name: value` per line, signed with the route's first secret at the current time.
+    /// Routes whose secrets are public keys (Discord, Telnyx, SendGrid, ed25519) cannot be signed.
     Sign {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
         /// The route's name.
@@ -71,21 +80,24 @@ pub enum Command {
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { config, log_format } => {
-            let audit = init_logging(log_format);
-            let state = match config::load(&config) {
-                Ok(c) => GatewayState::new(c, audit).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            let started = state.and_then(|s| {
-                crate::server::run(s, crate::server::StopOn::Signals).map_err(|e| e.to_string())
-            });
-            match started {
-                Ok(()) => 0,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start");
-                    eprintln!("hookgate: {e}");
-                    1
+            let audit = crate::logging::init(log_format);
+            match config::load(&config) {
+                Ok(c) => {
+                    for notice in &c.notices {
+                        tracing::info!("{notice}");
+                    }
+                    let started = GatewayState::new(c, audit)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| {
+                            crate::server::run(s, crate::server::StopOn::Signals)
+                                .map_err(|e| e.to_string())
+                        });
+                    match started {
+                        Ok(()) => 0,
+                        Err(e) => fatal("cannot start", &e),
+                    }
                 }
+                Err(e) => fatal("invalid configuration", &e),
             }
         }
         Command::Check { config } => match config::load(&config) {
@@ -161,6 +173,9 @@ pub fn describe(config: &Config) -> String {
                 format!("  [{}]", guards.join(", "))
             }
         ));
+    }
+    for notice in &config.notices {
+        out.push_str(&format!("notice: {notice}\n"));
     }
     let names: Vec<&str> = crate::providers::presets().iter().map(|p| p.name).collect();
     out.push_str(&format!("providers: {}\n", names.join(", ")));
@@ -250,28 +265,13 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// Sets up `tracing` and returns where the audit lines go.
-fn init_logging(format: LogFormat) -> AuditSink {
-    let audit_off = std::env::var("HOOKGATE_LOG").is_ok_and(|v| v.trim() == "off");
-    let audit = AuditSink {
-        format: match (audit_off, format) {
-            (true, _) => AuditFormat::Off,
-            (false, LogFormat::Json) => AuditFormat::Json,
-            (false, LogFormat::Text) => AuditFormat::Text,
-        },
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init(),
-        LogFormat::Text => builder.init(),
+/// Reports why `run` stops: as a diagnostic line when diagnostics are on (one line, in the chosen
+/// format), else as plain text, so the reason is never lost to `HOOKGATE_LOG=off`.
+fn fatal(what: &str, error: &dyn std::fmt::Display) -> i32 {
+    if tracing::enabled!(tracing::Level::ERROR) {
+        tracing::error!(error = %error, "{what}");
+    } else {
+        eprintln!("hookgate: {what}: {error}");
     }
-    audit
+    1
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::error::ConfigError;
+use super::error::{ConfigError, ConfigNotice};
 use super::field_source::FieldSource;
 use super::file::{FileConfig, RouteSection, ServerSection};
 use super::model::{
@@ -27,7 +27,8 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_DEDUP_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DEDUP_MAX_ENTRIES: usize = 1_000_000;
-/// Tolerance for a timestamped scheme whose preset documents none.
+/// Tolerance of a generic family made timestamped by `signature.timestamp_header` (`ed25519`)
+/// when the route sets none.
 pub const FALLBACK_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// Everything compiling needs from the outside world, so tests can supply it.
@@ -46,6 +47,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
     let mut names = HashSet::new();
     let mut paths = HashSet::new();
     let mut routes = Vec::with_capacity(parsed.routes.len());
+    let mut notices = Vec::new();
     for (index, value) in parsed.routes.into_iter().enumerate() {
         let label = value
             .get("name")
@@ -74,12 +76,13 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        routes.push(compile_route(section, &server, &file, ctx)?);
+        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
     }
     Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
         routes,
+        notices,
     })
 }
 
@@ -171,6 +174,7 @@ fn compile_route(
     server: &ServerSettings,
     file: &str,
     ctx: &CompileContext<'_>,
+    notices: &mut Vec<ConfigNotice>,
 ) -> Result<RouteConfig, ConfigError> {
     let name = r.name.clone();
     let err = |key: &str, m: String| ConfigError::route(file, &name, key, m);
@@ -196,13 +200,40 @@ fn compile_route(
             ),
         )
     })?;
+    // Relative `file:` paths resolve from the config file's directory, as nginx's from its prefix.
+    let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
     let mut secrets = Vec::with_capacity(r.secrets.len());
     for (i, reference) in r.secrets.iter().enumerate() {
-        let s = secret::resolve(reference, ctx.env)
-            .map_err(|e| err(&format!("secrets[{i}]"), e.to_string()))?;
-        secrets.push(s);
+        let key = format!("secrets[{i}]");
+        let resolved =
+            secret::resolve(reference, base_dir, ctx.env).map_err(|e| err(&key, e.to_string()))?;
+        if let Some(read) = resolved.file.filter(|f| f.trimmed_line_ending) {
+            notices.push(ConfigNotice::route(
+                file,
+                &name,
+                &key,
+                format!(
+                    "removed one trailing line ending from secret file {}",
+                    read.path.display()
+                ),
+            ));
+        }
+        secrets.push(resolved.secret);
     }
+    let timestamped = preset.default_tolerance.is_some()
+        || r.signature
+            .as_ref()
+            .is_some_and(|s| s.timestamp_header.is_some());
     let tolerance = match &r.tolerance {
+        Some(_) if !timestamped => {
+            return Err(err(
+                "tolerance",
+                format!(
+                    "provider {:?} checks no signed timestamp on this route, so a replay window cannot apply; remove the key",
+                    preset.name
+                ),
+            ))
+        }
         Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
         None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
     };

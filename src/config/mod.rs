@@ -12,7 +12,7 @@ pub mod units;
 
 use std::path::Path;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, ConfigNotice};
 pub use model::Config;
 
 /// Reads, parses and validates a config file, taking secrets from the process environment.

@@ -21,6 +21,8 @@ pub struct Config {
     pub server: ServerSettings,
     /// In file order; names and paths are unique.
     pub routes: Vec<RouteConfig>,
+    /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
+    pub notices: Vec<super::ConfigNotice>,
     // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
 }
 

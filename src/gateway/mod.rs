@@ -60,10 +60,12 @@ pub fn build(
     ctx: &BuildContext<'_>,
     previous: Option<&Gateway>,
 ) -> Result<Gateway, BuildError> {
+    // Notices were shown when the config was loaded (`check` prints them, `run` logs them).
     let Config {
         source,
         server,
         routes,
+        notices: _,
     } = config;
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {

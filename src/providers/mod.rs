@@ -215,7 +215,10 @@ impl SettingsError {
 pub struct Preset {
     /// The `provider = "..."` name.
     pub name: &'static str,
-    /// Default `tolerance` for timestamped schemes; `None` when the scheme has no timestamp.
+    /// Default `tolerance` for timestamped schemes; `Some(Duration::ZERO)` when the scheme signs
+    /// a timestamp but checks no window unless the route sets one (SendGrid, as its SDK); `None`
+    /// when the scheme has no timestamp (a route's `tolerance` is then a config error, unless a
+    /// generic family is given `signature.timestamp_header`).
     pub default_tolerance: Option<Duration>,
     /// Default event-ID source, in the config syntax: `"header:Name"` or `"json:/pointer"`.
     pub event_id: Option<&'static str>,

@@ -14,7 +14,8 @@ use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
 
 pub const PRESET: Preset = Preset {
     name: "sendgrid",
-    default_tolerance: None,
+    // Timestamped, but no window by default: the SDK checks none (zero = not checked).
+    default_tolerance: Some(std::time::Duration::ZERO),
     event_id: None,
     event_type: None,
     summary: "X-Twilio-Email-Event-Webhook-Signature: <base64 DER> ECDSA P-256 of timestamp + body; secrets are public keys",
