@@ -1,6 +1,7 @@
 //! Test harness: the real `hookgate` binary and a real upstream on 127.0.0.1, real HTTP clients.
 #![allow(dead_code)]
 
+pub mod harness;
 pub mod upstream;
 
 use std::io::{Read, Write};
