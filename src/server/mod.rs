@@ -52,7 +52,12 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         // Measured ~20% less CPU per request than work stealing for this short request/response
         // work (bench/FINDINGS.md).
         work_stealing: false,
-        grace_period_seconds: Some(settings.grace_period.as_secs().max(1)),
+        // `DrainOn` has already waited out `grace_period` (for requests and workers) when it hands
+        // pingora a graceful terminate, so pingora's own grace sleep is zero. It must be a
+        // *graceful* terminate: only that broadcasts shutdown to the services, which is what ends
+        // pingora 0.9.1's accept loops. A fast shutdown drops the runtimes under them, and the
+        // accept loop then spins on "Tokio context is being shutdown", logging forever.
+        grace_period_seconds: Some(0),
         graceful_shutdown_timeout_seconds: Some(1),
         pid_file: std::env::temp_dir()
             .join(format!("hookgate-{id}.pid"))

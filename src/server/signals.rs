@@ -59,8 +59,9 @@ impl ShutdownSignalWatch for DrainOn {
                 "grace period over with work in flight"
             );
         }
-        // Everything worth waiting for is done: no second grace period in pingora.
-        ShutdownSignal::FastShutdown
+        // Everything worth waiting for is done; pingora's own grace period is zero (see
+        // `server::build`), and a graceful terminate is what stops its accept loops.
+        ShutdownSignal::GracefulTerminate
     }
 }
 
