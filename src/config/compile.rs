@@ -21,7 +21,8 @@ use crate::pipeline::field_source::FieldSource;
 use crate::pipeline::ip_allowlist::IpAllowlist;
 use crate::pipeline::rate_limit::{RateLimitSpec, RateLimiter};
 use crate::pipeline::route_table::RouteTable;
-use crate::providers::{find_preset, presets, SchemeSettings};
+use crate::providers::key_fetch::{self, KeyFetchContext};
+use crate::providers::{find_preset, presets, SchemeSettings, SettingsError};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
@@ -40,6 +41,8 @@ pub struct CompileContext<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// The configuration being replaced, whose rate-limit and dedup state carries over.
     pub previous: Option<&'a GatewayConfig>,
+    /// Handed to key-fetching schemes (their counters, registered once by the gateway).
+    pub key_fetch: KeyFetchContext,
 }
 
 pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayConfig, ConfigError> {
@@ -88,6 +91,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
         source: ctx.file.to_path_buf(),
         server,
         routes: RouteTable::new(routes),
+        key_fetch: ctx.key_fetch.clone(),
     })
 }
 
@@ -215,11 +219,23 @@ fn compile_route(
         Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
         None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
     };
-    let scheme = (preset.build)(&SchemeSettings {
+    let settings = SchemeSettings {
         secrets: &secrets,
         tolerance,
         signature: r.signature.as_ref(),
-    })
+    };
+    let scheme = match (key_fetch::builder(preset.name), &r.provider_options) {
+        (Some(build), options) => build(
+            &settings,
+            &options.clone().unwrap_or_default(),
+            &ctx.key_fetch,
+        ),
+        (None, Some(_)) => Err(SettingsError::new(
+            "provider_options",
+            format!("provider {:?} takes no provider_options", preset.name),
+        )),
+        (None, None) => (preset.build)(&settings),
+    }
     .map_err(|e| err(e.key, e.message))?;
 
     let allow_ips = match &r.allow_ips {

@@ -23,6 +23,9 @@ pub struct GatewayConfig {
     pub source: PathBuf,
     pub server: ServerSettings,
     pub routes: RouteTable,
+    /// Shared by the key-fetching schemes; carried over reloads. The gateway registers
+    /// `key_fetch.counters.collectors()` in its metrics registry once.
+    pub key_fetch: crate::providers::key_fetch::KeyFetchContext,
 }
 
 #[derive(Debug, Clone)]

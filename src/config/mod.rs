@@ -55,6 +55,7 @@ pub fn parse_str(
             file: path,
             env,
             previous,
+            key_fetch: previous.map(|p| p.key_fetch.clone()).unwrap_or_default(),
         },
     )
 }

@@ -32,7 +32,9 @@ impl EventKey {
     pub fn of(event_id: &str) -> Self {
         let hash = Sha256::digest(event_id.as_bytes());
         EventKey(u128::from_le_bytes(
-            hash[..16].try_into().expect("a SHA-256 digest has 32 bytes"),
+            hash[..16]
+                .try_into()
+                .expect("a SHA-256 digest has 32 bytes"),
         ))
     }
 
