@@ -541,6 +541,185 @@ fn client(settings: &FetchSettings) -> Result<reqwest::Client, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
+
+    fn text(body: &[u8]) -> Result<String, String> {
+        String::from_utf8(body.to_vec()).map_err(|e| e.to_string())
+    }
+
+    fn fetcher(
+        server: &KeyServer,
+        tune: impl FnOnce(&mut FetchSettings),
+    ) -> (KeyFetcher<String>, FetchCounters) {
+        let mut settings =
+            FetchSettings::new("test", HostAllowlist::new(&[server.host()]).unwrap());
+        settings.ca_pem = Some(server.ca_pem.clone().into_bytes());
+        tune(&mut settings);
+        let counters = FetchCounters::new();
+        (
+            KeyFetcher::new(settings, text, counters.clone()).unwrap(),
+            counters,
+        )
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_make_one_fetch() {
+        let server = KeyServer::start();
+        server.set(
+            "/k",
+            Answer {
+                delay: Duration::from_millis(200),
+                ..Answer::ok("key")
+            },
+        );
+        let (f, counters) = fetcher(&server, |_| {});
+        let url = server.url("/k");
+        let waits: Vec<_> = (0..16)
+            .map(|_| {
+                f.prepare(&url, || FetchRequest::Get(url.clone()))
+                    .expect("a miss")
+            })
+            .collect();
+        for result in futures_util::future::join_all(waits).await {
+            assert_eq!(result, Ok(()));
+        }
+        assert_eq!(server.hits("/k"), 1);
+        assert_eq!(counters.get("test", "fetched"), 1);
+        // A hit: no future, no request.
+        assert!(f.prepare(&url, || FetchRequest::Get(url.clone())).is_none());
+        assert_eq!(*f.get(&url).unwrap(), "key");
+        assert_eq!(server.hits("/k"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_key_server_is_bounded_by_the_fetch_timeout() {
+        let server = KeyServer::start();
+        server.set(
+            "/slow",
+            Answer {
+                delay: Duration::from_secs(20),
+                ..Answer::ok("key")
+            },
+        );
+        let (f, counters) = fetcher(&server, |s| s.timeout = Duration::from_millis(300));
+        let url = server.url("/slow");
+        let started = Instant::now();
+        let result = f
+            .prepare(&url, || FetchRequest::Get(url.clone()))
+            .unwrap()
+            .await;
+        // Bounded: far below the server's 20 s (a bound, not a speed measurement).
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(result, Err(Rejection::KeyUnavailable));
+        assert_eq!(counters.get("test", "timeout"), 1);
+        assert_eq!(f.get(&url).err(), Some(Rejection::KeyUnavailable));
+    }
+
+    #[tokio::test]
+    async fn stale_keys_are_served_while_a_background_refresh_runs() {
+        let server = KeyServer::start();
+        server.set("/k", Answer::ok("v1"));
+        let (f, counters) = fetcher(&server, |s| {
+            s.fresh_for = Duration::from_millis(100);
+            s.stale_for = Duration::from_secs(60);
+        });
+        let url = server.url("/k");
+        f.prepare(&url, || FetchRequest::Get(url.clone()))
+            .unwrap()
+            .await
+            .unwrap();
+        server.set(
+            "/k",
+            Answer {
+                delay: Duration::from_millis(300),
+                ..Answer::ok("v2")
+            },
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(matches!(f.lookup(&url), Lookup::Stale { .. }));
+        // Stale: no future to await (no request-path stall), the old key still verifies...
+        assert!(f.prepare(&url, || FetchRequest::Get(url.clone())).is_none());
+        assert_eq!(*f.get(&url).unwrap(), "v1");
+        // ...and a second stale hit does not start a second refresh.
+        assert!(f.prepare(&url, || FetchRequest::Get(url.clone())).is_none());
+        for _ in 0..300 {
+            if counters.get("test", "fetched") == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(*f.get(&url).unwrap(), "v2");
+        assert_eq!(server.hits("/k"), 2);
+        assert!(matches!(f.lookup(&url), Lookup::Fresh { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_stale_key() {
+        let server = KeyServer::start();
+        server.set("/k", Answer::ok("v1"));
+        let (f, counters) = fetcher(&server, |s| s.fresh_for = Duration::from_millis(50));
+        let url = server.url("/k");
+        f.prepare(&url, || FetchRequest::Get(url.clone()))
+            .unwrap()
+            .await
+            .unwrap();
+        server.set("/k", Answer::status(500));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(f.prepare(&url, || FetchRequest::Get(url.clone())).is_none());
+        for _ in 0..300 {
+            if counters.get("test", "http_error") == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(counters.get("test", "http_error"), 1);
+        assert_eq!(*f.get(&url).unwrap(), "v1");
+    }
+
+    #[tokio::test]
+    async fn oversized_responses_and_refused_urls() {
+        let server = KeyServer::start();
+        server.set("/big", Answer::ok(vec![b'a'; 2048]));
+        let (f, counters) = fetcher(&server, |s| s.max_bytes = 1024);
+        let url = server.url("/big");
+        assert_eq!(
+            f.prepare(&url, || FetchRequest::Get(url.clone()))
+                .unwrap()
+                .await,
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(counters.get("test", "too_large"), 1);
+        // Not on the allowlist: refused before any connection.
+        let before = server.received().len();
+        let elsewhere = format!("https://localhost:{}/big", server.port);
+        assert_eq!(
+            f.fetch(elsewhere.clone(), FetchRequest::Get(elsewhere))
+                .await
+                .err(),
+            Some(FetchError::Refused)
+        );
+        assert_eq!(server.received().len(), before);
+        assert_eq!(counters.get("test", "refused"), 1);
+    }
+
+    #[tokio::test]
+    async fn the_cache_is_bounded() {
+        let server = KeyServer::start();
+        let (f, _) = fetcher(&server, |s| s.max_entries = 4);
+        for i in 0..10 {
+            let url = server.url(&format!("/missing-{i}"));
+            let _ = f.fetch(url.clone(), FetchRequest::Get(url)).await;
+        }
+        assert_eq!(f.inner.slots.lock().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_bad_ca_bundle_is_a_configuration_error() {
+        let mut settings =
+            FetchSettings::new("test", HostAllowlist::new(&["example.com"]).unwrap());
+        settings.ca_pem = Some(b"not pem".to_vec());
+        assert!(KeyFetcher::new(settings, text, FetchCounters::new()).is_err());
+    }
 
     #[test]
     fn max_age_is_read_from_cache_control() {

@@ -206,3 +206,80 @@ pub fn build_without_options(
 pub fn numeric_date(seconds: i64) -> Duration {
     Duration::from_secs(seconds.max(0) as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{parse_str, ConfigError, GatewayConfig};
+
+    fn parse(text: &str) -> Result<GatewayConfig, ConfigError> {
+        let env = |n: &str| (n == "PLAID_SECRET").then(|| "s3cret".to_string());
+        parse_str(text, Path::new("gateway.toml"), &env, None)
+    }
+
+    fn route(provider: &str, extra: &str) -> String {
+        format!(
+            "[[route]]\nname = \"r\"\npath = \"/r\"\nupstream = \"http://127.0.0.1:3000/r\"\nprovider = \"{provider}\"\n{extra}\n"
+        )
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn key_fetching_routes_compile_with_their_options() {
+        parse(&route(
+            "aws-sns",
+            "provider_options = { topic_arns = [\"arn:aws:sns:us-east-1:123456789012:orders\"] }",
+        ))
+        .unwrap();
+        parse(&route(
+            "gcp-pubsub",
+            "provider_options = { audience = \"https://hooks.example.com/r\", email = \"push@p.iam.gserviceaccount.com\" }",
+        ))
+        .unwrap();
+        parse(&route(
+            "paypal",
+            "provider_options = { webhook_id = \"WH-1\" }",
+        ))
+        .unwrap();
+        parse(&route(
+            "plaid",
+            "secrets = [\"env:PLAID_SECRET\"]\nprovider_options = { client_id = \"c\", environment = \"sandbox\" }",
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn option_errors_name_file_route_and_key() {
+        let e = err(&route("paypal", ""));
+        assert!(e.contains("route \"r\""), "{e}");
+        assert!(e.contains("provider_options.webhook_id"), "{e}");
+        let e = err(&route(
+            "paypal",
+            "provider_options = { webhook_id = \"WH-1\", audience = \"x\" }",
+        ));
+        assert!(e.contains("provider_options.audience"), "{e}");
+        let e = err(&route(
+            "paypal",
+            "provider_options = { webhookid = \"WH-1\" }",
+        ));
+        assert!(e.contains("webhookid"), "{e}");
+        let e = err(&route(
+            "stripe",
+            "secrets = [\"whsec\"]\nprovider_options = { webhook_id = \"WH-1\" }",
+        ));
+        assert!(e.contains("provider_options"), "{e}");
+        assert!(e.contains("takes no provider_options"), "{e}");
+        let e = err(&route(
+            "paypal",
+            "provider_options = { webhook_id = \"WH-1\", key_ca = \"/nonexistent/ca.pem\" }",
+        ));
+        assert!(e.contains("provider_options.key_ca"), "{e}");
+    }
+}
