@@ -195,7 +195,7 @@ fn sign(
         .iter()
         .find(|r| r.name == route_name)
         .ok_or_else(|| format!("no route named {route_name:?}"))?;
-    let scheme = crate::gateway::scheme(&route.scheme)
+    let scheme = crate::gateway::scheme(&route.scheme, &Default::default())
         .map_err(|e| format!("route {route_name:?}: key `{}`: {}", e.key, e.message))?;
     let body = match body {
         None => Vec::new(),

@@ -117,7 +117,14 @@ fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)
 #[test]
 fn every_preset_forwards_a_signed_request_and_refuses_a_forged_one() {
     let up = Upstream::start();
-    let names: Vec<&str> = providers::presets().iter().map(|p| p.name).collect();
+    // Key-fetching presets (aws-sns, gcp-pubsub, paypal, plaid) need a key server and the
+    // verify stage awaiting `Scheme::prepare`; they are tested against a local HTTPS key server
+    // in their own modules.
+    let names: Vec<&str> = providers::presets()
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| providers::key_fetch::builder(n).is_none())
+        .collect();
     assert!(names.len() >= 40, "presets: {names:?}");
     let routes: String = names.iter().map(|n| route_for(n, up.port)).collect();
     let gw = Gateway::start("", &routes);

@@ -17,7 +17,8 @@ use super::model::{
 };
 use super::secret;
 use super::units::{parse_duration, parse_size};
-use crate::providers::{find_preset, presets, SchemeSettings};
+use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
@@ -237,18 +238,25 @@ fn compile_route(
         Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
         None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
     };
-    // Built once here only to check the settings; the gateway builder builds the one it runs.
-    (preset.build)(&SchemeSettings {
-        secrets: &secrets,
-        tolerance,
-        signature: r.signature.as_ref(),
-    })
+    // Built once here only to check the settings (with throw-away key-fetch counters); the
+    // gateway builder builds the one it runs.
+    build_scheme(
+        preset,
+        &SchemeSettings {
+            secrets: &secrets,
+            tolerance,
+            signature: r.signature.as_ref(),
+        },
+        r.provider_options.as_ref(),
+        &KeyFetchContext::default(),
+    )
     .map_err(|e| err(e.key, e.message))?;
     let scheme = SchemeSpec {
         preset,
         secrets,
         tolerance,
         signature: r.signature.clone(),
+        provider_options: r.provider_options.clone(),
     };
 
     let allow_ips = match &r.allow_ips {

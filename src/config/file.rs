@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::providers::key_fetch::ProviderOptions;
 use crate::providers::SignatureSpec;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +52,8 @@ pub struct RouteSection {
     pub upstream_timeout: Option<String>,
     pub public_url: Option<String>,
     pub signature: Option<SignatureSpec>,
+    /// What a key-fetching preset needs beyond `secrets` (see `providers::key_fetch::options`).
+    pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
 }

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 
 use super::field_source::FieldSource;
 use super::secret::Secret;
+use crate::providers::key_fetch::ProviderOptions;
 use crate::providers::{Preset, SignatureSpec};
 
 /// A whole `gateway.toml`, validated.
@@ -106,6 +107,8 @@ pub struct SchemeSpec {
     pub secrets: Vec<Secret>,
     pub tolerance: Duration,
     pub signature: Option<SignatureSpec>,
+    /// What a key-fetching preset needs beyond `secrets` (`provider_options`).
+    pub provider_options: Option<ProviderOptions>,
 }
 
 /// A route's `rate_limit`: GCRA with `per_second` refill and `burst` capacity.

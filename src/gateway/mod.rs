@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::delivery::direct::Direct;
 use crate::delivery::forward::peer_for;
 use crate::delivery::Deliverer;
+use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
 use crate::state::StateBackend;
 use crate::telemetry::Metrics;
@@ -39,6 +40,8 @@ pub struct BuildContext<'a> {
     /// The upstream connection pool shared by every route's direct deliverer.
     pub connector: Arc<Connector>,
     pub metrics: &'a Metrics,
+    /// Shared by every key-fetching scheme of the gateway (its counters are registered once).
+    pub key_fetch: &'a KeyFetchContext,
 }
 
 /// Why a validated configuration could not be built. Never carries a secret.
@@ -84,7 +87,7 @@ fn build_route(
     ctx: &BuildContext<'_>,
     previous: Option<&Route>,
 ) -> Result<Route, BuildError> {
-    let scheme = scheme(&config.scheme).map_err(|e| BuildError::Scheme {
+    let scheme = scheme(&config.scheme, ctx.key_fetch).map_err(|e| BuildError::Scheme {
         route: config.name.clone(),
         key: e.key,
         message: e.message,
@@ -116,11 +119,20 @@ fn deliverer(config: &RouteConfig, ctx: &BuildContext<'_>) -> Arc<dyn Deliverer>
     })
 }
 
-/// Builds a route's signature scheme from its validated settings.
-pub fn scheme(spec: &SchemeSpec) -> Result<Box<dyn Scheme>, SettingsError> {
-    (spec.preset.build)(&SchemeSettings {
-        secrets: &spec.secrets,
-        tolerance: spec.tolerance,
-        signature: spec.signature.as_ref(),
-    })
+/// Builds a route's signature scheme from its validated settings. `key_fetch` carries the
+/// gateway's key-fetch counters (key-fetching presets only).
+pub fn scheme(
+    spec: &SchemeSpec,
+    key_fetch: &KeyFetchContext,
+) -> Result<Box<dyn Scheme>, SettingsError> {
+    crate::providers::build_scheme(
+        spec.preset,
+        &SchemeSettings {
+            secrets: &spec.secrets,
+            tolerance: spec.tolerance,
+            signature: spec.signature.as_ref(),
+        },
+        spec.provider_options.as_ref(),
+        key_fetch,
+    )
 }

@@ -6,6 +6,7 @@
 //! timestamp windows — live in [`crate::providers::common`] so each provider file stays small.
 
 pub mod common;
+pub mod key_fetch;
 pub mod registry;
 
 pub mod basic;
@@ -16,6 +17,7 @@ pub mod parts_hmac;
 pub mod token;
 
 pub mod asana;
+pub mod aws_sns;
 pub mod bitbucket;
 pub mod boxcom;
 pub mod calendly;
@@ -23,6 +25,7 @@ pub mod coinbase;
 pub mod discord;
 pub mod docusign;
 pub mod dropbox;
+pub mod gcp_pubsub;
 pub mod github;
 pub mod gitlab;
 pub mod hubspot;
@@ -34,7 +37,9 @@ pub mod mandrill;
 pub mod mux;
 pub mod paddle;
 pub mod pagerduty;
+pub mod paypal;
 pub mod paystack;
+pub mod plaid;
 pub mod razorpay;
 pub mod segment;
 pub mod sendgrid;
@@ -82,8 +87,8 @@ pub struct WebhookRequest<'a> {
     pub now: Duration,
 }
 
-/// Why a request failed verification. Every variant becomes a 401; the reason text never says
-/// which secret or byte was wrong.
+/// Why a request failed verification. Every variant but [`Rejection::KeyUnavailable`] becomes a
+/// 401 (see [`Rejection::status`]); the reason text never says which secret or byte was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// The signature (or timestamp, or token) header is absent.
@@ -96,6 +101,10 @@ pub enum Rejection {
     StaleTimestamp,
     /// Well-formed, but no configured secret produced a matching signature.
     BadSignature,
+    /// A key-fetching scheme could not get the provider's key or certificate (key server down,
+    /// slow or answering 5xx): nothing is known about the request yet. 503 with `Retry-After`,
+    /// so the provider retries instead of treating the delivery as permanently refused.
+    KeyUnavailable,
 }
 
 impl Rejection {
@@ -107,9 +116,22 @@ impl Rejection {
             Rejection::AmbiguousSignature => "ambiguous signature",
             Rejection::StaleTimestamp => "timestamp outside tolerance",
             Rejection::BadSignature => "invalid signature",
+            Rejection::KeyUnavailable => "signing key unavailable",
+        }
+    }
+
+    /// The HTTP status to answer: 401, or 503 for [`Rejection::KeyUnavailable`] (sent with
+    /// `Retry-After: `[`KEY_UNAVAILABLE_RETRY_AFTER_SECS`]).
+    pub fn status(self) -> u16 {
+        match self {
+            Rejection::KeyUnavailable => 503,
+            _ => 401,
         }
     }
 }
+
+/// `Retry-After` (seconds) of a 503 for [`Rejection::KeyUnavailable`].
+pub const KEY_UNAVAILABLE_RETRY_AFTER_SECS: u64 = 30;
 
 /// A response the gateway writes itself (handshakes and challenges), without the upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,5 +254,26 @@ pub struct Preset {
 impl std::fmt::Debug for Preset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Preset").field("name", &self.name).finish()
+    }
+}
+
+/// Builds `preset`'s scheme from a route's resolved settings. Key-fetching presets read
+/// `options` (`provider_options`) and share `key_fetch`'s counters; any other preset refuses
+/// `options`.
+///
+/// Errors: a [`SettingsError`] naming the config key at fault.
+pub fn build_scheme(
+    preset: &Preset,
+    settings: &SchemeSettings<'_>,
+    options: Option<&key_fetch::ProviderOptions>,
+    key_fetch: &key_fetch::KeyFetchContext,
+) -> Result<Box<dyn Scheme>, SettingsError> {
+    match (key_fetch::builder(preset.name), options) {
+        (Some(build), options) => build(settings, &options.cloned().unwrap_or_default(), key_fetch),
+        (None, Some(_)) => Err(SettingsError::new(
+            "provider_options",
+            format!("provider {:?} takes no provider_options", preset.name),
+        )),
+        (None, None) => (preset.build)(settings),
     }
 }

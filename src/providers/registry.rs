@@ -48,6 +48,10 @@ pub fn presets() -> &'static [Preset] {
         super::dropbox::PRESET,
         super::asana::PRESET,
         super::segment::PRESET,
+        super::aws_sns::PRESET,
+        super::gcp_pubsub::PRESET,
+        super::paypal::PRESET,
+        super::plaid::PRESET,
     ];
     ALL
 }
@@ -122,6 +126,10 @@ mod tests {
             "dropbox",
             "asana",
             "segment",
+            "aws-sns",
+            "gcp-pubsub",
+            "paypal",
+            "plaid",
         ] {
             assert!(find_preset(name).is_some(), "{name} is not registered");
         }

@@ -29,7 +29,8 @@ pub enum Refusal {
     RateLimited { retry_after_secs: u64 },
     /// Body over `max_body` (announced or read): 413.
     TooLarge,
-    /// Signature missing, malformed or wrong: 401.
+    /// Signature missing, malformed or wrong: 401 (503 + `Retry-After` when the provider's
+    /// signing key could not be fetched).
     InvalidSignature(Rejection),
     /// Already delivered: 200 with `X-Hookgate-Duplicate: true`.
     Duplicate,
@@ -70,9 +71,19 @@ impl Refusal {
                     .with_header("retry-after", retry_after_secs.to_string()),
             ),
             Refusal::TooLarge => (Outcome::TooLarge, Reply::error(413, "body too large")),
-            Refusal::InvalidSignature(r) => {
-                (Outcome::InvalidSignature, Reply::error(401, r.reason()))
-            }
+            // The provider's key server could not be reached: nothing is known about the request,
+            // and providers retry a 5xx but give up on most 4xx.
+            Refusal::InvalidSignature(Rejection::KeyUnavailable) => (
+                Outcome::Unavailable,
+                Reply::error(503, Rejection::KeyUnavailable.reason()).with_header(
+                    "retry-after",
+                    crate::providers::KEY_UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ),
+            ),
+            Refusal::InvalidSignature(r) => (
+                Outcome::InvalidSignature,
+                Reply::error(r.status(), r.reason()),
+            ),
             Refusal::Duplicate => (
                 Outcome::Duplicate,
                 Reply::acknowledged("duplicate").with_header("x-hookgate-duplicate", "true"),

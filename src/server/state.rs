@@ -11,6 +11,7 @@ use super::drain::Drain;
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
+use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
 use crate::telemetry::{AuditSink, Metrics};
 
@@ -30,6 +31,8 @@ pub struct GatewayState {
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
     pub metrics: Arc<Metrics>,
+    /// Key-fetch counters shared by every key-fetching scheme, across reloads.
+    pub key_fetch: KeyFetchContext,
     pub audit: AuditSink,
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
@@ -43,6 +46,13 @@ impl GatewayState {
         let backend = backend_for(&config);
         let connector = Arc::new(Connector::new(None));
         let metrics = Arc::new(Metrics::new());
+        let key_fetch = KeyFetchContext::default();
+        for collector in key_fetch.counters.collectors() {
+            metrics
+                .registry
+                .register(collector)
+                .expect("key-fetch counters are registered once per gateway");
+        }
         let file = config.source.display().to_string();
         let built = gateway::build(
             config,
@@ -50,6 +60,7 @@ impl GatewayState {
                 state: backend.as_ref(),
                 connector: connector.clone(),
                 metrics: &metrics,
+                key_fetch: &key_fetch,
             },
             None,
         )
@@ -60,6 +71,7 @@ impl GatewayState {
             tls,
             backend,
             metrics,
+            key_fetch,
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
@@ -96,6 +108,7 @@ impl GatewayState {
                 state: self.backend.as_ref(),
                 connector: self.connector.clone(),
                 metrics: &self.metrics,
+                key_fetch: &self.key_fetch,
             },
             Some(&current),
         )
