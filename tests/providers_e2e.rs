@@ -242,3 +242,118 @@ fn handshakes_are_answered_by_the_gateway_when_enabled() {
     assert_eq!(forged.status(), 401);
     assert_eq!(up.count(), 0, "handshakes never reach the upstream");
 }
+
+/// Issue 10 item 9 through the real binary: GitLab dedups on `Idempotency-Key` (stable across
+/// retries and resends), not on `X-Gitlab-Event-UUID` (shared by recursive events).
+/// docs.gitlab.com user/project/integrations/webhooks ("Delivery headers").
+#[test]
+fn gitlab_dedup_follows_idempotency_key() {
+    let up = Upstream::start();
+    let routes = format!(
+        "{}dedup = {{ ttl = \"1h\" }}\n",
+        route_for("gitlab", up.port)
+    );
+    let gw = Gateway::start("", &routes);
+    let send = |uuid: &str, key: &str| {
+        client()
+            .post(gw.url("/p/gitlab"))
+            .header("X-Gitlab-Token", SECRET)
+            .header("X-Gitlab-Event", "Push Hook")
+            .header("X-Gitlab-Event-UUID", uuid)
+            .header("Idempotency-Key", key)
+            .body(r#"{"object_kind":"push"}"#)
+            .send()
+            .unwrap()
+    };
+    let first = send("uuid-shared", "key-1");
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("x-hookgate-duplicate").is_none());
+    // A second event of the same webhook-triggered request: same UUID, its own key → forwarded.
+    let second = send("uuid-shared", "key-2");
+    assert!(second.headers().get("x-hookgate-duplicate").is_none());
+    // A manual resend of the first: new UUID, same key → duplicate.
+    let resend = send("uuid-new", "key-1");
+    assert_eq!(resend.status(), 200);
+    assert_eq!(resend.headers()["x-hookgate-duplicate"], "true");
+    assert_eq!(up.count(), 2);
+}
+
+/// Issue 10 item 5 through the real binary: Mailgun's form-encoded and multipart shapes verify
+/// and reach the upstream byte for byte; a forged signature field is refused.
+#[test]
+fn mailgun_form_and_multipart_bodies_verify_and_are_forwarded_unchanged() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route_for("mailgun", up.port));
+    let now = now_unix().to_string();
+    let sig = providers::mailgun::body_signature(SECRET.as_bytes(), &now, "tok-e2e");
+    let form = format!(
+        "recipient=alice%40example.com&event=delivered&timestamp={now}&token=tok-e2e&signature={sig}"
+    );
+    let multipart = format!(
+        "--B0und\r\nContent-Disposition: form-data; name=\"recipient\"\r\n\r\nalice@example.com\r\n\
+         --B0und\r\nContent-Disposition: form-data; name=\"attachment-1\"; filename=\"a.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n\x00\x01binary\r\n\
+         --B0und\r\nContent-Disposition: form-data; name=\"timestamp\"\r\n\r\n{now}\r\n\
+         --B0und\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\ntok-e2e\r\n\
+         --B0und\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n{sig}\r\n--B0und--\r\n"
+    );
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", form.clone()),
+        ("multipart/form-data; boundary=B0und", multipart),
+    ] {
+        let res = client()
+            .post(gw.url("/p/mailgun"))
+            .header("Content-Type", content_type)
+            .body(body.clone())
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200, "{content_type}: {}", res.text().unwrap());
+        let got = up.received();
+        let last = got.last().unwrap();
+        assert_eq!(last.body, body.as_bytes(), "{content_type}");
+        assert_eq!(last.header("content-type"), Some(content_type));
+    }
+    let forged = form.replace("tok-e2e", "tok-forged");
+    let res = client()
+        .post(gw.url("/p/mailgun"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(forged)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(up.count(), 2);
+}
+
+/// `hookgate providers` prints the README's provider table exactly, and `hookgate check` shows
+/// each route's effective `max_body`.
+#[test]
+fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
+    let out = Command::new(bin()).arg("providers").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find(providers::catalog::README_START)
+        .expect("README start marker");
+    let end = readme.find(providers::catalog::README_END).unwrap();
+    let table = readme[start + providers::catalog::README_START.len()..end].trim();
+    assert_eq!(table, printed.trim());
+    for p in providers::presets() {
+        assert!(printed.contains(&format!("| `{}` |", p.name)), "{}", p.name);
+    }
+
+    let dir = TempDir::new();
+    let cfg = dir.write(
+        "gateway.toml",
+        &format!("{}max_body = \"64KiB\"\n", route_for("stripe", free_port())),
+    );
+    let out = Command::new(bin())
+        .args(["check", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("max_body 64KiB"), "{text}");
+}

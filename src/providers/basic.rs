@@ -13,7 +13,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "Authorization: Basic base64(user:password), compared with each secret",
+    family: "basic",
+    headers: &["Authorization"],
+    reference: "RFC 7617 (HTTP Basic)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const HEADER: &str = "Authorization";
