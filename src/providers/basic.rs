@@ -47,7 +47,7 @@ impl Scheme for Basic {
     }
 }
 
-fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
+pub fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     common::require_secrets(settings.secrets)?;
     common::preset_header(settings, HEADER, false)?;
     if settings.secrets.iter().any(|s| !s.bytes().contains(&b':')) {

@@ -18,7 +18,7 @@ const URL: &str = "https://hooks.example.com/w";
 fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
     let empty = HeaderMap::new();
     let (secret, body): (String, Vec<u8>) = match p.name {
-        "standard-webhooks" | "svix" => (
+        _ if p.family == "standard-webhooks" => (
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
             b"{}".to_vec(),
         ),
