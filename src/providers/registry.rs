@@ -74,6 +74,8 @@ pub fn presets() -> &'static [Preset] {
         super::twitter::PRESET,
         super::airtable::PRESET,
         super::teams::PRESET,
+        super::netlify::PRESET,
+        super::vonage::PRESET,
     ];
     ALL
 }
