@@ -16,9 +16,9 @@ pub const README_END: &str = "<!-- end of providers table -->";
 /// `90s`, `5m`, `1h`: the config's duration syntax.
 fn duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s != 0 && s % 3600 == 0 {
+    if s != 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s != 0 && s % 60 == 0 {
+    } else if s != 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -27,9 +27,9 @@ fn duration(d: Duration) -> String {
 
 /// `25MiB`, `512KiB`, or bytes: the config's size syntax.
 pub fn size(bytes: u64) -> String {
-    if bytes % (1024 * 1024) == 0 {
+    if bytes.is_multiple_of(1024 * 1024) {
         format!("{}MiB", bytes / (1024 * 1024))
-    } else if bytes % 1024 == 0 {
+    } else if bytes.is_multiple_of(1024) {
         format!("{}KiB", bytes / 1024)
     } else {
         bytes.to_string()
