@@ -72,7 +72,8 @@ pub enum Command {
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
     },
-    /// List the provider presets.
+    /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
+    /// default max_body, methods and the provider's document.
     Providers,
 }
 
@@ -127,9 +128,7 @@ pub fn main_with(cli: Cli) -> i32 {
             }
         },
         Command::Providers => {
-            for p in crate::providers::presets() {
-                println!("{:<20} {}", p.name, p.summary);
-            }
+            print!("{}", crate::providers::catalog::markdown_table());
             0
         }
     }
@@ -161,6 +160,10 @@ pub fn describe(config: &Config) -> String {
         if r.events.is_some() {
             guards.push("events".into());
         }
+        guards.push(format!(
+            "max_body {}",
+            crate::providers::catalog::size(r.max_body)
+        ));
         out.push_str(&format!(
             "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
             r.name,

@@ -31,6 +31,10 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/Type"),
     summary: "JSON body Signature/SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over the canonical string; cert from SigningCertURL on sns.<region>.amazonaws.com",
     build,
+    family: "x509-fetched",
+    headers: &["(JSON body: Signature, SignatureVersion, SigningCertURL)"],
+    reference: "docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html; aws-sdk-java-v2 sns message-manager SignatureValidator; MessageId is stable across SNS retries",
+    ..Preset::DEFAULTS
 };
 
 /// The hosts AWS documents for `SigningCertURL` and `SubscribeURL`.

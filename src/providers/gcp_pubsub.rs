@@ -28,6 +28,10 @@ pub const PRESET: Preset = Preset {
     event_type: None,
     summary: "Authorization: Bearer <Google OIDC JWT> RS256 against Google's JWKs; aud and email from provider_options",
     build,
+    family: "jwt-fetched",
+    headers: &["authorization"],
+    reference: "cloud.google.com/pubsub/docs/authenticate-push-subscriptions (OIDC token, aud, email); message.messageId is stable across redeliveries",
+    ..Preset::DEFAULTS
 };
 
 const JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";

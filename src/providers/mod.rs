@@ -5,6 +5,7 @@
 //! Shared mechanics — HMAC, encodings, prefixes, multi-signature headers, constant-time compare,
 //! timestamp windows — live in [`crate::providers::common`] so each provider file stays small.
 
+pub mod catalog;
 pub mod common;
 pub mod key_fetch;
 pub mod registry;
@@ -16,31 +17,54 @@ pub mod hmac_generic;
 pub mod parts_hmac;
 pub mod token;
 
+pub mod adyen;
+pub mod airtable;
 pub mod asana;
 pub mod aws_sns;
+pub mod beehiiv;
 pub mod bitbucket;
 pub mod boxcom;
+pub mod brex;
 pub mod calendly;
+pub mod clerk;
 pub mod coinbase;
 pub mod discord;
 pub mod docusign;
 pub mod dropbox;
+pub mod forgejo;
 pub mod gcp_pubsub;
+pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub mod gogs;
+pub mod gusto;
 pub mod hubspot;
+pub mod hubspot_v1;
+pub mod hubspot_v2;
+pub mod instagram;
 pub mod intercom;
+pub mod jira;
 pub mod lemonsqueezy;
 pub mod linear;
+pub mod liveblocks;
 pub mod mailgun;
 pub mod mandrill;
+pub mod meta;
 pub mod mux;
+pub mod netlify;
+pub mod notion;
+pub mod okta;
+pub mod openai;
 pub mod paddle;
 pub mod pagerduty;
 pub mod paypal;
 pub mod paystack;
 pub mod plaid;
+pub mod polar;
+pub mod postmark;
 pub mod razorpay;
+pub mod replicate;
+pub mod resend;
 pub mod segment;
 pub mod sendgrid;
 pub mod sentry;
@@ -50,18 +74,29 @@ pub mod square;
 pub mod standard_webhooks;
 pub mod stripe;
 pub mod svix;
+pub mod teams;
 pub mod telnyx;
 pub mod twilio;
 pub mod twitch;
+pub mod twitter;
 pub mod typeform;
 pub mod vercel;
+pub mod vonage;
+pub mod whatsapp;
 pub mod woocommerce;
+pub mod worldline;
 pub mod xero;
 pub mod zendesk;
 pub mod zoom;
 
 #[cfg(test)]
+mod event_ids;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod windows;
 
 use std::time::Duration;
 
@@ -233,22 +268,106 @@ impl SettingsError {
 }
 
 /// A provider preset: its documented defaults and its constructor.
+///
+/// Fields the request path reads besides `build` (see each field): `default_tolerance` (through
+/// `SchemeSettings::tolerance`), `event_id` + `event_id_aliases`, `event_type`, `max_body` and
+/// `methods`. `hookgate providers` prints all of them and the README's provider table is that
+/// output (a test keeps them equal).
 #[derive(Clone, Copy)]
 pub struct Preset {
     /// The `provider = "..."` name.
     pub name: &'static str,
-    /// Default `tolerance` for timestamped schemes; `Some(Duration::ZERO)` when the scheme signs
-    /// a timestamp but checks no window unless the route sets one (SendGrid, as its SDK); `None`
-    /// when the scheme has no timestamp (a route's `tolerance` is then a config error, unless a
-    /// generic family is given `signature.timestamp_header`).
+    /// The scheme family, one of [`FAMILIES`]: what kind of proof the provider sends.
+    pub family: &'static str,
+    /// The request headers the scheme reads (signature first); empty when the proof is in the
+    /// body (Mailgun) or named by the route (`signature.header`).
+    pub headers: &'static [&'static str],
+    /// Default `tolerance` (how old a signed timestamp may be) for timestamped schemes;
+    /// `Some(Duration::ZERO)` when the scheme signs a timestamp but checks no window unless the
+    /// route sets one (SendGrid, as its SDK); `None` when the scheme has no timestamp (a route's
+    /// `tolerance` is then a config error, unless a generic family is given
+    /// `signature.timestamp_header`). A route's `tolerance` replaces it.
     pub default_tolerance: Option<Duration>,
-    /// Default event-ID source, in the config syntax: `"header:Name"` or `"json:/pointer"`.
+    /// How far ahead of the gateway's clock a signed timestamp may be. `None`: as far as the past
+    /// window (the route's `tolerance`, or `default_tolerance`). `Some` is fixed by the preset —
+    /// the provider's SDK refuses timestamps from the future, so only clock skew is allowed
+    /// ([`common::CLOCK_SKEW`]) — and a route's `tolerance` does not widen it.
+    pub future_tolerance: Option<Duration>,
+    /// Default event-ID source, in the config syntax: `"header:Name"` or `"json:/pointer"`. Only
+    /// set where the provider documents a key that is unique per event delivered to one endpoint
+    /// and stable across its retries and redeliveries; `None` means a route that turns `dedup` on
+    /// must name its own `id`.
     pub event_id: Option<&'static str>,
+    /// Further event-ID sources, tried in order when `event_id` finds nothing: the same key under
+    /// the other header names the scheme accepts (Svix's unbranded `webhook-id`). The request path
+    /// reads `event_id`, then each of these.
+    pub event_id_aliases: &'static [&'static str],
     /// Default event-type source, same syntax.
     pub event_type: Option<&'static str>,
+    /// Default `max_body` in bytes, where the provider publishes a maximum payload size larger
+    /// than the server default (GitHub: 25 MB). `None`: the server's `max_body`. A route's
+    /// `max_body` overrides it.
+    pub max_body: Option<u64>,
+    /// The methods the provider signs and sends: a route's default `methods` (Twilio signs GET
+    /// callbacks over the URL; Zendesk webhooks may use any method).
+    pub methods: &'static [&'static str],
     /// One line for the README table and `hookgate check`: header and scheme.
     pub summary: &'static str,
+    /// The provider's document or SDK that the scheme, window, event ID and size follow.
+    pub reference: &'static str,
     pub build: fn(&SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError>,
+}
+
+/// The scheme families a [`Preset::family`] names.
+pub const FAMILIES: &[&str] = &[
+    "hmac-body",
+    "hmac-timestamped",
+    "hmac-url",
+    "hmac-fields",
+    "standard-webhooks",
+    "sha256-secret",
+    "ed25519",
+    "ecdsa",
+    "jwt-hs256",
+    "jwt-fetched",
+    "x509-fetched",
+    "token",
+    "basic",
+];
+
+impl Preset {
+    /// The defaults most presets share; a preset literal ends with `..Preset::DEFAULTS` and sets
+    /// every field that differs. `build` here refuses (every real preset sets its own).
+    pub const DEFAULTS: Preset = Preset {
+        name: "",
+        family: "",
+        headers: &[],
+        default_tolerance: None,
+        future_tolerance: None,
+        event_id: None,
+        event_id_aliases: &[],
+        event_type: None,
+        max_body: None,
+        methods: &["POST"],
+        summary: "",
+        reference: "",
+        build: |_| Err(SettingsError::new("provider", "not a preset")),
+    };
+
+    /// The timestamp window of a route with `tolerance` (resolved: the route's or the default).
+    pub fn window(&self, tolerance: Duration) -> common::Window {
+        common::Window {
+            past: tolerance,
+            future: self.future_tolerance.unwrap_or(tolerance),
+        }
+    }
+
+    /// Every event-ID source, `event_id` first, then `event_id_aliases`.
+    pub fn event_id_sources(&self) -> impl Iterator<Item = &'static str> {
+        self.event_id
+            .into_iter()
+            .chain(self.event_id_aliases.iter().copied())
+    }
 }
 
 impl std::fmt::Debug for Preset {

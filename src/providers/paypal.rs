@@ -25,6 +25,10 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/event_type"),
     summary: "PAYPAL-TRANSMISSION-SIG: SHA256withRSA of \"id|time|webhook_id|crc32(body)\"; cert from PAYPAL-CERT-URL on PayPal's API hosts",
     build,
+    family: "x509-fetched",
+    headers: &["paypal-transmission-sig", "paypal-transmission-id", "paypal-transmission-time", "paypal-cert-url", "paypal-auth-algo"],
+    reference: "developer.paypal.com/api/rest/webhooks/rest (verify with the certificate); PayPal Java SDK ValidateCertTest",
+    ..Preset::DEFAULTS
 };
 
 const SIG: &str = "paypal-transmission-sig";

@@ -28,6 +28,10 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/webhook_code"),
     summary: "Plaid-Verification: ES256 JWT, key by kid from Plaid's key endpoint; request_body_sha256 claim, iat within 5 min",
     build,
+    family: "jwt-fetched",
+    headers: &["plaid-verification"],
+    reference: "plaid.com/docs/api/webhooks/webhook-verification (ES256, kid, request_body_sha256, 5 minutes)",
+    ..Preset::DEFAULTS
 };
 
 const HEADER: &str = "plaid-verification";
