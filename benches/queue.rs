@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
-use hookgate::delivery::queue::{NewMessage, QueueStore, UpstreamHead};
+use hookgate::delivery::queue::{NewMessage, QueueStore, StoredHead};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -27,7 +27,7 @@ fn scratch(name: &str) -> PathBuf {
 fn message(size: usize, n: u64) -> NewMessage {
     NewMessage {
         route: "bench".into(),
-        head: UpstreamHead {
+        head: StoredHead {
             method: "POST".into(),
             path: "/hook".into(),
             headers: vec![

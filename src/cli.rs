@@ -6,8 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, GatewayConfig};
+use crate::config::{self, Config};
 use crate::providers::WebhookRequest;
+use crate::server::state::GatewayState;
+use crate::telemetry::{AuditFormat, AuditSink};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,24 +81,24 @@ pub enum Command {
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { config, log_format } => {
-            init_logging(log_format);
-            match config::load(&config, None) {
-                Ok(c) => match crate::server::run(c) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot start");
-                        eprintln!("hookgate: {e}");
-                        1
-                    }
-                },
+            let audit = init_logging(log_format);
+            let state = match config::load(&config) {
+                Ok(c) => GatewayState::new(c, audit).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let started = state.and_then(|s| {
+                crate::server::run(s, crate::server::StopOn::Signals).map_err(|e| e.to_string())
+            });
+            match started {
+                Ok(()) => 0,
                 Err(e) => {
-                    tracing::error!(error = %e, "invalid configuration");
+                    tracing::error!(error = %e, "cannot start");
                     eprintln!("hookgate: {e}");
                     1
                 }
             }
         }
-        Command::Check { config } => match config::load(&config, None) {
+        Command::Check { config } => match config::load(&config) {
             Ok(c) => {
                 print!("{}", describe(&c));
                 0
@@ -137,7 +139,7 @@ pub fn main_with(cli: Cli) -> i32 {
 }
 
 /// What `hookgate check` prints: the routes, then the known presets.
-pub fn describe(config: &GatewayConfig) -> String {
+pub fn describe(config: &Config) -> String {
     let mut out = format!(
         "{}: ok, {} route(s)\n",
         config.source.display(),
@@ -148,8 +150,7 @@ pub fn describe(config: &GatewayConfig) -> String {
         if r.allow_ips.is_some() {
             guards.push("allow_ips".to_string());
         }
-        if let Some(l) = &r.rate_limit {
-            let s = l.spec();
+        if let Some(s) = &r.rate_limit {
             guards.push(format!(
                 "rate_limit {}/s burst {}{}",
                 s.per_second,
@@ -167,7 +168,7 @@ pub fn describe(config: &GatewayConfig) -> String {
             "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
             r.name,
             r.path,
-            r.provider,
+            r.provider(),
             r.upstream.url,
             if guards.is_empty() {
                 String::new()
@@ -188,11 +189,14 @@ fn sign(
     curl: Option<&str>,
     extra_headers: &[String],
 ) -> Result<String, String> {
-    let config = config::load(config_path, None).map_err(|e| e.to_string())?;
+    let config = config::load(config_path).map_err(|e| e.to_string())?;
     let route = config
         .routes
-        .by_name(route_name)
+        .iter()
+        .find(|r| r.name == route_name)
         .ok_or_else(|| format!("no route named {route_name:?}"))?;
+    let scheme = crate::gateway::scheme(&route.scheme)
+        .map_err(|e| format!("route {route_name:?}: key `{}`: {}", e.key, e.message))?;
     let body = match body {
         None => Vec::new(),
         Some("-") => {
@@ -224,8 +228,7 @@ fn sign(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let signed = route
-        .scheme
+    let signed = scheme
         .sign(&WebhookRequest {
             method: "POST",
             public_url: &url,
@@ -262,13 +265,16 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn init_logging(format: LogFormat) {
+/// Sets up `tracing` and returns where the audit lines go.
+fn init_logging(format: LogFormat) -> AuditSink {
     let audit_off = std::env::var("HOOKGATE_LOG").is_ok_and(|v| v.trim() == "off");
-    crate::audit::set_format(match (audit_off, format) {
-        (true, _) => crate::audit::AuditFormat::Off,
-        (false, LogFormat::Json) => crate::audit::AuditFormat::Json,
-        (false, LogFormat::Text) => crate::audit::AuditFormat::Text,
-    });
+    let audit = AuditSink {
+        format: match (audit_off, format) {
+            (true, _) => AuditFormat::Off,
+            (false, LogFormat::Json) => AuditFormat::Json,
+            (false, LogFormat::Text) => AuditFormat::Text,
+        },
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -282,4 +288,5 @@ fn init_logging(format: LogFormat) {
             .init(),
         LogFormat::Text => builder.init(),
     }
+    audit
 }

@@ -425,3 +425,49 @@ fn https_upstreams_are_verified_and_used() {
     assert_eq!(send(&untrusting, "/ops", br#"{"id":"no-ca"}"#, SECRET), 502);
     assert_eq!(up.count(), 1);
 }
+
+/// Issue 9's reload bug: a reload that is refused must not have changed anything of the running
+/// configuration — here, the live dedup TTL of a route that comes before the bad key.
+#[test]
+fn refused_reload_leaves_running_dedup_settings_alone() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route(&up, "a", SECRET));
+    // Same route with a 1 s TTL, then a later route with a bad key: the whole reload is refused.
+    let new = format!(
+        "[server]\nlisten = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\nthreads = 2\n{}{}upstream_timeout = \"soon\"\n",
+        gw.port,
+        gw.admin_port,
+        route(&up, "a", SECRET).replace("ttl = \"1h\"", "ttl = \"1s\""),
+        route(&up, "b", SECRET)
+    );
+    std::fs::write(&gw.config_path, new).unwrap();
+    gw.signal("HUP");
+    let until = Instant::now() + Duration::from_secs(5);
+    while gw.metric(r#"hookgate_config_reloads_total{result="error"}"#) < 1.0 {
+        assert!(Instant::now() < until, "the reload was not refused");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = br#"{"id":"evt_Y"}"#;
+    assert_eq!(send(&gw, "/a", body, SECRET), 200);
+    std::thread::sleep(Duration::from_secs(2));
+    let again = client()
+        .post(gw.url("/a"))
+        .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again
+            .headers()
+            .get("x-hookgate-duplicate")
+            .map(|v| v.to_str().unwrap()),
+        Some("true"),
+        "still a duplicate under the 1h TTL that kept serving"
+    );
+    assert_eq!(up.count(), 1, "forwarded once");
+    assert_eq!(
+        gw.metric(r#"hookgate_config_reloads_total{result="ok"}"#),
+        0.0
+    );
+}

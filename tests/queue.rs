@@ -20,7 +20,7 @@ use hookgate::delivery::queue::worker::{
     AttemptResult, DeadReason, DeliveryObserver, RetryPolicy, RouteTarget, Workers,
 };
 use hookgate::delivery::queue::{
-    ListFilter, MessageId, MessageState, NewMessage, QueueError, QueueStore, UpstreamHead,
+    ListFilter, MessageId, MessageState, NewMessage, QueueError, QueueStore, StoredHead,
 };
 
 use common::upstream::Behavior;
@@ -59,8 +59,8 @@ fn body_of(seq: u64) -> Vec<u8> {
         .collect()
 }
 
-fn head_of(seq: u64) -> UpstreamHead {
-    UpstreamHead {
+fn head_of(seq: u64) -> StoredHead {
+    StoredHead {
         method: "POST".into(),
         path: format!("/hook/{seq}?q=1"),
         headers: vec![

@@ -1,26 +1,22 @@
-//! Turns the file format into the compiled configuration, checking every value and naming the
+//! Turns the file format into the validated [`super::model`], checking every value and naming the
 //! file, route and key of the first problem.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::compiled::{GatewayConfig, Route, RouteDedup, ServerSettings, TlsFiles, Upstream};
 use super::error::ConfigError;
+use super::field_source::FieldSource;
 use super::file::{FileConfig, RouteSection, ServerSection};
+use super::model::{
+    CidrSet, Config, DedupOnError, DedupSpec, EventTypes, RateLimitOnError, RateLimitSpec,
+    RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
+};
 use super::secret;
 use super::units::{parse_duration, parse_size};
-use crate::pipeline::client_ip::TrustedProxies;
-use crate::pipeline::dedup::{DedupSettings, DedupStore};
-use crate::pipeline::event_filter::EventFilter;
-use crate::pipeline::field_source::FieldSource;
-use crate::pipeline::ip_allowlist::IpAllowlist;
-use crate::pipeline::rate_limit::{RateLimitSpec, RateLimiter};
-use crate::pipeline::route_table::RouteTable;
 use crate::providers::{find_preset, presets, SchemeSettings};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
@@ -38,11 +34,10 @@ pub const FALLBACK_TOLERANCE: Duration = Duration::from_secs(300);
 pub struct CompileContext<'a> {
     pub file: &'a Path,
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// The configuration being replaced, whose rate-limit and dedup state carries over.
-    pub previous: Option<&'a GatewayConfig>,
 }
 
-pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayConfig, ConfigError> {
+/// Validates a parsed file into the [`Config`] model. Pure: nothing running is touched.
+pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
     if parsed.routes.is_empty() {
@@ -79,15 +74,12 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        let previous = ctx.previous.and_then(|p| p.routes.by_name(&section.name));
-        routes.push(Arc::new(compile_route(
-            section, &server, &file, ctx, previous,
-        )?));
+        routes.push(compile_route(section, &server, &file, ctx)?);
     }
-    Ok(GatewayConfig {
+    Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
-        routes: RouteTable::new(routes),
+        routes,
     })
 }
 
@@ -165,7 +157,7 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         listen,
         admin_listen: s.admin_listen.clone(),
         max_body,
-        trusted_proxies: TrustedProxies::new(trusted),
+        trusted_proxies: CidrSet::new(trusted),
         read_timeout: duration("read_timeout", &s.read_timeout, DEFAULT_READ_TIMEOUT)?,
         idle_timeout: duration("idle_timeout", &s.idle_timeout, DEFAULT_IDLE_TIMEOUT)?,
         grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
@@ -179,8 +171,7 @@ fn compile_route(
     server: &ServerSettings,
     file: &str,
     ctx: &CompileContext<'_>,
-    previous: Option<&Arc<Route>>,
-) -> Result<Route, ConfigError> {
+) -> Result<RouteConfig, ConfigError> {
     let name = r.name.clone();
     let err = |key: &str, m: String| ConfigError::route(file, &name, key, m);
     if name.is_empty() {
@@ -215,17 +206,24 @@ fn compile_route(
         Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
         None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
     };
-    let scheme = (preset.build)(&SchemeSettings {
+    // Built once here only to check the settings; the gateway builder builds the one it runs.
+    (preset.build)(&SchemeSettings {
         secrets: &secrets,
         tolerance,
         signature: r.signature.as_ref(),
     })
     .map_err(|e| err(e.key, e.message))?;
+    let scheme = SchemeSpec {
+        preset,
+        secrets,
+        tolerance,
+        signature: r.signature.clone(),
+    };
 
     let allow_ips = match &r.allow_ips {
         None => None,
         Some(list) if list.is_empty() => None,
-        Some(list) => Some(IpAllowlist::new(
+        Some(list) => Some(CidrSet::new(
             list.iter()
                 .map(|c| parse_cidr(c).map_err(|m| err("allow_ips", m)))
                 .collect::<Result<_, _>>()?,
@@ -265,16 +263,12 @@ fn compile_route(
                     ))
                 }
             };
-            let spec = RateLimitSpec {
+            Some(RateLimitSpec {
                 per_second: rl.per_second,
                 burst,
                 per_client,
-            };
-            let kept = previous
-                .and_then(|p| p.rate_limit.as_ref())
-                .filter(|l| l.spec() == spec)
-                .cloned();
-            Some(kept.unwrap_or_else(|| Arc::new(RateLimiter::new(spec))))
+                on_store_error: RateLimitOnError::default(),
+            })
         }
     };
 
@@ -299,19 +293,12 @@ fn compile_route(
                 )
             })?;
             let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
-            let settings = DedupSettings {
+            Some(DedupSpec {
                 ttl,
                 max_entries,
-                in_flight_limit: upstream_timeout,
-            };
-            let store = match previous.and_then(|p| p.dedup.as_ref()) {
-                Some(prev) => {
-                    prev.store.update_settings(settings);
-                    prev.store.clone()
-                }
-                None => DedupStore::new(settings),
-            };
-            Some(RouteDedup { store, id })
+                id,
+                on_store_error: DedupOnError::default(),
+            })
         }
     };
 
@@ -331,7 +318,7 @@ fn compile_route(
                     ),
                 ));
             }
-            Some(EventFilter::new(list.iter().cloned()))
+            Some(EventTypes::new(list.iter().cloned()))
         }
     };
 
@@ -354,13 +341,10 @@ fn compile_route(
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
     };
 
-    Ok(Route {
-        peer: crate::server::forward::peer_for(&upstream, upstream_timeout),
-        metrics: crate::metrics::metrics().route(&r.name),
+    Ok(RouteConfig {
         name: r.name,
         path: r.path,
         upstream,
-        provider: preset.name,
         scheme,
         allow_ips,
         rate_limit,

@@ -13,6 +13,8 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    // Optional sections join here, one field each, their types in their own files
+    // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -148,6 +148,14 @@ pub trait Scheme: Send + Sync {
     /// schemes configured with only a public key return an error.
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError>;
 
+    /// Whether `verify` (or a handshake) reads [`WebhookRequest::public_url`]. The request path
+    /// builds the URL only when this is true; the default is true so that a scheme that reads it
+    /// can never be handed an empty one. Schemes that never read it answer false to save the
+    /// per-request formatting.
+    fn reads_public_url(&self) -> bool {
+        true
+    }
+
     /// A handshake that arrives before anything can be verified (Dropbox's `GET ?challenge=`,
     /// Asana's `X-Hook-Secret`). Only consulted when the route sets `answer_challenges = true`.
     fn unsigned_challenge(&self, _req: &WebhookRequest<'_>) -> Option<LocalResponse> {

@@ -19,5 +19,5 @@ pub mod worker;
 pub use disk::DiskQueue;
 pub use store::{
     ListFilter, MessageId, MessageInfo, MessageState, NewMessage, QueueError, QueueStats,
-    QueueStore, RouteStats, StoredMessage, UpstreamHead,
+    QueueStore, RouteStats, StoredMessage, StoredHead,
 };

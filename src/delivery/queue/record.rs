@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::store::{MessageId, QueueError, UpstreamHead};
+use super::store::{MessageId, QueueError, StoredHead};
 
 /// Version of the head and meta records written by this build.
 pub const RECORD_VERSION: u32 = 1;
@@ -41,7 +41,7 @@ pub struct MetaRecord {
 }
 
 /// Encodes a head record.
-pub fn encode_head(head: &UpstreamHead) -> Vec<u8> {
+pub fn encode_head(head: &StoredHead) -> Vec<u8> {
     let record = HeadRecord {
         v: RECORD_VERSION,
         method: head.method.clone(),
@@ -56,7 +56,7 @@ pub fn encode_head(head: &UpstreamHead) -> Vec<u8> {
 }
 
 /// Decodes a head record; errors name the message only.
-pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<UpstreamHead, QueueError> {
+pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<StoredHead, QueueError> {
     let corrupt = |reason: String| QueueError::Corrupt { id, reason };
     let record: HeadRecord =
         serde_json::from_slice(bytes).map_err(|e| corrupt(format!("head: {e}")))?;
@@ -73,7 +73,7 @@ pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<UpstreamHead, QueueErr
                 .map_err(|e| corrupt(format!("head: header value: {e}")))
         })
         .collect::<Result<_, _>>()?;
-    Ok(UpstreamHead {
+    Ok(StoredHead {
         method: record.method,
         path: record.path,
         headers,
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn head_round_trips_non_utf8_values_in_order() {
-        let head = UpstreamHead {
+        let head = StoredHead {
             method: "POST".into(),
             path: "/a?b=1".into(),
             headers: vec![

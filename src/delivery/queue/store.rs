@@ -69,7 +69,7 @@ impl FromStr for MessageId {
 /// `X-Hookgate-*` added), so an attempt differs from a direct forward only by
 /// `X-Hookgate-Delivery-Id` and `X-Hookgate-Attempt`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UpstreamHead {
+pub struct StoredHead {
     /// The request method, e.g. `POST`.
     pub method: String,
     /// The upstream path and query, e.g. `/billing/stripe?x=1`.
@@ -83,7 +83,7 @@ pub struct UpstreamHead {
 pub struct NewMessage {
     /// The route's name (the worker that delivers it).
     pub route: String,
-    pub head: UpstreamHead,
+    pub head: StoredHead,
     /// The body exactly as received.
     pub body: Bytes,
     /// The provider's event ID, if the route knows it (shown by `queue show`; never a label).
@@ -154,7 +154,7 @@ pub struct MessageInfo {
 #[derive(Clone, Debug)]
 pub struct StoredMessage {
     pub info: MessageInfo,
-    pub head: UpstreamHead,
+    pub head: StoredHead,
     pub body: Bytes,
 }
 

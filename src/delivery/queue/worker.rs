@@ -16,9 +16,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::backoff::{parse_retry_after, Backoff};
-use super::store::{MessageId, QueueStore, StoredMessage, UpstreamHead};
-use crate::config::compiled::Upstream;
-use crate::server::forward::{self, ForwardError};
+use super::store::{MessageId, QueueStore, StoredMessage, StoredHead};
+use crate::config::model::Upstream;
+use crate::delivery::forward::{self, ForwardError};
 
 /// How long an idle worker sleeps before looking again when nothing woke it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -225,7 +225,7 @@ async fn run(
 async fn deliver(
     store: &dyn QueueStore,
     target: &RouteTarget,
-    connector: &Connector,
+    connector: &Arc<Connector>,
     observer: &dyn DeliveryObserver,
     message: StoredMessage,
 ) {
@@ -342,14 +342,14 @@ async fn dead(
 /// One attempt: the answer's class and the upstream's `Retry-After`, if any. The response body
 /// is read and discarded (within the timeout) so the connection can be reused.
 async fn send(
-    connector: &Connector,
+    connector: &Arc<Connector>,
     target: &RouteTarget,
     request: Box<RequestHeader>,
     message: &StoredMessage,
 ) -> (AttemptResult, Option<Duration>) {
     let peer = forward::peer_for(&target.upstream, target.timeout);
     match forward::send(
-        connector,
+        connector.clone(),
         peer,
         request,
         message.body.clone(),
@@ -357,17 +357,20 @@ async fn send(
     )
     .await
     {
-        Err(ForwardError::TimedOut) => (AttemptResult::Timeout, None),
-        Err(ForwardError::Unreachable) => (AttemptResult::Unreachable, None),
-        Ok((mut exchange, response)) => {
-            let status = response.status.as_u16();
-            let retry_after = response
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()));
-            let drain = async { while let Ok(Some(_)) = exchange.next_chunk().await {} };
+        Err(ForwardError::TimedOut(_)) => (AttemptResult::Timeout, None),
+        Err(ForwardError::Unreachable(_) | ForwardError::BuildRequest(_)) => {
+            (AttemptResult::Unreachable, None)
+        }
+        Ok(mut response) => {
+            let status = response.status();
+            let retry_after = response.take_header().and_then(|h| {
+                h.headers
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()))
+            });
+            let drain = async { while let Ok(Some(_)) = response.next_chunk().await {} };
             let _ = tokio::time::timeout(target.timeout, drain).await;
-            exchange.finish(connector).await;
+            response.finish().await;
             (AttemptResult::Status(status), retry_after)
         }
     }
@@ -378,7 +381,7 @@ async fn send(
 ///
 /// Errors: the stored method, path or a header is not valid HTTP (pingora's error).
 pub fn request_of(
-    head: &UpstreamHead,
+    head: &StoredHead,
     id: MessageId,
     attempt: u32,
 ) -> pingora::Result<Box<RequestHeader>> {
@@ -399,8 +402,8 @@ pub fn request_of(
 }
 
 /// The storable form of an upstream request head (as built for direct mode).
-pub fn head_of(request: &RequestHeader) -> UpstreamHead {
-    UpstreamHead {
+pub fn head_of(request: &RequestHeader) -> StoredHead {
+    StoredHead {
         method: request.method.as_str().to_string(),
         path: request.uri.path_and_query().map_or_else(
             || request.uri.path().to_string(),
@@ -432,7 +435,7 @@ mod tests {
 
     #[test]
     fn attempt_request_keeps_the_head_and_sets_our_headers_once() {
-        let head = UpstreamHead {
+        let head = StoredHead {
             method: "POST".into(),
             path: "/hook?a=1".into(),
             headers: vec![

@@ -1,7 +1,7 @@
-//! The forward stage: send the verified, buffered request to the route's upstream over a pooled
-//! connection and hand back the upstream's answer. Never retries: one accepted delivery is at most
-//! one upstream delivery.
+//! Sending one request to an upstream over a pooled connection and handing back its answer.
+//! Never retries: one accepted delivery is at most one upstream delivery.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,7 +11,7 @@ use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{ErrorType, Result};
 
-use crate::config::compiled::Upstream;
+use crate::config::model::Upstream;
 
 /// How long an idle pooled upstream connection is kept. Below the 5 s keep-alive timeout common
 /// in app servers (Node.js, gunicorn), so the pool rarely hands out a connection the app closed.
@@ -32,19 +32,39 @@ pub const HOP_BY_HOP: &[&str] = &[
     "proxy-authorization",
 ];
 
-/// Why the upstream did not answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why the upstream did not answer. The cause is kept for the log (it names addresses and
+/// errno, never a secret).
+#[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
     /// Could not connect, or the connection failed: 502.
-    Unreachable,
-    /// No answer within `upstream_timeout`: 504.
-    TimedOut,
+    #[error("upstream unreachable: {0}")]
+    Unreachable(#[source] Box<pingora::Error>),
+    /// No answer within `upstream_timeout` (or a connect/read/write timeout): 504.
+    #[error("upstream timed out after {0:?}")]
+    TimedOut(Duration),
+    /// The upstream request head could not be built (a gateway fault, not the sender's): 502.
+    #[error("cannot build the upstream request: {0}")]
+    BuildRequest(#[source] http::Error),
 }
 
-/// An upstream that has answered with a header; its body is read with [`Exchange::next_chunk`].
-pub struct Exchange {
+impl ForwardError {
+    /// The status the client gets.
+    pub fn status(&self) -> u16 {
+        match self {
+            ForwardError::TimedOut(_) => 504,
+            ForwardError::Unreachable(_) | ForwardError::BuildRequest(_) => 502,
+        }
+    }
+}
+
+/// An upstream that has answered with a header; its body is read with
+/// [`UpstreamResponse::next_chunk`].
+pub struct UpstreamResponse {
+    status: u16,
+    header: Option<Box<ResponseHeader>>,
     session: HttpSession,
     peer: HttpPeer,
+    connector: Arc<Connector>,
 }
 
 pub fn peer_for(upstream: &Upstream, timeout: Duration) -> HttpPeer {
@@ -58,12 +78,12 @@ pub fn peer_for(upstream: &Upstream, timeout: Duration) -> HttpPeer {
 
 /// Sends `header` + `body` and waits for the response header, all within `timeout`.
 pub async fn send(
-    connector: &Connector,
+    connector: Arc<Connector>,
     peer: HttpPeer,
     header: Box<RequestHeader>,
     body: Bytes,
     timeout: Duration,
-) -> std::result::Result<(Exchange, Box<ResponseHeader>), ForwardError> {
+) -> std::result::Result<UpstreamResponse, ForwardError> {
     let attempt = async {
         let (mut session, _reused) = connector.get_http_session(&peer).await?;
         session.write_request_header(header).await?;
@@ -90,27 +110,43 @@ pub async fn send(
     let outcome: std::result::Result<Result<(HttpSession, Box<ResponseHeader>)>, _> =
         tokio::time::timeout(timeout, attempt).await;
     match outcome {
-        Err(_) => Err(ForwardError::TimedOut),
+        Err(_) => Err(ForwardError::TimedOut(timeout)),
         Ok(Err(e)) => Err(match e.etype() {
             ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
-                ForwardError::TimedOut
+                ForwardError::TimedOut(timeout)
             }
-            _ => ForwardError::Unreachable,
+            _ => ForwardError::Unreachable(e),
         }),
-        Ok(Ok((session, response))) => Ok((Exchange { session, peer }, response)),
+        Ok(Ok((session, header))) => Ok(UpstreamResponse {
+            status: header.status.as_u16(),
+            header: Some(header),
+            session,
+            peer,
+            connector,
+        }),
     }
 }
 
-impl Exchange {
+impl UpstreamResponse {
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response header, made fit for the downstream connection ([`downstream_response`]);
+    /// `None` once taken.
+    pub fn take_header(&mut self) -> Option<Box<ResponseHeader>> {
+        self.header.take().map(downstream_response)
+    }
+
     /// The next piece of the response body; `None` at its end.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         self.session.read_body_bytes().await
     }
 
     /// Returns the connection to the pool when the exchange ended cleanly.
-    pub async fn finish(mut self, connector: &Connector) {
+    pub async fn finish(mut self) {
         if self.session.is_body_done() {
-            connector
+            self.connector
                 .release_http_session(self.session, &self.peer, Some(UPSTREAM_POOL_IDLE))
                 .await;
         } else {

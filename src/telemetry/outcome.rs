@@ -14,14 +14,19 @@ pub enum Outcome {
     UpstreamError,
     NotFound,
     MethodNotAllowed,
-    /// Not in PRODUCT.md's list: malformed or too slow requests (400/408/414/431), and
-    /// handshakes answered by the gateway itself.
+    /// A protocol refusal: malformed or too slow requests (400/408/414/431/501), and internal
+    /// failures (500).
     BadRequest,
+    /// A handshake answered by the gateway itself.
     Challenge,
+    /// Durably accepted into the delivery queue (answered 202 by the gateway).
+    Queued,
+    /// 503: a state store (or, later, the queue) refused and the route's policy is to refuse.
+    Unavailable,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 13] = [
+    pub const ALL: [Outcome; 15] = [
         Outcome::Forwarded,
         Outcome::InvalidSignature,
         Outcome::IpDenied,
@@ -35,6 +40,8 @@ impl Outcome {
         Outcome::MethodNotAllowed,
         Outcome::BadRequest,
         Outcome::Challenge,
+        Outcome::Queued,
+        Outcome::Unavailable,
     ];
 
     pub fn label(self) -> &'static str {
@@ -52,6 +59,8 @@ impl Outcome {
             Outcome::MethodNotAllowed => "method_not_allowed",
             Outcome::BadRequest => "bad_request",
             Outcome::Challenge => "challenge",
+            Outcome::Queued => "queued",
+            Outcome::Unavailable => "unavailable",
         }
     }
 }

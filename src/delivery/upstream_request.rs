@@ -3,25 +3,31 @@
 
 use std::net::IpAddr;
 
+use http::header::{HeaderName, HeaderValue};
+use http::HeaderMap;
 use pingora::http::RequestHeader;
 
 use super::forward::{connection_tokens, HOP_BY_HOP};
-use crate::config::compiled::Route;
+use super::UpstreamHead;
+use crate::config::model::RouteConfig;
 
 pub struct ForwardContext<'a> {
     /// The TCP peer (appended to `X-Forwarded-For`, as nginx's `$proxy_add_x_forwarded_for`).
     pub peer_ip: Option<IpAddr>,
     /// `http` or `https`: the scheme the client used (trusted `X-Forwarded-Proto` already applied).
-    pub proto: &'a str,
+    pub proto: &'static str,
     pub event_id: Option<&'a str>,
     pub body_len: usize,
 }
 
+/// The head to send upstream for `original`, received on `route`.
+///
+/// Errors: a configured value that is not a valid header value (a gateway fault: 502).
 pub fn build(
     original: &RequestHeader,
-    route: &Route,
+    route: &RouteConfig,
     ctx: &ForwardContext<'_>,
-) -> pingora::Result<Box<RequestHeader>> {
+) -> Result<UpstreamHead, http::Error> {
     let query = original.uri.query();
     let mut path = route.upstream.path_and_query.clone();
     if let Some(q) = query {
@@ -29,11 +35,7 @@ pub fn build(
         path.push_str(q);
     }
     // Built fresh rather than cloned-then-pruned: copying kept headers is a refcount bump each.
-    let mut req = Box::new(RequestHeader::build_no_case(
-        original.method.clone(),
-        path.as_bytes(),
-        Some(original.headers.len() + 8),
-    )?);
+    let mut headers = HeaderMap::with_capacity(original.headers.len() + 8);
 
     // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
     let mut nominated = connection_tokens(&original.headers);
@@ -53,11 +55,14 @@ pub fn build(
         {
             continue;
         }
-        req.append_header(name.clone(), value.clone())?;
+        headers.append(name.clone(), value.clone());
     }
 
-    req.insert_header("host", route.upstream.authority.as_str())?;
-    req.insert_header("content-length", ctx.body_len.to_string())?;
+    headers.insert(http::header::HOST, value(&route.upstream.authority)?);
+    headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(ctx.body_len),
+    );
 
     if let Some(ip) = ctx.peer_ip {
         let forwarded_for = match original
@@ -70,22 +75,40 @@ pub fn build(
             v if v.is_empty() => ip.to_string(),
             v => format!("{}, {ip}", v.join(", ")),
         };
-        req.insert_header("x-forwarded-for", forwarded_for)?;
+        headers.insert(X_FORWARDED_FOR, value(&forwarded_for)?);
     }
-    req.insert_header("x-forwarded-proto", ctx.proto)?;
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.proto));
     if let Some(host) = original.headers.get(http::header::HOST) {
-        if req.headers.get("x-forwarded-host").is_none() {
-            req.insert_header("x-forwarded-host", host.clone())?;
+        if !headers.contains_key(X_FORWARDED_HOST) {
+            headers.insert(X_FORWARDED_HOST, host.clone());
         }
     }
-    req.insert_header("x-hookgate-route", route.name.as_str())?;
-    req.insert_header("x-hookgate-provider", route.provider)?;
+    headers.insert(X_HOOKGATE_ROUTE, value(&route.name)?);
+    headers.insert(
+        X_HOOKGATE_PROVIDER,
+        HeaderValue::from_static(route.provider()),
+    );
     if let Some(id) = ctx.event_id {
-        if let Ok(value) = http::HeaderValue::from_str(id) {
-            req.insert_header("x-hookgate-event-id", value)?;
+        if let Ok(v) = HeaderValue::from_str(id) {
+            headers.insert(X_HOOKGATE_EVENT_ID, v);
         }
     }
-    Ok(req)
+    Ok(UpstreamHead {
+        method: original.method.clone(),
+        path_and_query: path,
+        headers,
+    })
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_HOOKGATE_ROUTE: HeaderName = HeaderName::from_static("x-hookgate-route");
+const X_HOOKGATE_PROVIDER: HeaderName = HeaderName::from_static("x-hookgate-provider");
+const X_HOOKGATE_EVENT_ID: HeaderName = HeaderName::from_static("x-hookgate-event-id");
+
+fn value(text: &str) -> Result<HeaderValue, http::Error> {
+    Ok(HeaderValue::from_str(text)?)
 }
 
 const PROTECTED: &[&str] = &[

@@ -1,14 +1,12 @@
 //! Prometheus metrics, named as PRODUCT.md lists them. Label values are route names and fixed
 //! words only: never an event ID, an address or anything a sender controls.
 
-use std::sync::LazyLock;
-
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
-use crate::pipeline::outcome::Outcome;
+use super::outcome::Outcome;
 
 /// The route label of requests that match no route.
 pub const UNMATCHED_ROUTE: &str = "_unmatched";
@@ -19,6 +17,8 @@ const BUCKETS: &[f64] = &[
     2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// One gateway's metrics and their registry (not a process global, so two gateways can run in
+/// one process).
 pub struct Metrics {
     pub registry: Registry,
     requests: IntCounterVec,
@@ -29,14 +29,14 @@ pub struct Metrics {
     config_reloads: IntCounterVec,
 }
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
-
-pub fn metrics() -> &'static Metrics {
-    &METRICS
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
 }
 
 impl Metrics {
-    fn new() -> Metrics {
+    pub fn new() -> Metrics {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(

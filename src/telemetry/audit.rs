@@ -7,10 +7,10 @@
 use std::cell::RefCell;
 use std::io::Write;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use crate::pipeline::outcome::Outcome;
+use super::metrics::UNMATCHED_ROUTE;
+use super::outcome::Outcome;
 
 #[derive(Debug, Default)]
 pub struct AuditRecord<'a> {
@@ -38,10 +38,33 @@ pub enum AuditFormat {
     Off = 2,
 }
 
-static FORMAT: AtomicU8 = AtomicU8::new(AuditFormat::Json as u8);
+/// Where one gateway writes its audit lines (standard output, in `format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSink {
+    pub format: AuditFormat,
+}
 
-pub fn set_format(format: AuditFormat) {
-    FORMAT.store(format as u8, Ordering::Relaxed);
+impl Default for AuditSink {
+    fn default() -> Self {
+        AuditSink {
+            format: AuditFormat::Json,
+        }
+    }
+}
+
+impl AuditSink {
+    pub fn emit(&self, record: &AuditRecord<'_>) {
+        match self.format {
+            AuditFormat::Json => LINE.with(|line| {
+                let mut line = line.borrow_mut();
+                line.clear();
+                record.write_json(&mut line);
+                let _ = std::io::stdout().lock().write_all(&line);
+            }),
+            AuditFormat::Text => record.emit_text(),
+            AuditFormat::Off => {}
+        }
+    }
 }
 
 thread_local! {
@@ -49,19 +72,6 @@ thread_local! {
 }
 
 impl AuditRecord<'_> {
-    pub fn emit(&self) {
-        match FORMAT.load(Ordering::Relaxed) {
-            0 => LINE.with(|line| {
-                let mut line = line.borrow_mut();
-                line.clear();
-                self.write_json(&mut line);
-                let _ = std::io::stdout().lock().write_all(&line);
-            }),
-            1 => self.emit_text(),
-            _ => {}
-        }
-    }
-
     /// The JSON line, newline-terminated.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let now = time::OffsetDateTime::now_utc();
@@ -73,11 +83,7 @@ impl AuditRecord<'_> {
         out.extend_from_slice(
             b",\"level\":\"INFO\",\"target\":\"hookgate::audit\",\"message\":\"webhook\"",
         );
-        field_str(
-            out,
-            "route",
-            Some(self.route.unwrap_or(crate::metrics::UNMATCHED_ROUTE)),
-        );
+        field_str(out, "route", Some(self.route.unwrap_or(UNMATCHED_ROUTE)));
         field_str(out, "provider", self.provider);
         if let Some(ip) = self.client_ip {
             let _ = write!(out, ",\"client_ip\":\"{ip}\"");
@@ -105,7 +111,7 @@ impl AuditRecord<'_> {
     fn emit_text(&self) {
         tracing::info!(
             target: "hookgate::audit",
-            route = self.route.unwrap_or(crate::metrics::UNMATCHED_ROUTE),
+            route = self.route.unwrap_or(UNMATCHED_ROUTE),
             provider = self.provider,
             client_ip = self.client_ip.map(|ip| ip.to_string()),
             method = self.method,

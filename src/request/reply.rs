@@ -1,5 +1,7 @@
-//! Answers the gateway writes itself: rejections as `{"error": "..."}`, duplicates, filtered
-//! events and handshakes.
+//! Writing an answer the gateway decided itself: rejections as `{"error": "..."}`,
+//! acknowledgements as `{"status": "..."}`, handshakes as the scheme wrote them.
+
+use std::borrow::Cow;
 
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
@@ -12,38 +14,32 @@ use crate::providers::LocalResponse;
 pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
-    pub headers: Vec<(&'static str, String)>,
-    pub extra_headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Bytes,
 }
 
 impl Reply {
     /// `{"error": reason}` with `status`. `reason` is one of our fixed texts, never input.
     pub fn error(status: u16, reason: &str) -> Reply {
-        let body = serde_json::json!({ "error": reason }).to_string();
-        Reply {
-            status,
-            content_type: "application/json",
-            headers: Vec::new(),
-            extra_headers: Vec::new(),
-            body: Bytes::from(body),
-        }
+        Reply::json(status, serde_json::json!({ "error": reason }))
     }
 
     /// `{"status": text}` with 200, for answers that acknowledge a delivery without forwarding it.
     pub fn acknowledged(text: &str) -> Reply {
-        let body = serde_json::json!({ "status": text }).to_string();
+        Reply::json(200, serde_json::json!({ "status": text }))
+    }
+
+    fn json(status: u16, body: serde_json::Value) -> Reply {
         Reply {
-            status: 200,
+            status,
             content_type: "application/json",
             headers: Vec::new(),
-            extra_headers: Vec::new(),
-            body: Bytes::from(body),
+            body: Bytes::from(body.to_string()),
         }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
-        self.headers.push((name, value.into()));
+        self.headers.push((Cow::Borrowed(name), value.into()));
         self
     }
 
@@ -51,8 +47,11 @@ impl Reply {
         Reply {
             status: response.status,
             content_type: response.content_type,
-            headers: Vec::new(),
-            extra_headers: response.headers,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(n, v)| (Cow::Owned(n), v))
+                .collect(),
             body: Bytes::from(response.body),
         }
     }
@@ -64,10 +63,7 @@ impl Reply {
         header.insert_header("content-length", self.body.len().to_string())?;
         header.insert_header("cache-control", "no-store")?;
         for (name, value) in &self.headers {
-            header.insert_header(*name, value.as_str())?;
-        }
-        for (name, value) in &self.extra_headers {
-            header.append_header(name.clone(), value.as_str())?;
+            header.append_header(name.to_string(), value.as_str())?;
         }
         if close {
             session.set_keepalive(None);

@@ -1,5 +1,5 @@
-//! The per-route `rate_limit`: one GCRA budget for the route, or one per client IP (governor).
-//! Checked before the body is read.
+//! In-memory `rate_limit`: one GCRA budget for the route, or one per client IP (governor), per
+//! replica. Its budget is kept across reloads while the route's spec is unchanged.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -7,26 +7,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+use crate::config::model::RateLimitSpec;
+use crate::state::{retry_after_secs, RateDecision, RateLimitStore, StoreError};
 
 /// How often the per-client table drops clients whose budget has fully refilled.
 const KEYED_CLEANUP_EVERY: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimitSpec {
-    pub per_second: f64,
-    pub burst: u32,
-    pub per_client: bool,
-}
-
-impl RateLimitSpec {
-    fn quota(&self) -> Quota {
-        let period = Duration::from_secs_f64(1.0 / self.per_second);
-        Quota::with_period(period)
-            .expect("per_second is validated positive and finite")
-            .allow_burst(NonZeroU32::new(self.burst).expect("burst is validated >= 1"))
-    }
+fn quota(spec: &RateLimitSpec) -> Quota {
+    let period = Duration::from_secs_f64(1.0 / spec.per_second);
+    Quota::with_period(period)
+        .expect("per_second is validated positive and finite")
+        .allow_burst(NonZeroU32::new(spec.burst).expect("burst is validated >= 1"))
 }
 
 enum Limiter {
@@ -37,8 +32,8 @@ enum Limiter {
     },
 }
 
-/// A route's rate limiter. Its state is kept across config reloads while the spec is unchanged.
-pub struct RateLimiter {
+/// A route's in-memory rate limiter.
+pub struct MemoryRateLimit {
     spec: RateLimitSpec,
     limiter: Limiter,
     checks: AtomicU64,
@@ -48,9 +43,9 @@ pub struct RateLimiter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
 
-impl RateLimiter {
+impl MemoryRateLimit {
     pub fn new(spec: RateLimitSpec) -> Self {
-        let quota = spec.quota();
+        let quota = quota(&spec);
         let limiter = if spec.per_client {
             Limiter::PerClient {
                 limiter: governor::RateLimiter::keyed(quota),
@@ -59,7 +54,7 @@ impl RateLimiter {
         } else {
             Limiter::Route(governor::RateLimiter::direct(quota))
         };
-        RateLimiter {
+        MemoryRateLimit {
             spec,
             limiter,
             checks: AtomicU64::new(0),
@@ -84,8 +79,9 @@ impl RateLimiter {
             }
         };
         result.map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            RetryAfter(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max_one()
+            RetryAfter(retry_after_secs(
+                not_until.wait_time_from(DefaultClock::default().now()),
+            ))
         })
     }
 
@@ -120,9 +116,13 @@ impl RateLimiter {
     }
 }
 
-impl RetryAfter {
-    fn max_one(self) -> Self {
-        RetryAfter(self.0.max(1))
+#[async_trait]
+impl RateLimitStore for MemoryRateLimit {
+    async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError> {
+        Ok(match MemoryRateLimit::check(self, client) {
+            Ok(()) => RateDecision::Allowed,
+            Err(RetryAfter(retry_after_secs)) => RateDecision::Limited { retry_after_secs },
+        })
     }
 }
 
@@ -132,10 +132,11 @@ mod tests {
 
     #[test]
     fn burst_then_refusal_with_retry_after() {
-        let l = RateLimiter::new(RateLimitSpec {
+        let l = MemoryRateLimit::new(RateLimitSpec {
             per_second: 1.0,
             burst: 3,
             per_client: false,
+            on_store_error: Default::default(),
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
@@ -146,10 +147,11 @@ mod tests {
 
     #[test]
     fn per_client_budgets_are_separate() {
-        let l = RateLimiter::new(RateLimitSpec {
+        let l = MemoryRateLimit::new(RateLimitSpec {
             per_second: 0.1,
             burst: 1,
             per_client: true,
+            on_store_error: Default::default(),
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
@@ -165,10 +167,11 @@ mod tests {
 
     #[test]
     fn per_client_state_is_dropped_once_budgets_refill() {
-        let l = RateLimiter::new(RateLimitSpec {
+        let l = MemoryRateLimit::new(RateLimitSpec {
             per_second: 1000.0,
             burst: 1,
             per_client: true,
+            on_store_error: Default::default(),
         });
         for i in 0..20_000u32 {
             let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
