@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use hookgate::config::compiled::Upstream as UpstreamTarget;
+use hookgate::config::model::Upstream as UpstreamTarget;
 use hookgate::delivery::queue::backoff::Backoff;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{
@@ -26,8 +26,31 @@ use hookgate::delivery::queue::{
 use common::upstream::Behavior;
 use common::{free_port, Upstream};
 
-/// A fresh directory under Cargo's per-target scratch space (a real disk, where fsync costs).
-fn scratch(name: &str) -> PathBuf {
+/// A fresh directory under Cargo's per-target scratch space (a real disk, where fsync costs),
+/// removed when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // The store's background threads may still be finishing a file as it closes: retry.
+        for _ in 0..50 {
+            let _ = std::fs::remove_dir_all(&self.0);
+            if !self.0.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "queue-{name}-{}-{}",
         std::process::id(),
@@ -37,7 +60,7 @@ fn scratch(name: &str) -> PathBuf {
             .as_nanos()
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    Scratch(dir)
 }
 
 fn open(dir: &Path, max_bytes: u64) -> DiskQueue {
@@ -257,7 +280,8 @@ async fn disk_store_passes_the_backend_contract() {
     contract_list_pages(&store).await;
     drop(store);
     let small = 120_000;
-    let store = open(&scratch("contract-full"), small);
+    let scratch_dir = scratch("contract-full");
+    let store = open(&scratch_dir, small);
     contract_max_bytes(&store, small).await;
 }
 
@@ -411,14 +435,14 @@ async fn crash_child_process() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_never_loses_an_acknowledged_append() {
     let dir = scratch("crash");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&*dir).unwrap();
     let mut acked: BTreeMap<MessageId, u64> = BTreeMap::new();
     let mut leased: BTreeSet<MessageId> = BTreeSet::new();
     let kill_after_ms = [150u64, 900, 40, 400, 1300, 5, 700];
     for (round, wait) in kill_after_ms.iter().enumerate() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "crash_child_process", "--ignored", "--nocapture"])
-            .env(CHILD_DIR, &dir)
+            .env(CHILD_DIR, &*dir)
             .env(CHILD_SEQ, (round as u64 * 10_000_000).to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -585,7 +609,8 @@ fn queued_message(seq: u64) -> NewMessage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_delivers_once_the_upstream_comes_up_byte_identical() {
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("down-up"), 1 << 30));
+    let scratch_dir = scratch("down-up");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let port = free_port(); // nothing listens yet: connections are refused
     let mut ids = BTreeMap::new();
     for seq in 0..5 {
@@ -646,7 +671,8 @@ async fn worker_delivers_once_the_upstream_comes_up_byte_identical() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_retries_a_500_honouring_retry_after() {
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("retry-after"), 1 << 30));
+    let scratch_dir = scratch("retry-after");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let upstream = Upstream::start();
     upstream.script(vec![Behavior {
         status: 500,
@@ -696,7 +722,8 @@ fn futures_lite_block<T>(f: impl std::future::Future<Output = Result<T, QueueErr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_capped_at_backoff_max_and_delays_grow() {
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("cap"), 1 << 30));
+    let scratch_dir = scratch("cap");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let upstream = Upstream::start();
     let failing = |retry_after: Option<&str>| Behavior {
         status: 503,
@@ -739,7 +766,8 @@ async fn retry_after_is_capped_at_backoff_max_and_delays_grow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_succeeding_message_is_dead_after_max_attempts_and_replay_delivers_it() {
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("dead"), 1 << 30));
+    let scratch_dir = scratch("dead");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let upstream = Upstream::start();
     upstream.set(|b| b.status = 503);
     let id = store.append(queued_message(3)).await.unwrap();
@@ -809,7 +837,8 @@ async fn never_succeeding_message_is_dead_after_max_attempts_and_replay_delivers
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_upstream_times_out_and_is_retried() {
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("timeout"), 1 << 30));
+    let scratch_dir = scratch("timeout");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let upstream = Upstream::start();
     upstream.script(vec![Behavior {
         delay: Duration::from_millis(1500),
@@ -843,7 +872,8 @@ async fn a_slow_upstream_times_out_and_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_attempts_in_flight_finish_and_leaves_the_rest_queued() {
     // Within the grace period: the in-flight attempt completes and is acked.
-    let store: Arc<DiskQueue> = Arc::new(open(&scratch("drain"), 1 << 30));
+    let scratch_dir = scratch("drain");
+    let store: Arc<DiskQueue> = Arc::new(open(&scratch_dir, 1 << 30));
     let upstream = Upstream::start();
     upstream.set(|b| b.delay = Duration::from_millis(700));
     let id = store.append(queued_message(5)).await.unwrap();
@@ -923,7 +953,8 @@ async fn admin(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_refuses_mutations_and_bodies_without_the_token() {
-    let store = open(&scratch("admin"), 1 << 30);
+    let scratch_dir = scratch("admin");
+    let store = open(&scratch_dir, 1 << 30);
     let id = store.append(message("erp", 40)).await.unwrap();
     store.lease_due("erp", 1).await.unwrap();
     store.dead(id, "max_attempts reached", true).await.unwrap();

@@ -21,7 +21,9 @@ pub struct Config {
     pub server: ServerSettings,
     /// In file order; names and paths are unique.
     pub routes: Vec<RouteConfig>,
-    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+    /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
+    pub queue: Option<super::queue::QueueSettings>,
+    // `[state]` settings join here (see `config/state.rs`).
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +79,8 @@ pub struct RouteConfig {
     pub public_url: Option<String>,
     pub answer_challenges: bool,
     pub max_body: u64,
+    /// Direct (the provider waits for the upstream) or queued.
+    pub delivery: super::queue::DeliveryMode,
 }
 
 impl RouteConfig {

@@ -10,6 +10,8 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::queue::runtime::QueueRuntime;
+use crate::delivery::queue::QueueError;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::state::{backend_for, StateBackend};
 use crate::telemetry::{AuditSink, Metrics};
@@ -21,6 +23,9 @@ pub enum ReloadError {
     Config(#[from] ConfigError),
     #[error("{file}: {error}")]
     Build { file: String, error: BuildError },
+    /// The delivery queue could not be opened (start only).
+    #[error("{file}: [queue]: {error}")]
+    Queue { file: String, error: QueueError },
 }
 
 pub struct GatewayState {
@@ -34,6 +39,8 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// The delivery queue, when the gateway started with `[queue]`.
+    pub queue: Option<QueueRuntime>,
 }
 
 impl GatewayState {
@@ -44,12 +51,22 @@ impl GatewayState {
         let connector = Arc::new(Connector::new(None));
         let metrics = Arc::new(Metrics::new());
         let file = config.source.display().to_string();
+        let queue = config
+            .queue
+            .clone()
+            .map(|settings| QueueRuntime::open(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Queue {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
                 state: backend.as_ref(),
                 connector: connector.clone(),
                 metrics: &metrics,
+                queue: queue.as_ref().map(|q| q.store.clone()),
             },
             None,
         )
@@ -63,6 +80,7 @@ impl GatewayState {
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            queue,
         }))
     }
 
@@ -96,6 +114,7 @@ impl GatewayState {
                 state: self.backend.as_ref(),
                 connector: self.connector.clone(),
                 metrics: &self.metrics,
+                queue: self.queue.as_ref().map(|q| q.store.clone()),
             },
             Some(&current),
         )

@@ -177,6 +177,26 @@ impl Workers {
     }
 }
 
+/// Runs one worker of `target` until `stopping` resolves; an attempt in flight then finishes
+/// (the caller bounds how long it waits). For workers registered with a gateway's drain.
+pub async fn work(
+    store: Arc<dyn QueueStore>,
+    target: Arc<RouteTarget>,
+    connector: Arc<Connector>,
+    observer: Arc<dyn DeliveryObserver>,
+    stopping: impl std::future::Future<Output = ()>,
+) {
+    let (stop, stopped) = watch::channel(false);
+    let worker = run(store, target, connector, observer, stopped);
+    tokio::pin!(worker);
+    tokio::select! {
+        _ = &mut worker => return,
+        _ = stopping => {}
+    }
+    let _ = stop.send(true);
+    worker.await;
+}
+
 async fn run(
     store: Arc<dyn QueueStore>,
     target: Arc<RouteTarget>,
