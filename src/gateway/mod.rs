@@ -15,11 +15,11 @@ use pingora::connectors::http::v1::Connector;
 
 use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
 use crate::config::queue::DeliveryMode;
-use crate::delivery::queue::deliverer::Queued;
-use crate::delivery::queue::QueueStore;
 use crate::config::Config;
 use crate::delivery::direct::Direct;
 use crate::delivery::forward::peer_for;
+use crate::delivery::queue::deliverer::Queued;
+use crate::delivery::queue::QueueStore;
 use crate::delivery::Deliverer;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
 use crate::state::StateBackend;
@@ -116,7 +116,10 @@ fn build_route(
 }
 
 /// The route's deliverer: direct, or queued on the gateway's queue.
-fn deliverer(config: &RouteConfig, ctx: &BuildContext<'_>) -> Result<Arc<dyn Deliverer>, BuildError> {
+fn deliverer(
+    config: &RouteConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Arc<dyn Deliverer>, BuildError> {
     Ok(match &config.delivery {
         DeliveryMode::Direct => Arc::new(Direct {
             peer: peer_for(&config.upstream, config.upstream_timeout),

@@ -119,25 +119,33 @@ async fn run_async(
                 )
             })?,
     };
-    let token =
-        match std::env::var(TOKEN_ENV) {
-            Ok(t) if !t.is_empty() => Some(Secret::literal(&t)),
-            _ => match table().ok().and_then(|t| {
-                t.get("queue")
-                    .and_then(|q| q.get("admin_token"))
-                    .and_then(|a| a.as_str())
-                    .map(str::to_string)
-            }) {
-                Some(reference) => {
-                    let env = |n: &str| std::env::var(n).ok();
-                    Some(secret::resolve(&reference, &env).map_err(|e| {
-                        format!("{}: key `queue.admin_token`: {e}", config.display())
-                    })?)
+    // A token that cannot be resolved matters only to the calls that need one: it is reported
+    // with their 401.
+    let (token, token_problem) = match std::env::var(TOKEN_ENV) {
+        Ok(t) if !t.is_empty() => (Some(Secret::literal(&t)), None),
+        _ => match table().ok().and_then(|t| {
+            t.get("queue")
+                .and_then(|q| q.get("admin_token"))
+                .and_then(|a| a.as_str())
+                .map(str::to_string)
+        }) {
+            Some(reference) => {
+                let env = |n: &str| std::env::var(n).ok();
+                match secret::resolve(&reference, &env) {
+                    Ok(t) => (Some(t), None),
+                    Err(e) => (
+                        None,
+                        Some(format!(
+                            "{}: key `queue.admin_token`: {e}",
+                            config.display()
+                        )),
+                    ),
                 }
-                None => None,
-            },
-        };
-    let client = AdminClient::new(&addr, token)?;
+            }
+            None => (None, None),
+        },
+    };
+    let client = AdminClient::new(&addr, token, token_problem)?;
     match command {
         QueueCommand::Stats => client
             .get("/admin/queue/stats")
@@ -220,11 +228,17 @@ async fn run_async(
 struct AdminClient {
     upstream: Upstream,
     token: Option<Secret>,
+    /// Why the config's `admin_token` could not be resolved, if it could not.
+    token_problem: Option<String>,
     connector: Arc<Connector>,
 }
 
 impl AdminClient {
-    fn new(addr: &str, token: Option<Secret>) -> Result<AdminClient, String> {
+    fn new(
+        addr: &str,
+        token: Option<Secret>,
+        token_problem: Option<String>,
+    ) -> Result<AdminClient, String> {
         let mut socket: SocketAddr = addr
             .to_socket_addrs()
             .map_err(|e| format!("admin address {addr:?}: {e}"))?
@@ -247,6 +261,7 @@ impl AdminClient {
                 path_and_query: "/".into(),
             },
             token,
+            token_problem,
             connector: Arc::new(Connector::new(None)),
         })
     }
@@ -301,8 +316,12 @@ impl AdminClient {
         match status {
             200..=299 => Ok(value),
             401 => Err(format!(
-                "refused (401): {}; set {TOKEN_ENV} or [queue] admin_token",
-                value["error"].as_str().unwrap_or("admin token required")
+                "refused (401): {}; set {TOKEN_ENV} or [queue] admin_token{}",
+                value["error"].as_str().unwrap_or("admin token required"),
+                self.token_problem
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
             )),
             _ => Err(format!(
                 "{method} {path}: {status}: {}",

@@ -21,5 +21,5 @@ pub mod worker;
 pub use disk::DiskQueue;
 pub use store::{
     ListFilter, MessageId, MessageInfo, MessageState, NewMessage, QueueError, QueueStats,
-    QueueStore, RouteStats, StoredMessage, StoredHead,
+    QueueStore, RouteStats, StoredHead, StoredMessage,
 };

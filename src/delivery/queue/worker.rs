@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::backoff::{parse_retry_after, Backoff};
-use super::store::{MessageId, QueueStore, StoredMessage, StoredHead};
+use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
 use crate::config::model::Upstream;
 use crate::delivery::forward::{self, ForwardError};
 
