@@ -451,3 +451,60 @@ fn kill_9_during_accept_and_deliver_never_loses_an_acknowledged_event() {
     assert_eq!(refused, 0, "the queue was never full");
     drop(gw);
 }
+
+#[test]
+fn statefulset_example_config_is_accepted_by_hookgate_check() {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/kubernetes/hookgate-queue-statefulset.yaml"
+    ))
+    .unwrap();
+    // The ConfigMap's `gateway.toml: |` block, de-indented.
+    let mut lines = yaml
+        .lines()
+        .skip_while(|l| l.trim() != "gateway.toml: |")
+        .skip(1);
+    let first = lines.clone().find(|l| !l.trim().is_empty()).unwrap();
+    let indent = first.len() - first.trim_start().len();
+    let toml: String = lines
+        .by_ref()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent)
+        .map(|l| format!("{}\n", l.get(indent..).unwrap_or("")))
+        .collect();
+    assert!(toml.contains("delivery = \"queue\""), "{toml}");
+    let dir = TempDir::new();
+    let path = dir.write("gateway.toml", &toml);
+    let out = Command::new(bin())
+        .args(["check", "-c"])
+        .arg(&path)
+        .env("STRIPE_WEBHOOK_SECRET", "whsec_dummy")
+        .env("GITHUB_WEBHOOK_SECRET", "dummy")
+        .env("HOOKGATE_ADMIN_TOKEN", "dummy")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And a queued route without [queue] is refused, naming file, route and key.
+    let (before, rest) = toml.split_once("[queue]").unwrap();
+    let broken = format!("{before}{}", &rest[rest.find("[[route]]").unwrap()..]);
+    let broken_path = dir.write("broken.toml", &broken);
+    let out = Command::new(bin())
+        .args(["check", "-c"])
+        .arg(&broken_path)
+        .env("STRIPE_WEBHOOK_SECRET", "whsec_dummy")
+        .env("GITHUB_WEBHOOK_SECRET", "dummy")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("broken.toml")
+            && stderr.contains("route \"github\"")
+            && stderr.contains("key `delivery`"),
+        "{stderr}"
+    );
+}
