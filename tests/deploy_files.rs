@@ -476,11 +476,7 @@ fn env_secrets(cfg: &toml::Table) -> Vec<String> {
         .unwrap()
         .iter()
         .flat_map(|r| r["secrets"].as_array().unwrap().iter())
-        .chain(
-            cfg.get("queue")
-                .and_then(|q| q.get("admin_token"))
-                .into_iter(),
-        )
+        .chain(cfg.get("queue").and_then(|q| q.get("admin_token")))
         .filter_map(|s| s.as_str().unwrap().strip_prefix("env:").map(str::to_string))
         .collect()
 }

@@ -59,10 +59,16 @@ pub async fn handle(
         ) => Err(error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")),
         _ => Err(error(StatusCode::NOT_FOUND, "no such admin call")),
     };
-    Some(answer.unwrap_or_else(|e| e))
+    Some(answer.unwrap_or_else(|f| respond(f.status, &json!({ "error": f.message }))))
 }
 
-type Answer = Result<Response<Vec<u8>>, Response<Vec<u8>>>;
+/// A refused or failed admin call: its status and the reason shown to the caller.
+struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+type Answer = Result<Response<Vec<u8>>, Failure>;
 
 fn respond(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
     let body = serde_json::to_vec_pretty(body).expect("JSON values serialize");
@@ -77,11 +83,14 @@ fn respond(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
     response.body(body).expect("valid response")
 }
 
-fn error(status: StatusCode, message: &str) -> Response<Vec<u8>> {
-    respond(status, &json!({ "error": message }))
+fn error(status: StatusCode, message: &str) -> Failure {
+    Failure {
+        status,
+        message: message.to_string(),
+    }
 }
 
-fn store_error(e: QueueError) -> Response<Vec<u8>> {
+fn store_error(e: QueueError) -> Failure {
     tracing::error!(error = %e, "queue admin call failed");
     error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
 }
@@ -113,7 +122,7 @@ async fn guarded<F: std::future::Future<Output = Answer>>(
     call().await
 }
 
-fn parse_id(text: &str) -> Result<MessageId, Response<Vec<u8>>> {
+fn parse_id(text: &str) -> Result<MessageId, Failure> {
     text.parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, &e))
 }
