@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use hookgate::config::compiled::Upstream as UpstreamTarget;
+use hookgate::config::model::Upstream as UpstreamTarget;
 use hookgate::delivery::queue::backoff::Backoff;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{

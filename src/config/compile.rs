@@ -42,6 +42,12 @@ pub struct CompileContext<'a> {
 pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
+    let queue = super::queue::compile_queue(
+        parsed.queue.as_ref(),
+        &file,
+        ctx.file.parent().unwrap_or(Path::new("")),
+        ctx.env,
+    )?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -77,13 +83,21 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
+        routes.push(compile_route(
+            section,
+            &server,
+            queue.as_ref(),
+            &file,
+            ctx,
+            &mut notices,
+        )?);
     }
     Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
         routes,
         notices,
+        queue,
     })
 }
 
@@ -173,6 +187,7 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
 fn compile_route(
     r: RouteSection,
     server: &ServerSettings,
+    queue: Option<&super::queue::QueueSettings>,
     file: &str,
     ctx: &CompileContext<'_>,
     notices: &mut Vec<ConfigNotice>,
@@ -380,7 +395,16 @@ fn compile_route(
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
     };
 
+    let delivery = super::queue::compile_delivery(
+        file,
+        &name,
+        r.delivery.as_deref(),
+        r.queue.as_ref(),
+        queue,
+    )?;
+
     Ok(RouteConfig {
+        delivery,
         name: r.name,
         path: r.path,
         upstream,

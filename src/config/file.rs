@@ -14,6 +14,7 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    pub queue: Option<super::queue::QueueSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
@@ -56,6 +57,9 @@ pub struct RouteSection {
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
+    /// `"direct"` (default) or `"queue"`.
+    pub delivery: Option<String>,
+    pub queue: Option<super::queue::RouteQueueSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -24,7 +24,9 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
     pub notices: Vec<super::ConfigNotice>,
-    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+    /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
+    pub queue: Option<super::queue::QueueSettings>,
+    // `[state]` settings join here (see `config/state.rs`).
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,8 @@ pub struct RouteConfig {
     pub public_url: Option<String>,
     pub answer_challenges: bool,
     pub max_body: u64,
+    /// Direct (the provider waits for the upstream) or queued.
+    pub delivery: super::queue::DeliveryMode,
 }
 
 impl RouteConfig {

@@ -100,6 +100,7 @@ fn queue_key(file: &str, key: &str, message: impl Into<String>) -> ConfigError {
 pub fn compile_queue(
     section: Option<&QueueSection>,
     file: &str,
+    base_dir: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<QueueSettings>, ConfigError> {
     let Some(s) = section else { return Ok(None) };
@@ -144,7 +145,11 @@ pub fn compile_queue(
     let admin_token = s
         .admin_token
         .as_deref()
-        .map(|r| secret::resolve(r, env).map_err(|e| queue_key(file, "admin_token", e.to_string())))
+        .map(|r| {
+            secret::resolve(r, base_dir, env)
+                .map(|r| r.secret)
+                .map_err(|e| queue_key(file, "admin_token", e.to_string()))
+        })
         .transpose()?;
     Ok(Some(QueueSettings {
         backend,
@@ -250,7 +255,7 @@ mod tests {
 
     fn queue(text: &str) -> Result<Option<QueueSettings>, ConfigError> {
         let section: QueueSection = toml::from_str(text).unwrap();
-        compile_queue(Some(&section), FILE, &no_env)
+        compile_queue(Some(&section), FILE, std::path::Path::new(""), &no_env)
     }
 
     fn settings() -> QueueSettings {
@@ -277,7 +282,10 @@ mod tests {
         );
         assert_eq!(s.max_bytes, DEFAULT_MAX_BYTES);
         assert_eq!(s.admin_token, None);
-        assert_eq!(compile_queue(None, FILE, &no_env).unwrap(), None);
+        assert_eq!(
+            compile_queue(None, FILE, std::path::Path::new(""), &no_env).unwrap(),
+            None
+        );
 
         let e = queue("backend = \"disk\"").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.dir"));
@@ -302,13 +310,15 @@ mod tests {
         let env = |n: &str| (n == "TOKEN").then(|| "s3cret".to_string());
         let section: QueueSection =
             toml::from_str("dir = \"/q\"\nadmin_token = \"env:TOKEN\"").unwrap();
-        let s = compile_queue(Some(&section), FILE, &env).unwrap().unwrap();
+        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env)
+            .unwrap()
+            .unwrap();
         assert_eq!(s.admin_token.as_ref().unwrap().bytes(), b"s3cret");
         assert!(!format!("{s:?}").contains("s3cret"));
 
         let section: QueueSection =
             toml::from_str("dir = \"/q\"\nadmin_token = \"env:MISSING\"").unwrap();
-        let e = compile_queue(Some(&section), FILE, &env).unwrap_err();
+        let e = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.admin_token"));
         assert!(e.message.contains("MISSING") && !e.message.contains("s3cret"));
     }

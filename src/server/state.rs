@@ -10,6 +10,8 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::queue::runtime::QueueRuntime;
+use crate::delivery::queue::QueueError;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
@@ -22,6 +24,9 @@ pub enum ReloadError {
     Config(#[from] ConfigError),
     #[error("{file}: {error}")]
     Build { file: String, error: BuildError },
+    /// The delivery queue could not be opened (start only).
+    #[error("{file}: [queue]: {error}")]
+    Queue { file: String, error: QueueError },
 }
 
 pub struct GatewayState {
@@ -37,6 +42,8 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// The delivery queue, when the gateway started with `[queue]`.
+    pub queue: Option<QueueRuntime>,
 }
 
 impl GatewayState {
@@ -54,6 +61,15 @@ impl GatewayState {
                 .expect("key-fetch counters are registered once per gateway");
         }
         let file = config.source.display().to_string();
+        let queue = config
+            .queue
+            .clone()
+            .map(|settings| QueueRuntime::open(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Queue {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
@@ -61,6 +77,7 @@ impl GatewayState {
                 connector: connector.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
+                queue: queue.as_ref().map(|q| q.store.clone()),
             },
             None,
         )
@@ -75,6 +92,7 @@ impl GatewayState {
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            queue,
         }))
     }
 
@@ -109,6 +127,7 @@ impl GatewayState {
                 connector: self.connector.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
+                queue: self.queue.as_ref().map(|q| q.store.clone()),
             },
             Some(&current),
         )

@@ -10,6 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,9 +19,9 @@ use pingora::connectors::http::v1::Connector;
 use pingora::http::RequestHeader;
 use serde_json::Value;
 
-use crate::config::compiled::Upstream;
+use crate::config::model::Upstream;
 use crate::config::secret::{self, Secret};
-use crate::server::forward;
+use crate::delivery::forward;
 
 /// Environment variable holding the admin token for the CLI.
 pub const TOKEN_ENV: &str = "HOOKGATE_ADMIN_TOKEN";
@@ -130,8 +131,9 @@ async fn run_async(
         }) {
             Some(reference) => {
                 let env = |n: &str| std::env::var(n).ok();
-                match secret::resolve(&reference, &env) {
-                    Ok(t) => (Some(t), None),
+                let base_dir = config.parent().unwrap_or(Path::new(""));
+                match secret::resolve(&reference, base_dir, &env) {
+                    Ok(t) => (Some(t.secret), None),
                     Err(e) => (
                         None,
                         Some(format!(
@@ -229,7 +231,7 @@ struct AdminClient {
     token: Option<Secret>,
     /// Why the config's `admin_token` could not be resolved, if it could not.
     token_problem: Option<String>,
-    connector: Connector,
+    connector: Arc<Connector>,
 }
 
 impl AdminClient {
@@ -261,7 +263,7 @@ impl AdminClient {
             },
             token,
             token_problem,
-            connector: Connector::new(None),
+            connector: Arc::new(Connector::new(None)),
         })
     }
 
@@ -285,15 +287,15 @@ impl AdminClient {
             set(&mut request, "authorization", &value)?;
         }
         let peer = forward::peer_for(&self.upstream, TIMEOUT);
-        let (mut exchange, response) = forward::send(
-            &self.connector,
+        let mut exchange = forward::send(
+            self.connector.clone(),
             peer,
             Box::new(request),
             Bytes::new(),
             TIMEOUT,
         )
         .await
-        .map_err(|e| format!("admin listener {}: {e:?}", self.upstream.addr))?;
+        .map_err(|e| format!("admin listener {}: {e}", self.upstream.addr))?;
         let mut body = Vec::new();
         loop {
             match exchange.next_chunk().await {
@@ -305,7 +307,7 @@ impl AdminClient {
                 Err(e) => return Err(format!("reading the admin answer: {e}")),
             }
         }
-        let status = response.status.as_u16();
+        let status = exchange.status();
         let value: Value = serde_json::from_slice(&body).map_err(|_| {
             format!(
                 "admin listener answered {status} without JSON: {}",

@@ -10,9 +10,11 @@
 pub mod admin;
 pub mod backoff;
 pub mod cli;
+pub mod deliverer;
 pub mod disk;
 pub mod metrics;
 pub mod record;
+pub mod runtime;
 pub mod store;
 pub mod worker;
 

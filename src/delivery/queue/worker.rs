@@ -17,8 +17,8 @@ use tokio::task::JoinSet;
 
 use super::backoff::{parse_retry_after, Backoff};
 use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
-use crate::config::compiled::Upstream;
-use crate::server::forward::{self, ForwardError};
+use crate::config::model::Upstream;
+use crate::delivery::forward::{self, ForwardError};
 
 /// How long an idle worker sleeps before looking again when nothing woke it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -177,6 +177,26 @@ impl Workers {
     }
 }
 
+/// Runs one worker of `target` until `stopping` resolves; an attempt in flight then finishes
+/// (the caller bounds how long it waits). For workers registered with a gateway's drain.
+pub async fn work(
+    store: Arc<dyn QueueStore>,
+    target: Arc<RouteTarget>,
+    connector: Arc<Connector>,
+    observer: Arc<dyn DeliveryObserver>,
+    stopping: impl std::future::Future<Output = ()>,
+) {
+    let (stop, stopped) = watch::channel(false);
+    let worker = run(store, target, connector, observer, stopped);
+    tokio::pin!(worker);
+    tokio::select! {
+        _ = &mut worker => return,
+        _ = stopping => {}
+    }
+    let _ = stop.send(true);
+    worker.await;
+}
+
 async fn run(
     store: Arc<dyn QueueStore>,
     target: Arc<RouteTarget>,
@@ -225,7 +245,7 @@ async fn run(
 async fn deliver(
     store: &dyn QueueStore,
     target: &RouteTarget,
-    connector: &Connector,
+    connector: &Arc<Connector>,
     observer: &dyn DeliveryObserver,
     message: StoredMessage,
 ) {
@@ -342,14 +362,14 @@ async fn dead(
 /// One attempt: the answer's class and the upstream's `Retry-After`, if any. The response body
 /// is read and discarded (within the timeout) so the connection can be reused.
 async fn send(
-    connector: &Connector,
+    connector: &Arc<Connector>,
     target: &RouteTarget,
     request: Box<RequestHeader>,
     message: &StoredMessage,
 ) -> (AttemptResult, Option<Duration>) {
     let peer = forward::peer_for(&target.upstream, target.timeout);
     match forward::send(
-        connector,
+        connector.clone(),
         peer,
         request,
         message.body.clone(),
@@ -357,17 +377,20 @@ async fn send(
     )
     .await
     {
-        Err(ForwardError::TimedOut) => (AttemptResult::Timeout, None),
-        Err(ForwardError::Unreachable) => (AttemptResult::Unreachable, None),
-        Ok((mut exchange, response)) => {
-            let status = response.status.as_u16();
-            let retry_after = response
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()));
-            let drain = async { while let Ok(Some(_)) = exchange.next_chunk().await {} };
+        Err(ForwardError::TimedOut(_)) => (AttemptResult::Timeout, None),
+        Err(ForwardError::Unreachable(_) | ForwardError::BuildRequest(_)) => {
+            (AttemptResult::Unreachable, None)
+        }
+        Ok(mut response) => {
+            let status = response.status();
+            let retry_after = response.take_header().and_then(|h| {
+                h.headers
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()))
+            });
+            let drain = async { while let Ok(Some(_)) = response.next_chunk().await {} };
             let _ = tokio::time::timeout(target.timeout, drain).await;
-            exchange.finish(connector).await;
+            response.finish().await;
             (AttemptResult::Status(status), retry_after)
         }
     }
