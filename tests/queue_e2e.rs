@@ -508,3 +508,47 @@ fn statefulset_example_config_is_accepted_by_hookgate_check() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_lets_the_attempt_in_flight_finish_and_keeps_the_rest_queued() {
+    let dir = QueueDir::new("sigterm");
+    let up = Upstream::start();
+    up.set(|b| b.delay = Duration::from_millis(1500));
+    let one_at_a_time =
+        r#"{ concurrency = 1, max_attempts = 100, backoff = { initial = "50ms", max = "100ms" } }"#;
+    let mut gw = start(&dir, up.port, "64MiB", one_at_a_time);
+    let first = post(gw.port, &event("evt_term_1", 100)).unwrap();
+    assert_eq!(first.status(), 202);
+    wait_until("attempt in flight", Duration::from_secs(5), || {
+        up.count() == 1
+    });
+    let second = post(gw.port, &event("evt_term_2", 100)).unwrap();
+    assert_eq!(second.status(), 202);
+
+    gw.signal("TERM");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = gw.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    assert_eq!(up.count(), 1, "no new attempt once draining began");
+
+    // Restarted: the finished attempt was acked (not sent again); the second event is delivered.
+    up.set(|b| b.delay = Duration::ZERO);
+    let _gw = start(&dir, up.port, "64MiB", one_at_a_time);
+    wait_until("second delivered", Duration::from_secs(10), || {
+        up.count() == 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let ids: Vec<String> = by_event(&up).keys().cloned().collect();
+    assert_eq!(ids, ["evt_term_1", "evt_term_2"]);
+    assert_eq!(
+        up.count(),
+        2,
+        "the attempt that finished during the drain is not repeated"
+    );
+}
