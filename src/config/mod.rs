@@ -6,6 +6,7 @@ pub mod compiled;
 pub mod error;
 pub mod file;
 pub mod secret;
+pub mod state;
 pub mod units;
 
 use std::path::Path;

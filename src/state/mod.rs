@@ -12,6 +12,9 @@
 //! answer from an expired claim can never free or overwrite another owner's claim. A lease that is
 //! neither committed nor released expires on its own after the route's in-flight limit.
 
+pub mod gcra;
+pub mod redis;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -32,7 +35,9 @@ impl EventKey {
     pub fn of(event_id: &str) -> Self {
         let hash = Sha256::digest(event_id.as_bytes());
         EventKey(u128::from_le_bytes(
-            hash[..16].try_into().expect("a SHA-256 digest has 32 bytes"),
+            hash[..16]
+                .try_into()
+                .expect("a SHA-256 digest has 32 bytes"),
         ))
     }
 
@@ -90,6 +95,8 @@ pub enum ClaimOutcome {
 /// A handle is built per route by the gateway builder with that route's settings (`ttl`,
 /// `max_entries`, in-flight limit); the data behind it may outlive the handle (a reload builds a
 /// new handle over the same data).
+// `len` answers `Option` (a shared store cannot count cheaply), so `is_empty` would not help.
+#[allow(clippy::len_without_is_empty)]
 #[async_trait]
 pub trait DedupStore: Send + Sync + 'static {
     /// Claims `key`. On success the lease is held for at most the route's in-flight limit.
