@@ -12,6 +12,7 @@
 //! answer from an expired claim can never free or overwrite another owner's claim. A lease that is
 //! neither committed nor released expires on its own after the route's in-flight limit.
 
+pub mod fallback;
 pub mod gcra;
 pub mod redis;
 

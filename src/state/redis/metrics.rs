@@ -1,5 +1,6 @@
-//! The shared store's metrics (PRODUCT.md names): `hookgate_state_calls_total{op, result}` and
-//! `hookgate_state_breaker_open`. Registered in the registry the gateway builder hands in (one
+//! The shared store's metrics: `hookgate_state_calls_total{op, result}` and
+//! `hookgate_state_breaker_open` (PRODUCT.md names), and `hookgate_state_fallbacks_total{route,
+//! kind, action}` (requests that a route's `on_store_error` policy decided). Registered in the registry the gateway builder hands in (one
 //! per gateway), never in a process global, so two gateways in one process count separately.
 
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
@@ -74,6 +75,7 @@ pub struct StateMetrics {
     children: Vec<Vec<IntCounter>>,
     /// 1 while the circuit breaker is open.
     pub breaker_open: IntGauge,
+    fallbacks: IntCounterVec,
 }
 
 impl std::fmt::Debug for StateMetrics {
@@ -90,6 +92,7 @@ impl StateMetrics {
         let metrics = StateMetrics::unregistered();
         registry.register(Box::new(metrics.calls.clone()))?;
         registry.register(Box::new(metrics.breaker_open.clone()))?;
+        registry.register(Box::new(metrics.fallbacks.clone()))?;
         Ok(metrics)
     }
 
@@ -108,6 +111,15 @@ impl StateMetrics {
             "1 while the shared state store's circuit breaker is open (store calls skipped).",
         )
         .expect("valid metric");
+        let fallbacks = IntCounterVec::new(
+            Opts::new(
+                "hookgate_state_fallbacks_total",
+                "Requests decided by a route's on_store_error policy because the shared state \
+                 store failed, by route, kind (dedup, rate_limit) and action.",
+            ),
+            &["route", "kind", "action"],
+        )
+        .expect("valid metric");
         let children = Op::ALL
             .iter()
             .map(|op| {
@@ -121,12 +133,19 @@ impl StateMetrics {
             calls,
             children,
             breaker_open,
+            fallbacks,
         }
     }
 
     /// Counts one call.
     pub fn count(&self, op: Op, result: CallResult) {
         self.children[op as usize][result as usize].inc();
+    }
+
+    /// The fallback counter of one route's policy (`kind`: `dedup` or `rate_limit`; `action`: the
+    /// policy word), created now so it shows as 0 before the first failure.
+    pub fn fallback_counter(&self, route: &str, kind: &str, action: &str) -> IntCounter {
+        self.fallbacks.with_label_values(&[route, kind, action])
     }
 
     /// The count of `{op, result}` so far.
