@@ -579,3 +579,26 @@ async fn the_password_never_appears_in_errors_or_debug() {
         Ok(ClaimOutcome::Claimed(_))
     ));
 }
+
+#[tokio::test]
+async fn unix_socket_urls_work() {
+    let socket = RedisServer::socket_path();
+    let Some(redis) = RedisServer::start(&["--unixsocket", socket.to_str().unwrap()]) else {
+        return;
+    };
+    let a = Replica::new(&format!("redis+unix://{}?db=0", socket.display()));
+    let b = Replica::new(&redis.url());
+    let x = EventKey::of("evt_unix");
+    lease(a.dedup(MINUTE, MINUTE).claim(x).await)
+        .commit()
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            b.dedup(MINUTE, MINUTE).claim(x).await,
+            Ok(ClaimOutcome::Duplicate)
+        ),
+        "a claim over the socket is seen over TCP: same server, same keys"
+    );
+    let _ = std::fs::remove_file(socket);
+}

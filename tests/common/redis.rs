@@ -88,6 +88,17 @@ impl RedisServer {
         })
     }
 
+    /// A scratch directory's path for a unix socket, before the server starts (pass it as
+    /// `--unixsocket`): `{tmp}/hookgate-redis-sock-{pid}-{n}.sock`.
+    pub fn socket_path() -> PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        std::env::temp_dir().join(format!(
+            "hookgate-redis-sock-{}-{}.sock",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ))
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
