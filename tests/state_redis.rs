@@ -602,3 +602,42 @@ async fn unix_socket_urls_work() {
     );
     let _ = std::fs::remove_file(socket);
 }
+
+/// A server that accepts connections and never answers (a hung Redis, a black-holed network):
+/// redis-rs would wait out `connect_timeout` (5 s here) per attempt, with retries; the per-call
+/// budget answers after `timeout` anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_costs_one_timeout_per_call() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let a = Replica::with(&format!("redis://127.0.0.1:{port}/0"), |s| {
+        outage_settings(s);
+        s.connect_timeout = Duration::from_secs(5);
+    });
+    let d = a.dedup(MINUTE, MINUTE);
+    // Each timed-out claim also sends its background release, which times out too: both feed
+    // the breaker (3 failures), so it opens by the second claim.
+    for i in 0..2 {
+        let started = Instant::now();
+        assert_eq!(
+            d.clone()
+                .claim(EventKey::of(&format!("e{i}")))
+                .await
+                .unwrap_err(),
+            StoreError::Timeout
+        );
+        assert!(
+            started.elapsed() < FAIL_FAST,
+            "call {i}: {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(a.client.breaker_open());
+    assert_eq!(a.count(Op::Claim, CallResult::Timeout), 2);
+    assert!(matches!(
+        d.clone().claim(EventKey::of("e")).await,
+        Err(StoreError::BreakerOpen)
+    ));
+    drop(silent);
+}
