@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use hookgate::pipeline::dedup::{ClaimResult, DedupSettings, DedupStore};
+use hookgate::state::memory::MemoryDedup;
+use hookgate::state::{ClaimOutcome, DedupSettings};
 
 fn settings(max_entries: usize) -> DedupSettings {
     DedupSettings {
@@ -21,7 +22,7 @@ fn settings(max_entries: usize) -> DedupSettings {
 fn dedup(c: &mut Criterion) {
     let mut group = c.benchmark_group("dedup");
     // A store that starts empty and grows (up to its 1M cap: then eviction is in the path too).
-    let store = DedupStore::new(settings(1_000_000));
+    let store = MemoryDedup::new(settings(1_000_000));
     let mut n: u64 = 0;
     let mut id = String::with_capacity(32);
     group.bench_function("claim_commit_new_id", |b| {
@@ -30,18 +31,18 @@ fn dedup(c: &mut Criterion) {
             id.clear();
             use std::fmt::Write;
             write!(id, "evt_{n:016}").unwrap();
-            match store.claim(black_box(&id)) {
-                ClaimResult::Claimed(c) => c.commit(),
+            match store.claim_now(black_box(&id)) {
+                ClaimOutcome::Claimed(c) => store.commit_now(c),
                 other => panic!("{other:?}"),
             }
         })
     });
 
     // A full store (1M delivered entries): every new ID evicts the oldest.
-    let full = DedupStore::new(settings(1_000_000));
+    let full = MemoryDedup::new(settings(1_000_000));
     for i in 0..1_000_000u64 {
-        if let ClaimResult::Claimed(c) = full.claim(&format!("old_{i:016}")) {
-            c.commit();
+        if let ClaimOutcome::Claimed(c) = full.claim_now(&format!("old_{i:016}")) {
+            full.commit_now(c);
         }
     }
     let mut m: u64 = 0;
@@ -51,8 +52,8 @@ fn dedup(c: &mut Criterion) {
             id.clear();
             use std::fmt::Write;
             write!(id, "new_{m:016}").unwrap();
-            match full.claim(black_box(&id)) {
-                ClaimResult::Claimed(c) => c.commit(),
+            match full.claim_now(black_box(&id)) {
+                ClaimOutcome::Claimed(c) => full.commit_now(c),
                 other => panic!("{other:?}"),
             }
         })
@@ -60,12 +61,12 @@ fn dedup(c: &mut Criterion) {
 
     // An ID delivered before (into the full store): the answer is "duplicate".
     let dup = "dup_0000000000000001";
-    if let ClaimResult::Claimed(c) = full.claim(dup) {
-        c.commit();
+    if let ClaimOutcome::Claimed(c) = full.claim_now(dup) {
+        full.commit_now(c);
     }
     group.bench_function("claim_duplicate", |b| {
-        b.iter(|| match full.claim(black_box(dup)) {
-            ClaimResult::Duplicate => {}
+        b.iter(|| match full.claim_now(black_box(dup)) {
+            ClaimOutcome::Duplicate => {}
             other => panic!("{other:?}"),
         })
     });

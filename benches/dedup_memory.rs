@@ -9,7 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
-use hookgate::pipeline::dedup::{ClaimResult, DedupSettings, DedupStore};
+use hookgate::state::memory::MemoryDedup;
+use hookgate::state::{ClaimOutcome, DedupSettings};
 
 struct Counting;
 
@@ -53,7 +54,7 @@ fn main() {
     let mut id = String::with_capacity(32);
     let before = LIVE.load(Relaxed);
     PEAK.store(before, Relaxed);
-    let store = DedupStore::new(DedupSettings {
+    let store = MemoryDedup::new(DedupSettings {
         ttl: Duration::from_secs(3600),
         max_entries: N,
         in_flight_limit: Duration::from_secs(30),
@@ -62,15 +63,15 @@ fn main() {
         use std::fmt::Write;
         id.clear();
         write!(id, "evt_{i:016}").unwrap();
-        match store.claim(&id) {
-            ClaimResult::Claimed(c) => c.commit(),
+        match store.claim_now(&id) {
+            ClaimOutcome::Claimed(c) => store.commit_now(c),
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(store.len(), N);
+    assert_eq!(store.entries(), N);
     let live = LIVE.load(Relaxed) - before;
     let peak = PEAK.load(Relaxed) - before;
-    println!("dedup entries: {}", store.len());
+    println!("dedup entries: {}", store.entries());
     println!(
         "live heap bytes: {live} ({:.1} MiB)",
         live as f64 / 1048576.0
@@ -87,14 +88,14 @@ fn main() {
         use std::fmt::Write;
         id.clear();
         write!(id, "new_{i:016}").unwrap();
-        if let ClaimResult::Claimed(c) = store.claim(&id) {
-            c.commit();
+        if let ClaimOutcome::Claimed(c) = store.claim_now(&id) {
+            store.commit_now(c);
         }
     }
     let live2 = LIVE.load(Relaxed) - before;
     println!(
         "after 500,000 more (store full, evicting): {} entries, bytes per entry: {:.1}",
-        store.len(),
-        live2 as f64 / store.len() as f64
+        store.entries(),
+        live2 as f64 / store.entries() as f64
     );
 }

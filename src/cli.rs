@@ -6,8 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, GatewayConfig};
+use crate::config::{self, Config};
 use crate::providers::WebhookRequest;
+use crate::server::state::GatewayState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,22 +29,32 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve webhooks.
+    /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
+    ///
+    /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
+    /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
+    /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).
     Run {
-        /// Config file [default: ./gateway.toml, or $HOOKGATE_CONFIG]
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
-        /// Log lines as JSON (default) or as text for humans.
+        /// Format of the audit lines (stdout) and diagnostics (stderr). Colour only on a terminal.
         #[arg(long, value_enum, default_value = "json")]
         log_format: LogFormat,
     },
-    /// Validate the config and print its routes; exit 1 naming the file, route and key of a problem.
+    /// Validate the config and print its routes and notices (exit 1 naming the file, route and
+    /// key of a problem).
     Check {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
     },
-    /// Print the headers of a correctly signed request for a route, one `Name: value` per line.
+    /// Print the headers of a correctly signed request for a route (or a curl command with --curl).
+    ///
+    /// One `Name: value` per line, signed with the route's first secret at the current time.
+    /// Routes whose secrets are public keys (Discord, Telnyx, SendGrid, ed25519) cannot be signed.
     Sign {
+        /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
         config: PathBuf,
         /// The route's name.
@@ -61,7 +72,8 @@ pub enum Command {
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
     },
-    /// List the provider presets.
+    /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
+    /// default max_body, methods and the provider's document.
     Providers,
 }
 
@@ -69,24 +81,27 @@ pub enum Command {
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { config, log_format } => {
-            init_logging(log_format);
-            match config::load(&config, None) {
-                Ok(c) => match crate::server::run(c) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot start");
-                        eprintln!("hookgate: {e}");
-                        1
+            let audit = crate::logging::init(log_format);
+            match config::load(&config) {
+                Ok(c) => {
+                    for notice in &c.notices {
+                        tracing::info!("{notice}");
                     }
-                },
-                Err(e) => {
-                    tracing::error!(error = %e, "invalid configuration");
-                    eprintln!("hookgate: {e}");
-                    1
+                    let started = GatewayState::new(c, audit)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| {
+                            crate::server::run(s, crate::server::StopOn::Signals)
+                                .map_err(|e| e.to_string())
+                        });
+                    match started {
+                        Ok(()) => 0,
+                        Err(e) => fatal("cannot start", &e),
+                    }
                 }
+                Err(e) => fatal("invalid configuration", &e),
             }
         }
-        Command::Check { config } => match config::load(&config, None) {
+        Command::Check { config } => match config::load(&config) {
             Ok(c) => {
                 print!("{}", describe(&c));
                 0
@@ -113,16 +128,14 @@ pub fn main_with(cli: Cli) -> i32 {
             }
         },
         Command::Providers => {
-            for p in crate::providers::presets() {
-                println!("{:<20} {}", p.name, p.summary);
-            }
+            print!("{}", crate::providers::catalog::markdown_table());
             0
         }
     }
 }
 
 /// What `hookgate check` prints: the routes, then the known presets.
-pub fn describe(config: &GatewayConfig) -> String {
+pub fn describe(config: &Config) -> String {
     let mut out = format!(
         "{}: ok, {} route(s)\n",
         config.source.display(),
@@ -133,8 +146,7 @@ pub fn describe(config: &GatewayConfig) -> String {
         if r.allow_ips.is_some() {
             guards.push("allow_ips".to_string());
         }
-        if let Some(l) = &r.rate_limit {
-            let s = l.spec();
+        if let Some(s) = &r.rate_limit {
             guards.push(format!(
                 "rate_limit {}/s burst {}{}",
                 s.per_second,
@@ -148,11 +160,15 @@ pub fn describe(config: &GatewayConfig) -> String {
         if r.events.is_some() {
             guards.push("events".into());
         }
+        guards.push(format!(
+            "max_body {}",
+            crate::providers::catalog::size(r.max_body)
+        ));
         out.push_str(&format!(
             "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
             r.name,
             r.path,
-            r.provider,
+            r.provider(),
             r.upstream.url,
             if guards.is_empty() {
                 String::new()
@@ -160,6 +176,9 @@ pub fn describe(config: &GatewayConfig) -> String {
                 format!("  [{}]", guards.join(", "))
             }
         ));
+    }
+    for notice in &config.notices {
+        out.push_str(&format!("notice: {notice}\n"));
     }
     let names: Vec<&str> = crate::providers::presets().iter().map(|p| p.name).collect();
     out.push_str(&format!("providers: {}\n", names.join(", ")));
@@ -173,11 +192,14 @@ fn sign(
     curl: Option<&str>,
     extra_headers: &[String],
 ) -> Result<String, String> {
-    let config = config::load(config_path, None).map_err(|e| e.to_string())?;
+    let config = config::load(config_path).map_err(|e| e.to_string())?;
     let route = config
         .routes
-        .by_name(route_name)
+        .iter()
+        .find(|r| r.name == route_name)
         .ok_or_else(|| format!("no route named {route_name:?}"))?;
+    let scheme = crate::gateway::scheme(&route.scheme, &Default::default())
+        .map_err(|e| format!("route {route_name:?}: key `{}`: {}", e.key, e.message))?;
     let body = match body {
         None => Vec::new(),
         Some("-") => {
@@ -209,8 +231,7 @@ fn sign(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let signed = route
-        .scheme
+    let signed = scheme
         .sign(&WebhookRequest {
             method: "POST",
             public_url: &url,
@@ -247,24 +268,13 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn init_logging(format: LogFormat) {
-    let audit_off = std::env::var("HOOKGATE_LOG").is_ok_and(|v| v.trim() == "off");
-    crate::audit::set_format(match (audit_off, format) {
-        (true, _) => crate::audit::AuditFormat::Off,
-        (false, LogFormat::Json) => crate::audit::AuditFormat::Json,
-        (false, LogFormat::Text) => crate::audit::AuditFormat::Text,
-    });
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init(),
-        LogFormat::Text => builder.init(),
+/// Reports why `run` stops: as a diagnostic line when diagnostics are on (one line, in the chosen
+/// format), else as plain text, so the reason is never lost to `HOOKGATE_LOG=off`.
+fn fatal(what: &str, error: &dyn std::fmt::Display) -> i32 {
+    if tracing::enabled!(tracing::Level::ERROR) {
+        tracing::error!(error = %error, "{what}");
+    } else {
+        eprintln!("hookgate: {what}: {error}");
     }
+    1
 }

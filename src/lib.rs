@@ -1,13 +1,27 @@
 //! hookgate: a webhook-verifying reverse proxy.
 //!
-//! `config` loads and validates `gateway.toml`; `pipeline` holds one module per request stage;
-//! `providers` one file per signature scheme; `server` is the pingora glue that drives the stages.
+//! Module map, in the order a request meets them:
+//!
+//! - [`config`] — data only: `gateway.toml`'s format, validated into a plain [`config::Config`].
+//! - [`gateway`] — the runtime built from a config: route table, each route's scheme, state
+//!   handles, deliverer and metric handles; state carried over on reload.
+//! - [`server`] — pingora glue: listeners, admin, signals, drain, background workers.
+//! - [`request`] — the pipeline: [`request::run`] calls the stages in order, one file each
+//!   (`s01_protocol` … `s11_deliver`); every early answer is a [`request::Refusal`].
+//! - [`providers`] — signature schemes, one file per provider preset.
+//! - [`state`] — dedup and rate-limit stores behind async traits (in memory by default).
+//! - [`delivery`] — what happens to an accepted request: a [`delivery::Delivery`] handed to a
+//!   [`delivery::Deliverer`] (`direct` today).
+//! - [`telemetry`] — outcomes, the per-gateway metrics registry, the audit line.
+//! - [`cli`] — `hookgate run | check | sign | providers`.
 
-pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod metrics;
-pub mod pipeline;
+pub mod delivery;
+pub mod gateway;
+pub mod logging;
 pub mod providers;
+pub mod request;
 pub mod server;
 pub mod state;
+pub mod telemetry;

@@ -422,6 +422,12 @@ fn promtool() -> Option<PathBuf> {
 
 fn run_promtool(args: &[&str]) {
     let Some(bin) = promtool() else {
+        // CI installs it first (.ci/run: deploy/validate.sh --install); there, missing is a failure.
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "promtool not on PATH with CI=true; `promtool {}` must run in CI",
+            args.join(" ")
+        );
         println!(
             "SKIP: promtool not on PATH; `promtool {}` not run",
             args.join(" ")

@@ -414,3 +414,22 @@ fn event_filter_forwards_listed_types_and_acknowledges_the_rest() {
         1.0
     );
 }
+
+/// Two gateways in one process keep their own metrics (registries are per gateway).
+#[test]
+fn two_in_process_gateways_count_separately() {
+    let up = Upstream::start();
+    let a = common::harness::TestGateway::start("", &dedup_route(&up, ""));
+    let b = common::harness::TestGateway::start("", &dedup_route(&up, ""));
+    let body = event("evt_two_a", "t");
+    let answer = client()
+        .post(a.url("/hook"))
+        .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[&body]))
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let forwarded = r#"hookgate_requests_total{route="events",outcome="forwarded"}"#;
+    assert_eq!(a.metric(forwarded), 1.0);
+    assert_eq!(b.metric(forwarded), 0.0);
+}

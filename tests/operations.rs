@@ -140,8 +140,9 @@ fn health_and_readiness_and_drain_on_sigterm() {
         client()
             .get(gw.admin_url("/readyz"))
             .send()
-            .map(|r| r.status().as_u16())
-            .unwrap_or(503),
+            .expect("the admin listener answers while draining")
+            .status()
+            .as_u16(),
         503
     );
     // New connections are refused while the in-flight request finishes.
@@ -323,6 +324,11 @@ fn check_prints_routes_or_names_file_route_and_key() {
             format!("{good}allow_ips = [\"300.1.1.1/8\"]\n"),
             "key `allow_ips`",
         ),
+        // `hmac` without `signature.timestamp_header` signs no timestamp: a window is meaningless.
+        (
+            format!("{good}tolerance = \"5m\"\n"),
+            "key `tolerance`: provider \"hmac\" checks no signed timestamp",
+        ),
     ];
     for (i, (config, expected)) in cases.iter().enumerate() {
         let env: &[(&str, &str)] = if i == 2 { &[] } else { &[("OPS_SECRET", "x")] };
@@ -424,4 +430,299 @@ fn https_upstreams_are_verified_and_used() {
     let untrusting = Gateway::start("", &front_route);
     assert_eq!(send(&untrusting, "/ops", br#"{"id":"no-ca"}"#, SECRET), 502);
     assert_eq!(up.count(), 1);
+}
+
+/// Issue 9's reload bug: a reload that is refused must not have changed anything of the running
+/// configuration — here, the live dedup TTL of a route that comes before the bad key.
+#[test]
+fn refused_reload_leaves_running_dedup_settings_alone() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &route(&up, "a", SECRET));
+    // Same route with a 1 s TTL, then a later route with a bad key: the whole reload is refused.
+    let new = format!(
+        "[server]\nlisten = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\nthreads = 2\n{}{}upstream_timeout = \"soon\"\n",
+        gw.port,
+        gw.admin_port,
+        route(&up, "a", SECRET).replace("ttl = \"1h\"", "ttl = \"1s\""),
+        route(&up, "b", SECRET)
+    );
+    std::fs::write(&gw.config_path, new).unwrap();
+    gw.signal("HUP");
+    let until = Instant::now() + Duration::from_secs(5);
+    while gw.metric(r#"hookgate_config_reloads_total{result="error"}"#) < 1.0 {
+        assert!(Instant::now() < until, "the reload was not refused");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = br#"{"id":"evt_Y"}"#;
+    assert_eq!(send(&gw, "/a", body, SECRET), 200);
+    std::thread::sleep(Duration::from_secs(2));
+    let again = client()
+        .post(gw.url("/a"))
+        .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again
+            .headers()
+            .get("x-hookgate-duplicate")
+            .map(|v| v.to_str().unwrap()),
+        Some("true"),
+        "still a duplicate under the 1h TTL that kept serving"
+    );
+    assert_eq!(up.count(), 1, "forwarded once");
+    assert_eq!(
+        gw.metric(r#"hookgate_config_reloads_total{result="ok"}"#),
+        0.0
+    );
+}
+
+/// The `hmac` route of these tests with its secrets as given (TOML array items).
+fn route_with_secrets(upstream: &Upstream, name: &str, secrets: &str) -> String {
+    format!(
+        "[[route]]\nname = \"{name}\"\npath = \"/{name}\"\nupstream = \"{}\"\nprovider = \"hmac\"\nsecrets = [{secrets}]\nsignature = {{ header = \"X-Signature\" }}\n",
+        upstream.url("/in")
+    )
+}
+
+#[test]
+fn newline_terminated_secret_file_relative_to_the_config_serves_from_another_directory() {
+    let up = Upstream::start();
+    let elsewhere = TempDir::new();
+    // What `echo s3cret > s.txt` writes; the path is relative to the config's directory, and the
+    // gateway's working directory is somewhere else.
+    let gw = Gateway::launch(
+        "",
+        &route_with_secrets(&up, "ops", r#""file:s.txt""#),
+        Launch {
+            files: &[("s.txt", "s3cret\n")],
+            cwd: Some(&elsewhere.0),
+            ..Launch::default()
+        },
+    );
+    let body = br#"{"id":"evt_file_secret"}"#;
+    assert_eq!(send(&gw, "/ops", body, "s3cret"), 200);
+    assert_eq!(send(&gw, "/ops", body, "s3cret\n"), 401);
+
+    // `hookgate sign` signs with the trimmed value: its header equals an independent HMAC.
+    let body_file = gw
+        .dir
+        .write("body.json", std::str::from_utf8(body).unwrap());
+    let out = Command::new(bin())
+        .current_dir(&elsewhere.0)
+        .args(["sign", "-c"])
+        .arg(&gw.config_path)
+        .args(["--route", "ops", "--body"])
+        .arg(&body_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "X-Signature: {}\n",
+            hmac_sha256_hex(b"s3cret", &[body.as_slice()])
+        )
+    );
+    let (name, value) = text.trim().split_once(": ").unwrap();
+    let res = client()
+        .post(gw.url("/ops"))
+        .header(name, value)
+        .body(&body[..])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        gw.stderr().contains("removed one trailing line ending"),
+        "run logs the notice: {}",
+        gw.stderr()
+    );
+    assert!(!gw.log().contains("s3cret"));
+}
+
+/// `hookgate check -c <dir>/gateway.toml`, run from `cwd`.
+fn check_from(cwd: &std::path::Path, config: &std::path::Path) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .current_dir(cwd)
+        .args(["check", "-c"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_resolves_file_secrets_from_the_config_directory_and_reports_trimming() {
+    let up = Upstream::start();
+    let dir = TempDir::new();
+    let elsewhere = TempDir::new();
+    std::fs::create_dir_all(dir.0.join("secrets")).unwrap();
+    dir.write("secrets/a.txt", "first-secret\r\n");
+    dir.write("secrets/b.txt", "second-secret");
+    let config = dir.write(
+        "gateway.toml",
+        &format!(
+            "{}{}",
+            route_with_secrets(&up, "a", r#""literal", "file:secrets/a.txt""#),
+            route_with_secrets(&up, "b", r#""file:secrets/b.txt""#)
+        ),
+    );
+    let (ok, out, err) = check_from(&elsewhere.0, &config);
+    assert!(ok, "{out}{err}");
+    let resolved = dir.0.join("secrets/a.txt");
+    let notice = format!(
+        "notice: {}: route \"a\": key `secrets[1]`: removed one trailing line ending from secret file {}",
+        config.display(),
+        resolved.display()
+    );
+    assert!(out.contains(&notice), "{out}");
+    assert_eq!(out.matches("notice:").count(), 1, "no notice for b: {out}");
+    for secret in ["first-secret", "second-secret", "literal"] {
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    }
+
+    // A missing file: the error names the config file, route, key and the full resolved path.
+    std::fs::remove_file(dir.0.join("secrets/b.txt")).unwrap();
+    let (ok, out, err) = check_from(&elsewhere.0, &config);
+    assert!(!ok, "{out}");
+    let expected = format!(
+        "{}: route \"b\": key `secrets[0]`: cannot read secret file {} (file:secrets/b.txt, relative to the config file's directory)",
+        config.display(),
+        dir.0.join("secrets/b.txt").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+}
+
+#[test]
+fn stdout_holds_only_json_audit_lines_and_diagnostics_go_to_stderr() {
+    let up = Upstream::start();
+    let mut gw = Gateway::start("grace_period = \"2s\"", &route(&up, "ops", SECRET));
+    assert_eq!(send(&gw, "/ops", br#"{"id":"evt_log_1"}"#, SECRET), 200);
+    assert_eq!(send(&gw, "/ops", br#"{"id":"evt_log_2"}"#, "wrong"), 401);
+    assert_eq!(send(&gw, "/nowhere", b"{}", SECRET), 404);
+    gw.signal("TERM");
+    assert!(gw.child.wait().unwrap().success());
+
+    let stdout = gw.stdout();
+    let audit: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert_eq!(audit.len(), 3, "{stdout}");
+    assert!(audit.iter().all(|v| v["target"] == "hookgate::audit"));
+    let outcomes: Vec<&str> = audit
+        .iter()
+        .map(|v| v["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["forwarded", "invalid_signature", "not_found"]);
+
+    let stderr = gw.stderr();
+    let diagnostics: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert!(
+        diagnostics
+            .iter()
+            .any(|v| v["message"] == "hookgate starting"),
+        "{stderr}"
+    );
+    // pingora's own lines (from the `log` crate) arrive, under their own target...
+    assert!(
+        diagnostics
+            .iter()
+            .any(|v| v["target"].as_str().unwrap().starts_with("pingora")),
+        "{stderr}"
+    );
+    // ...without the build machine's source paths.
+    for path in [".cargo", "registry/src", ".rs\"", "log.file"] {
+        assert!(!stderr.contains(path), "{path} in {stderr}");
+    }
+    assert!(!stdout.contains("\x1b[") && !stderr.contains("\x1b["));
+}
+
+#[test]
+fn text_logs_to_files_have_no_colour_and_hookgate_log_sets_the_level() {
+    let up = Upstream::start();
+    let mut gw = Gateway::launch(
+        "",
+        &route(&up, "ops", SECRET),
+        Launch {
+            args: &["--log-format", "text"],
+            ..Launch::default()
+        },
+    );
+    assert_eq!(send(&gw, "/ops", br#"{"id":"evt_text"}"#, SECRET), 200);
+    gw.signal("TERM");
+    assert!(gw.child.wait().unwrap().success());
+    let (stdout, stderr) = (gw.stdout(), gw.stderr());
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("webhook") && stdout.contains("outcome=\"forwarded\""),
+        "{stdout}"
+    );
+    assert!(stderr.contains("hookgate starting"), "{stderr}");
+    assert!(
+        !stdout.contains("\x1b[") && !stderr.contains("\x1b["),
+        "{stderr}"
+    );
+
+    // HOOKGATE_LOG=warn: no INFO diagnostics (hookgate's or pingora's); the audit line stays.
+    let mut quiet = Gateway::launch(
+        "",
+        &route(&up, "ops", SECRET),
+        Launch {
+            env: &[("HOOKGATE_LOG", "warn")],
+            ..Launch::default()
+        },
+    );
+    assert_eq!(send(&quiet, "/ops", br#"{"id":"evt_quiet"}"#, SECRET), 200);
+    quiet.signal("TERM");
+    assert!(quiet.child.wait().unwrap().success());
+    assert_eq!(quiet.stdout().lines().count(), 1, "{}", quiet.stdout());
+    assert!(!quiet.stderr().contains("INFO"), "{}", quiet.stderr());
+}
+
+#[test]
+fn sendgrid_checks_no_timestamp_window_unless_the_route_sets_one() {
+    // SendGrid's SDK (sendgrid-nodejs packages/eventwebhook) verifies the signature over
+    // timestamp + body and checks no window; hookgate's default is the same.
+    const SCALAR: [u8; 32] = [9u8; 32];
+    let up = Upstream::start();
+    let key = hookgate::providers::sendgrid::public_key_base64(&SCALAR);
+    let routes = format!(
+        "[[route]]\nname = \"sg\"\npath = \"/sg\"\nupstream = \"{up}\"\nprovider = \"sendgrid\"\nsecrets = [\"{key}\"]\n\
+         [[route]]\nname = \"sg5m\"\npath = \"/sg5m\"\nupstream = \"{up}\"\nprovider = \"sendgrid\"\nsecrets = [\"{key}\"]\ntolerance = \"5m\"\n",
+        up = up.url("/in")
+    );
+    let gw = Gateway::start("", &routes);
+    let body = br#"[{"event":"delivered"}]"#;
+    let hour_ago = std::time::Duration::from_secs(now_unix() - 3600);
+    let headers = http::HeaderMap::new();
+    let post = |path: &str| {
+        let url = gw.url(path);
+        let signed = hookgate::providers::sendgrid::sign_with_private_key(
+            &SCALAR,
+            &hookgate::providers::WebhookRequest {
+                method: "POST",
+                public_url: &url,
+                headers: &headers,
+                body,
+                now: hour_ago,
+            },
+        );
+        let mut req = client().post(&url).body(&body[..]);
+        for (k, v) in signed {
+            req = req.header(k, v);
+        }
+        req.send().unwrap().status().as_u16()
+    };
+    assert_eq!(post("/sg"), 200, "an hour-old timestamp passes by default");
+    assert_eq!(post("/sg5m"), 401, "and is refused with tolerance = 5m");
 }

@@ -1,27 +1,24 @@
-//! Turns the file format into the compiled configuration, checking every value and naming the
+//! Turns the file format into the validated [`super::model`], checking every value and naming the
 //! file, route and key of the first problem.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::compiled::{GatewayConfig, Route, RouteDedup, ServerSettings, TlsFiles, Upstream};
-use super::error::ConfigError;
+use super::error::{ConfigError, ConfigNotice};
+use super::field_source::FieldSource;
 use super::file::{FileConfig, RouteSection, ServerSection};
+use super::model::{
+    CidrSet, Config, DedupOnError, DedupSpec, EventTypes, RateLimitOnError, RateLimitSpec,
+    RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
+};
 use super::secret;
 use super::units::{parse_duration, parse_size};
-use crate::pipeline::client_ip::TrustedProxies;
-use crate::pipeline::dedup::{DedupSettings, DedupStore};
-use crate::pipeline::event_filter::EventFilter;
-use crate::pipeline::field_source::FieldSource;
-use crate::pipeline::ip_allowlist::IpAllowlist;
-use crate::pipeline::rate_limit::{RateLimitSpec, RateLimiter};
-use crate::pipeline::route_table::RouteTable;
-use crate::providers::{find_preset, presets, SchemeSettings};
+use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
@@ -31,18 +28,18 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_DEDUP_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DEDUP_MAX_ENTRIES: usize = 1_000_000;
-/// Tolerance for a timestamped scheme whose preset documents none.
+/// Tolerance of a generic family made timestamped by `signature.timestamp_header` (`ed25519`)
+/// when the route sets none.
 pub const FALLBACK_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// Everything compiling needs from the outside world, so tests can supply it.
 pub struct CompileContext<'a> {
     pub file: &'a Path,
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// The configuration being replaced, whose rate-limit and dedup state carries over.
-    pub previous: Option<&'a GatewayConfig>,
 }
 
-pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayConfig, ConfigError> {
+/// Validates a parsed file into the [`Config`] model. Pure: nothing running is touched.
+pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
     if parsed.routes.is_empty() {
@@ -51,6 +48,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
     let mut names = HashSet::new();
     let mut paths = HashSet::new();
     let mut routes = Vec::with_capacity(parsed.routes.len());
+    let mut notices = Vec::new();
     for (index, value) in parsed.routes.into_iter().enumerate() {
         let label = value
             .get("name")
@@ -79,15 +77,13 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<GatewayCo
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        let previous = ctx.previous.and_then(|p| p.routes.by_name(&section.name));
-        routes.push(Arc::new(compile_route(
-            section, &server, &file, ctx, previous,
-        )?));
+        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
     }
-    Ok(GatewayConfig {
+    Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
-        routes: RouteTable::new(routes),
+        routes,
+        notices,
     })
 }
 
@@ -165,7 +161,7 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         listen,
         admin_listen: s.admin_listen.clone(),
         max_body,
-        trusted_proxies: TrustedProxies::new(trusted),
+        trusted_proxies: CidrSet::new(trusted),
         read_timeout: duration("read_timeout", &s.read_timeout, DEFAULT_READ_TIMEOUT)?,
         idle_timeout: duration("idle_timeout", &s.idle_timeout, DEFAULT_IDLE_TIMEOUT)?,
         grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
@@ -179,8 +175,8 @@ fn compile_route(
     server: &ServerSettings,
     file: &str,
     ctx: &CompileContext<'_>,
-    previous: Option<&Arc<Route>>,
-) -> Result<Route, ConfigError> {
+    notices: &mut Vec<ConfigNotice>,
+) -> Result<RouteConfig, ConfigError> {
     let name = r.name.clone();
     let err = |key: &str, m: String| ConfigError::route(file, &name, key, m);
     if name.is_empty() {
@@ -205,27 +201,68 @@ fn compile_route(
             ),
         )
     })?;
+    // Relative `file:` paths resolve from the config file's directory, as nginx's from its prefix.
+    let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
     let mut secrets = Vec::with_capacity(r.secrets.len());
     for (i, reference) in r.secrets.iter().enumerate() {
-        let s = secret::resolve(reference, ctx.env)
-            .map_err(|e| err(&format!("secrets[{i}]"), e.to_string()))?;
-        secrets.push(s);
+        let key = format!("secrets[{i}]");
+        let resolved =
+            secret::resolve(reference, base_dir, ctx.env).map_err(|e| err(&key, e.to_string()))?;
+        if let Some(read) = resolved.file.filter(|f| f.trimmed_line_ending) {
+            notices.push(ConfigNotice::route(
+                file,
+                &name,
+                &key,
+                format!(
+                    "removed one trailing line ending from secret file {}",
+                    read.path.display()
+                ),
+            ));
+        }
+        secrets.push(resolved.secret);
     }
+    let timestamped = preset.default_tolerance.is_some()
+        || r.signature
+            .as_ref()
+            .is_some_and(|s| s.timestamp_header.is_some());
     let tolerance = match &r.tolerance {
+        Some(_) if !timestamped => {
+            return Err(err(
+                "tolerance",
+                format!(
+                    "provider {:?} checks no signed timestamp on this route, so a replay window cannot apply; remove the key",
+                    preset.name
+                ),
+            ))
+        }
         Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
         None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
     };
-    let scheme = (preset.build)(&SchemeSettings {
-        secrets: &secrets,
-        tolerance,
-        signature: r.signature.as_ref(),
-    })
+    // Built once here only to check the settings (with throw-away key-fetch counters); the
+    // gateway builder builds the one it runs.
+    build_scheme(
+        preset,
+        &SchemeSettings {
+            secrets: &secrets,
+            tolerance,
+            signature: r.signature.as_ref(),
+        },
+        r.provider_options.as_ref(),
+        &KeyFetchContext::default(),
+    )
     .map_err(|e| err(e.key, e.message))?;
+    let scheme = SchemeSpec {
+        preset,
+        secrets,
+        tolerance,
+        signature: r.signature.clone(),
+        provider_options: r.provider_options.clone(),
+    };
 
     let allow_ips = match &r.allow_ips {
         None => None,
         Some(list) if list.is_empty() => None,
-        Some(list) => Some(IpAllowlist::new(
+        Some(list) => Some(CidrSet::new(
             list.iter()
                 .map(|c| parse_cidr(c).map_err(|m| err("allow_ips", m)))
                 .collect::<Result<_, _>>()?,
@@ -265,16 +302,12 @@ fn compile_route(
                     ))
                 }
             };
-            let spec = RateLimitSpec {
+            Some(RateLimitSpec {
                 per_second: rl.per_second,
                 burst,
                 per_client,
-            };
-            let kept = previous
-                .and_then(|p| p.rate_limit.as_ref())
-                .filter(|l| l.spec() == spec)
-                .cloned();
-            Some(kept.unwrap_or_else(|| Arc::new(RateLimiter::new(spec))))
+                on_store_error: RateLimitOnError::default(),
+            })
         }
     };
 
@@ -299,19 +332,12 @@ fn compile_route(
                 )
             })?;
             let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
-            let settings = DedupSettings {
+            Some(DedupSpec {
                 ttl,
                 max_entries,
-                in_flight_limit: upstream_timeout,
-            };
-            let store = match previous.and_then(|p| p.dedup.as_ref()) {
-                Some(prev) => {
-                    prev.store.update_settings(settings);
-                    prev.store.clone()
-                }
-                None => DedupStore::new(settings),
-            };
-            Some(RouteDedup { store, id })
+                id,
+                on_store_error: DedupOnError::default(),
+            })
         }
     };
 
@@ -331,7 +357,7 @@ fn compile_route(
                     ),
                 ));
             }
-            Some(EventFilter::new(list.iter().cloned()))
+            Some(EventTypes::new(list.iter().cloned()))
         }
     };
 
@@ -354,13 +380,10 @@ fn compile_route(
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
     };
 
-    Ok(Route {
-        peer: crate::server::forward::peer_for(&upstream, upstream_timeout),
-        metrics: crate::metrics::metrics().route(&r.name),
+    Ok(RouteConfig {
         name: r.name,
         path: r.path,
         upstream,
-        provider: preset.name,
         scheme,
         allow_ips,
         rate_limit,

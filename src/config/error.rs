@@ -1,4 +1,5 @@
-//! Configuration errors: every one names the file, and where it applies the route and the key.
+//! Configuration errors and notices: every one names the file, and where it applies the route and
+//! the key.
 
 use std::fmt;
 
@@ -43,15 +44,54 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(route) = &self.route {
-            write!(f, ": route \"{route}\"")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, ": key `{key}`")?;
-        }
-        write!(f, ": {}", self.message)
+        write_located(f, &self.file, &self.route, &self.key, &self.message)
     }
+}
+
+/// Something about a config that loaded which the operator may want to know (a trimmed line
+/// ending in a secret file, …): printed by `hookgate check`, logged by `hookgate run`. Located
+/// like a [`ConfigError`]; never carries a secret value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigNotice {
+    pub file: String,
+    pub route: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl ConfigNotice {
+    pub fn route(file: &str, route: &str, key: &str, message: impl Into<String>) -> Self {
+        ConfigNotice {
+            file: file.to_string(),
+            route: Some(route.to_string()),
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_located(f, &self.file, &self.route, &self.key, &self.message)
+    }
+}
+
+/// `file: route "r": key `k`: message`, leaving out what is absent.
+fn write_located(
+    f: &mut fmt::Formatter<'_>,
+    file: &str,
+    route: &Option<String>,
+    key: &Option<String>,
+    message: &str,
+) -> fmt::Result {
+    write!(f, "{file}")?;
+    if let Some(route) = route {
+        write!(f, ": route \"{route}\"")?;
+    }
+    if let Some(key) = key {
+        write!(f, ": key `{key}`")?;
+    }
+    write!(f, ": {message}")
 }
 
 impl std::error::Error for ConfigError {}

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::providers::key_fetch::ProviderOptions;
 use crate::providers::SignatureSpec;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -13,6 +14,8 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    // Optional sections join here, one field each, their types in their own files
+    // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,6 +52,8 @@ pub struct RouteSection {
     pub upstream_timeout: Option<String>,
     pub public_url: Option<String>,
     pub signature: Option<SignatureSpec>,
+    /// What a key-fetching preset needs beyond `secrets` (see `providers::key_fetch::options`).
+    pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
 }

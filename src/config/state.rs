@@ -241,12 +241,14 @@ pub fn redact_secret(text: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// Validates `[state]`. `env` resolves `env:` references (the process environment in production).
+/// Validates `[state]`. `env` resolves `env:` references (the process environment in production);
+/// `file:` paths are relative to `base_dir` (the config file's directory).
 ///
 /// Errors name the file and the key (`state.url`, `state.timeout`, …) and never the password.
 pub fn compile_state(
     section: &StateSection,
     file: &str,
+    base_dir: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<StateSettings, ConfigError> {
     let err = |key: &str, message: String| ConfigError {
@@ -256,8 +258,10 @@ pub fn compile_state(
         message,
     };
     let url_text = if section.url.starts_with("env:") || section.url.starts_with("file:") {
-        let resolved = secret::resolve(&section.url, env).map_err(|e| err("url", e.to_string()))?;
+        let resolved =
+            secret::resolve(&section.url, base_dir, env).map_err(|e| err("url", e.to_string()))?;
         resolved
+            .secret
             .as_str()
             .ok_or_else(|| err("url", "the URL is not UTF-8 text".into()))?
             .trim()
@@ -270,9 +274,11 @@ pub fn compile_state(
     }
     let password = match &section.password {
         None => None,
-        Some(reference) => {
-            Some(secret::resolve(reference, env).map_err(|e| err("password", e.to_string()))?)
-        }
+        Some(reference) => Some(
+            secret::resolve(reference, base_dir, env)
+                .map_err(|e| err("password", e.to_string()))?
+                .secret,
+        ),
     };
     let url = RedisUrl::parse(&url_text, password.as_ref()).map_err(|m| {
         // The message never contains the password; the URL itself is not repeated.
@@ -420,6 +426,7 @@ impl DedupOnStoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn section(toml_text: &str) -> StateSection {
         toml::from_str(toml_text).unwrap()
@@ -431,7 +438,13 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let s = compile_state(&section("url = \"redis://r:6379/0\""), "g.toml", &no_env).unwrap();
+        let s = compile_state(
+            &section("url = \"redis://r:6379/0\""),
+            "g.toml",
+            Path::new("."),
+            &no_env,
+        )
+        .unwrap();
         assert_eq!(s.prefix, "hookgate");
         assert_eq!(s.timeout, Duration::from_millis(50));
         assert_eq!(s.breaker, BreakerSettings::default());
@@ -443,6 +456,7 @@ mod tests {
         let s = compile_state(
             &section("url = \"redis://user:hunter2@r:6379/0\""),
             "g.toml",
+            Path::new("."),
             &no_env,
         )
         .unwrap();
@@ -462,6 +476,7 @@ mod tests {
         let s = compile_state(
             &section("url = \"env:URL\"\npassword = \"env:PW\""),
             "g.toml",
+            Path::new("."),
             &env,
         )
         .unwrap();
@@ -476,6 +491,7 @@ mod tests {
         let s = compile_state(
             &section(&format!("url = \"file:{}\"", path.display())),
             "g.toml",
+            Path::new("."),
             &no_env,
         )
         .unwrap();
@@ -522,7 +538,7 @@ mod tests {
             ("url = \"redis://:pw1234@0.0.0.0:6379\"", "state.url"),
         ];
         for (text, key) in cases {
-            let e = compile_state(&section(text), "gw.toml", &no_env).unwrap_err();
+            let e = compile_state(&section(text), "gw.toml", Path::new("."), &no_env).unwrap_err();
             assert_eq!(e.key.as_deref(), Some(key), "{text}: {e}");
             assert_eq!(e.file, "gw.toml");
             assert!(!e.to_string().contains("pw1234"), "{e}");

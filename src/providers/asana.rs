@@ -16,7 +16,11 @@ pub const PRESET: Preset = Preset {
     event_type: None,
     summary:
         "X-Hook-Signature: <hex> HMAC-SHA256 of the raw body; answers the X-Hook-Secret handshake",
+    family: "hmac-body",
+    headers: &["X-Hook-Signature"],
+    reference: "developers.asana.com/docs/webhooks-guide",
     build,
+    ..Preset::DEFAULTS
 };
 
 const HANDSHAKE: &str = "X-Hook-Secret";

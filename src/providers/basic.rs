@@ -13,7 +13,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "Authorization: Basic base64(user:password), compared with each secret",
+    family: "basic",
+    headers: &["Authorization"],
+    reference: "RFC 7617 (HTTP Basic)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const HEADER: &str = "Authorization";
@@ -43,7 +47,7 @@ impl Scheme for Basic {
     }
 }
 
-fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
+pub fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     common::require_secrets(settings.secrets)?;
     common::preset_header(settings, HEADER, false)?;
     if settings.secrets.iter().any(|s| !s.bytes().contains(&b':')) {

@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:X-Request-UUID"),
     event_type: Some("header:X-Event-Key"),
     summary: "X-Hub-Signature: sha256=<hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Hub-Signature"],
+    reference: "support.atlassian.com bitbucket-cloud: manage webhooks (secret) and event payloads (X-Request-UUID with X-Attempt-Number)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

@@ -1,7 +1,8 @@
 //! Box: `box-signature-primary` / `box-signature-secondary`, each the base64 HMAC-SHA256 of
 //! `raw body ‖ box-delivery-timestamp` under the primary / secondary key (`secrets[0]`,
-//! `secrets[1]`); either may match. `box-delivery-timestamp` is RFC 3339; like Box's SDKs only
-//! age is checked (10 minutes), future timestamps pass. `box-signature-version` must be `1` and
+//! `secrets[1]`); either may match. `box-delivery-timestamp` is RFC 3339 and may be at most
+//! 10 minutes old (Box's signature guide); Box refuses timestamps ahead of its clock, so only
+//! [`common::CLOCK_SKEW`] of future is allowed. `box-signature-version` must be `1` and
 //! `box-signature-algorithm` `HmacSHA256` when sent.
 //! Source: box/box-python-sdk `boxsdk/object/webhook.py` (validate_message) and
 //! `test/unit/object/test_webhook.py`; box-node-sdk `tests/lib/managers/webhooks-test.js`.
@@ -16,11 +17,16 @@ use crate::config::secret::Secret;
 pub const PRESET: Preset = Preset {
     name: "box",
     default_tolerance: Some(Duration::from_secs(600)),
-    event_id: Some("header:box-delivery-id"),
+    event_id: Some("json:/id"),
     event_type: Some("json:/trigger"),
     summary:
         "box-signature-primary/-secondary: <base64> HMAC-SHA256 of body + box-delivery-timestamp",
+    family: "hmac-timestamped",
+    headers: &["box-signature-primary", "box-signature-secondary", "box-delivery-timestamp"],
+    future_tolerance: Some(super::common::CLOCK_SKEW),
+    reference: "developer.box.com/guides/webhooks/v2 (BOX-DELIVERY-ID changes on retry, the payload id does not) and signatures-v2 (reject older than 10 min; Box SDKs refuse future timestamps: hookgate allows 5 s of skew)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const PRIMARY: &str = "box-signature-primary";
@@ -30,7 +36,7 @@ const TIMESTAMP: &str = "box-delivery-timestamp";
 struct BoxScheme {
     /// `[primary, secondary?]`.
     keys: Vec<Secret>,
-    tolerance: Duration,
+    window: common::Window,
 }
 
 impl Scheme for BoxScheme {
@@ -49,7 +55,7 @@ impl Scheme for BoxScheme {
         }
         let timestamp = common::single_header(req.headers, TIMESTAMP)?;
         let millis = TimestampFormat::Rfc3339.parse_millis(timestamp)?;
-        common::check_not_older_millis(millis, req.now, self.tolerance)?;
+        self.window.check_millis(millis, req.now)?;
         let parts = [req.body, timestamp.as_bytes()];
         let mut matched = false;
         for (value, key) in [primary, secondary].into_iter().zip(&self.keys) {
@@ -104,7 +110,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     }
     Ok(Box::new(BoxScheme {
         keys: settings.secrets.to_vec(),
-        tolerance: settings.tolerance,
+        window: PRESET.window(settings.tolerance),
     }))
 }
 
@@ -114,9 +120,9 @@ mod tests {
     use crate::providers::testkit::{secs, Vector};
 
     // vectors.json box-01: box-python-sdk test/unit/object/test_webhook.py @b858596a and
-    // box-node-sdk webhooks-test.js (validateMessage). The node test freezes its clock at
-    // 2010-01-01T00:00:00-07:00 (verify_at 1262329200), ten years before the delivery timestamp:
-    // Box checks age only.
+    // box-node-sdk webhooks-test.js (validateMessage). The node test froze its clock ten years
+    // before the delivery timestamp (old SDKs checked age only); issue 10 item 3: a timestamp
+    // ahead of the clock is refused, so the vector is verified at its own delivery instant.
     const BODY: &[u8] = b"{\"type\":\"webhook_event\",\"webhook\":{\"id\":\"1234567890\"},\"trigger\":\"FILE.UPLOADED\",\"source\":{\"id\":\"1234567890\",\"type\":\"file\",\"name\":\"Test.txt\"}}";
     const HEADERS: &[(&str, &str)] = &[
         (PRIMARY, "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI="),
@@ -130,7 +136,7 @@ mod tests {
 
     fn vector() -> Vector<'static> {
         Vector {
-            now: secs(1_262_329_200),
+            now: secs(AT),
             wrong_secrets: &["OtherPrimaryKey", "OtherSecondaryKey"],
             ..Vector::new(
                 &PRESET,
@@ -173,8 +179,22 @@ mod tests {
             .verify(),
             Ok(())
         );
+        // Window: developer.box.com signatures-v2, "not older than ten minutes"; future refused
+        // (issue 10: one hour ahead was accepted before), 5 s of clock skew allowed.
         assert_eq!(v.verify_at(secs(AT + 600)), Ok(()));
         assert_eq!(v.verify_at(secs(AT + 601)), Err(Rejection::StaleTimestamp));
+        assert_eq!(v.verify_at(secs(AT - 5)), Ok(()));
+        assert_eq!(v.verify_at(secs(AT - 6)), Err(Rejection::StaleTimestamp));
+        assert_eq!(
+            v.verify_at(secs(AT - 3600)),
+            Err(Rejection::StaleTimestamp),
+            "one hour in the future"
+        );
+        assert_eq!(
+            v.verify_at(secs(1_262_329_200)),
+            Err(Rejection::StaleTimestamp),
+            "ten years in the future"
+        );
         let unsigned = Vector {
             headers: &HEADERS[2..],
             ..v

@@ -13,7 +13,12 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: Some("json:/event"),
     summary: "Calendly-Webhook-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\"",
+    family: "hmac-timestamped",
+    headers: &["Calendly-Webhook-Signature"],
+    future_tolerance: Some(super::common::CLOCK_SKEW),
+    reference: "developer.calendly.com webhook signatures (example rejects t older than 3 min; no future bound: hookgate allows 5 s of skew)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const SHAPE: ListShape = ListShape {
@@ -25,7 +30,7 @@ const SHAPE: ListShape = ListShape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

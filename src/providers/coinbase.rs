@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event/id"),
     event_type: Some("json:/event/type"),
     summary: "X-CC-Webhook-Signature: <hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-CC-Webhook-Signature"],
+    reference: "coinbase-commerce-node testWebhook.spec.js",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

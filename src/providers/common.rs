@@ -153,6 +153,45 @@ pub fn strip_prefix_ci<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
     }
 }
 
+/// The clock skew allowed ahead of the gateway's clock where the provider's SDK allows none
+/// (Box, HubSpot, Twitch, Paddle, Calendly refuse or ignore future timestamps): a few seconds,
+/// so a sender whose clock runs slightly fast is not refused.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(5);
+
+/// A timestamp window: how old (`past`) and how far ahead of now (`future`) a signed timestamp
+/// may be. Bounds are inclusive. Built by [`super::Preset::window`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub past: Duration,
+    pub future: Duration,
+}
+
+impl Window {
+    /// The same bound both ways.
+    pub fn symmetric(tolerance: Duration) -> Window {
+        Window {
+            past: tolerance,
+            future: tolerance,
+        }
+    }
+
+    /// Checks `timestamp_ms` (Unix milliseconds) against `now`: older than `past` or further
+    /// ahead than `future` → `StaleTimestamp`.
+    pub fn check_millis(self, timestamp_ms: i64, now: Duration) -> Result<(), Rejection> {
+        let age = now.as_millis() as i128 - timestamp_ms as i128;
+        if age > self.past.as_millis() as i128 || -age > self.future.as_millis() as i128 {
+            Err(Rejection::StaleTimestamp)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// [`Window::check_millis`] for a timestamp in Unix seconds.
+    pub fn check_seconds(self, timestamp: i64, now: Duration) -> Result<(), Rejection> {
+        self.check_millis(timestamp.saturating_mul(1000), now)
+    }
+}
+
 /// Checks that `timestamp` (Unix seconds) is within `tolerance` of `now`, in both directions.
 pub fn check_unix_seconds(
     timestamp: i64,
@@ -202,6 +241,23 @@ pub fn format_rfc3339(unix_seconds: u64) -> String {
                 .ok()
         })
         .unwrap_or_default()
+}
+
+/// Secrets that are written in base64 (Airtable's `macSecretBase64`, Teams' security token) → the
+/// key bytes. A secret that is not base64 is a settings error naming its position, not its value.
+pub fn base64_keys(secrets: &[Secret]) -> Result<Vec<Secret>, SettingsError> {
+    secrets
+        .iter()
+        .enumerate()
+        .map(|(i, secret)| {
+            decode_base64(secret.as_str().unwrap_or_default().trim())
+                .filter(|k| !k.is_empty())
+                .map(|k| Secret::from_bytes(&k))
+                .ok_or_else(|| {
+                    SettingsError::new("secrets", format!("secret #{} is not base64", i + 1))
+                })
+        })
+        .collect()
 }
 
 /// The route must have at least one secret.
@@ -332,21 +388,6 @@ impl TimestampFormat {
     }
 }
 
-/// Checks that `timestamp_ms` is not older than `tolerance` (future timestamps pass), for the
-/// providers whose own SDK checks only age (Box).
-pub fn check_not_older_millis(
-    timestamp_ms: i64,
-    now: Duration,
-    tolerance: Duration,
-) -> Result<(), Rejection> {
-    let age = now.as_millis() as i128 - timestamp_ms as i128;
-    if age > tolerance.as_millis() as i128 {
-        Err(Rejection::StaleTimestamp)
-    } else {
-        Ok(())
-    }
-}
-
 /// The JSON value at `pointer` in `body`, as text: strings as they are, numbers and booleans
 /// printed. For body fields a scheme reads (Linear's timestamp, challenges).
 pub fn json_text(body: &[u8], pointer: &str) -> Option<String> {
@@ -460,6 +501,33 @@ mod tests {
         );
         assert_eq!(
             check_unix_seconds(1_000_000 + 301, now, tol),
+            Err(Rejection::StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn windows_bound_each_direction_separately() {
+        let now = Duration::from_secs(1_000_000);
+        let w = Window {
+            past: Duration::from_secs(600),
+            future: Duration::from_secs(5),
+        };
+        assert!(w.check_seconds(1_000_000 - 600, now).is_ok());
+        assert!(w.check_seconds(1_000_000 + 5, now).is_ok());
+        assert_eq!(
+            w.check_seconds(1_000_000 - 601, now),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            w.check_seconds(1_000_000 + 6, now),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            w.check_seconds(i64::MAX, now),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            w.check_seconds(i64::MIN, now),
             Err(Rejection::StaleTimestamp)
         );
     }

@@ -17,16 +17,20 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/id"),
     event_type: Some("json:/type"),
     summary: "X-Signature-Ed25519: <hex> Ed25519 of X-Signature-Timestamp + body; secrets are public keys",
+    family: "ed25519",
+    headers: &["X-Signature-Ed25519", "X-Signature-Timestamp"],
+    reference: "discord.com/developers/docs/interactions/overview (security and authorization; no window given: 300 s both ways is hookgate's)",
     build,
+    ..Preset::DEFAULTS
 };
 
-fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, tolerance: Duration) -> Ed25519Scheme {
+fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, window: common::Window) -> Ed25519Scheme {
     Ed25519Scheme {
         header: "X-Signature-Ed25519".into(),
         encoding: Encoding::Hex,
         timestamp_header: Some("X-Signature-Timestamp".into()),
         separator: "",
-        tolerance: Some(tolerance),
+        window: Some(window),
         keys,
     }
 }
@@ -47,7 +51,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     common::preset_header(settings, "", false)?;
     let keys = ed25519::public_keys(settings.secrets)?;
     Ok(Handshake::after_verify(
-        scheme(keys, settings.tolerance),
+        scheme(keys, PRESET.window(settings.tolerance)),
         handshake,
     ))
 }
@@ -58,7 +62,8 @@ pub fn sign_with_private_key(
     private_key: &[u8; 32],
     req: &WebhookRequest<'_>,
 ) -> Vec<(String, String)> {
-    scheme(Vec::new(), Duration::ZERO).sign_with_private_key(private_key, req)
+    scheme(Vec::new(), common::Window::symmetric(Duration::ZERO))
+        .sign_with_private_key(private_key, req)
 }
 
 /// The public key of `private_key`, in the form Discord shows it (hex).

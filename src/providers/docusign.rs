@@ -13,7 +13,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: Some("json:/event"),
     summary: "X-DocuSign-Signature-1..N: <base64> HMAC-SHA256 of the raw body, one header per key",
+    family: "hmac-body",
+    headers: &["X-DocuSign-Signature-1"],
+    reference: "developers.docusign.com/platform/webhooks/connect/hmac",
     build,
+    ..Preset::DEFAULTS
 };
 
 /// DocuSign allows up to 100 Connect keys.

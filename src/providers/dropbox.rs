@@ -14,7 +14,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "X-Dropbox-Signature: <hex> HMAC-SHA256 of the raw body; answers GET ?challenge=",
+    family: "hmac-body",
+    headers: &["X-Dropbox-Signature"],
+    reference: "dropbox.com/developers/reference/webhooks",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn handshake(_scheme: &BodyHmac, req: &WebhookRequest<'_>) -> Option<LocalResponse> {

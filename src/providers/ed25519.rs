@@ -2,8 +2,6 @@
 //! over `[timestamp header value +] raw body`; `secrets` are public keys (32 bytes, hex or base64).
 //! [`Ed25519Scheme`] is shared with Discord and Telnyx.
 
-use std::time::Duration;
-
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use super::common::{self, Encoding};
@@ -16,7 +14,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "signature.header: <hex|base64> Ed25519 over [signature.timestamp_header +] raw body; secrets are public keys",
+    family: "ed25519",
+    headers: &[],
+    reference: "RFC 8032; configured by the route's `signature` table",
     build,
+    ..Preset::DEFAULTS
 };
 
 pub struct Ed25519Scheme {
@@ -26,8 +28,8 @@ pub struct Ed25519Scheme {
     pub timestamp_header: Option<String>,
     /// Between the timestamp and the body (Telnyx `|`).
     pub separator: &'static str,
-    /// Window for the timestamp (Unix seconds); `None` or zero: not checked.
-    pub tolerance: Option<Duration>,
+    /// Window for the timestamp (Unix seconds); `None` or a zero past bound: not checked.
+    pub window: Option<common::Window>,
     pub keys: Vec<VerifyingKey>,
 }
 
@@ -70,9 +72,9 @@ impl Scheme for Ed25519Scheme {
             None => "",
             Some(h) => {
                 let t = common::single_header(req.headers, h)?;
-                match self.tolerance {
-                    Some(tolerance) if !tolerance.is_zero() => {
-                        common::check_unix_seconds(common::parse_unix(t)?, req.now, tolerance)?
+                match self.window {
+                    Some(window) if !window.past.is_zero() => {
+                        window.check_seconds(common::parse_unix(t)?, req.now)?
                     }
                     _ => {}
                 }
@@ -172,7 +174,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
         encoding,
         timestamp_header: spec.timestamp_header.clone(),
         separator: "",
-        tolerance: Some(settings.tolerance),
+        window: Some(common::Window::symmetric(settings.tolerance)),
         keys,
     }))
 }
@@ -265,7 +267,7 @@ mod tests {
             encoding: Encoding::Hex,
             timestamp_header: Some("X-Timestamp".into()),
             separator: "",
-            tolerance: None,
+            window: None,
             keys: vec![],
         };
         let map = headers(&[]);

@@ -12,7 +12,12 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:X-GitHub-Delivery"),
     event_type: Some("header:X-GitHub-Event"),
     summary: "X-Hub-Signature-256: sha256=<hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Hub-Signature-256"],
+    max_body: Some(25 * 1024 * 1024),
+    reference: "docs.github.com webhooks: validating deliveries; payloads capped at 25 MB; X-GitHub-Delivery is kept on redelivery",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

@@ -8,10 +8,14 @@ use super::{Preset, Scheme, SchemeSettings, SettingsError};
 pub const PRESET: Preset = Preset {
     name: "gitlab",
     default_tolerance: None,
-    event_id: Some("header:X-Gitlab-Event-UUID"),
+    event_id: Some("header:Idempotency-Key"),
     event_type: Some("header:X-Gitlab-Event"),
     summary: "X-Gitlab-Token: <secret token>, compared in constant time (no body integrity)",
+    family: "token",
+    headers: &["X-Gitlab-Token"],
+    reference: "docs.gitlab.com user/project/integrations/webhooks: secret token; Idempotency-Key is stable across retries and resends (X-Gitlab-Event-UUID is shared by recursive events)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

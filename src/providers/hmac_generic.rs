@@ -14,7 +14,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "signature.header: [prefix]<hex|base64> HMAC-SHA1/256/512 of the raw body",
+    family: "hmac-body",
+    headers: &[],
+    reference: "generic: configured by the route's `signature` table",
     build,
+    ..Preset::DEFAULTS
 };
 
 /// An HMAC over the body, in one header, with an optional prefix. Reused by presets whose scheme

@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/id"),
     event_type: Some("json:/topic"),
     summary: "X-Hub-Signature: sha1=<hex> HMAC-SHA1 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Hub-Signature"],
+    reference: "developers.intercom.com webhooks (signed notifications; notification id)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

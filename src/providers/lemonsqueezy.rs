@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: Some("header:X-Event-Name"),
     summary: "X-Signature: <hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Signature"],
+    reference: "docs.lemonsqueezy.com/help/webhooks/signing-requests",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

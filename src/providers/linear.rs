@@ -15,19 +15,24 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:Linear-Delivery"),
     event_type: Some("json:/type"),
     summary: "Linear-Signature: <hex> HMAC-SHA256 of the raw body; body webhookTimestamp (ms) within tolerance",
+    family: "hmac-timestamped",
+    headers: &["Linear-Signature"],
+    reference: "@linear/sdk webhooks (|now - webhookTimestamp| <= 60 s, both ways); Linear-Delivery",
     build,
+    ..Preset::DEFAULTS
 };
 
 struct Linear {
     hmac: BodyHmac,
-    tolerance: Duration,
+    window: common::Window,
 }
 
 impl Linear {
     fn check_timestamp(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let text = common::json_text(req.body, "/webhookTimestamp")
             .ok_or(Rejection::MalformedSignature)?;
-        common::check_unix_millis(common::parse_unix(&text)?, req.now, self.tolerance)
+        self.window
+            .check_millis(common::parse_unix(&text)?, req.now)
     }
 }
 
@@ -54,7 +59,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
             Encoding::Hex,
             "",
         )?,
-        tolerance: settings.tolerance,
+        window: PRESET.window(settings.tolerance),
     }))
 }
 

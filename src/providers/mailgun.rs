@@ -1,5 +1,7 @@
-//! Mailgun: no header; the JSON body carries `signature: {timestamp, token, signature}` where
-//! `signature` = hex HMAC-SHA256(webhook signing key, timestamp + token). **The body itself is not
+//! Mailgun: no header; the body carries `timestamp`, `token` and `signature` where `signature` =
+//! hex HMAC-SHA256(webhook signing key, timestamp + token): in the JSON `signature` object, as
+//! `application/x-www-form-urlencoded` fields or as `multipart/form-data` parts
+//! ([`signed_fields`]); the body is forwarded as received whatever its shape. **The body itself is not
 //! covered**: a holder of one valid signature block could attach it to other content within the
 //! tolerance window. Dedup on `event-data.id` (default) limits replays.
 //! Source: documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks.
@@ -16,44 +18,137 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event-data/id"),
     event_type: Some("json:/event-data/event"),
     summary: "body signature.signature: <hex> HMAC-SHA256 of signature.timestamp + signature.token (body not covered)",
+    family: "hmac-fields",
+    headers: &[],
+    reference: "documentation.mailgun.com securing webhooks (no window given: 300 s both ways is hookgate's); event-data.id",
     build,
+    ..Preset::DEFAULTS
 };
 
 struct Mailgun {
     keys: Vec<Secret>,
-    tolerance: Duration,
+    window: common::Window,
+}
+
+/// Mailgun's three signed fields, as sent.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SignedFields {
+    pub timestamp: String,
+    pub token: String,
+    pub signature: String,
+}
+
+/// Where the fields are: the JSON `signature` object (webhooks API), top-level form fields
+/// (`application/x-www-form-urlencoded`: legacy webhooks, routes without attachments) or
+/// `multipart/form-data` parts (routes forwarding messages with attachments). Chosen by
+/// `Content-Type`; without one the body is read as JSON. A field given twice is ambiguous.
+pub fn signed_fields(content_type: Option<&str>, body: &[u8]) -> Result<SignedFields, Rejection> {
+    let essence = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/x-www-form-urlencoded") => {
+            collect(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())))
+        }
+        Some("multipart/form-data") => multipart_fields(content_type.unwrap_or_default(), body),
+        _ => json_fields(body),
+    }
+}
+
+fn json_fields(body: &[u8]) -> Result<SignedFields, Rejection> {
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| Rejection::MissingSignature)?;
+    let field = |name: &str| -> Option<String> {
+        match json.pointer(&format!("/signature/{name}"))? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    Ok(SignedFields {
+        signature: field("signature").ok_or(Rejection::MissingSignature)?,
+        timestamp: field("timestamp").ok_or(Rejection::MalformedSignature)?,
+        token: field("token").ok_or(Rejection::MalformedSignature)?,
+    })
+}
+
+/// The three fields among `(name, value)` pairs; other names are ignored.
+fn collect(pairs: impl Iterator<Item = (String, String)>) -> Result<SignedFields, Rejection> {
+    let (mut timestamp, mut token, mut signature) = (None, None, None);
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "timestamp" => &mut timestamp,
+            "token" => &mut token,
+            "signature" => &mut signature,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(Rejection::AmbiguousSignature);
+        }
+    }
+    Ok(SignedFields {
+        signature: signature.ok_or(Rejection::MissingSignature)?,
+        timestamp: timestamp.ok_or(Rejection::MalformedSignature)?,
+        token: token.ok_or(Rejection::MalformedSignature)?,
+    })
+}
+
+/// The text parts named `timestamp`, `token` and `signature` of a multipart body (parsed by
+/// `multer`; file parts are skipped). The body is complete in memory, so every future is ready
+/// at its first poll.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Result<SignedFields, Rejection> {
+    use futures_util::FutureExt;
+    let boundary =
+        multer::parse_boundary(content_type).map_err(|_| Rejection::MalformedSignature)?;
+    let chunk = bytes::Bytes::copy_from_slice(body);
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(chunk) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut pairs = Vec::new();
+    loop {
+        let next = multipart
+            .next_field()
+            .now_or_never()
+            .ok_or(Rejection::MalformedSignature)?
+            .map_err(|_| Rejection::MalformedSignature)?;
+        let Some(field) = next else { break };
+        let name = field.name().unwrap_or_default().to_string();
+        if field.file_name().is_some()
+            || !matches!(name.as_str(), "timestamp" | "token" | "signature")
+        {
+            continue;
+        }
+        let text = field
+            .text()
+            .now_or_never()
+            .ok_or(Rejection::MalformedSignature)?
+            .map_err(|_| Rejection::MalformedSignature)?;
+        pairs.push((name, text));
+    }
+    collect(pairs.into_iter())
 }
 
 impl Scheme for Mailgun {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let json: serde_json::Value =
-            serde_json::from_slice(req.body).map_err(|_| Rejection::MissingSignature)?;
-        let field = |name: &str| -> Option<String> {
-            match json.pointer(&format!("/signature/{name}"))? {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            }
-        };
-        let signature = field("signature").ok_or(Rejection::MissingSignature)?;
-        let timestamp = field("timestamp").ok_or(Rejection::MalformedSignature)?;
-        let token = field("token").ok_or(Rejection::MalformedSignature)?;
-        common::check_unix_seconds(common::parse_unix(&timestamp)?, req.now, self.tolerance)?;
+        let content_type = common::optional_header(req.headers, "content-type")?;
+        let fields = signed_fields(content_type, req.body)?;
+        self.window
+            .check_seconds(common::parse_unix(&fields.timestamp)?, req.now)?;
         let candidate = Encoding::Hex
-            .decode(&signature)
+            .decode(&fields.signature)
             .ok_or(Rejection::MalformedSignature)?;
         common::verify_hmac(
             Algorithm::Sha256,
             &self.keys,
-            &[timestamp.as_bytes(), token.as_bytes()],
+            &[fields.timestamp.as_bytes(), fields.token.as_bytes()],
             &[candidate],
         )
     }
 
     fn sign(&self, _req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         Err(SignError(
-            "Mailgun's signature is inside the JSON body (signature.timestamp/token/signature), not a header; \
-             build the body with mailgun::body_signature"
+            "Mailgun's signature is inside the body (JSON signature object, form fields or \
+             multipart parts), not a header; build the body with mailgun::body_signature"
                 .into(),
         ))
     }
@@ -73,7 +168,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     common::preset_header(settings, "", false)?;
     Ok(Box::new(Mailgun {
         keys: settings.secrets.to_vec(),
-        tolerance: settings.tolerance,
+        window: PRESET.window(settings.tolerance),
     }))
 }
 
@@ -137,6 +232,11 @@ mod tests {
             "bc1d4695b271aaa416998b45ddede459c204863b78219cf9fc0d64a057a67253"
         );
         let s = scheme(&PRESET, &["key-mailgun-signing"], None);
+        assert_eq!(
+            v.verify_at(secs(1_700_000_000 - 301)),
+            Err(Rejection::StaleTimestamp),
+            "future"
+        );
         let map = crate::providers::testkit::headers(&[]);
         assert!(s
             .sign(&WebhookRequest {
@@ -147,5 +247,85 @@ mod tests {
                 now: v.now,
             })
             .is_err());
+    }
+
+    // Issue 10 item 5: the same signed fields as form fields (legacy webhooks, routes) and as
+    // multipart parts (routes forwarding messages with attachments); Mailgun's "Securing
+    // webhooks" and routes docs ("the parameters Mailgun posts": timestamp, token, signature).
+    const TOKEN: &str = "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0";
+    const SIG: &str = "bc1d4695b271aaa416998b45ddede459c204863b78219cf9fc0d64a057a67253";
+
+    fn shaped(content_type: &'static str, body: &'static [u8]) -> Vector<'static> {
+        let headers: &'static [(&'static str, &'static str)] = match content_type {
+            "form" => &[("Content-Type", "application/x-www-form-urlencoded")],
+            _ => &[("Content-Type", "multipart/form-data; boundary=XyZzy42")],
+        };
+        Vector {
+            now: secs(1_700_000_000),
+            ..Vector::new(&PRESET, &["key-mailgun-signing"], headers, body)
+        }
+    }
+
+    const FORM: &[u8] = b"recipient=alice%40example.com&event=delivered&timestamp=1700000000&token=a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0&signature=bc1d4695b271aaa416998b45ddede459c204863b78219cf9fc0d64a057a67253";
+
+    const MULTIPART: &[u8] = b"--XyZzy42\r\nContent-Disposition: form-data; name=\"recipient\"\r\n\r\nalice@example.com\r\n--XyZzy42\r\nContent-Disposition: form-data; name=\"timestamp\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\ntimestamp=1\r\n--XyZzy42\r\nContent-Disposition: form-data; name=\"timestamp\"\r\n\r\n1700000000\r\n--XyZzy42\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\na8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0\r\n--XyZzy42\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\nbc1d4695b271aaa416998b45ddede459c204863b78219cf9fc0d64a057a67253\r\n--XyZzy42--\r\n";
+
+    #[test]
+    fn form_fields_verify() {
+        let v = shaped("form", FORM);
+        assert_eq!(v.verify(), Ok(()));
+        let forged = String::from_utf8(FORM.to_vec())
+            .unwrap()
+            .replace(TOKEN, "forged-token");
+        assert_eq!(
+            v.verify_body(forged.as_bytes()),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            v.verify_at(secs(1_700_000_301)),
+            Err(Rejection::StaleTimestamp)
+        );
+        let twice = [FORM, b"&signature=00".as_slice()].concat();
+        assert_eq!(v.verify_body(&twice), Err(Rejection::AmbiguousSignature));
+        assert_eq!(
+            v.verify_body(b"recipient=a&event=delivered"),
+            Err(Rejection::MissingSignature)
+        );
+        // Without the form Content-Type the body is read as JSON and has no signature object.
+        assert_eq!(
+            Vector { headers: &[], ..v }.verify(),
+            Err(Rejection::MissingSignature)
+        );
+    }
+
+    #[test]
+    fn multipart_parts_verify() {
+        let v = shaped("multipart", MULTIPART);
+        assert_eq!(v.verify(), Ok(()));
+        let forged = String::from_utf8(MULTIPART.to_vec())
+            .unwrap()
+            .replace(SIG, &SIG.replace('b', "c"));
+        assert_eq!(
+            v.verify_body(forged.as_bytes()),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            v.verify_at(secs(1_700_000_301)),
+            Err(Rejection::StaleTimestamp)
+        );
+        // A file part named like a signed field is not one of them.
+        let fields =
+            signed_fields(Some("multipart/form-data; boundary=XyZzy42"), MULTIPART).unwrap();
+        assert_eq!(fields.timestamp, "1700000000");
+        assert_eq!(fields.token, TOKEN);
+        // Truncated or with no boundary: malformed, not a panic.
+        assert_eq!(
+            v.verify_body(&MULTIPART[..MULTIPART.len() / 2]),
+            Err(Rejection::MalformedSignature)
+        );
+        assert_eq!(
+            signed_fields(Some("multipart/form-data"), MULTIPART),
+            Err(Rejection::MalformedSignature)
+        );
     }
 }

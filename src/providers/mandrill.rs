@@ -13,7 +13,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "X-Mandrill-Signature: <base64> HMAC-SHA1 of public URL + sorted form params",
+    family: "hmac-url",
+    headers: &["X-Mandrill-Signature"],
+    reference: "mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

@@ -5,7 +5,9 @@
 //! Shared mechanics — HMAC, encodings, prefixes, multi-signature headers, constant-time compare,
 //! timestamp windows — live in [`crate::providers::common`] so each provider file stays small.
 
+pub mod catalog;
 pub mod common;
+pub mod key_fetch;
 pub mod registry;
 
 pub mod basic;
@@ -15,27 +17,54 @@ pub mod hmac_generic;
 pub mod parts_hmac;
 pub mod token;
 
+pub mod adyen;
+pub mod airtable;
 pub mod asana;
+pub mod aws_sns;
+pub mod beehiiv;
 pub mod bitbucket;
 pub mod boxcom;
+pub mod brex;
 pub mod calendly;
+pub mod clerk;
 pub mod coinbase;
 pub mod discord;
 pub mod docusign;
 pub mod dropbox;
+pub mod forgejo;
+pub mod gcp_pubsub;
+pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub mod gogs;
+pub mod gusto;
 pub mod hubspot;
+pub mod hubspot_v1;
+pub mod hubspot_v2;
+pub mod instagram;
 pub mod intercom;
+pub mod jira;
 pub mod lemonsqueezy;
 pub mod linear;
+pub mod liveblocks;
 pub mod mailgun;
 pub mod mandrill;
+pub mod meta;
 pub mod mux;
+pub mod netlify;
+pub mod notion;
+pub mod okta;
+pub mod openai;
 pub mod paddle;
 pub mod pagerduty;
+pub mod paypal;
 pub mod paystack;
+pub mod plaid;
+pub mod polar;
+pub mod postmark;
 pub mod razorpay;
+pub mod replicate;
+pub mod resend;
 pub mod segment;
 pub mod sendgrid;
 pub mod sentry;
@@ -45,18 +74,29 @@ pub mod square;
 pub mod standard_webhooks;
 pub mod stripe;
 pub mod svix;
+pub mod teams;
 pub mod telnyx;
 pub mod twilio;
 pub mod twitch;
+pub mod twitter;
 pub mod typeform;
 pub mod vercel;
+pub mod vonage;
+pub mod whatsapp;
 pub mod woocommerce;
+pub mod worldline;
 pub mod xero;
 pub mod zendesk;
 pub mod zoom;
 
 #[cfg(test)]
+mod event_ids;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod windows;
 
 use std::time::Duration;
 
@@ -82,8 +122,8 @@ pub struct WebhookRequest<'a> {
     pub now: Duration,
 }
 
-/// Why a request failed verification. Every variant becomes a 401; the reason text never says
-/// which secret or byte was wrong.
+/// Why a request failed verification. Every variant but [`Rejection::KeyUnavailable`] becomes a
+/// 401 (see [`Rejection::status`]); the reason text never says which secret or byte was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// The signature (or timestamp, or token) header is absent.
@@ -96,6 +136,10 @@ pub enum Rejection {
     StaleTimestamp,
     /// Well-formed, but no configured secret produced a matching signature.
     BadSignature,
+    /// A key-fetching scheme could not get the provider's key or certificate (key server down,
+    /// slow or answering 5xx): nothing is known about the request yet. 503 with `Retry-After`,
+    /// so the provider retries instead of treating the delivery as permanently refused.
+    KeyUnavailable,
 }
 
 impl Rejection {
@@ -107,9 +151,22 @@ impl Rejection {
             Rejection::AmbiguousSignature => "ambiguous signature",
             Rejection::StaleTimestamp => "timestamp outside tolerance",
             Rejection::BadSignature => "invalid signature",
+            Rejection::KeyUnavailable => "signing key unavailable",
+        }
+    }
+
+    /// The HTTP status to answer: 401, or 503 for [`Rejection::KeyUnavailable`] (sent with
+    /// `Retry-After: `[`KEY_UNAVAILABLE_RETRY_AFTER_SECS`]).
+    pub fn status(self) -> u16 {
+        match self {
+            Rejection::KeyUnavailable => 503,
+            _ => 401,
         }
     }
 }
+
+/// `Retry-After` (seconds) of a 503 for [`Rejection::KeyUnavailable`].
+pub const KEY_UNAVAILABLE_RETRY_AFTER_SECS: u64 = 30;
 
 /// A response the gateway writes itself (handshakes and challenges), without the upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +204,14 @@ pub trait Scheme: Send + Sync {
     /// `req.now`. `req.headers` may carry headers the scheme signs over (e.g. an id). Asymmetric
     /// schemes configured with only a public key return an error.
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError>;
+
+    /// Whether `verify` (or a handshake) reads [`WebhookRequest::public_url`]. The request path
+    /// builds the URL only when this is true; the default is true so that a scheme that reads it
+    /// can never be handed an empty one. Schemes that never read it answer false to save the
+    /// per-request formatting.
+    fn reads_public_url(&self) -> bool {
+        true
+    }
 
     /// A handshake that arrives before anything can be verified (Dropbox's `GET ?challenge=`,
     /// Asana's `X-Hook-Secret`). Only consulted when the route sets `answer_challenges = true`.
@@ -203,23 +268,131 @@ impl SettingsError {
 }
 
 /// A provider preset: its documented defaults and its constructor.
+///
+/// Fields the request path reads besides `build` (see each field): `default_tolerance` (through
+/// `SchemeSettings::tolerance`), `event_id` + `event_id_aliases`, `event_type`, `max_body` and
+/// `methods`. `hookgate providers` prints all of them and the README's provider table is that
+/// output (a test keeps them equal).
 #[derive(Clone, Copy)]
 pub struct Preset {
     /// The `provider = "..."` name.
     pub name: &'static str,
-    /// Default `tolerance` for timestamped schemes; `None` when the scheme has no timestamp.
+    /// The scheme family, one of [`FAMILIES`]: what kind of proof the provider sends.
+    pub family: &'static str,
+    /// The request headers the scheme reads (signature first); empty when the proof is in the
+    /// body (Mailgun) or named by the route (`signature.header`).
+    pub headers: &'static [&'static str],
+    /// Default `tolerance` (how old a signed timestamp may be) for timestamped schemes;
+    /// `Some(Duration::ZERO)` when the scheme signs a timestamp but checks no window unless the
+    /// route sets one (SendGrid, as its SDK); `None` when the scheme has no timestamp (a route's
+    /// `tolerance` is then a config error, unless a generic family is given
+    /// `signature.timestamp_header`). A route's `tolerance` replaces it.
     pub default_tolerance: Option<Duration>,
-    /// Default event-ID source, in the config syntax: `"header:Name"` or `"json:/pointer"`.
+    /// How far ahead of the gateway's clock a signed timestamp may be. `None`: as far as the past
+    /// window (the route's `tolerance`, or `default_tolerance`). `Some` is fixed by the preset —
+    /// the provider's SDK refuses timestamps from the future, so only clock skew is allowed
+    /// ([`common::CLOCK_SKEW`]) — and a route's `tolerance` does not widen it.
+    pub future_tolerance: Option<Duration>,
+    /// Default event-ID source, in the config syntax: `"header:Name"` or `"json:/pointer"`. Only
+    /// set where the provider documents a key that is unique per event delivered to one endpoint
+    /// and stable across its retries and redeliveries; `None` means a route that turns `dedup` on
+    /// must name its own `id`.
     pub event_id: Option<&'static str>,
+    /// Further event-ID sources, tried in order when `event_id` finds nothing: the same key under
+    /// the other header names the scheme accepts (Svix's unbranded `webhook-id`). The request path
+    /// reads `event_id`, then each of these.
+    pub event_id_aliases: &'static [&'static str],
     /// Default event-type source, same syntax.
     pub event_type: Option<&'static str>,
+    /// Default `max_body` in bytes, where the provider publishes a maximum payload size larger
+    /// than the server default (GitHub: 25 MB). `None`: the server's `max_body`. A route's
+    /// `max_body` overrides it.
+    pub max_body: Option<u64>,
+    /// The methods the provider signs and sends: a route's default `methods` (Twilio signs GET
+    /// callbacks over the URL; Zendesk webhooks may use any method).
+    pub methods: &'static [&'static str],
     /// One line for the README table and `hookgate check`: header and scheme.
     pub summary: &'static str,
+    /// The provider's document or SDK that the scheme, window, event ID and size follow.
+    pub reference: &'static str,
     pub build: fn(&SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError>,
+}
+
+/// The scheme families a [`Preset::family`] names.
+pub const FAMILIES: &[&str] = &[
+    "hmac-body",
+    "hmac-timestamped",
+    "hmac-url",
+    "hmac-fields",
+    "standard-webhooks",
+    "sha256-secret",
+    "ed25519",
+    "ecdsa",
+    "jwt-hs256",
+    "jwt-fetched",
+    "x509-fetched",
+    "token",
+    "basic",
+];
+
+impl Preset {
+    /// The defaults most presets share; a preset literal ends with `..Preset::DEFAULTS` and sets
+    /// every field that differs. `build` here refuses (every real preset sets its own).
+    pub const DEFAULTS: Preset = Preset {
+        name: "",
+        family: "",
+        headers: &[],
+        default_tolerance: None,
+        future_tolerance: None,
+        event_id: None,
+        event_id_aliases: &[],
+        event_type: None,
+        max_body: None,
+        methods: &["POST"],
+        summary: "",
+        reference: "",
+        build: |_| Err(SettingsError::new("provider", "not a preset")),
+    };
+
+    /// The timestamp window of a route with `tolerance` (resolved: the route's or the default).
+    pub fn window(&self, tolerance: Duration) -> common::Window {
+        common::Window {
+            past: tolerance,
+            future: self.future_tolerance.unwrap_or(tolerance),
+        }
+    }
+
+    /// Every event-ID source, `event_id` first, then `event_id_aliases`.
+    pub fn event_id_sources(&self) -> impl Iterator<Item = &'static str> {
+        self.event_id
+            .into_iter()
+            .chain(self.event_id_aliases.iter().copied())
+    }
 }
 
 impl std::fmt::Debug for Preset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Preset").field("name", &self.name).finish()
+    }
+}
+
+/// Builds `preset`'s scheme from a route's resolved settings. Key-fetching presets read
+/// `options` (`provider_options`) and share `key_fetch`'s counters; any other preset refuses
+/// `options`.
+///
+/// Errors: a [`SettingsError`] naming the config key at fault.
+pub fn build_scheme(
+    preset: &Preset,
+    settings: &SchemeSettings<'_>,
+    options: Option<&key_fetch::ProviderOptions>,
+    key_fetch: &key_fetch::KeyFetchContext,
+) -> Result<Box<dyn Scheme>, SettingsError> {
+    match (key_fetch::builder(preset.name), options) {
+        (Some(build), options) => build(settings, &options.cloned().unwrap_or_default(), key_fetch),
+        (None, Some(_)) => Err(SettingsError::new(
+            "provider_options",
+            format!("provider {:?} takes no provider_options", preset.name),
+        )),
+        (None, None) => (preset.build)(settings),
     }
 }

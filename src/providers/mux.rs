@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/id"),
     event_type: Some("json:/type"),
     summary: "Mux-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\"",
+    family: "hmac-timestamped",
+    headers: &["Mux-Signature"],
+    reference: "docs.mux.com/core/verify-webhook-signatures; mux-node webhooks (tolerance 300 s)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const SHAPE: ListShape = ListShape {
@@ -24,7 +28,7 @@ const SHAPE: ListShape = ListShape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

@@ -15,7 +15,12 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/event_type"),
     summary:
         "Paddle-Signature: ts=<unix>;h1=<hex> HMAC-SHA256 of \"{ts}:{body}\" (any h1 may match)",
+    family: "hmac-timestamped",
+    headers: &["Paddle-Signature"],
+    future_tolerance: Some(super::common::CLOCK_SKEW),
+    reference: "paddle-node-sdk webhooks-validator.ts (now - ts <= 5 s, no future bound: hookgate allows 5 s of skew)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const SHAPE: ListShape = ListShape {
@@ -27,7 +32,7 @@ const SHAPE: ListShape = ListShape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

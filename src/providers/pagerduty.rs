@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event/id"),
     event_type: Some("json:/event/event_type"),
     summary: "X-PagerDuty-Signature: v1=<hex>[,v1=<hex>] HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-PagerDuty-Signature"],
+    reference: "developer.pagerduty.com webhooks v3 (verifying signatures; event.id)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -27,7 +31,7 @@ static SHAPE: Shape = Shape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

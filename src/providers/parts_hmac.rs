@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm, Encoding, TimestampFormat};
-use super::{Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
 
 /// One piece of the signed string, concatenated in order without separators.
@@ -20,6 +20,9 @@ pub enum Part {
     Method,
     /// `WebhookRequest::public_url`.
     Url,
+    /// `WebhookRequest::public_url` after the provider's canonicalisation (HubSpot v3 decodes a
+    /// fixed set of percent-escapes).
+    UrlWith(fn(&str) -> String),
     Body,
 }
 
@@ -47,15 +50,17 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The scheme for a route of `preset` (whose window it uses).
     pub fn scheme(
         &'static self,
         settings: &SchemeSettings<'_>,
+        preset: &Preset,
     ) -> Result<PartsHmac, SettingsError> {
         common::require_secrets(settings.secrets)?;
         common::preset_header(settings, self.header, false)?;
         Ok(PartsHmac {
             shape: self,
-            tolerance: settings.tolerance,
+            window: preset.window(settings.tolerance),
             secrets: settings.secrets.to_vec(),
         })
     }
@@ -63,14 +68,15 @@ impl Shape {
     pub fn boxed(
         &'static self,
         settings: &SchemeSettings<'_>,
+        preset: &Preset,
     ) -> Result<Box<dyn Scheme>, SettingsError> {
-        Ok(Box::new(self.scheme(settings)?))
+        Ok(Box::new(self.scheme(settings, preset)?))
     }
 }
 
 pub struct PartsHmac {
     pub shape: &'static Shape,
-    pub tolerance: Duration,
+    pub window: common::Window,
     pub secrets: Vec<Secret>,
 }
 
@@ -78,6 +84,19 @@ pub struct PartsHmac {
 struct Fields<'r> {
     timestamp: &'r str,
     id: &'r str,
+    /// The canonical URL, when a [`Part::UrlWith`] asks for one.
+    url: String,
+}
+
+/// The URL a [`Part::UrlWith`] of `parts` signs, or empty when none does.
+fn canonical_url(parts: &[Part], url: &str) -> String {
+    parts
+        .iter()
+        .find_map(|p| match p {
+            Part::UrlWith(canon) => Some(canon(url)),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 impl PartsHmac {
@@ -95,6 +114,7 @@ impl PartsHmac {
                 Part::Id => fields.id.as_bytes(),
                 Part::Method => req.method.as_bytes(),
                 Part::Url => req.public_url.as_bytes(),
+                Part::UrlWith(_) => fields.url.as_bytes(),
                 Part::Body => req.body,
             })
             .collect()
@@ -132,7 +152,7 @@ impl PartsHmac {
             Some(ts) => {
                 let value = common::single_header(req.headers, ts.header)?;
                 let millis = ts.format.parse_millis(value)?;
-                common::check_unix_millis(millis, req.now, self.tolerance)?;
+                self.window.check_millis(millis, req.now)?;
                 value
             }
         };
@@ -140,7 +160,11 @@ impl PartsHmac {
             None => "",
             Some(h) => common::single_header(req.headers, h)?,
         };
-        Ok(Fields { timestamp, id })
+        Ok(Fields {
+            timestamp,
+            id,
+            url: canonical_url(self.shape.parts, req.public_url),
+        })
     }
 
     /// The secret whose MAC matches, for handshakes that answer with a MAC of their own (Zoom).
@@ -191,6 +215,7 @@ impl Scheme for PartsHmac {
         let fields = Fields {
             timestamp: &timestamp,
             id: &id,
+            url: canonical_url(self.shape.parts, req.public_url),
         };
         let mac = common::hmac_parts(
             self.shape.algorithm,

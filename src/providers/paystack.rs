@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: Some("json:/event"),
     summary: "x-paystack-signature: <hex> HMAC-SHA512 of the raw body",
+    family: "hmac-body",
+    headers: &["x-paystack-signature"],
+    reference: "paystack.com/docs/payments/webhooks (signature validation)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

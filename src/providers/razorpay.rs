@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:x-razorpay-event-id"),
     event_type: Some("json:/event"),
     summary: "X-Razorpay-Signature: <hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Razorpay-Signature"],
+    reference: "razorpay.com/docs/webhooks/validate-test (x-razorpay-event-id for idempotency)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

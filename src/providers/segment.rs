@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/messageId"),
     event_type: Some("json:/type"),
     summary: "X-Signature: <hex> HMAC-SHA1 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Signature"],
+    reference: "segment.com/docs/connections/destinations/catalog/webhooks",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

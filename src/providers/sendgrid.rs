@@ -14,11 +14,16 @@ use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
 
 pub const PRESET: Preset = Preset {
     name: "sendgrid",
-    default_tolerance: None,
+    // Timestamped, but no window by default: the SDK checks none (zero = not checked).
+    default_tolerance: Some(std::time::Duration::ZERO),
     event_id: None,
     event_type: None,
     summary: "X-Twilio-Email-Event-Webhook-Signature: <base64 DER> ECDSA P-256 of timestamp + body; secrets are public keys",
+    family: "ecdsa",
+    headers: &["X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"],
+    reference: "sendgrid-nodejs eventwebhook (checks no window)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const SIGNATURE: &str = "X-Twilio-Email-Event-Webhook-Signature";
@@ -26,7 +31,7 @@ const TIMESTAMP: &str = "X-Twilio-Email-Event-Webhook-Timestamp";
 
 struct SendGrid {
     keys: Vec<VerifyingKey>,
-    tolerance: std::time::Duration,
+    window: common::Window,
 }
 
 fn message(timestamp: &str, body: &[u8]) -> Vec<u8> {
@@ -39,8 +44,9 @@ impl Scheme for SendGrid {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, SIGNATURE)?;
         let timestamp = common::single_header(req.headers, TIMESTAMP)?;
-        if !self.tolerance.is_zero() {
-            common::check_unix_seconds(common::parse_unix(timestamp)?, req.now, self.tolerance)?;
+        if !self.window.past.is_zero() {
+            self.window
+                .check_seconds(common::parse_unix(timestamp)?, req.now)?;
         }
         let der = Encoding::Base64
             .decode(value)
@@ -85,7 +91,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Box::new(SendGrid {
         keys,
-        tolerance: settings.tolerance,
+        window: PRESET.window(settings.tolerance),
     }))
 }
 

@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:Request-ID"),
     event_type: Some("header:Sentry-Hook-Resource"),
     summary: "Sentry-Hook-Signature: <hex> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["Sentry-Hook-Signature"],
+    reference: "docs.sentry.io integration-platform/webhooks (Request-ID)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

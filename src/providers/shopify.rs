@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:X-Shopify-Webhook-Id"),
     event_type: Some("header:X-Shopify-Topic"),
     summary: "X-Shopify-Hmac-Sha256: <base64> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-Shopify-Hmac-Sha256"],
+    reference: "shopify-app-js webhooks/validate; shopify.dev webhooks (X-Shopify-Webhook-Id per delivery, kept on retries)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

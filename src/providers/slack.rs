@@ -15,7 +15,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event_id"),
     event_type: Some("json:/type"),
     summary: "X-Slack-Signature: v0=<hex> HMAC-SHA256 of \"v0:{X-Slack-Request-Timestamp}:{body}\"",
+    family: "hmac-timestamped",
+    headers: &["X-Slack-Signature", "X-Slack-Request-Timestamp"],
+    reference: "python-slack-sdk SignatureVerifier (|now - ts| <= 300 s); api.slack.com Events API (event_id kept on retries)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -53,7 +57,10 @@ fn handshake(_scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalRespo
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
+    Ok(Handshake::after_verify(
+        SHAPE.scheme(settings, &PRESET)?,
+        handshake,
+    ))
 }
 
 #[cfg(test)]

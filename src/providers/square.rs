@@ -12,7 +12,12 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event_id"),
     event_type: Some("json:/type"),
     summary: "x-square-hmacsha256-signature: <base64> HMAC-SHA256 of public URL + body",
+    family: "hmac-url",
+    headers: &["x-square-hmacsha256-signature"],
+    reference:
+        "square-python-sdk utils/webhooks_helper.py; developer.squareup.com webhooks (event_id)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -27,7 +32,7 @@ static SHAPE: Shape = Shape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

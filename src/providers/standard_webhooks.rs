@@ -17,31 +17,39 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/type"),
     summary:
         "webhook-signature: v1,<base64> HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\"",
+    family: "standard-webhooks",
+    headers: &["webhook-signature", "webhook-id", "webhook-timestamp"],
+    reference: "standard-webhooks spec and libraries (too old / too new: 300 s each way; webhook-id kept on retries)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    StandardWebhooks::boxed(settings, &["webhook"])
+    StandardWebhooks::boxed(settings, &PRESET, &["webhook"])
 }
 
 pub struct StandardWebhooks {
     /// Header-name prefixes, in order of preference (`svix`, then `webhook`).
     pub prefixes: &'static [&'static str],
-    pub tolerance: Duration,
+    pub window: common::Window,
     /// The decoded HMAC keys.
     pub keys: Vec<Secret>,
 }
 
 impl StandardWebhooks {
+    /// The scheme for a route of `preset` (whose window it uses), reading `{prefix}-id`,
+    /// `{prefix}-timestamp` and `{prefix}-signature` for the first prefix whose signature header
+    /// is present.
     pub fn boxed(
         settings: &SchemeSettings<'_>,
+        preset: &Preset,
         prefixes: &'static [&'static str],
     ) -> Result<Box<dyn Scheme>, SettingsError> {
         common::require_secrets(settings.secrets)?;
         common::preset_header(settings, "", false)?;
         Ok(Box::new(StandardWebhooks {
             prefixes,
-            tolerance: settings.tolerance,
+            window: preset.window(settings.tolerance),
             keys: decode_keys(settings.secrets)?,
         }))
     }
@@ -78,7 +86,8 @@ impl Scheme for StandardWebhooks {
         let signature = common::single_header(req.headers, &format!("{prefix}-signature"))?;
         let id = common::single_header(req.headers, &format!("{prefix}-id"))?;
         let timestamp = common::single_header(req.headers, &format!("{prefix}-timestamp"))?;
-        common::check_unix_seconds(common::parse_unix(timestamp)?, req.now, self.tolerance)?;
+        self.window
+            .check_seconds(common::parse_unix(timestamp)?, req.now)?;
         let candidates = common::versioned_signatures(signature, "v1")?;
         let parts = [id.as_bytes(), b".", timestamp.as_bytes(), b".", req.body];
         common::verify_hmac(Algorithm::Sha256, &self.keys, &parts, &candidates)

@@ -16,7 +16,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/id"),
     event_type: Some("json:/type"),
     summary: "Stripe-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\" (any v1 may match)",
+    family: "hmac-timestamped",
+    headers: &["Stripe-Signature"],
+    reference: "stripe-dotnet EventUtility (|now - t| <= 300 s, both ways) and stripe-php; docs.stripe.com/webhooks (event id)",
     build,
+    ..Preset::DEFAULTS
 };
 
 const SHAPE: ListShape = ListShape {
@@ -28,7 +32,7 @@ const SHAPE: ListShape = ListShape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 /// A header holding a Unix timestamp and one or more hex HMAC-SHA256 signatures of
@@ -43,15 +47,17 @@ pub struct ListShape {
 }
 
 impl ListShape {
+    /// The scheme for a route of `preset` (whose window it uses).
     pub fn boxed(
         &'static self,
         settings: &SchemeSettings<'_>,
+        preset: &Preset,
     ) -> Result<Box<dyn Scheme>, SettingsError> {
         common::require_secrets(settings.secrets)?;
         common::preset_header(settings, self.header, false)?;
         Ok(Box::new(TimestampList {
             shape: self,
-            tolerance: settings.tolerance,
+            window: preset.window(settings.tolerance),
             secrets: settings.secrets.to_vec(),
         }))
     }
@@ -59,7 +65,7 @@ impl ListShape {
 
 pub struct TimestampList {
     pub shape: &'static ListShape,
-    pub tolerance: Duration,
+    pub window: common::Window,
     pub secrets: Vec<Secret>,
 }
 
@@ -68,7 +74,8 @@ impl Scheme for TimestampList {
         let shape = self.shape;
         let value = common::single_header(req.headers, shape.header)?;
         let timestamp = common::kv_single(value, shape.separator, shape.timestamp_key)?;
-        common::check_unix_seconds(common::parse_unix(timestamp)?, req.now, self.tolerance)?;
+        self.window
+            .check_seconds(common::parse_unix(timestamp)?, req.now)?;
         let candidates =
             common::kv_signatures(value, shape.separator, shape.signature_key, Encoding::Hex)?;
         let parts = [timestamp.as_bytes(), shape.joiner.as_bytes(), req.body];

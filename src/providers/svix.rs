@@ -13,11 +13,16 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:svix-id"),
     event_type: Some("json:/type"),
     summary: "svix-signature (or webhook-signature): v1,<base64> HMAC-SHA256 of \"{id}.{timestamp}.{body}\"",
+    family: "standard-webhooks",
+    headers: &["svix-signature", "svix-id", "svix-timestamp"],
+    event_id_aliases: &["header:webhook-id"],
+    reference: "svix-webhooks rust/src/webhooks.rs (TOLERANCE_IN_SECONDS = 300, both ways; svix-id, or webhook-id unbranded)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    StandardWebhooks::boxed(settings, &["svix", "webhook"])
+    StandardWebhooks::boxed(settings, &PRESET, &["svix", "webhook"])
 }
 
 #[cfg(test)]

@@ -14,16 +14,20 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/data/id"),
     event_type: Some("json:/data/event_type"),
     summary: "telnyx-signature-ed25519: <base64> Ed25519 of \"{telnyx-timestamp}|{body}\"; secrets are public keys",
+    family: "ed25519",
+    headers: &["telnyx-signature-ed25519", "telnyx-timestamp"],
+    reference: "telnyx-python tests/test_webhook.py (tolerance 300 s); developers.telnyx.com webhooks (data.id)",
     build,
+    ..Preset::DEFAULTS
 };
 
-fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, tolerance: Duration) -> Ed25519Scheme {
+fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, window: common::Window) -> Ed25519Scheme {
     Ed25519Scheme {
         header: "telnyx-signature-ed25519".into(),
         encoding: Encoding::Base64,
         timestamp_header: Some("telnyx-timestamp".into()),
         separator: "|",
-        tolerance: Some(tolerance),
+        window: Some(window),
         keys,
     }
 }
@@ -31,7 +35,7 @@ fn scheme(keys: Vec<ed25519_dalek::VerifyingKey>, tolerance: Duration) -> Ed2551
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     common::preset_header(settings, "", false)?;
     let keys = ed25519::public_keys(settings.secrets)?;
-    Ok(Box::new(scheme(keys, settings.tolerance)))
+    Ok(Box::new(scheme(keys, PRESET.window(settings.tolerance))))
 }
 
 /// The headers of a request signed with `private_key` (32-byte seed) at `req.now`; configure
@@ -40,7 +44,8 @@ pub fn sign_with_private_key(
     private_key: &[u8; 32],
     req: &WebhookRequest<'_>,
 ) -> Vec<(String, String)> {
-    scheme(Vec::new(), Duration::ZERO).sign_with_private_key(private_key, req)
+    scheme(Vec::new(), common::Window::symmetric(Duration::ZERO))
+        .sign_with_private_key(private_key, req)
 }
 
 /// The public key of `private_key`, in the form Telnyx shows it (base64).

@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "signature.header: [prefix]<token>, compared with each secret (no body integrity)",
+    family: "token",
+    headers: &[],
+    reference: "generic: configured by the route's `signature` table",
     build,
+    ..Preset::DEFAULTS
 };
 
 /// A token in one header. Reused by GitLab (`X-Gitlab-Token`).

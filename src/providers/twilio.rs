@@ -1,10 +1,17 @@
 //! Twilio: `X-Twilio-Signature: <base64 HMAC-SHA1(auth token, URL + sorted POST params)>`, params
 //! sorted by name then value and appended as `name + value`. JSON bodies: the URL carries
 //! `bodySHA256=<hex SHA-256 of the body>`; only the URL is signed and the body hash is compared.
-//! The URL is tried as given, without its port and with the scheme's default port added, as
-//! twilio-python does. [`UrlParamsHmac`] is shared with Mandrill.
+//! GET callbacks are signed over the URL (with its query) alone.
+//!
+//! Twilio's back ends are not consistent about the URL they sign, so the SDKs try several forms
+//! ([`url_variants`]): as received, without its port and with the scheme's default port added
+//! (twilio-python); the same after WHATWG URL normalisation (twilio-node's `new URL`, which
+//! percent-encodes e.g. `'` in the query), and each of those with the query re-encoded the way
+//! Node's legacy `querystring` does (`+` → `%20`; twilio-node `withLegacyQuerystring`), every
+//! parameter kept. [`UrlParamsHmac`] is shared with Mandrill, which signs the URL as received.
 //! Source: twilio/twilio-python `twilio/request_validator.py` and
-//! `tests/unit/test_request_validator.py`.
+//! `tests/unit/test_request_validator.py`; twilio/twilio-node `lib/webhooks/webhooks.ts`
+//! (`validateRequest`, `removePort`, `addPort`, `withLegacyQuerystring`).
 
 use std::collections::BTreeMap;
 
@@ -20,7 +27,12 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:I-Twilio-Idempotency-Token"),
     event_type: None,
     summary: "X-Twilio-Signature: <base64> HMAC-SHA1 of public URL + sorted form params (bodySHA256 for JSON)",
+    family: "hmac-url",
+    headers: &["X-Twilio-Signature"],
+    methods: &["GET", "POST"],
+    reference: "twilio-python request_validator.py; twilio.com/docs/usage/security (GET: URL with query); I-Twilio-Idempotency-Token kept on retries",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
@@ -52,9 +64,10 @@ impl UrlParamsHmac {
         }))
     }
 
-    /// The `name + value` pairs that follow the URL, concatenated.
-    fn params(&self, url: &str, body: &[u8]) -> Vec<u8> {
-        if self.twilio && body_sha256(url).is_some() {
+    /// The `name + value` pairs that follow the URL, concatenated. A GET has none (its
+    /// parameters are in the signed URL; any body is not part of the request Twilio made).
+    fn params(&self, method: &str, url: &str, body: &[u8]) -> Vec<u8> {
+        if self.twilio && (method.eq_ignore_ascii_case("GET") || body_sha256(url).is_some()) {
             return Vec::new();
         }
         let pairs: Vec<(String, String)> = if self.twilio {
@@ -124,16 +137,100 @@ fn port_variants(url: &str) -> [String; 2] {
     }
 }
 
+/// Node's `querystring.escape` leaves these unencoded (RFC 3986 unreserved plus `!'()*`).
+const LEGACY_QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*');
+
+/// `url` with its query re-encoded as Node's `querystring.stringify(querystring.parse(q))` does:
+/// form-decoded (`+` is a space), values of a repeated name grouped at its first place, each
+/// `name=value` percent-encoded with [`LEGACY_QUERY`]. Unlike Node's parser no parameter is
+/// dropped (Node keeps only the first 1,000), so padding cannot hide an unsigned one.
+pub fn legacy_query(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    if query.is_empty() {
+        return url.to_string();
+    }
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match grouped.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, values)) => values.push(v.into_owned()),
+            None => grouped.push((k.into_owned(), vec![v.into_owned()])),
+        }
+    }
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, LEGACY_QUERY).to_string();
+    let pairs: Vec<String> = grouped
+        .iter()
+        .flat_map(|(k, values)| {
+            values
+                .iter()
+                .map(move |v| format!("{}={}", encode(k), encode(v)))
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// twilio-node's `removePort(new URL(url))` and `addPort(new URL(url))`: the WHATWG-normalised
+/// URL without its port, and with the scheme's default port when it has none.
+fn whatwg_port_variants(url: &str) -> Option<[String; 2]> {
+    let parsed = url::Url::parse(url).ok()?;
+    let mut without = parsed.clone();
+    without.set_port(None).ok()?;
+    let with = if parsed.port().is_some() {
+        parsed.to_string()
+    } else {
+        let default = parsed.port_or_known_default()?;
+        let mut credentials = parsed.username().to_string();
+        if let Some(password) = parsed.password() {
+            credentials.push(':');
+            credentials.push_str(password);
+        }
+        if !credentials.is_empty() {
+            credentials.push('@');
+        }
+        format!(
+            "{}://{credentials}{}:{default}{}{}",
+            parsed.scheme(),
+            parsed.host_str()?,
+            parsed.path(),
+            parsed.query().map(|q| format!("?{q}")).unwrap_or_default(),
+        )
+    };
+    Some([without.to_string(), with])
+}
+
+/// Every URL form Twilio's SDKs accept a signature over (see the module docs), without repeats.
+pub fn url_variants(url: &str) -> Vec<String> {
+    let mut out: Vec<String> = port_variants(url).to_vec();
+    if let Some(normalised) = whatwg_port_variants(url) {
+        out.extend(normalised);
+    }
+    let legacy: Vec<String> = out.iter().map(|u| legacy_query(u)).collect();
+    out.extend(legacy);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|u| seen.insert(u.clone()));
+    out
+}
+
 impl Scheme for UrlParamsHmac {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, self.header)?;
         let signature = Encoding::Base64
             .decode(value)
             .ok_or(Rejection::MalformedSignature)?;
-        let params = self.params(req.public_url, req.body);
+        let params = self.params(req.method, req.public_url, req.body);
         let candidates = [signature];
         let urls = if self.twilio {
-            port_variants(req.public_url).to_vec()
+            url_variants(req.public_url)
         } else {
             vec![req.public_url.to_string()]
         };
@@ -162,7 +259,7 @@ impl Scheme for UrlParamsHmac {
 
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         let secret = common::first_secret(&self.secrets)?;
-        let params = self.params(req.public_url, req.body);
+        let params = self.params(req.method, req.public_url, req.body);
         let mac = common::hmac_parts(
             Algorithm::Sha1,
             secret.bytes(),
@@ -178,7 +275,7 @@ impl Scheme for UrlParamsHmac {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::testkit::{secs, Vector};
 
     // vectors.json twilio-01..07: twilio-python tests/unit/test_request_validator.py @30368b08
     // (auth token "12345"; the form body is an urlencoding of the test's params).
@@ -195,6 +292,12 @@ mod tests {
             }
             "kvajT1Ptam85bY51eRf/AJRuM3w=" => {
                 &[("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")]
+            }
+            "bP+6m7CDUGakdAHknYCY4o9fWHw=" => {
+                &[("X-Twilio-Signature", "bP+6m7CDUGakdAHknYCY4o9fWHw=")]
+            }
+            "63OYf/RgPCg9QtIjvw15Tcp1Cgk=" => {
+                &[("X-Twilio-Signature", "63OYf/RgPCg9QtIjvw15Tcp1Cgk=")]
             }
             _ => &[("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")],
         };
@@ -273,6 +376,81 @@ mod tests {
             )
         };
         v.assert_all();
+    }
+
+    // Issue 10 items 4 and 6. Each rule's signature below was computed independently with Python
+    // (`base64(hmac.new(b"12345", url + sorted params, sha1))`, the twilio-python test's token and
+    // form params) over the URL the named SDK rule produces.
+    #[test]
+    fn get_callbacks_are_signed_over_the_url_alone() {
+        // twilio.com/docs/usage/security: for GET the signature covers the full URL with query.
+        let v = Vector {
+            method: "GET",
+            url: "https://mycompany.com/myapp.php?foo=1&bar=2&CallSid=CA123",
+            ..Vector::new(
+                &PRESET,
+                &["12345"],
+                &[("X-Twilio-Signature", "UIpHtxdeh6nr0YvHd1AlOChATtM=")],
+                b"",
+            )
+        };
+        assert_eq!(v.verify(), Ok(()));
+        // A GET carries no form parameters: a body does not change what is signed.
+        assert_eq!(v.verify_body(b"CallSid=CA999"), Ok(()));
+        // The query is signed.
+        assert_eq!(
+            Vector {
+                url: "https://mycompany.com/myapp.php?foo=1&bar=2&CallSid=CA124",
+                ..v
+            }
+            .verify(),
+            Err(Rejection::BadSignature)
+        );
+        // The same URL signature on a POST with form params is not valid.
+        assert_eq!(
+            Vector {
+                method: "POST",
+                ..v
+            }
+            .verify_body(BODY),
+            Err(Rejection::BadSignature)
+        );
+        v.assert_sign_round_trip(secs(1_700_000_000));
+        assert_eq!(PRESET.methods, &["GET", "POST"]);
+    }
+
+    #[test]
+    fn twilio_node_legacy_query_string_rule() {
+        // Delivered with `+` and a raw `'`; signed over Node's querystring re-encoding
+        // (`q=a%20b&q=c&name=O'Brien`): twilio-node withLegacyQuerystring.
+        let v = vector(
+            "https://mycompany.com/myapp.php?q=a+b&q=c&name=O'Brien",
+            "bP+6m7CDUGakdAHknYCY4o9fWHw=",
+        );
+        assert_eq!(v.verify(), Ok(()));
+        assert_eq!(v.verify_body(b"CallSid=CA1"), Err(Rejection::BadSignature));
+        assert_eq!(
+            legacy_query("https://h.example/p?q=a+b&q=c&name=O'Brien&x=%E2%82%AC"),
+            "https://h.example/p?q=a%20b&q=c&name=O'Brien&x=%E2%82%AC"
+        );
+    }
+
+    #[test]
+    fn twilio_node_whatwg_normalisation_rule() {
+        // Delivered with a raw `'`; signed over `new URL()`'s form (`O%27Brien`).
+        let v = vector(
+            "https://mycompany.com/myapp.php?name=O'Brien",
+            "63OYf/RgPCg9QtIjvw15Tcp1Cgk=",
+        );
+        assert_eq!(v.verify(), Ok(()));
+        assert_eq!(
+            Vector {
+                url: "https://mycompany.com/myapp.php?name=OBrien",
+                ..v
+            }
+            .verify(),
+            Err(Rejection::BadSignature)
+        );
     }
 
     #[test]

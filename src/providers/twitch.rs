@@ -17,7 +17,12 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:Twitch-Eventsub-Message-Id"),
     event_type: Some("json:/subscription/type"),
     summary: "Twitch-Eventsub-Message-Signature: sha256=<hex> HMAC-SHA256 of message id + timestamp + body",
+    family: "hmac-timestamped",
+    headers: &["Twitch-Eventsub-Message-Signature", "Twitch-Eventsub-Message-Id", "Twitch-Eventsub-Message-Timestamp"],
+    future_tolerance: Some(super::common::CLOCK_SKEW),
+    reference: "dev.twitch.tv/docs/eventsub/handling-webhook-events (reject older than 10 min; Message-Id kept on retries; no future bound: hookgate allows 5 s of skew)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -49,7 +54,10 @@ fn handshake(_scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalRespo
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
+    Ok(Handshake::after_verify(
+        SHAPE.scheme(settings, &PRESET)?,
+        handshake,
+    ))
 }
 
 #[cfg(test)]

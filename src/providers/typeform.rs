@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/event_id"),
     event_type: Some("json:/event_type"),
     summary: "Typeform-Signature: sha256=<base64> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["Typeform-Signature"],
+    reference: "typeform.com/developers/webhooks/secure-your-webhooks",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

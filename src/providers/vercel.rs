@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("json:/id"),
     event_type: Some("json:/type"),
     summary: "x-vercel-signature: <hex> HMAC-SHA1 of the raw body",
+    family: "hmac-body",
+    headers: &["x-vercel-signature"],
+    reference: "vercel.com/docs/webhooks/webhooks-api (securing webhooks; event id)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

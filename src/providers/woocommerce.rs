@@ -11,7 +11,11 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:X-WC-Webhook-Delivery-ID"),
     event_type: Some("header:X-WC-Webhook-Topic"),
     summary: "X-WC-Webhook-Signature: <base64> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["X-WC-Webhook-Signature"],
+    reference: "woocommerce.github.io/woocommerce-rest-api-docs (webhooks)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

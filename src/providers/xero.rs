@@ -12,7 +12,11 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: None,
     summary: "x-xero-signature: <base64> HMAC-SHA256 of the raw body",
+    family: "hmac-body",
+    headers: &["x-xero-signature"],
+    reference: "developer.xero.com webhooks (intent to receive)",
     build,
+    ..Preset::DEFAULTS
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {

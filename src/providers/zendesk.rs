@@ -14,7 +14,12 @@ pub const PRESET: Preset = Preset {
     event_id: Some("header:x-zendesk-webhook-invocation-id"),
     event_type: Some("json:/type"),
     summary: "X-Zendesk-Webhook-Signature: <base64> HMAC-SHA256 of timestamp + body",
+    family: "hmac-timestamped",
+    headers: &["X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"],
+    methods: &["POST", "GET", "PUT", "PATCH", "DELETE"],
+    reference: "developer.zendesk.com webhooks verifying (no window given: 300 s both ways is hookgate's; any method; invocation id kept on retries)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -32,7 +37,7 @@ static SHAPE: Shape = Shape {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    SHAPE.boxed(settings)
+    SHAPE.boxed(settings, &PRESET)
 }
 
 #[cfg(test)]

@@ -17,7 +17,12 @@ pub const PRESET: Preset = Preset {
     event_id: None,
     event_type: Some("json:/event"),
     summary: "x-zm-signature: v0=<hex> HMAC-SHA256 of \"v0:{x-zm-request-timestamp}:{body}\"",
+    family: "hmac-timestamped",
+    headers: &["x-zm-signature", "x-zm-request-timestamp"],
+    reference:
+        "developers.zoom.us/docs/api/webhooks (no window given: 300 s both ways is hookgate's)",
     build,
+    ..Preset::DEFAULTS
 };
 
 static SHAPE: Shape = Shape {
@@ -58,7 +63,10 @@ fn handshake(scheme: &PartsHmac, req: &WebhookRequest<'_>) -> Option<LocalRespon
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Handshake::after_verify(SHAPE.scheme(settings)?, handshake))
+    Ok(Handshake::after_verify(
+        SHAPE.scheme(settings, &PRESET)?,
+        handshake,
+    ))
 }
 
 #[cfg(test)]

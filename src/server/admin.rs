@@ -9,7 +9,6 @@ use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
 use super::state::GatewayState;
-use crate::metrics::metrics;
 
 pub struct AdminApp {
     pub state: Arc<GatewayState>,
@@ -35,23 +34,23 @@ impl ServeHttp for AdminApp {
         }
         match header.uri.path() {
             "/metrics" => {
-                let config = self.state.config();
-                for route in config.routes.iter() {
-                    if let Some(dedup) = &route.dedup {
-                        metrics()
+                let metrics = &self.state.metrics;
+                for route in self.state.gateway().routes.iter() {
+                    if let Some(len) = route.dedup.as_ref().and_then(|d| d.len()) {
+                        metrics
                             .dedup_entries
-                            .with_label_values(&[route.name.as_str()])
-                            .set(dedup.store.len() as i64);
+                            .with_label_values(&[route.name()])
+                            .set(len as i64);
                     }
                 }
                 text(
                     200,
                     "text/plain; version=0.0.4; charset=utf-8",
-                    metrics().encode(),
+                    metrics.encode(),
                 )
             }
             "/healthz" => text(200, "text/plain", b"ok\n".to_vec()),
-            "/readyz" if self.state.is_draining() => {
+            "/readyz" if self.state.drain.is_draining() => {
                 text(503, "text/plain", b"draining\n".to_vec())
             }
             "/readyz" => text(200, "text/plain", b"ready\n".to_vec()),

@@ -11,8 +11,8 @@ use pingora::protocols::http::ServerSession;
 use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 
-use super::request;
 use super::state::GatewayState;
+use crate::request;
 
 /// The webhook service's application.
 pub struct WebhookListener {
@@ -54,9 +54,13 @@ impl ServerApp for WebhookListener {
             return ServerApp::process_new(&self.http, stream, shutdown).await;
         }
         loop {
-            let config = self.http.state.config();
-            let (idle, read) = (config.server.idle_timeout, config.server.read_timeout);
-            drop(config);
+            if self.http.state.drain.is_draining() {
+                // Draining: no new requests on this connection (new connections end here too).
+                return None;
+            }
+            let gateway = self.http.state.gateway();
+            let (idle, read) = (gateway.server.idle_timeout, gateway.server.read_timeout);
+            drop(gateway);
             let mut first = [0u8; 1];
             let head_budget = match tokio::time::timeout(idle, stream.try_peek(&mut first)).await {
                 Err(_) | Ok(Err(_)) => return None,

@@ -1,16 +1,18 @@
-//! The pingora glue: the webhook listener, the admin listener, signals. Everything a request
-//! goes through is in [`crate::pipeline`] and [`crate::providers`]; this module only drives it.
+//! The pingora glue: the webhook listener, the admin listener, signals, draining. What a request
+//! goes through is in [`crate::request`]; this module only hosts it.
+//!
+//! [`build`] makes the pingora [`Server`] for a [`GatewayState`]; [`run`] serves until told to
+//! stop and returns once drained (request tasks and registered workers) or when `grace_period`
+//! is over. Nothing here exits the process.
 
 pub mod admin;
-pub mod body;
-pub mod forward;
+pub mod drain;
 pub mod listener;
-pub mod reply;
-pub mod request;
 pub mod signals;
 pub mod state;
-pub mod upstream_request;
+pub mod workers;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use pingora::listeners::tls::TlsSettings;
@@ -19,27 +21,50 @@ use pingora::server::{RunArgs, Server};
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
 
-use crate::config::GatewayConfig;
+pub use signals::StopOn;
 use state::GatewayState;
 
-/// Serves until a signal stops it.
-pub fn run(config: GatewayConfig) -> Result<(), String> {
-    let server_settings = config.server.clone();
-    let state = GatewayState::new(config);
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("TLS: cannot load {cert} / {key}: {cause}")]
+    Tls {
+        cert: String,
+        key: String,
+        cause: String,
+    },
+}
 
+/// The pingora server for `state`: the webhook and admin listeners, the registered workers and,
+/// when `stop` is [`StopOn::Signals`], the SIGHUP reloader.
+pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerError> {
+    let gateway = state.gateway();
+    let settings = &gateway.server;
+    // Unique per server, so two gateways in one process do not share pingora's files.
+    static SERVERS: AtomicU64 = AtomicU64::new(0);
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        SERVERS.fetch_add(1, Ordering::Relaxed)
+    );
     let conf = ServerConf {
-        threads: server_settings.threads,
+        threads: settings.threads,
         // Measured ~20% less CPU per request than work stealing for this short request/response
-        // work (shared/notes/pingora-0.9.md §5).
+        // work (bench/FINDINGS.md).
         work_stealing: false,
-        grace_period_seconds: Some(server_settings.grace_period.as_secs().max(1)),
+        // `DrainOn` has already waited out `grace_period` (for requests and workers) when it hands
+        // pingora a graceful terminate, so pingora's own grace sleep is zero. It must be a
+        // *graceful* terminate: only that broadcasts shutdown to the services, which is what ends
+        // pingora 0.9.1's accept loops. A fast shutdown drops the runtimes under them, and the
+        // accept loop then spins on "Tokio context is being shutdown", logging forever.
+        grace_period_seconds: Some(0),
         graceful_shutdown_timeout_seconds: Some(1),
         pid_file: std::env::temp_dir()
-            .join(format!("hookgate-{}.pid", std::process::id()))
+            .join(format!("hookgate-{id}.pid"))
             .display()
             .to_string(),
         upgrade_sock: std::env::temp_dir()
-            .join(format!("hookgate-{}.sock", std::process::id()))
+            .join(format!("hookgate-{id}.sock"))
             .display()
             .to_string(),
         ..ServerConf::default()
@@ -51,18 +76,22 @@ pub fn run(config: GatewayConfig) -> Result<(), String> {
         "webhooks".to_string(),
         listener::WebhookListener::new(state.clone()),
     );
-    match &server_settings.tls {
-        None => webhooks.add_tcp(&server_settings.listen),
+    match &settings.tls {
+        None => webhooks.add_tcp(&settings.listen),
         Some(tls) => {
-            let mut settings = TlsSettings::intermediate(&tls.cert, &tls.key)
-                .map_err(|e| format!("TLS: cannot load {} / {}: {e}", tls.cert, tls.key))?;
-            settings.enable_h2();
-            webhooks.add_tls_with_settings(&server_settings.listen, None, settings);
+            let mut tls_settings =
+                TlsSettings::intermediate(&tls.cert, &tls.key).map_err(|e| ServerError::Tls {
+                    cert: tls.cert.clone(),
+                    key: tls.key.clone(),
+                    cause: e.to_string(),
+                })?;
+            tls_settings.enable_h2();
+            webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
         }
     }
     server.add_service(webhooks);
 
-    if let Some(admin_addr) = &server_settings.admin_listen {
+    if let Some(admin_addr) = &settings.admin_listen {
         let mut admin = Service::new(
             "admin".to_string(),
             admin::AdminApp {
@@ -74,22 +103,39 @@ pub fn run(config: GatewayConfig) -> Result<(), String> {
         server.add_service(admin);
     }
     server.add_service(background_service(
-        "config reload",
-        signals::ReloadOnHup {
-            state: state.clone(),
-        },
+        "workers",
+        workers::WorkerService::new(state.drain.clone(), &state.workers),
     ));
+    if matches!(stop, StopOn::Signals) {
+        server.add_service(background_service(
+            "config reload",
+            signals::ReloadOnHup {
+                state: state.clone(),
+            },
+        ));
+    }
+    Ok(server)
+}
 
+/// Serves until `stop` fires, then drains (see [`signals::DrainOn`]) and returns once no request
+/// is in flight and every registered worker has finished, or `grace_period` is over. The caller
+/// decides what happens next (the binary exits 0).
+pub fn run(state: Arc<GatewayState>, stop: StopOn) -> Result<(), ServerError> {
+    let server = build(&state, &stop)?;
+    let gateway = state.gateway();
     tracing::info!(
-        listen = %server_settings.listen,
-        admin = server_settings.admin_listen.as_deref().unwrap_or("-"),
-        tls = server_settings.tls.is_some(),
+        listen = %gateway.server.listen,
+        admin = gateway.server.admin_listen.as_deref().unwrap_or("-"),
+        tls = gateway.server.tls.is_some(),
         "hookgate starting"
     );
+    let grace_period = gateway.server.grace_period;
+    drop(gateway);
     server.run(RunArgs {
-        shutdown_signal: Box::new(signals::DrainOnTerm {
-            state: Arc::clone(&state),
-            grace_period: server_settings.grace_period,
+        shutdown_signal: Box::new(signals::DrainOn {
+            state,
+            stop,
+            grace_period,
         }),
     });
     Ok(())

@@ -1,59 +1,68 @@
-//! Signals. SIGTERM and SIGINT drain: `/readyz` turns 503, the listeners close, in-flight requests
-//! finish (at most `grace_period`), then the process exits 0. SIGHUP reloads the configuration.
+//! What stops and reloads a gateway. A process gateway listens for SIGTERM/SIGINT (drain) and
+//! SIGHUP (reload); an embedded one (tests) is stopped through a [`Notify`] and reloaded by
+//! calling [`GatewayState::reload`].
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use pingora::server::{ShutdownSignal, ShutdownSignalWatch, ShutdownWatch};
 use pingora::services::background::BackgroundService;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Notify;
 
 use super::state::GatewayState;
-use crate::config;
-use crate::metrics::metrics;
 
-pub struct DrainOnTerm {
+/// What ends the gateway.
+#[derive(Clone)]
+pub enum StopOn {
+    /// SIGTERM or SIGINT.
+    Signals,
+    /// `notify_one` on this (in-process gateways).
+    Notify(Arc<Notify>),
+}
+
+/// Drains when told to stop, then lets pingora shut down. While draining, `/readyz` answers
+/// 503 (the admin listener stays up), the webhook listener closes new connections at once and
+/// kept-alive ones after their current request, and in-flight requests and registered workers
+/// finish — at most `grace_period`.
+pub struct DrainOn {
     pub state: Arc<GatewayState>,
+    pub stop: StopOn,
     pub grace_period: Duration,
 }
 
 #[async_trait]
-impl ShutdownSignalWatch for DrainOnTerm {
+impl ShutdownSignalWatch for DrainOn {
     async fn recv(&self) -> ShutdownSignal {
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: draining"),
-            _ = int.recv() => tracing::info!("SIGINT: draining"),
+        match &self.stop {
+            StopOn::Signals => {
+                let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+                let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: draining"),
+                    _ = int.recv() => tracing::info!("SIGINT: draining"),
+                }
+            }
+            StopOn::Notify(notify) => {
+                notify.notified().await;
+                tracing::info!("stop requested: draining");
+            }
         }
-        self.state.start_draining();
-        exit_when_drained(self.state.clone(), self.grace_period);
-        // pingora now closes the listeners and waits out the grace period; the watcher above
-        // ends the process sooner once nothing is in flight.
+        self.state.drain.start();
+        if self.state.drain.drained(self.grace_period).await {
+            tracing::info!("drained");
+        } else {
+            tracing::warn!(
+                in_flight = self.state.drain.in_flight(),
+                workers = self.state.drain.workers(),
+                "grace period over with work in flight"
+            );
+        }
+        // Everything worth waiting for is done; pingora's own grace period is zero (see
+        // `server::build`), and a graceful terminate is what stops its accept loops.
         ShutdownSignal::GracefulTerminate
     }
-}
-
-/// Exits 0 as soon as no request is in flight (after the listeners had a moment to close), or
-/// when the grace period is over.
-fn exit_when_drained(state: Arc<GatewayState>, grace: Duration) {
-    std::thread::spawn(move || {
-        let started = Instant::now();
-        std::thread::sleep(Duration::from_millis(100));
-        while state.in_flight() > 0 && started.elapsed() < grace {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if state.in_flight() > 0 {
-            tracing::warn!(
-                in_flight = state.in_flight(),
-                "grace period over; exiting with requests in flight"
-            );
-        } else {
-            tracing::info!("drained; exiting");
-        }
-        std::process::exit(0);
-    });
 }
 
 /// Reloads the configuration on SIGHUP. A bad new configuration is logged and counted, and the
@@ -62,41 +71,17 @@ pub struct ReloadOnHup {
     pub state: Arc<GatewayState>,
 }
 
-impl ReloadOnHup {
-    pub fn reload(&self) -> Result<(), config::ConfigError> {
-        let current = self.state.config();
-        let result = config::load(&current.source, Some(&current));
-        match result {
-            Ok(new) => {
-                if new.server.listen != current.server.listen
-                    || new.server.admin_listen != current.server.admin_listen
-                    || new.server.tls != current.server.tls
-                    || new.server.threads != current.server.threads
-                {
-                    tracing::warn!("listener addresses, TLS files and threads change only on restart; the rest is reloaded");
-                }
-                let routes = new.routes.len();
-                self.state.swap_config(new);
-                metrics().config_reload(true);
-                tracing::info!(routes, "configuration reloaded");
-                Ok(())
-            }
-            Err(e) => {
-                metrics().config_reload(false);
-                tracing::error!(error = %e, "configuration reload refused; the previous configuration keeps serving");
-                Err(e)
-            }
-        }
-    }
-}
-
 #[async_trait]
 impl BackgroundService for ReloadOnHup {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
         loop {
             tokio::select! {
-                _ = hup.recv() => { let _ = self.reload(); }
+                _ = hup.recv() => {
+                    if let Err(e) = self.state.reload() {
+                        tracing::error!(error = %e, "configuration reload refused; the previous configuration keeps serving");
+                    }
+                }
                 _ = shutdown.changed() => return,
             }
         }

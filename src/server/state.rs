@@ -1,66 +1,121 @@
-//! What the gateway's tasks share: the current configuration (swapped whole on reload), the
-//! upstream connection pool, and the counters draining needs.
+//! What one gateway's tasks share: the current [`Gateway`] (swapped whole on reload), the
+//! upstream connection pool, the state backend, the metrics registry, the audit sink and the
+//! drain.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use pingora::connectors::http::v1::Connector;
 
-use crate::config::GatewayConfig;
+use super::drain::Drain;
+use super::workers::Workers;
+use crate::config::{self, Config, ConfigError};
+use crate::gateway::{self, BuildContext, BuildError, Gateway};
+use crate::providers::key_fetch::KeyFetchContext;
+use crate::state::{backend_for, StateBackend};
+use crate::telemetry::{AuditSink, Metrics};
+
+/// Why a reload was refused (the running configuration keeps serving).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{file}: {error}")]
+    Build { file: String, error: BuildError },
+}
 
 pub struct GatewayState {
-    config: ArcSwap<GatewayConfig>,
-    pub connector: Connector,
+    gateway: ArcSwap<Gateway>,
+    pub connector: Arc<Connector>,
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
-    draining: AtomicBool,
-    in_flight: AtomicUsize,
+    pub backend: Arc<dyn StateBackend>,
+    pub metrics: Arc<Metrics>,
+    /// Key-fetch counters shared by every key-fetching scheme, across reloads.
+    pub key_fetch: KeyFetchContext,
+    pub audit: AuditSink,
+    pub drain: Arc<Drain>,
+    /// Background workers started with the server (see [`Workers::add`]).
+    pub workers: Workers,
 }
 
 impl GatewayState {
-    pub fn new(config: GatewayConfig) -> Arc<Self> {
+    /// Builds the gateway for `config` with a fresh metrics registry.
+    pub fn new(config: Config, audit: AuditSink) -> Result<Arc<Self>, ReloadError> {
         let tls = config.server.tls.is_some();
-        Arc::new(GatewayState {
-            config: ArcSwap::from_pointee(config),
-            connector: Connector::new(None),
+        let backend = backend_for(&config);
+        let connector = Arc::new(Connector::new(None));
+        let metrics = Arc::new(Metrics::new());
+        let key_fetch = KeyFetchContext::default();
+        for collector in key_fetch.counters.collectors() {
+            metrics
+                .registry
+                .register(collector)
+                .expect("key-fetch counters are registered once per gateway");
+        }
+        let file = config.source.display().to_string();
+        let built = gateway::build(
+            config,
+            &BuildContext {
+                state: backend.as_ref(),
+                connector: connector.clone(),
+                metrics: &metrics,
+                key_fetch: &key_fetch,
+            },
+            None,
+        )
+        .map_err(|error| ReloadError::Build { file, error })?;
+        Ok(Arc::new(GatewayState {
+            gateway: ArcSwap::from_pointee(built),
+            connector,
             tls,
-            draining: AtomicBool::new(false),
-            in_flight: AtomicUsize::new(0),
-        })
+            backend,
+            metrics,
+            key_fetch,
+            audit,
+            drain: Arc::new(Drain::default()),
+            workers: Workers::default(),
+        }))
     }
 
-    pub fn config(&self) -> Arc<GatewayConfig> {
-        self.config.load_full()
+    pub fn gateway(&self) -> Arc<Gateway> {
+        self.gateway.load_full()
     }
 
-    pub fn swap_config(&self, config: GatewayConfig) {
-        self.config.store(Arc::new(config));
+    /// Re-reads the configuration file and swaps in the new gateway once all of it has built;
+    /// on any error nothing changes. Counted in `hookgate_config_reloads_total`.
+    pub fn reload(&self) -> Result<(), ReloadError> {
+        let result = self.rebuild();
+        self.metrics.config_reload(result.is_ok());
+        result
     }
 
-    pub fn start_draining(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
-    }
-
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
-    }
-
-    /// Counts a request as in flight until the guard drops.
-    pub fn track_request(self: &Arc<Self>) -> InFlightGuard {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlightGuard(self.clone())
-    }
-}
-
-pub struct InFlightGuard(Arc<GatewayState>);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    fn rebuild(&self) -> Result<(), ReloadError> {
+        let current = self.gateway();
+        let config = config::load(&current.source)?;
+        let file = config.source.display().to_string();
+        let new = &config.server;
+        if new.listen != current.server.listen
+            || new.admin_listen != current.server.admin_listen
+            || new.tls != current.server.tls
+            || new.threads != current.server.threads
+        {
+            tracing::warn!("listener addresses, TLS files and threads change only on restart; the rest is reloaded");
+        }
+        let built = gateway::build(
+            config,
+            &BuildContext {
+                state: self.backend.as_ref(),
+                connector: self.connector.clone(),
+                metrics: &self.metrics,
+                key_fetch: &self.key_fetch,
+            },
+            Some(&current),
+        )
+        .map_err(|error| ReloadError::Build { file, error })?;
+        let routes = built.routes.len();
+        self.gateway.store(Arc::new(built));
+        tracing::info!(routes, "configuration reloaded");
+        Ok(())
     }
 }

@@ -24,6 +24,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
+use crate::config::model::RateLimitSpec;
+
+pub mod memory;
+
 /// An event ID as stores see it: the first 16 bytes of SHA-256 of the sender's ID string.
 ///
 /// Stores never hold the sender's string, so a hostile ID cannot grow memory beyond 16 bytes per
@@ -129,6 +133,45 @@ pub trait DedupStore: Send + Sync + 'static {
     /// Entries held, for the `hookgate_dedup_entries` gauge; `None` when the store cannot tell
     /// cheaply (a shared store).
     fn len(&self) -> Option<usize>;
+
+    /// A handle over the same data with new `settings`, for a reload that changed the route's
+    /// dedup settings. The receiver keeps its own settings (it may still be serving). `None` —
+    /// the default — means "build a fresh handle with [`StateBackend::dedup`]", which is right
+    /// for stores whose data lives outside the handle (Redis).
+    fn reconfigured(&self, _settings: &DedupSettings) -> Option<Arc<dyn DedupStore>> {
+        None
+    }
+}
+
+/// One route's dedup settings, as a store handle applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DedupSettings {
+    /// How long a delivered ID stays a duplicate.
+    pub ttl: Duration,
+    /// Most IDs held at once (in-memory stores; the oldest delivered are evicted first).
+    pub max_entries: usize,
+    /// The longest a claim may stay in flight (the route's `upstream_timeout`).
+    pub in_flight_limit: Duration,
+}
+
+/// Where a gateway's dedup and rate-limit stores come from. The gateway builder asks it for one
+/// handle per route; it never names a concrete store type. [`memory::MemoryBackend`] is the
+/// default; a `[state]` section selects another (see [`backend_for`]).
+pub trait StateBackend: Send + Sync + 'static {
+    /// A new dedup handle for `route` with `settings`. Handles of the same route built by the
+    /// same backend share data only where the store's data lives outside the handle (Redis);
+    /// in-memory data is carried over through [`DedupStore::reconfigured`].
+    fn dedup(&self, route: &str, settings: &DedupSettings) -> Arc<dyn DedupStore>;
+
+    /// A new rate-limit handle for `route` with a full budget (in memory) or the shared budget
+    /// (Redis).
+    fn rate_limit(&self, route: &str, spec: &RateLimitSpec) -> Arc<dyn RateLimitStore>;
+}
+
+/// The backend a configuration asks for. Today always in memory; the `[state]` section adds its
+/// branch here.
+pub fn backend_for(_config: &crate::config::Config) -> Arc<dyn StateBackend> {
+    Arc::new(memory::MemoryBackend)
 }
 
 /// Proof of a claim: the key and the owner token, tied to the store that granted it.
@@ -172,6 +215,13 @@ impl Lease {
             Some(store) => store.commit(self.key, self.token).await,
             None => Ok(()),
         }
+    }
+
+    /// Hands the claim over without releasing it (to persist it beside a queued message, or to
+    /// settle it through the store directly); the caller must then commit or release it.
+    pub fn disarm(mut self) -> (EventKey, LeaseToken) {
+        self.store = None;
+        (self.key, self.token)
     }
 
     /// The delivery did not succeed (or was never attempted): let the provider's retry through.

@@ -1,6 +1,7 @@
 //! Test harness: the real `hookgate` binary and a real upstream on 127.0.0.1, real HTTP clients.
 #![allow(dead_code)]
 
+pub mod harness;
 pub mod upstream;
 
 use std::io::{Read, Write};
@@ -67,7 +68,19 @@ pub struct Gateway {
     pub admin_port: u16,
     pub dir: TempDir,
     pub config_path: PathBuf,
-    pub log_path: PathBuf,
+    /// The process's stdout (audit lines) and stderr (diagnostics), each in its own file.
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+/// How to launch `hookgate run` beyond the config: extra arguments, environment, files written
+/// next to the config before start, and the working directory (default: the test's).
+#[derive(Default)]
+pub struct Launch<'a> {
+    pub args: &'a [&'a str],
+    pub env: &'a [(&'a str, &'a str)],
+    pub files: &'a [(&'a str, &'a str)],
+    pub cwd: Option<&'a std::path::Path>,
 }
 
 impl Gateway {
@@ -78,6 +91,17 @@ impl Gateway {
     }
 
     pub fn start_with_env(server_extra: &str, routes: &str, env: &[(&str, &str)]) -> Gateway {
+        Self::launch(
+            server_extra,
+            routes,
+            Launch {
+                env,
+                ..Launch::default()
+            },
+        )
+    }
+
+    pub fn launch(server_extra: &str, routes: &str, launch: Launch<'_>) -> Gateway {
         let port = free_port();
         let admin_port = free_port();
         let dir = TempDir::new();
@@ -85,15 +109,22 @@ impl Gateway {
             "[server]\nlisten = \"127.0.0.1:{port}\"\nadmin_listen = \"127.0.0.1:{admin_port}\"\nthreads = 2\n{server_extra}\n{routes}"
         );
         let config_path = dir.write("gateway.toml", &text);
-        let log_path = dir.0.join("gateway.log");
-        let log = std::fs::File::create(&log_path).unwrap();
+        for (name, content) in launch.files {
+            dir.write(name, content);
+        }
+        let stdout_path = dir.0.join("stdout.log");
+        let stderr_path = dir.0.join("stderr.log");
         let mut cmd = Command::new(bin());
         cmd.args(["run", "-c"])
             .arg(&config_path)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log));
-        for (k, v) in env {
+            .args(launch.args)
+            .stdout(Stdio::from(std::fs::File::create(&stdout_path).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&stderr_path).unwrap()));
+        for (k, v) in launch.env {
             cmd.env(k, v);
+        }
+        if let Some(cwd) = launch.cwd {
+            cmd.current_dir(cwd);
         }
         let child = cmd.spawn().unwrap();
         let gw = Gateway {
@@ -102,7 +133,8 @@ impl Gateway {
             admin_port,
             dir,
             config_path,
-            log_path,
+            stdout_path,
+            stderr_path,
         };
         gw.wait_ready();
         gw
@@ -129,8 +161,17 @@ impl Gateway {
         format!("http://127.0.0.1:{}{path}", self.admin_port)
     }
 
+    /// Everything the process wrote: stdout, then stderr.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        format!("{}{}", self.stdout(), self.stderr())
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
     pub fn signal(&self, sig: &str) {

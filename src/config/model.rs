@@ -1,0 +1,225 @@
+//! The validated configuration: plain values, built once per load or reload by
+//! [`super::compile`]. No runtime objects live here (no stores, no metric handles, no pingora
+//! types); [`crate::gateway`] builds those from this model.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::field_source::FieldSource;
+use super::secret::Secret;
+use crate::providers::key_fetch::ProviderOptions;
+use crate::providers::{Preset, SignatureSpec};
+
+/// A whole `gateway.toml`, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was loaded from (reloads re-read it).
+    pub source: PathBuf,
+    pub server: ServerSettings,
+    /// In file order; names and paths are unique.
+    pub routes: Vec<RouteConfig>,
+    /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
+    pub notices: Vec<super::ConfigNotice>,
+    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub admin_listen: Option<String>,
+    pub max_body: u64,
+    pub trusted_proxies: CidrSet,
+    pub read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub grace_period: Duration,
+    pub tls: Option<TlsFiles>,
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: String,
+    pub key: String,
+}
+
+/// Where a route's valid requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// The URL as configured (for display).
+    pub url: String,
+    pub tls: bool,
+    /// Resolved once at load, so the request path never blocks on DNS.
+    pub addr: SocketAddr,
+    /// `Host` header value: the URL's authority (host, and port when not the default).
+    pub authority: String,
+    /// TLS server name.
+    pub sni: String,
+    /// The URL's path (and query, if it has one); the request's query string is appended.
+    pub path_and_query: String,
+}
+
+/// One `[[route]]`, validated.
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    pub name: String,
+    pub path: String,
+    pub upstream: Upstream,
+    pub scheme: SchemeSpec,
+    pub allow_ips: Option<CidrSet>,
+    pub rate_limit: Option<RateLimitSpec>,
+    pub dedup: Option<DedupSpec>,
+    /// Where the event type is read (the route's `event_type`, else the preset's).
+    pub event_type: Option<FieldSource>,
+    pub events: Option<EventTypes>,
+    pub upstream_timeout: Duration,
+    /// Fixed public URL (scheme://host/path) for URL-signing schemes; the query is appended.
+    pub public_url: Option<String>,
+    pub answer_challenges: bool,
+    pub max_body: u64,
+}
+
+impl RouteConfig {
+    /// The preset's name (`provider = "..."`).
+    pub fn provider(&self) -> &'static str {
+        self.scheme.preset.name
+    }
+
+    /// Whether the body must be parsed as JSON to find the event ID or type.
+    pub fn needs_json(&self) -> bool {
+        self.dedup.as_ref().is_some_and(|d| d.id.needs_json())
+            || self
+                .event_type
+                .as_ref()
+                .is_some_and(FieldSource::needs_json)
+    }
+}
+
+/// What the gateway builder needs to construct a route's [`crate::providers::Scheme`]; already
+/// checked by building it once during validation.
+#[derive(Debug, Clone)]
+pub struct SchemeSpec {
+    pub preset: &'static Preset,
+    /// Resolved secrets, in configured order (redacted in `Debug`).
+    pub secrets: Vec<Secret>,
+    pub tolerance: Duration,
+    pub signature: Option<SignatureSpec>,
+    /// What a key-fetching preset needs beyond `secrets` (`provider_options`).
+    pub provider_options: Option<ProviderOptions>,
+}
+
+/// A route's `rate_limit`: GCRA with `per_second` refill and `burst` capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitSpec {
+    pub per_second: f64,
+    pub burst: u32,
+    /// One budget per client IP (`key = "client_ip"`) instead of one for the route.
+    pub per_client: bool,
+    pub on_store_error: RateLimitOnError,
+}
+
+/// What a rate-limit store failure means for a request (PRODUCT.md `rate_limit.on_store_error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateLimitOnError {
+    /// Fall back to a per-replica limit (the default: a store outage neither opens nor closes
+    /// the gate).
+    #[default]
+    Local,
+    /// Let the request through.
+    Allow,
+    /// Refuse with 503 `unavailable` and `Retry-After`.
+    Reject,
+}
+
+/// A route's `dedup`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupSpec {
+    pub ttl: Duration,
+    pub max_entries: usize,
+    /// Where the event ID is read (the route's `id`, else the preset's).
+    pub id: FieldSource,
+    pub on_store_error: DedupOnError,
+}
+
+/// What a dedup store failure means for a request (PRODUCT.md `dedup.on_store_error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DedupOnError {
+    /// Forward without dedup (the default, fail-open: the upstream may see a duplicate).
+    #[default]
+    Forward,
+    /// Refuse with 503 `unavailable`.
+    Reject,
+}
+
+/// The `events = [...]` allowlist of event types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTypes(HashSet<String>);
+
+impl EventTypes {
+    pub fn new(types: impl IntoIterator<Item = String>) -> Self {
+        EventTypes(types.into_iter().collect())
+    }
+
+    /// Whether an event of `event_type` (None: the type could not be found) goes upstream.
+    /// An event whose type is unknown is not forwarded: the list is an allowlist.
+    pub fn forwards(&self, event_type: Option<&str>) -> bool {
+        event_type.is_some_and(|t| self.0.contains(t))
+    }
+}
+
+/// A list of CIDRs matched after IPv4-mapped canonicalisation: `allow_ips` and
+/// `trusted_proxies` alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CidrSet(Vec<IpNet>);
+
+impl CidrSet {
+    pub fn new(nets: Vec<IpNet>) -> Self {
+        CidrSet(nets)
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) is the IPv4 address, so that an IPv4 CIDR
+/// matches it and it cannot be used to slip past one.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_set_matches_v4_v6_and_mapped_addresses() {
+        let list = CidrSet::new(vec![
+            "3.130.192.0/24".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ]);
+        assert!(list.contains("3.130.192.7".parse().unwrap()));
+        assert!(!list.contains("3.130.193.7".parse().unwrap()));
+        assert!(list.contains("2001:db8::1".parse().unwrap()));
+        assert!(list.contains("::ffff:3.130.192.7".parse().unwrap()));
+        assert!(!list.contains("::ffff:3.130.193.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn only_listed_event_types_pass() {
+        let f = EventTypes::new(["payment_intent.succeeded".to_string()]);
+        assert!(f.forwards(Some("payment_intent.succeeded")));
+        assert!(!f.forwards(Some("charge.failed")));
+        assert!(!f.forwards(None));
+    }
+}

@@ -1,0 +1,68 @@
+//! Direct delivery (the default): send the request to the route's upstream now and relay the
+//! answer to the waiting client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pingora::connectors::http::v1::Connector;
+use pingora::upstreams::peer::HttpPeer;
+
+use super::forward::{self, ForwardError};
+use super::{Delivered, Deliverer, Delivery, DeliveryError};
+use crate::state::Lease;
+
+/// Sends to one upstream over the gateway's shared connection pool.
+pub struct Direct {
+    pub peer: HttpPeer,
+    pub timeout: Duration,
+    pub connector: Arc<Connector>,
+}
+
+#[async_trait]
+impl Deliverer for Direct {
+    async fn deliver(&self, delivery: Delivery) -> Result<Delivered, DeliveryError> {
+        let Delivery {
+            route,
+            head,
+            body,
+            lease,
+            ..
+        } = delivery;
+        let header = match head.into_request_header() {
+            Ok(h) => h,
+            Err(e) => {
+                settle(&route, lease, None).await;
+                return Err(ForwardError::BuildRequest(e).into());
+            }
+        };
+        let (connector, peer, timeout) = (self.connector.clone(), self.peer.clone(), self.timeout);
+        // The exchange and the lease's fate run in their own task: a client that goes away (its
+        // request task dropped) neither cancels the upstream request nor strands the claim.
+        let exchange = tokio::spawn(async move {
+            let sent = forward::send(connector, peer, header, body, timeout).await;
+            settle(&route, lease, sent.as_ref().ok().map(|r| r.status())).await;
+            sent
+        });
+        match exchange.await {
+            Ok(sent) => Ok(Delivered::Upstream(Box::new(sent?))),
+            // Only a panic in the exchange gets here; its lease was released on unwind.
+            Err(join) => Err(DeliveryError::Unavailable {
+                retry_after_secs: 1,
+                reason: format!("delivery task failed: {join}"),
+            }),
+        }
+    }
+}
+
+/// Commits the lease on a 2xx answer, releases it otherwise (including no answer).
+async fn settle(route: &str, lease: Option<Lease>, status: Option<u16>) {
+    let Some(lease) = lease else { return };
+    let result = match status {
+        Some(200..=299) => lease.commit().await,
+        _ => lease.release().await,
+    };
+    if let Err(e) = result {
+        tracing::warn!(route, error = %e, "dedup lease not settled; it expires after upstream_timeout");
+    }
+}

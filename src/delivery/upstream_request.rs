@@ -1,0 +1,120 @@
+//! The request header sent upstream: the original headers, minus hop-by-hop ones, plus the
+//! `X-Forwarded-*` and `X-Hookgate-*` headers, with the body's exact length.
+
+use std::net::IpAddr;
+
+use http::header::{HeaderName, HeaderValue};
+use http::HeaderMap;
+use pingora::http::RequestHeader;
+
+use super::forward::{connection_tokens, HOP_BY_HOP};
+use super::UpstreamHead;
+use crate::config::model::RouteConfig;
+
+pub struct ForwardContext<'a> {
+    /// The TCP peer (appended to `X-Forwarded-For`, as nginx's `$proxy_add_x_forwarded_for`).
+    pub peer_ip: Option<IpAddr>,
+    /// `http` or `https`: the scheme the client used (trusted `X-Forwarded-Proto` already applied).
+    pub proto: &'static str,
+    pub event_id: Option<&'a str>,
+    pub body_len: usize,
+}
+
+/// The head to send upstream for `original`, received on `route`.
+///
+/// Errors: a configured value that is not a valid header value (a gateway fault: 502).
+pub fn build(
+    original: &RequestHeader,
+    route: &RouteConfig,
+    ctx: &ForwardContext<'_>,
+) -> Result<UpstreamHead, http::Error> {
+    let query = original.uri.query();
+    let mut path = route.upstream.path_and_query.clone();
+    if let Some(q) = query {
+        path.push(if path.contains('?') { '&' } else { '?' });
+        path.push_str(q);
+    }
+    // Built fresh rather than cloned-then-pruned: copying kept headers is a refcount bump each.
+    let mut headers = HeaderMap::with_capacity(original.headers.len() + 8);
+
+    // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
+    let mut nominated = connection_tokens(&original.headers);
+    // A client may not use `Connection` to strip what the gateway vouches for.
+    nominated.retain(|t| !PROTECTED.contains(&t.as_str()));
+    for (name, value) in original.headers.iter() {
+        let n = name.as_str();
+        let replaced = matches!(
+            n,
+            "host" | "content-length" | "x-forwarded-for" | "x-forwarded-proto"
+        );
+        // Nothing the sender wrote may pass for the gateway's own headers.
+        if replaced
+            || HOP_BY_HOP.contains(&n)
+            || n.starts_with("x-hookgate-")
+            || nominated.iter().any(|t| t == n)
+        {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+
+    headers.insert(http::header::HOST, value(&route.upstream.authority)?);
+    headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(ctx.body_len),
+    );
+
+    if let Some(ip) = ctx.peer_ip {
+        let forwarded_for = match original
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+        {
+            v if v.is_empty() => ip.to_string(),
+            v => format!("{}, {ip}", v.join(", ")),
+        };
+        headers.insert(X_FORWARDED_FOR, value(&forwarded_for)?);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.proto));
+    if let Some(host) = original.headers.get(http::header::HOST) {
+        if !headers.contains_key(X_FORWARDED_HOST) {
+            headers.insert(X_FORWARDED_HOST, host.clone());
+        }
+    }
+    headers.insert(X_HOOKGATE_ROUTE, value(&route.name)?);
+    headers.insert(
+        X_HOOKGATE_PROVIDER,
+        HeaderValue::from_static(route.provider()),
+    );
+    if let Some(id) = ctx.event_id {
+        if let Ok(v) = HeaderValue::from_str(id) {
+            headers.insert(X_HOOKGATE_EVENT_ID, v);
+        }
+    }
+    Ok(UpstreamHead {
+        method: original.method.clone(),
+        path_and_query: path,
+        headers,
+    })
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_HOOKGATE_ROUTE: HeaderName = HeaderName::from_static("x-hookgate-route");
+const X_HOOKGATE_PROVIDER: HeaderName = HeaderName::from_static("x-hookgate-provider");
+const X_HOOKGATE_EVENT_ID: HeaderName = HeaderName::from_static("x-hookgate-event-id");
+
+fn value(text: &str) -> Result<HeaderValue, http::Error> {
+    Ok(HeaderValue::from_str(text)?)
+}
+
+const PROTECTED: &[&str] = &[
+    "host",
+    "content-length",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];

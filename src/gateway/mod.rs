@@ -1,0 +1,138 @@
+//! The runtime built from a validated [`Config`]: the route table with each route's scheme,
+//! state handles (dedup, rate limit), deliverer and metric handles.
+//!
+//! [`build`] is pure with respect to the running gateway: on reload it reads the previous
+//! gateway's handles to carry state over ([`carry`]) but changes nothing of it, so a build that
+//! fails — or is never swapped in — leaves the running gateway exactly as it was.
+
+pub mod carry;
+pub mod routes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pingora::connectors::http::v1::Connector;
+
+use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
+use crate::config::Config;
+use crate::delivery::direct::Direct;
+use crate::delivery::forward::peer_for;
+use crate::delivery::Deliverer;
+use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::{Scheme, SchemeSettings, SettingsError};
+use crate::state::StateBackend;
+use crate::telemetry::Metrics;
+
+pub use routes::{Route, RouteTable};
+
+/// What a gateway serves from: the server settings and the routes, built.
+pub struct Gateway {
+    /// The file the configuration came from (reloads re-read it).
+    pub source: PathBuf,
+    pub server: ServerSettings,
+    pub routes: RouteTable,
+}
+
+/// What building needs from the running process.
+pub struct BuildContext<'a> {
+    /// Where dedup and rate-limit handles come from ([`crate::state::backend_for`]).
+    pub state: &'a dyn StateBackend,
+    /// The upstream connection pool shared by every route's direct deliverer.
+    pub connector: Arc<Connector>,
+    pub metrics: &'a Metrics,
+    /// Shared by every key-fetching scheme of the gateway (its counters are registered once).
+    pub key_fetch: &'a KeyFetchContext,
+}
+
+/// Why a validated configuration could not be built. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("route {route:?}: key `{key}`: {message}")]
+    Scheme {
+        route: String,
+        key: &'static str,
+        message: String,
+    },
+}
+
+/// Builds the runtime for `config`. `previous` is the gateway being replaced on reload: routes
+/// of the same name keep their dedup data, and their rate-limit budget while its spec is
+/// unchanged. Nothing of `previous` is modified.
+pub fn build(
+    config: Config,
+    ctx: &BuildContext<'_>,
+    previous: Option<&Gateway>,
+) -> Result<Gateway, BuildError> {
+    // Notices were shown when the config was loaded (`check` prints them, `run` logs them).
+    let Config {
+        source,
+        server,
+        routes,
+        notices: _,
+    } = config;
+    let mut built = Vec::with_capacity(routes.len());
+    for route in routes {
+        let before = previous.and_then(|p| p.routes.by_name(&route.name));
+        built.push(Arc::new(build_route(route, ctx, before.map(|r| &**r))?));
+    }
+    Ok(Gateway {
+        source,
+        server,
+        routes: RouteTable::new(built),
+    })
+}
+
+fn build_route(
+    config: RouteConfig,
+    ctx: &BuildContext<'_>,
+    previous: Option<&Route>,
+) -> Result<Route, BuildError> {
+    let scheme = scheme(&config.scheme, ctx.key_fetch).map_err(|e| BuildError::Scheme {
+        route: config.name.clone(),
+        key: e.key,
+        message: e.message,
+    })?;
+    let rate_limit = config
+        .rate_limit
+        .as_ref()
+        .map(|spec| carry::rate_limit(&config.name, spec, ctx.state, previous));
+    let dedup = config
+        .dedup
+        .as_ref()
+        .map(|spec| carry::dedup(&config, spec, ctx.state, previous));
+    Ok(Route {
+        scheme,
+        rate_limit,
+        dedup,
+        deliverer: deliverer(&config, ctx),
+        metrics: ctx.metrics.route(&config.name),
+        config,
+    })
+}
+
+/// The route's deliverer. Direct today; `delivery = "queue"` adds its branch here.
+fn deliverer(config: &RouteConfig, ctx: &BuildContext<'_>) -> Arc<dyn Deliverer> {
+    Arc::new(Direct {
+        peer: peer_for(&config.upstream, config.upstream_timeout),
+        timeout: config.upstream_timeout,
+        connector: ctx.connector.clone(),
+    })
+}
+
+/// Builds a route's signature scheme from its validated settings. `key_fetch` carries the
+/// gateway's key-fetch counters (key-fetching presets only).
+pub fn scheme(
+    spec: &SchemeSpec,
+    key_fetch: &KeyFetchContext,
+) -> Result<Box<dyn Scheme>, SettingsError> {
+    crate::providers::build_scheme(
+        spec.preset,
+        &SchemeSettings {
+            secrets: &spec.secrets,
+            tolerance: spec.tolerance,
+            signature: spec.signature.as_ref(),
+        },
+        spec.provider_options.as_ref(),
+        key_fetch,
+    )
+}

@@ -1,0 +1,62 @@
+//! Stage 1 of 11 — protocol: framing and size rules pingora leaves to the application.
+
+use pingora::protocols::http::ServerSession;
+
+use super::refusal::Refusal;
+
+/// A request head over this many bytes is refused with 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// A request target over this many bytes is refused with 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+pub fn check(session: &ServerSession) -> Result<(), Refusal> {
+    let header = session.req_header();
+    if header.version == http::Version::HTTP_11 && header.headers.get(http::header::HOST).is_none()
+    {
+        return Err(Refusal::BadRequest);
+    }
+    let target_len = header.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target_len > MAX_URI_BYTES {
+        return Err(Refusal::UriTooLong);
+    }
+    if let Some(h1) = session.as_http1() {
+        let raw = h1.get_headers_raw_bytes();
+        if raw.len() > MAX_HEAD_BYTES {
+            return Err(Refusal::HeaderTooLarge);
+        }
+        // pingora drops Content-Length when Transfer-Encoding is present; a request that sent both
+        // is a smuggling attempt, not a request to serve.
+        if header.headers.contains_key(http::header::TRANSFER_ENCODING)
+            && raw_has_header(&raw, b"content-length")
+        {
+            return Err(Refusal::BadRequest);
+        }
+    }
+    if header.headers.get_all(http::header::HOST).iter().count() > 1 {
+        return Err(Refusal::BadRequest);
+    }
+    Ok(())
+}
+
+fn raw_has_header(raw: &[u8], name: &[u8]) -> bool {
+    raw.split(|b| *b == b'\n').skip(1).any(|line| {
+        line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && {
+            let rest = &line[name.len()..];
+            rest.iter().find(|b| **b != b' ' && **b != b'\t') == Some(&b':')
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_has_header;
+
+    #[test]
+    fn finds_header_names_case_insensitively_only_at_line_start() {
+        let raw =
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\nX-Content-Length: 1\r\n\r\n";
+        assert!(raw_has_header(raw, b"content-length"));
+        let raw = b"POST / HTTP/1.1\r\nHost: a\r\nX-Content-Length: 1\r\n\r\n";
+        assert!(!raw_has_header(raw, b"content-length"));
+    }
+}

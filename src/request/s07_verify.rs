@@ -1,0 +1,41 @@
+//! Stage 7 of 11 — verify: the route's signature scheme over the exact raw body. Schemes that
+//! fetch keys first get their [`crate::providers::Scheme::prepare`] future awaited.
+
+use std::time::{Duration, Instant};
+
+use pingora::protocols::http::ServerSession;
+
+use super::refusal::Refusal;
+use super::s04_client::Client;
+use crate::gateway::Route;
+use crate::providers::WebhookRequest;
+
+/// Checks the signature; returns how long the check took (prepare excluded).
+pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Duration, Refusal> {
+    if let Some(prepare) = route.scheme.prepare(request) {
+        prepare.await.map_err(Refusal::InvalidSignature)?;
+    }
+    let started = Instant::now();
+    let verdict = route.scheme.verify(request);
+    let took = started.elapsed();
+    route.metrics.verify_duration.observe(took.as_secs_f64());
+    verdict.map(|()| took).map_err(Refusal::InvalidSignature)
+}
+
+/// The URL the provider called, for schemes that read it (else empty): the route's
+/// `public_url`, else the client's scheme + `Host` + path; the request's query string either way.
+pub fn public_url(route: &Route, session: &ServerSession, client: &Client) -> String {
+    if !route.scheme.reads_public_url() {
+        return String::new();
+    }
+    let uri = &session.req_header().uri;
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    if let Some(base) = &route.config.public_url {
+        return format!("{base}{query}");
+    }
+    let host = session
+        .get_header(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{}://{host}{}{query}", client.proto, uri.path())
+}

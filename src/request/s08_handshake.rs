@@ -1,0 +1,31 @@
+//! Stage 8 of 11 — handshakes the gateway answers itself (routes with `answer_challenges`).
+//! Two moments: [`before_verify`] for handshakes that carry nothing to verify (Dropbox's
+//! `GET ?challenge=`, Asana's `X-Hook-Secret`), run just before stage 7; [`after_verify`] for
+//! handshakes inside a verified request (Slack `url_verification`, Zoom, Twitch).
+
+use super::refusal::Refusal;
+use crate::gateway::Route;
+use crate::providers::WebhookRequest;
+
+/// An unsigned handshake is answered; any other GET (let through by stage 3 for handshakes) is
+/// refused now that its body was read.
+pub fn before_verify(route: &Route, request: &WebhookRequest<'_>) -> Result<(), Refusal> {
+    if route.config.answer_challenges {
+        if let Some(answer) = route.scheme.unsigned_challenge(request) {
+            return Err(Refusal::Challenge(answer));
+        }
+    }
+    if request.method != "POST" {
+        return Err(Refusal::MethodNotAllowed);
+    }
+    Ok(())
+}
+
+pub fn after_verify(route: &Route, request: &WebhookRequest<'_>) -> Result<(), Refusal> {
+    if route.config.answer_challenges {
+        if let Some(answer) = route.scheme.signed_challenge(request) {
+            return Err(Refusal::Challenge(answer));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Stage 9 of 11 — dedup claim: the event ID (and type, read in the same pass over the JSON
+//! body) and a claim on the ID in the route's dedup store. The claim's [`Lease`] travels with the
+//! delivery.
+
+use http::HeaderMap;
+
+use super::refusal::Refusal;
+use crate::config::model::DedupOnError;
+use crate::gateway::Route;
+use crate::state::{ClaimOutcome, EventKey, Lease, StoreError};
+
+/// The event ID and type, each where the route reads it; the body is parsed as JSON at most once.
+pub fn event_fields(
+    route: &Route,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Option<String>, Option<String>) {
+    let config = &route.config;
+    let json = if config.needs_json() {
+        serde_json::from_slice::<serde_json::Value>(body).ok()
+    } else {
+        None
+    };
+    let id = config
+        .dedup
+        .as_ref()
+        .and_then(|d| d.id.extract(headers, json.as_ref()));
+    let event_type = config
+        .event_type
+        .as_ref()
+        .and_then(|t| t.extract(headers, json.as_ref()));
+    (id, event_type)
+}
+
+/// Claims `event_id`. `None` when the route does not dedup, the ID is absent (forwarded without
+/// dedup), or the store failed and the policy is to forward anyway.
+pub async fn claim(route: &Route, event_id: Option<&str>) -> Result<Option<Lease>, Refusal> {
+    let (Some(store), Some(spec), Some(id)) = (&route.dedup, &route.config.dedup, event_id) else {
+        return Ok(None);
+    };
+    match store.clone().claim(EventKey::of(id)).await {
+        Ok(ClaimOutcome::Claimed(lease)) => Ok(Some(lease)),
+        Ok(ClaimOutcome::Duplicate) => Err(Refusal::Duplicate),
+        Ok(ClaimOutcome::InFlight { retry_after_secs }) => {
+            Err(Refusal::InFlight { retry_after_secs })
+        }
+        Err(e) => on_store_error(&route.config.name, spec.on_store_error, &e).map(|()| None),
+    }
+}
+
+/// The route's `dedup.on_store_error` policy: forward without dedup, or refuse with 503
+/// `unavailable`.
+pub fn on_store_error(
+    route: &str,
+    policy: DedupOnError,
+    error: &StoreError,
+) -> Result<(), Refusal> {
+    tracing::warn!(route, error = %error, ?policy, "dedup store failed");
+    match policy {
+        DedupOnError::Forward => Ok(()),
+        DedupOnError::Reject => Err(Refusal::Unavailable {
+            retry_after_secs: 1,
+        }),
+    }
+}

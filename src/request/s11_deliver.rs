@@ -1,0 +1,65 @@
+//! Stage 11 of 11 — deliver: the upstream head is built, the accepted request becomes a
+//! [`Delivery`] and goes to the route's deliverer, which settles the dedup lease.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use pingora::http::RequestHeader;
+
+use super::refusal::Refusal;
+use super::s04_client::Client;
+use super::Facts;
+use crate::delivery::upstream_request::{self, ForwardContext};
+use crate::delivery::{Delivered, Delivery, DeliveryError, ForwardError};
+use crate::gateway::Route;
+use crate::state::Lease;
+
+pub async fn deliver(
+    route: &Route,
+    original: &RequestHeader,
+    client: &Client,
+    facts: &mut Facts,
+    body: Bytes,
+    lease: Option<Lease>,
+) -> Result<Delivered, Refusal> {
+    let head = upstream_request::build(
+        original,
+        &route.config,
+        &ForwardContext {
+            peer_ip: client.peer,
+            proto: client.proto,
+            event_id: facts.event_id.as_deref(),
+            body_len: body.len(),
+        },
+    )
+    .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
+    let delivery = Delivery {
+        route: route.config.name.clone(),
+        head,
+        body,
+        event_id: facts.event_id.clone(),
+        lease,
+    };
+    let started = Instant::now();
+    let delivered = route.deliverer.deliver(delivery).await;
+    facts.upstream = Some(started.elapsed());
+    match delivered {
+        Ok(Delivered::Upstream(response)) => {
+            route.metrics.upstream_status(response.status());
+            Ok(Delivered::Upstream(response))
+        }
+        Ok(accepted) => Ok(accepted),
+        Err(e) => Err(failed(route, e)),
+    }
+}
+
+/// Logs a failed delivery once, with its cause, and turns it into the client's answer.
+fn failed(route: &Route, error: DeliveryError) -> Refusal {
+    tracing::warn!(route = route.name(), error = %error, "delivery failed");
+    match error {
+        DeliveryError::Forward(e) => Refusal::Upstream(e),
+        DeliveryError::Unavailable {
+            retry_after_secs, ..
+        } => Refusal::Unavailable { retry_after_secs },
+    }
+}

@@ -1,0 +1,355 @@
+//! In-memory event-ID dedup: where a retried or replayed delivery is decided, per replica.
+//!
+//! A verified request with an event ID *claims* it. The claim is *committed* when the upstream
+//! answers 2xx (the ID is then "delivered" for `ttl`), and *released* on any other outcome, so the
+//! provider's retry gets through. An in-flight claim expires by itself after `in_flight_limit`
+//! (the route's `upstream_timeout`), so no path can leave an ID stuck.
+//!
+//! Memory is bounded: IDs are stored as 128-bit digests (not the sender's string), expired entries
+//! are evicted as new ones arrive, and at `max_entries` the oldest delivered entries go first.
+//!
+//! The data lives behind an `Arc` shared by every handle of the route: a reload builds a new
+//! handle with the new settings over the same data ([`DedupStore::reconfigured`]) and the running
+//! handle keeps its own settings until the new configuration is swapped in.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use crate::state::{
+    ClaimOutcome, DedupSettings, DedupStore, EventKey, Lease, LeaseToken, StoreError,
+};
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// Claimed by a delivery in progress; expires at this time (ms since `epoch`).
+    InFlight { until_ms: u64, claim: u32 },
+    /// Delivered (upstream answered 2xx); a duplicate until this time.
+    Delivered { until_ms: u64 },
+}
+
+struct Inner {
+    entries: HashMap<u128, State>,
+    /// Delivered entries in commit order, which (with one `ttl`) is also expiry order. Items whose
+    /// entry has since changed are skipped when popped.
+    delivered_order: VecDeque<(u128, u64)>,
+    next_claim: u32,
+}
+
+/// The entries of one route, shared by its handles across reloads.
+struct Data {
+    inner: Mutex<Inner>,
+    epoch: Instant,
+}
+
+/// One route's in-memory dedup handle: shared data plus this handle's settings.
+pub struct MemoryDedup {
+    data: Arc<Data>,
+    settings: DedupSettings,
+}
+
+impl std::fmt::Debug for MemoryDedup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryDedup")
+            .field("len", &self.entries())
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl MemoryDedup {
+    pub fn new(settings: DedupSettings) -> Arc<Self> {
+        Arc::new(MemoryDedup {
+            data: Arc::new(Data {
+                inner: Mutex::new(Inner {
+                    entries: HashMap::new(),
+                    delivered_order: VecDeque::new(),
+                    next_claim: 0,
+                }),
+                epoch: Instant::now(),
+            }),
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> DedupSettings {
+        self.settings
+    }
+
+    /// Entries held (delivered and in flight).
+    pub fn entries(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Claims `event_id` now, without an executor (benchmarks; the trait's `claim` is the same).
+    pub fn claim_now(self: &Arc<Self>, event_id: &str) -> ClaimOutcome {
+        self.claim_at(EventKey::of(event_id), self.now_ms())
+    }
+
+    /// Commits a lease granted by this store now, without an executor (benchmarks).
+    pub fn commit_now(&self, lease: Lease) {
+        let (key, token) = lease.disarm();
+        self.commit_at(key, token, self.now_ms());
+    }
+
+    fn claim_at(self: &Arc<Self>, key: EventKey, now: u64) -> ClaimOutcome {
+        let mut inner = self.lock();
+        inner.evict_expired(now, 2);
+        match inner.entries.get(&key.0) {
+            Some(State::Delivered { until_ms }) if *until_ms > now => {
+                return ClaimOutcome::Duplicate
+            }
+            Some(State::InFlight { until_ms, .. }) if *until_ms > now => {
+                let left = until_ms - now;
+                return ClaimOutcome::InFlight {
+                    retry_after_secs: left.div_ceil(1000).max(1),
+                };
+            }
+            _ => {}
+        }
+        if !inner.entries.contains_key(&key.0) {
+            inner.make_room(self.settings.max_entries);
+        }
+        let claim = inner.next_claim;
+        inner.next_claim = inner.next_claim.wrapping_add(1);
+        let until_ms = now + self.settings.in_flight_limit.as_millis() as u64;
+        inner
+            .entries
+            .insert(key.0, State::InFlight { until_ms, claim });
+        drop(inner);
+        let store: Arc<dyn DedupStore> = self.clone();
+        ClaimOutcome::Claimed(Lease::new(store, key, LeaseToken(u128::from(claim))))
+    }
+
+    fn commit_at(&self, key: EventKey, token: LeaseToken, now: u64) {
+        let mut inner = self.lock();
+        if !inner.holds(key, token) {
+            // The claim expired and the ID was claimed again, or evicted: its new owner decides.
+            return;
+        }
+        let until_ms = now + self.settings.ttl.as_millis() as u64;
+        inner.entries.insert(key.0, State::Delivered { until_ms });
+        inner.delivered_order.push_back((key.0, until_ms));
+    }
+
+    fn release_now(&self, key: EventKey, token: LeaseToken) {
+        let mut inner = self.lock();
+        if inner.holds(key, token) {
+            inner.entries.remove(&key.0);
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.data.epoch.elapsed().as_millis() as u64
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the map half-updated in a way that matters
+        // more than losing dedup, so keep serving.
+        self.data.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl DedupStore for MemoryDedup {
+    async fn claim(self: Arc<Self>, key: EventKey) -> Result<ClaimOutcome, StoreError> {
+        let now = self.now_ms();
+        Ok(self.claim_at(key, now))
+    }
+
+    async fn commit(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
+        self.commit_at(key, token, self.now_ms());
+        Ok(())
+    }
+
+    async fn release(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
+        self.release_now(key, token);
+        Ok(())
+    }
+
+    fn release_dropped(self: Arc<Self>, key: EventKey, token: LeaseToken) {
+        // No I/O: release inline, so a dropped lease frees the ID before the next request.
+        self.release_now(key, token);
+    }
+
+    fn len(&self) -> Option<usize> {
+        Some(self.entries())
+    }
+
+    fn reconfigured(&self, settings: &DedupSettings) -> Option<Arc<dyn DedupStore>> {
+        Some(Arc::new(MemoryDedup {
+            data: self.data.clone(),
+            settings: *settings,
+        }))
+    }
+}
+
+impl Inner {
+    fn holds(&self, key: EventKey, token: LeaseToken) -> bool {
+        matches!(self.entries.get(&key.0), Some(State::InFlight { claim, .. }) if u128::from(*claim) == token.0)
+    }
+
+    /// Removes up to `budget` expired delivered entries from the front of the order.
+    fn evict_expired(&mut self, now: u64, budget: usize) {
+        for _ in 0..budget {
+            match self.delivered_order.front() {
+                Some(&(key, until)) if until <= now => {
+                    self.delivered_order.pop_front();
+                    self.remove_if_delivered_until(key, until);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// At `max_entries`, evicts the oldest delivered entries (expired or not) until there is room.
+    /// In-flight claims are never evicted; they are bounded by concurrent requests.
+    fn make_room(&mut self, max_entries: usize) {
+        while self.entries.len() >= max_entries {
+            let Some((key, until)) = self.delivered_order.pop_front() else {
+                break;
+            };
+            self.remove_if_delivered_until(key, until);
+        }
+        if self.delivered_order.len() > 2 * max_entries.max(16) {
+            // Re-commits after expiry can leave stale order items behind; drop them.
+            let entries = &self.entries;
+            self.delivered_order.retain(|(k, until)| {
+                matches!(entries.get(k), Some(State::Delivered { until_ms }) if until_ms == until)
+            });
+        }
+    }
+
+    fn remove_if_delivered_until(&mut self, key: u128, until: u64) {
+        if matches!(self.entries.get(&key), Some(State::Delivered { until_ms }) if *until_ms == until)
+        {
+            self.entries.remove(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn store(max_entries: usize) -> Arc<MemoryDedup> {
+        MemoryDedup::new(DedupSettings {
+            ttl: Duration::from_secs(60),
+            max_entries,
+            in_flight_limit: Duration::from_secs(30),
+        })
+    }
+
+    fn claim_at(s: &Arc<MemoryDedup>, id: &str, now: u64) -> ClaimOutcome {
+        s.claim_at(EventKey::of(id), now)
+    }
+
+    fn claimed(r: ClaimOutcome) -> Lease {
+        match r {
+            ClaimOutcome::Claimed(c) => c,
+            other => panic!("expected a claim, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn claim_commit_then_duplicate() {
+        let s = store(10);
+        let c = claimed(claim_at(&s, "evt_1", 0));
+        assert!(matches!(
+            claim_at(&s, "evt_1", 1),
+            ClaimOutcome::InFlight {
+                retry_after_secs: 30
+            }
+        ));
+        let (key, token) = c.disarm();
+        s.commit_at(key, token, 2);
+        assert!(matches!(claim_at(&s, "evt_1", 2), ClaimOutcome::Duplicate));
+        // after ttl it is new again
+        assert!(matches!(
+            claim_at(&s, "evt_1", 60_003),
+            ClaimOutcome::Claimed(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn release_and_drop_let_the_retry_through() {
+        let s = store(10);
+        claimed(claim_at(&s, "a", 0)).release().await.unwrap();
+        let c = claimed(claim_at(&s, "a", 1));
+        drop(c);
+        assert!(matches!(claim_at(&s, "a", 2), ClaimOutcome::Claimed(_)));
+    }
+
+    #[tokio::test]
+    async fn in_flight_claim_expires_after_the_limit() {
+        let s = store(10);
+        let stale = claimed(claim_at(&s, "a", 0));
+        let fresh = claimed(claim_at(&s, "a", 30_000));
+        // the expired claim's late answer no longer decides anything
+        stale.commit().await.unwrap();
+        assert!(matches!(
+            claim_at(&s, "a", 30_001),
+            ClaimOutcome::InFlight { .. }
+        ));
+        fresh.release().await.unwrap();
+        assert!(matches!(
+            claim_at(&s, "a", 30_002),
+            ClaimOutcome::Claimed(_)
+        ));
+    }
+
+    #[test]
+    fn cap_evicts_oldest_delivered_first() {
+        let s = store(3);
+        for id in ["a", "b", "c"] {
+            s.commit_now(claimed(claim_at(&s, id, 0)));
+        }
+        assert_eq!(s.entries(), 3);
+        s.commit_now(claimed(claim_at(&s, "d", 1)));
+        assert_eq!(s.entries(), 3);
+        assert!(
+            matches!(claim_at(&s, "a", 2), ClaimOutcome::Claimed(_)),
+            "oldest evicted"
+        );
+        assert!(matches!(claim_at(&s, "c", 2), ClaimOutcome::Duplicate));
+    }
+
+    #[test]
+    fn expired_entries_are_evicted_as_new_ones_arrive() {
+        let s = store(1000);
+        for i in 0..100 {
+            s.commit_now(claimed(claim_at(&s, &format!("e{i}"), 0)));
+        }
+        // entries committed at ~now; ttl 60s
+        let later = 10 * 60_000;
+        for i in 0..60 {
+            drop(claim_at(&s, &format!("n{i}"), later));
+        }
+        assert!(
+            s.entries() < 100,
+            "expired entries evicted, len {}",
+            s.entries()
+        );
+    }
+
+    #[test]
+    fn a_reconfigured_handle_shares_data_and_leaves_the_running_one_alone() {
+        let s = store(10);
+        s.commit_now(claimed(claim_at(&s, "kept", 0)));
+        let shorter = DedupSettings {
+            ttl: Duration::from_secs(1),
+            ..s.settings()
+        };
+        let new = s
+            .reconfigured(&shorter)
+            .expect("memory stores carry their data");
+        assert_eq!(new.len(), Some(1), "same data");
+        // The running handle still commits with its own 60 s TTL.
+        s.commit_now(claimed(claim_at(&s, "y", 0)));
+        assert!(matches!(claim_at(&s, "y", 2_000), ClaimOutcome::Duplicate));
+    }
+}

@@ -1,0 +1,181 @@
+//! Prometheus metrics, named as PRODUCT.md lists them. Label values are route names and fixed
+//! words only: never an event ID, an address or anything a sender controls.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+use super::outcome::Outcome;
+
+/// The route label of requests that match no route.
+pub const UNMATCHED_ROUTE: &str = "_unmatched";
+
+/// Buckets from 50 µs (a signature check) to 30 s and beyond (a slow upstream).
+const BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// One gateway's metrics and their registry (not a process global, so two gateways can run in
+/// one process).
+pub struct Metrics {
+    pub registry: Registry,
+    requests: IntCounterVec,
+    upstream_responses: IntCounterVec,
+    request_duration: HistogramVec,
+    verify_duration: HistogramVec,
+    pub dedup_entries: IntGaugeVec,
+    config_reloads: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "hookgate_requests_total",
+                "Webhook requests by route and outcome.",
+            ),
+            &["route", "outcome"],
+        )
+        .expect("valid metric");
+        let upstream_responses = IntCounterVec::new(
+            Opts::new(
+                "hookgate_upstream_responses_total",
+                "Upstream answers by route and status class.",
+            ),
+            &["route", "class"],
+        )
+        .expect("valid metric");
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "hookgate_request_duration_seconds",
+                "Whole request time, from the request head to the end of the answer.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["route"],
+        )
+        .expect("valid metric");
+        let verify_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "hookgate_verify_duration_seconds",
+                "Time spent checking the signature alone.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["route"],
+        )
+        .expect("valid metric");
+        let dedup_entries = IntGaugeVec::new(
+            Opts::new(
+                "hookgate_dedup_entries",
+                "Event IDs held by the dedup store.",
+            ),
+            &["route"],
+        )
+        .expect("valid metric");
+        let config_reloads = IntCounterVec::new(
+            Opts::new(
+                "hookgate_config_reloads_total",
+                "Configuration reloads by result.",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for c in [&requests, &upstream_responses, &config_reloads] {
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+        }
+        for h in [&request_duration, &verify_duration] {
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+        }
+        registry
+            .register(Box::new(dedup_entries.clone()))
+            .expect("unique metric");
+        // Both results exist from the start, so `increase()` works on the first reload.
+        for result in ["ok", "error"] {
+            config_reloads.with_label_values(&[result]);
+        }
+        Metrics {
+            registry,
+            requests,
+            upstream_responses,
+            request_duration,
+            verify_duration,
+            dedup_entries,
+            config_reloads,
+        }
+    }
+
+    /// Handles for one route, resolved once at config load so the request path does no label
+    /// lookups.
+    pub fn route(&self, route: &str) -> RouteMetrics {
+        RouteMetrics {
+            outcomes: Outcome::ALL.map(|o| self.requests.with_label_values(&[route, o.label()])),
+            upstream_classes: ["2xx", "3xx", "4xx", "5xx"]
+                .map(|c| self.upstream_responses.with_label_values(&[route, c])),
+            request_duration: self.request_duration.with_label_values(&[route]),
+            verify_duration: self.verify_duration.with_label_values(&[route]),
+        }
+    }
+
+    /// Counts a request that matched no route (or could not be parsed far enough to match one).
+    pub fn unmatched(&self, outcome: Outcome) {
+        self.requests
+            .with_label_values(&[UNMATCHED_ROUTE, outcome.label()])
+            .inc();
+    }
+
+    pub fn config_reload(&self, ok: bool) {
+        self.config_reloads
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 * 1024);
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        out
+    }
+}
+
+#[derive(Clone)]
+pub struct RouteMetrics {
+    outcomes: [IntCounter; Outcome::ALL.len()],
+    upstream_classes: [IntCounter; 4],
+    pub request_duration: Histogram,
+    pub verify_duration: Histogram,
+}
+
+impl RouteMetrics {
+    pub fn count(&self, outcome: Outcome) {
+        let index = Outcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .expect("every outcome is in ALL");
+        self.outcomes[index].inc();
+    }
+
+    pub fn upstream_status(&self, status: u16) {
+        let index = match status {
+            200..=299 => 0,
+            300..=399 => 1,
+            400..=499 => 2,
+            500..=599 => 3,
+            _ => return,
+        };
+        self.upstream_classes[index].inc();
+    }
+}

@@ -1,0 +1,49 @@
+//! The README says what the binary does: its provider count matches the presets `hookgate
+//! providers` lists (the table itself is checked in `providers::catalog`), and its example error
+//! is what `hookgate check` prints.
+
+use hookgate::providers::presets;
+
+/// The generic families, which the README counts apart from the senders' presets.
+const GENERIC: [&str; 4] = ["hmac", "token", "basic", "ed25519"];
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+#[test]
+fn readme_counts_the_senders_presets() {
+    let senders = presets().len() - GENERIC.len();
+    let claim = format!(
+        "(Stripe, GitHub, Shopify, Slack, Twilio and {} other senders' presets",
+        senders - 5
+    );
+    assert!(
+        readme().replace('\n', " ").contains(&claim),
+        "README should say {claim:?}"
+    );
+}
+
+#[test]
+fn readme_example_error_is_what_check_prints() {
+    let dir = std::env::temp_dir().join(format!("hookgate-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("gateway.toml"),
+        "[[route]]\nname = \"stripe\"\npath = \"/webhooks/stripe\"\nupstream = \"http://127.0.0.1:3000/\"\nprovider = \"stripe\"\nsecrets = [\"whsec_x\"]\ntolerance = \"five minutes\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .current_dir(&dir)
+        .args(["check", "-c", "gateway.toml"])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!out.status.success());
+    let printed = String::from_utf8(out.stderr).unwrap();
+    let printed = printed.trim_end();
+    assert!(
+        readme().contains(&format!("```\n{printed}\n```")),
+        "README's example error should be {printed:?}"
+    );
+}
