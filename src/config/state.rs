@@ -1,5 +1,6 @@
-//! The `[state]` section (shared state on Redis or Valkey) and the route-level keys that go with
-//! it (`shared`, `on_store_error`), as written and as validated.
+//! The `[state]` section (shared state on Redis or Valkey), as written and as validated. The
+//! route-level keys that go with it (`shared`, `on_store_error`) are parsed with the route's
+//! `rate_limit` and `dedup` (`config/compile.rs`).
 //!
 //! ```toml
 //! [state]
@@ -351,78 +352,6 @@ fn check_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A route's `rate_limit.on_store_error`: what a request gets when the shared store fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RateLimitOnStoreError {
-    /// Fall back to this replica's own limit (the effective limit becomes replicas × quota).
-    #[default]
-    Local,
-    /// No limit while the store fails (fail open).
-    Allow,
-    /// Refuse with 503 and `Retry-After` (fail closed).
-    Reject,
-}
-
-impl std::str::FromStr for RateLimitOnStoreError {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "local" => Ok(Self::Local),
-            "allow" => Ok(Self::Allow),
-            "reject" => Ok(Self::Reject),
-            _ => Err(format!(
-                "{s:?} is not a policy (use \"local\", \"allow\" or \"reject\")"
-            )),
-        }
-    }
-}
-
-impl RateLimitOnStoreError {
-    /// The word used in config, logs and metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Local => "local",
-            Self::Allow => "allow",
-            Self::Reject => "reject",
-        }
-    }
-}
-
-/// A route's `dedup.on_store_error`: what a request gets when the shared store fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DedupOnStoreError {
-    /// Forward without dedup (fail open: the upstream may see a duplicate).
-    #[default]
-    Forward,
-    /// Refuse with 503 and `Retry-After` so the provider retries later (fail closed).
-    Reject,
-}
-
-impl std::str::FromStr for DedupOnStoreError {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "forward" => Ok(Self::Forward),
-            "reject" => Ok(Self::Reject),
-            _ => Err(format!(
-                "{s:?} is not a policy (use \"forward\" or \"reject\")"
-            )),
-        }
-    }
-}
-
-impl DedupOnStoreError {
-    /// The word used in config, logs and metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Forward => "forward",
-            Self::Reject => "reject",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,24 +477,6 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<StateSection>("url = \"redis://r\"\ntimout = \"1s\"").is_err());
-    }
-
-    #[test]
-    fn policies_parse() {
-        assert_eq!(
-            "reject".parse::<RateLimitOnStoreError>(),
-            Ok(RateLimitOnStoreError::Reject)
-        );
-        assert_eq!(
-            RateLimitOnStoreError::default(),
-            RateLimitOnStoreError::Local
-        );
-        assert!("deny".parse::<RateLimitOnStoreError>().is_err());
-        assert_eq!(
-            "forward".parse::<DedupOnStoreError>(),
-            Ok(DedupOnStoreError::Forward)
-        );
-        assert!("local".parse::<DedupOnStoreError>().is_err());
     }
 
     #[test]

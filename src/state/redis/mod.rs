@@ -15,12 +15,14 @@
 //! effect, since the rate-limit script reads `TIME`) or Valkey; keys are single-slot, so Redis
 //! Cluster works as well.
 
+pub mod backend;
 pub mod breaker;
 pub mod client;
 pub mod dedup;
 pub mod metrics;
 pub mod rate_limit;
 
+pub use backend::RedisBackend;
 pub use client::RedisClient;
 pub use dedup::RedisDedup;
 pub use metrics::{CallResult, Op, StateMetrics};

@@ -93,16 +93,16 @@ impl RedisRateLimit {
     fn local_key(&self, ip: IpAddr) -> Option<IpAddr> {
         self.per_client.then(|| ip.to_canonical())
     }
-
-    /// This replica's own limit with the same quota (for `on_store_error = "local"`): allowed
-    /// requests are recorded, so the budget carries on when the store comes back.
-    pub fn check_local(&self, client: IpAddr) -> RateDecision {
-        self.local.check_and_record(self.local_key(client))
-    }
 }
 
 #[async_trait]
 impl RateLimitStore for RedisRateLimit {
+    /// This replica's own limit with the same quota (for `on_store_error = "local"`): allowed
+    /// requests are recorded, so the local budget carries on when the store comes back.
+    fn check_local(&self, client: IpAddr) -> Option<RateDecision> {
+        Some(self.local.check_and_record(self.local_key(client)))
+    }
+
     async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError> {
         let local_key = self.local_key(client);
         let started = self.local.now_us();
