@@ -124,6 +124,28 @@ impl KeyServer {
     pub fn hits(&self, path: &str) -> usize {
         self.received().iter().filter(|r| r.path == path).count()
     }
+
+    /// The test CA's certificate in a PEM file (a route's `key_ca`), removed when the server is
+    /// dropped.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        let path = self.ca_path();
+        std::fs::write(&path, &self.ca_pem).unwrap();
+        path
+    }
+
+    fn ca_path(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "hookgate-keyserver-ca-{}-{}.pem",
+            std::process::id(),
+            self.port
+        ))
+    }
+}
+
+impl Drop for KeyServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.ca_path());
+    }
 }
 
 fn serve(

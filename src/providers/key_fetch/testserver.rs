@@ -9,14 +9,10 @@ pub use shared::{Answer, KeyServer, Received};
 use super::ProviderOptions;
 
 impl KeyServer {
-    /// `provider_options` that admit this server and trust its CA (written to a temp file).
+    /// `provider_options` that admit this server and trust its CA (its temp file lives as long as
+    /// the server).
     pub fn options(&self) -> ProviderOptions {
-        let path = std::env::temp_dir().join(format!(
-            "hookgate-keyserver-ca-{}-{}.pem",
-            std::process::id(),
-            self.port
-        ));
-        std::fs::write(&path, &self.ca_pem).unwrap();
+        let path = self.ca_file();
         ProviderOptions {
             key_hosts: Some(vec![self.host()]),
             key_ca: Some(path.display().to_string()),
