@@ -200,6 +200,11 @@ fn io(e: impl std::fmt::Display) -> QueueError {
     QueueError::Unavailable(e.to_string())
 }
 
+/// Largest memtable of each of the queue's three keyspaces, in bytes.
+const QUEUE_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt).
+const QUEUE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
 impl DiskQueue {
     /// Opens (or creates) the queue in `options.dir` and starts its committer thread. Every
     /// pending message, including those leased when the previous process stopped, is due again.
@@ -209,21 +214,22 @@ impl DiskQueue {
     pub fn open(options: DiskOptions) -> Result<DiskQueue, QueueError> {
         std::fs::create_dir_all(&options.dir)
             .map_err(|e| io(format!("cannot create {}: {e}", options.dir.display())))?;
+        // fjall's defaults (a 64 MiB memtable per keyspace, a 32 MiB block cache) let a queue
+        // route's gateway grow past 250 MiB RSS under load (bench/FINDINGS.md §5): too much for a
+        // sidecar. Small memtables flush more often, which an append-then-delete queue can afford;
+        // the whole queue then holds at most about 3 × MEMTABLE + CACHE in memory.
         let db = Database::builder(&options.dir)
+            .cache_size(QUEUE_CACHE_BYTES)
             .open()
             .map_err(|e| io(format!("cannot open {}: {e}", options.dir.display())))?;
-        let heads = db
-            .keyspace("head", KeyspaceCreateOptions::default)
-            .map_err(io)?;
+        let small = || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_MEMTABLE_BYTES);
+        let heads = db.keyspace("head", small).map_err(io)?;
         let bodies = db
             .keyspace("body", || {
-                KeyspaceCreateOptions::default()
-                    .with_kv_separation(Some(KvSeparationOptions::default()))
+                small().with_kv_separation(Some(KvSeparationOptions::default()))
             })
             .map_err(io)?;
-        let metas = db
-            .keyspace("meta", KeyspaceCreateOptions::default)
-            .map_err(io)?;
+        let metas = db.keyspace("meta", small).map_err(io)?;
 
         let mut index = Index::default();
         for guard in metas.iter() {
