@@ -31,6 +31,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
     ///
+    /// Exits 1 at once when the config is invalid or `listen`/`admin_listen` cannot be bound.
+    /// SIGTERM/SIGINT: /readyz answers 503 and /metrics stays up while in-flight requests finish
+    /// (at most grace_period), then exit 0.
+    ///
     /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
     /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
     /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).

@@ -726,3 +726,67 @@ fn sendgrid_checks_no_timestamp_window_unless_the_route_sets_one() {
     assert_eq!(post("/sg"), 200, "an hour-old timestamp passes by default");
     assert_eq!(post("/sg5m"), 401, "and is refused with tolerance = 5m");
 }
+
+/// Waits for `child` to exit, at most `deadline`; kills it (and fails) past that.
+fn exit_within(child: &mut std::process::Child, deadline: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `hookgate run` on `config` until it exits (at most 10 s): its status and stderr.
+fn run_until_exit(config: &str) -> (std::process::ExitStatus, String) {
+    let dir = TempDir::new();
+    let path = dir.write("gateway.toml", config);
+    let stderr_path = dir.0.join("stderr.log");
+    let mut child = Command::new(bin())
+        .args(["run", "-c"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(10));
+    (status, std::fs::read_to_string(&stderr_path).unwrap())
+}
+
+#[test]
+fn a_listen_address_in_use_ends_start_up_with_an_error_naming_it() {
+    let up = Upstream::start();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap().to_string();
+    let free = format!("127.0.0.1:{}", free_port());
+    for (listen, admin, key) in [
+        (&taken_addr, &free, "server.listen"),
+        (&free, &taken_addr, "server.admin_listen"),
+    ] {
+        let config = format!(
+            "[server]\nlisten = \"{listen}\"\nadmin_listen = \"{admin}\"\n{}",
+            route(&up, "ops", SECRET)
+        );
+        let started = Instant::now();
+        let (status, stderr) = run_until_exit(&config);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        // Not pingora's 30 s of retries: the bind is tried once, before anything serves.
+        assert!(started.elapsed() < Duration::from_secs(5), "{stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("cannot start"))
+            .unwrap_or_else(|| panic!("no start-up error in {stderr}"));
+        assert!(
+            line.contains(&taken_addr) && line.contains(key) && line.contains("in use"),
+            "{line}"
+        );
+        assert!(!stderr.contains("hookgate starting"), "{stderr}");
+    }
+    drop(taken);
+}
