@@ -102,25 +102,19 @@ fn metrics_count_real_traffic_with_bounded_labels() {
 #[test]
 fn health_and_readiness_and_drain_on_sigterm() {
     let up = Upstream::start();
-    let mut gw = Gateway::start("grace_period = \"5s\"", &route(&up, "ops", SECRET));
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/healthz"))
+    let mut gw = Gateway::start("grace_period = \"8s\"", &route(&up, "ops", SECRET));
+    let admin = |path: &str| {
+        let res = client()
+            .get(gw.admin_url(path))
             .send()
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/readyz"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+            .unwrap_or_else(|e| panic!("the admin listener answers {path}: {e}"));
+        (res.status().as_u16(), res.text().unwrap())
+    };
+    assert_eq!(admin("/healthz").0, 200);
+    assert_eq!(admin("/readyz"), (200, "ready\n".to_string()));
+    assert_eq!(send(&gw, "/ops", br#"{"id":"before"}"#, SECRET), 200);
 
-    up.set(|b| b.delay = Duration::from_millis(1500));
+    up.set(|b| b.delay = Duration::from_millis(2500));
     let port = gw.port;
     let in_flight = std::thread::spawn(move || {
         let body = br#"{"id":"slow"}"#;
@@ -132,31 +126,54 @@ fn health_and_readiness_and_drain_on_sigterm() {
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    while up.count() < 2 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let started = Instant::now();
     gw.signal("TERM");
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/readyz"))
-            .send()
-            .expect("the admin listener answers while draining")
-            .status()
-            .as_u16(),
-        503
-    );
-    // New connections are refused while the in-flight request finishes.
+    // New connections are not served while the in-flight request finishes.
     let refused = std::net::TcpStream::connect(("127.0.0.1", gw.port)).is_err()
         || send(&gw, "/ops", br#"{"id":"late"}"#, SECRET) == 0;
     assert!(refused, "new requests are not served while draining");
+    // For the whole drain the admin listener answers: /readyz is 503 (an answer, not a refused
+    // connection) and /metrics can be scraped.
+    let mut scrapes = 0;
+    let mut last_scrape = Duration::ZERO;
+    while !in_flight.is_finished() {
+        let at = started.elapsed();
+        let (ready, text) = admin("/readyz");
+        assert_eq!(
+            (ready, text.as_str()),
+            (503, "draining\n"),
+            "{at:?} into the drain"
+        );
+        let (status, metrics) = admin("/metrics");
+        assert_eq!(status, 200, "{at:?} into the drain");
+        assert_eq!(
+            metric_value(
+                &metrics,
+                r#"hookgate_requests_total{route="ops",outcome="forwarded"}"#
+            ),
+            1.0,
+            "{at:?} into the drain: {metrics}"
+        );
+        scrapes += 1;
+        last_scrape = at;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        scrapes >= 5 && last_scrape >= Duration::from_millis(1500),
+        "scraped {scrapes} times, the last {last_scrape:?} into the drain"
+    );
     assert_eq!(in_flight.join().unwrap(), 200, "in-flight request finished");
-    let status = gw.child.wait().unwrap();
+    let status = exit_within(&mut gw.child, Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "exits once drained, before the 5 s grace"
+        started.elapsed() < Duration::from_secs(6),
+        "exits once drained, before the 8 s grace"
     );
-    assert_eq!(up.count(), 1);
+    assert_eq!(up.count(), 2);
 }
 
 #[test]
