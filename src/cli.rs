@@ -48,6 +48,9 @@ pub enum Command {
     },
     /// Validate the config and print its routes and notices (exit 1 naming the file, route and
     /// key of a problem).
+    ///
+    /// An upstream host that does not resolve on this machine is a notice, not an error: `run`
+    /// resolves upstream hosts when it connects.
     Check {
         /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
@@ -91,6 +94,9 @@ pub fn main_with(cli: Cli) -> i32 {
                     for notice in &c.notices {
                         tracing::info!("{notice}");
                     }
+                    for notice in config::unresolvable_upstreams(&c) {
+                        tracing::warn!("{notice}");
+                    }
                     let started = GatewayState::new(c, audit)
                         .map_err(|e| e.to_string())
                         .and_then(|s| {
@@ -106,7 +112,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
         }
         Command::Check { config } => match config::load(&config) {
-            Ok(c) => {
+            Ok(mut c) => {
+                c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
                 0
             }

@@ -807,3 +807,147 @@ fn a_listen_address_in_use_ends_start_up_with_an_error_naming_it() {
     }
     drop(taken);
 }
+
+/// A name no DNS answers (RFC 6761 `.invalid`); only a hosts file can make it resolve.
+const LATE_HOST: &str = "upstream.hookgate.invalid";
+
+fn route_to_host(host: &str, port: u16) -> String {
+    format!(
+        r#"
+[[route]]
+name = "late"
+path = "/late"
+upstream = "http://{host}:{port}/in"
+provider = "hmac"
+secrets = ["{SECRET}"]
+signature = {{ header = "X-Signature" }}
+"#
+    )
+}
+
+/// Whether this machine lets the test give the gateway its own `/etc/hosts` (a private mount
+/// namespace: `unshare -m`, which needs root or user namespaces). Without it the test fails on
+/// CI and is skipped locally.
+fn private_mounts_available(test: &str) -> bool {
+    let works = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: `unshare -m` is needed on CI"
+        );
+        eprintln!("SKIP {test}: `unshare -m` is not available here");
+    }
+    works
+}
+
+#[test]
+fn an_upstream_name_that_resolves_only_after_start_is_resolved_at_connect_time() {
+    let test = "an_upstream_name_that_resolves_only_after_start_is_resolved_at_connect_time";
+    if !private_mounts_available(test) {
+        return;
+    }
+    let up = Upstream::start();
+    // The gateway's /etc/hosts is this file, bind-mounted in its own mount namespace: the name is
+    // resolved by the system resolver, as in production, and the machine's file is untouched.
+    let hosts_dir = TempDir::new();
+    let hosts = hosts_dir.write("hosts", "127.0.0.1 localhost\n");
+    let hosts_arg = hosts.display().to_string();
+    let wrapper = [
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+        &hosts_arg,
+    ];
+    let gw = Gateway::launch(
+        "",
+        &route_to_host(LATE_HOST, up.port),
+        Launch {
+            wrapper: &wrapper,
+            ..Launch::default()
+        },
+    );
+    let body = br#"{"id":"early"}"#;
+    assert_eq!(send(&gw, "/late", body, SECRET), 502, "{}", gw.stderr());
+    assert_eq!(send(&gw, "/late", body, SECRET), 502);
+    assert_eq!(up.count(), 0);
+    assert_eq!(
+        gw.metric(r#"hookgate_requests_total{route="late",outcome="upstream_error"}"#),
+        2.0
+    );
+
+    // The name appears (a Service created after the sidecar started).
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&hosts)
+        .unwrap();
+    writeln!(file, "127.0.0.1 {LATE_HOST}").unwrap();
+    drop(file);
+    let until = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status = send(&gw, "/late", br#"{"id":"later"}"#, SECRET);
+        if status != 502 || Instant::now() >= until {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, 200, "{}", gw.stderr());
+    let received = up.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].header("host"),
+        Some(format!("{LATE_HOST}:{}", up.port).as_str())
+    );
+    assert_eq!(
+        gw.metric(r#"hookgate_requests_total{route="late",outcome="forwarded"}"#),
+        1.0
+    );
+    // Logged once per transition, not per request.
+    let stderr = gw.stderr();
+    let lines = |what: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.contains(what) && l.contains(LATE_HOST))
+            .count()
+    };
+    assert_eq!(lines("upstream host does not resolve"), 1, "{stderr}");
+    assert_eq!(lines("upstream host resolves again"), 1, "{stderr}");
+}
+
+#[test]
+fn check_warns_about_an_upstream_that_does_not_resolve_here_and_succeeds() {
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:8080\"\n{}",
+        route_to_host(LATE_HOST, 3000)
+    );
+    let (ok, out) = check(&config, &[]);
+    assert!(ok, "{out}");
+    let notice = out
+        .lines()
+        .find(|l| l.starts_with("notice:") && l.contains(LATE_HOST))
+        .unwrap_or_else(|| panic!("no notice in {out}"));
+    assert!(
+        notice.contains("route \"late\": key `upstream`") && notice.contains("does not resolve"),
+        "{notice}"
+    );
+    // Literal addresses and names that resolve are not mentioned.
+    let (ok, out) = check(
+        &format!(
+            "{config}{}{}",
+            route_to_host("127.0.0.1", 3000)
+                .replace("\"late\"", "\"literal\"")
+                .replace("/late", "/literal"),
+            route_to_host("localhost", 3000)
+                .replace("\"late\"", "\"named\"")
+                .replace("/late", "/named")
+        ),
+        &[],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("notice:").count(), 1, "{out}");
+}

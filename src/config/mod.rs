@@ -9,11 +9,13 @@ pub mod file;
 pub mod model;
 pub mod secret;
 pub mod units;
+pub mod upstream_dns;
 
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigNotice};
 pub use model::Config;
+pub use upstream_dns::unresolvable_upstreams;
 
 /// Reads, parses and validates a config file, taking secrets from the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {

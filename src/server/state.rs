@@ -10,6 +10,7 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
@@ -27,6 +28,8 @@ pub enum ReloadError {
 pub struct GatewayState {
     gateway: ArcSwap<Gateway>,
     pub connector: Arc<Connector>,
+    /// Upstream names, resolved at connect time (cache kept across reloads).
+    pub resolver: Arc<Resolver>,
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
@@ -45,6 +48,7 @@ impl GatewayState {
         let tls = config.server.tls.is_some();
         let backend = backend_for(&config);
         let connector = Arc::new(Connector::new(None));
+        let resolver = Arc::new(Resolver::default());
         let metrics = Arc::new(Metrics::new());
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
@@ -59,6 +63,7 @@ impl GatewayState {
             &BuildContext {
                 state: backend.as_ref(),
                 connector: connector.clone(),
+                resolver: resolver.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
             },
@@ -68,6 +73,7 @@ impl GatewayState {
         Ok(Arc::new(GatewayState {
             gateway: ArcSwap::from_pointee(built),
             connector,
+            resolver,
             tls,
             backend,
             metrics,
@@ -107,6 +113,7 @@ impl GatewayState {
             &BuildContext {
                 state: self.backend.as_ref(),
                 connector: self.connector.clone(),
+                resolver: self.resolver.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
             },
