@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building hookgate needs on Debian/Ubuntu: cmake (pingora's zlib-ng) and a C
-# compiler. Safe to run again.
+# Installs what building and testing hookgate needs on Debian/Ubuntu: cmake (pingora's zlib-ng),
+# a C compiler, and redis-server (the shared-state tests start their own; HOOKGATE_REDIS_SERVER
+# may name another binary, e.g. valkey-server). Safe to run again.
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+[ -n "${HOOKGATE_REDIS_SERVER:-}" ] || command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

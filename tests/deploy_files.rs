@@ -292,8 +292,16 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
         toml::from_str(text).unwrap_or_else(|e| panic!("{what}: not valid TOML: {e}"));
     for key in cfg.keys() {
         assert!(
-            key == "server" || key == "route",
+            key == "server" || key == "route" || key == "state",
             "{what}: unknown top-level key `{key}`"
+        );
+    }
+    if let Some(state) = cfg.get("state") {
+        // A Redis URL may carry a password: committed files take it from env:/file:.
+        let url = state["url"].as_str().expect("[state] url is a string");
+        assert!(
+            url.starts_with("env:") || url.starts_with("file:"),
+            "{what}: [state] url must come from env: or file:, not a literal"
         );
     }
     let server = cfg["server"]
@@ -734,6 +742,21 @@ fn kubernetes_sidecar_example() {
         );
     }
 
+    // Two replicas sharing state: the Redis URL comes from the Secret.
+    let var = cfg["state"]["url"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("env:"))
+        .expect("ConfigMap [state] url from env:");
+    assert!(k8s.contains("replicas: 2"));
+    let env_entry = k8s
+        .find(&format!("- name: {var}"))
+        .expect("the Deployment sets the Redis URL variable");
+    let next: Vec<&str> = k8s[env_entry..].lines().take(3).collect();
+    assert!(
+        next.iter().any(|l| l.trim() == "secretKeyRef:"),
+        "the Redis URL comes from a Secret: {next:?}"
+    );
+
     // Scrape annotations on the Pod template.
     let template = yaml_block(&k8s, "template:").join("\n");
     for ann in [
@@ -849,6 +872,30 @@ fn gateway_tomls_for_image_and_compose() {
             "compose does not set {name}"
         );
     }
+    // [state]: both replicas and the Redis they share, and the URL's variable set on each.
+    let state_url = compose_cfg["state"]["url"]
+        .as_str()
+        .expect("compose [state] url");
+    let var = state_url
+        .strip_prefix("env:")
+        .expect("compose [state] url from env:");
+    assert!(
+        compose.contains("\n  hookgate-b:\n"),
+        "compose has a second replica"
+    );
+    assert!(
+        compose.contains("\n  redis:\n"),
+        "compose has a redis service"
+    );
+    assert!(
+        compose.contains("allkeys-lru"),
+        "compose Redis evicts with allkeys-lru"
+    );
+    assert_eq!(
+        compose.matches(&format!("{var}: ")).count(),
+        2,
+        "both replicas set {var}"
+    );
     let stop: Duration = compose
         .lines()
         .find_map(|l| l.trim().strip_prefix("stop_grace_period:"))

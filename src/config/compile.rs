@@ -16,6 +16,7 @@ use super::model::{
     RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
 };
 use super::secret;
+use super::state::compile_state;
 use super::units::{parse_duration, parse_size};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
@@ -42,6 +43,11 @@ pub struct CompileContext<'a> {
 pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
+    let base_dir = ctx.file.parent().unwrap_or(Path::new("."));
+    let state = match &parsed.state {
+        None => None,
+        Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
+    };
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -84,7 +90,29 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         server,
         routes,
         notices,
+        state,
     })
+}
+
+/// `rate_limit.on_store_error`: `local`, `allow` or `reject`.
+fn parse_rate_limit_policy(text: &str) -> Result<RateLimitOnError, String> {
+    match text {
+        "local" => Ok(RateLimitOnError::Local),
+        "allow" => Ok(RateLimitOnError::Allow),
+        "reject" => Ok(RateLimitOnError::Reject),
+        _ => Err(format!(
+            "{text:?} is not one of \"local\", \"allow\", \"reject\""
+        )),
+    }
+}
+
+/// `dedup.on_store_error`: `forward` or `reject`.
+fn parse_dedup_policy(text: &str) -> Result<DedupOnError, String> {
+    match text {
+        "forward" => Ok(DedupOnError::Forward),
+        "reject" => Ok(DedupOnError::Reject),
+        _ => Err(format!("{text:?} is not one of \"forward\", \"reject\"")),
+    }
 }
 
 fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
@@ -302,11 +330,17 @@ fn compile_route(
                     ))
                 }
             };
+            let on_store_error = match rl.on_store_error.as_deref() {
+                None => RateLimitOnError::default(),
+                Some(text) => parse_rate_limit_policy(text)
+                    .map_err(|m| err("rate_limit.on_store_error", m))?,
+            };
             Some(RateLimitSpec {
                 per_second: rl.per_second,
                 burst,
                 per_client,
-                on_store_error: RateLimitOnError::default(),
+                on_store_error,
+                shared: rl.shared.unwrap_or(true),
             })
         }
     };
@@ -332,11 +366,18 @@ fn compile_route(
                 )
             })?;
             let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
+            let on_store_error = match d.on_store_error.as_deref() {
+                None => DedupOnError::default(),
+                Some(text) => {
+                    parse_dedup_policy(text).map_err(|m| err("dedup.on_store_error", m))?
+                }
+            };
             Some(DedupSpec {
                 ttl,
                 max_entries,
                 id,
-                on_store_error: DedupOnError::default(),
+                on_store_error,
+                shared: d.shared.unwrap_or(true),
             })
         }
     };

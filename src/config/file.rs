@@ -14,6 +14,8 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    /// `[state]`: shared dedup and rate limits on Redis (see `config/state.rs`).
+    pub state: Option<super::state::StateSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
@@ -65,6 +67,10 @@ pub struct RateLimitSection {
     pub burst: Option<u32>,
     /// `"route"` (default: one budget for the route) or `"client_ip"` (one budget per client).
     pub key: Option<String>,
+    /// With `[state]`: `false` keeps this limit per replica (default `true`).
+    pub shared: Option<bool>,
+    /// `"local"` (default), `"allow"` or `"reject"`: what a shared-store failure means.
+    pub on_store_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,4 +79,8 @@ pub struct DedupSection {
     pub ttl: Option<String>,
     pub id: Option<String>,
     pub max_entries: Option<usize>,
+    /// With `[state]`: `false` keeps this dedup per replica (default `true`).
+    pub shared: Option<bool>,
+    /// `"forward"` (default) or `"reject"`: what a shared-store failure means.
+    pub on_store_error: Option<String>,
 }

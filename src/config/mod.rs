@@ -8,6 +8,7 @@ pub mod field_source;
 pub mod file;
 pub mod model;
 pub mod secret;
+pub mod state;
 pub mod units;
 pub mod upstream_dns;
 

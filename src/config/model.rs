@@ -24,7 +24,9 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
     pub notices: Vec<super::ConfigNotice>,
-    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+    /// `[state]`: dedup and rate limits shared through Redis; `None` keeps them in memory.
+    pub state: Option<super::state::StateSettings>,
+    // `[queue]` settings join here (see `config/queue.rs`).
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +124,8 @@ pub struct RateLimitSpec {
     /// One budget per client IP (`key = "client_ip"`) instead of one for the route.
     pub per_client: bool,
     pub on_store_error: RateLimitOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a rate-limit store failure means for a request (PRODUCT.md `rate_limit.on_store_error`).
@@ -137,6 +141,17 @@ pub enum RateLimitOnError {
     Reject,
 }
 
+impl RateLimitOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimitOnError::Local => "local",
+            RateLimitOnError::Allow => "allow",
+            RateLimitOnError::Reject => "reject",
+        }
+    }
+}
+
 /// A route's `dedup`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DedupSpec {
@@ -145,6 +160,8 @@ pub struct DedupSpec {
     /// Where the event ID is read (the route's `id`, else the preset's).
     pub id: FieldSource,
     pub on_store_error: DedupOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a dedup store failure means for a request (PRODUCT.md `dedup.on_store_error`).
@@ -155,6 +172,16 @@ pub enum DedupOnError {
     Forward,
     /// Refuse with 503 `unavailable`.
     Reject,
+}
+
+impl DedupOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupOnError::Forward => "forward",
+            DedupOnError::Reject => "reject",
+        }
+    }
 }
 
 /// The `events = [...]` allowlist of event types.

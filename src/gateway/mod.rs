@@ -21,6 +21,8 @@ use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
+use crate::state::fallback::Fallback;
+use crate::state::memory::MemoryBackend;
 use crate::state::StateBackend;
 use crate::telemetry::Metrics;
 
@@ -72,6 +74,9 @@ pub fn build(
         server,
         routes,
         notices: _,
+        // The backend (and its Redis client) is built once per process from the first config:
+        // see `server::state`.
+        state: _,
     } = config;
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {
@@ -95,18 +100,49 @@ fn build_route(
         key: e.key,
         message: e.message,
     })?;
+    // `shared = false` keeps a route's state per replica even with `[state]`.
+    let backend = |shared: bool| -> &dyn StateBackend {
+        if shared {
+            ctx.state
+        } else {
+            &MemoryBackend
+        }
+    };
     let rate_limit = config
         .rate_limit
         .as_ref()
-        .map(|spec| carry::rate_limit(&config.name, spec, ctx.state, previous));
+        .map(|spec| carry::rate_limit(&config.name, spec, backend(spec.shared), previous));
     let dedup = config
         .dedup
         .as_ref()
-        .map(|spec| carry::dedup(&config, spec, ctx.state, previous));
+        .map(|spec| carry::dedup(&config, spec, backend(spec.shared), previous));
+    // Only a shared store can fail; its failures are counted and logged per route and policy.
+    let fallback = |kind: &'static str, action: &'static str| {
+        Fallback::new(
+            &config.name,
+            kind,
+            action,
+            ctx.metrics
+                .state
+                .fallback_counter(&config.name, kind, action),
+        )
+    };
+    let rate_limit_fallback = config
+        .rate_limit
+        .as_ref()
+        .filter(|spec| spec.shared && ctx.state.shared())
+        .map(|spec| fallback("rate_limit", spec.on_store_error.as_str()));
+    let dedup_fallback = config
+        .dedup
+        .as_ref()
+        .filter(|spec| spec.shared && ctx.state.shared())
+        .map(|spec| fallback("dedup", spec.on_store_error.as_str()));
     Ok(Route {
         scheme,
         rate_limit,
         dedup,
+        rate_limit_fallback,
+        dedup_fallback,
         deliverer: deliverer(&config, ctx),
         metrics: ctx.metrics.route(&config.name),
         config,

@@ -33,6 +33,8 @@ pub struct GatewayState {
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
+    /// The `[state]` the backend was built from (it changes only on restart).
+    state_settings: Option<crate::config::state::StateSettings>,
     pub metrics: Arc<Metrics>,
     /// Key-fetch counters shared by every key-fetching scheme, across reloads.
     pub key_fetch: KeyFetchContext,
@@ -46,10 +48,11 @@ impl GatewayState {
     /// Builds the gateway for `config` with a fresh metrics registry.
     pub fn new(config: Config, audit: AuditSink) -> Result<Arc<Self>, ReloadError> {
         let tls = config.server.tls.is_some();
-        let backend = backend_for(&config);
+        let metrics = Arc::new(Metrics::new());
+        let backend = backend_for(&config, &metrics.state);
+        let state_settings = config.state.clone();
         let connector = Arc::new(Connector::new(None));
         let resolver = Arc::new(Resolver::default());
-        let metrics = Arc::new(Metrics::new());
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
             metrics
@@ -76,6 +79,7 @@ impl GatewayState {
             resolver,
             tls,
             backend,
+            state_settings,
             metrics,
             key_fetch,
             audit,
@@ -107,6 +111,9 @@ impl GatewayState {
             || new.threads != current.server.threads
         {
             tracing::warn!("listener addresses, TLS files and threads change only on restart; the rest is reloaded");
+        }
+        if config.state != self.state_settings {
+            tracing::warn!("[state] changes only on restart; the running store connection is kept");
         }
         let built = gateway::build(
             config,
