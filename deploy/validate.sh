@@ -163,7 +163,8 @@ fi
 echo "== Kubernetes"
 if command -v kubernetes-validate >/dev/null; then
   run "kubernetes-validate --strict (1.30) kubernetes/*.yaml" \
-    kubernetes-validate --strict --quiet -k 1.30 kubernetes/hookgate-sidecar.yaml kubernetes/secret.example.yaml
+    kubernetes-validate --strict --quiet -k 1.30 kubernetes/hookgate-sidecar.yaml \
+      kubernetes/hookgate-queue-statefulset.yaml kubernetes/secret.example.yaml
 else
   skip "kubernetes-validate not installed (pip install kubernetes-validate, or --install)"
 fi

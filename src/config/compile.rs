@@ -48,6 +48,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         None => None,
         Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
     };
+    let queue = super::queue::compile_queue(parsed.queue.as_ref(), &file, base_dir, ctx.env)?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -83,7 +84,14 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
+        routes.push(compile_route(
+            section,
+            &server,
+            queue.as_ref(),
+            &file,
+            ctx,
+            &mut notices,
+        )?);
     }
     Ok(Config {
         source: ctx.file.to_path_buf(),
@@ -91,6 +99,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         routes,
         notices,
         state,
+        queue,
     })
 }
 
@@ -201,6 +210,7 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
 fn compile_route(
     r: RouteSection,
     server: &ServerSettings,
+    queue: Option<&super::queue::QueueSettings>,
     file: &str,
     ctx: &CompileContext<'_>,
     notices: &mut Vec<ConfigNotice>,
@@ -421,7 +431,16 @@ fn compile_route(
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
     };
 
+    let delivery = super::queue::compile_delivery(
+        file,
+        &name,
+        r.delivery.as_deref(),
+        r.queue.as_ref(),
+        queue,
+    )?;
+
     Ok(RouteConfig {
+        delivery,
         name: r.name,
         path: r.path,
         upstream,

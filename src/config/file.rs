@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub routes: Vec<toml::Value>,
     /// `[state]`: shared dedup and rate limits on Redis (see `config/state.rs`).
     pub state: Option<super::state::StateSection>,
+    pub queue: Option<super::queue::QueueSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
@@ -58,6 +59,9 @@ pub struct RouteSection {
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
+    /// `"direct"` (default) or `"queue"`.
+    pub delivery: Option<String>,
+    pub queue: Option<super::queue::RouteQueueSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod field_source;
 pub mod file;
 pub mod model;
+pub mod queue;
 pub mod secret;
 pub mod state;
 pub mod units;

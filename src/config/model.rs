@@ -26,7 +26,8 @@ pub struct Config {
     pub notices: Vec<super::ConfigNotice>,
     /// `[state]`: dedup and rate limits shared through Redis; `None` keeps them in memory.
     pub state: Option<super::state::StateSettings>,
-    // `[queue]` settings join here (see `config/queue.rs`).
+    /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
+    pub queue: Option<super::queue::QueueSettings>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +86,8 @@ pub struct RouteConfig {
     pub public_url: Option<String>,
     pub answer_challenges: bool,
     pub max_body: u64,
+    /// Direct (the provider waits for the upstream) or queued.
+    pub delivery: super::queue::DeliveryMode,
 }
 
 impl RouteConfig {

@@ -67,6 +67,15 @@ struct Entry {
     answer: Option<(Result<SocketAddr, String>, Instant)>,
 }
 
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver")
+            .field("ttl", &self.ttl)
+            .field("failure_ttl", &self.failure_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Resolver {
     fn default() -> Self {
         Resolver::new(Arc::new(SystemLookup), RESOLVE_TTL, FAILURE_TTL)

@@ -14,9 +14,12 @@ use std::sync::Arc;
 use pingora::connectors::http::v1::Connector;
 
 use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
+use crate::config::queue::DeliveryMode;
 use crate::config::Config;
 use crate::delivery::direct::Direct;
 use crate::delivery::forward::Target;
+use crate::delivery::queue::deliverer::Queued;
+use crate::delivery::queue::QueueStore;
 use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
 use crate::providers::key_fetch::KeyFetchContext;
@@ -47,6 +50,8 @@ pub struct BuildContext<'a> {
     pub metrics: &'a Metrics,
     /// Shared by every key-fetching scheme of the gateway (its counters are registered once).
     pub key_fetch: &'a KeyFetchContext,
+    /// The delivery queue, opened at start when `[queue]` is configured.
+    pub queue: Option<Arc<dyn QueueStore>>,
 }
 
 /// Why a validated configuration could not be built. Never carries a secret.
@@ -58,6 +63,10 @@ pub enum BuildError {
         key: &'static str,
         message: String,
     },
+    /// A route has `delivery = "queue"` but the queue was not opened at start (a `[queue]`
+    /// section added by a reload takes effect on restart).
+    #[error("route {route:?}: key `delivery`: {message}")]
+    Queue { route: String, message: String },
 }
 
 /// Builds the runtime for `config`. `previous` is the gateway being replaced on reload: routes
@@ -77,6 +86,7 @@ pub fn build(
         // The backend (and its Redis client) is built once per process from the first config:
         // see `server::state`.
         state: _,
+        queue: _,
     } = config;
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {
@@ -143,21 +153,33 @@ fn build_route(
         dedup,
         rate_limit_fallback,
         dedup_fallback,
-        deliverer: deliverer(&config, ctx),
+        deliverer: deliverer(&config, ctx)?,
         metrics: ctx.metrics.route(&config.name),
         config,
     })
 }
 
-/// The route's deliverer. Direct today; `delivery = "queue"` adds its branch here.
-fn deliverer(config: &RouteConfig, ctx: &BuildContext<'_>) -> Arc<dyn Deliverer> {
-    Arc::new(Direct {
-        target: Arc::new(Target {
-            upstream: config.upstream.clone(),
-            resolver: ctx.resolver.clone(),
+/// The route's deliverer: direct, or queued on the gateway's queue.
+fn deliverer(
+    config: &RouteConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Arc<dyn Deliverer>, BuildError> {
+    Ok(match &config.delivery {
+        DeliveryMode::Direct => Arc::new(Direct {
+            target: Arc::new(Target {
+                upstream: config.upstream.clone(),
+                resolver: ctx.resolver.clone(),
+            }),
+            timeout: config.upstream_timeout,
+            connector: ctx.connector.clone(),
         }),
-        timeout: config.upstream_timeout,
-        connector: ctx.connector.clone(),
+        DeliveryMode::Queue(q) => Arc::new(Queued {
+            store: ctx.queue.clone().ok_or_else(|| BuildError::Queue {
+                route: config.name.clone(),
+                message: "\"queue\" needs the [queue] section the gateway started with (restart to add one)".into(),
+            })?,
+            ack_status: q.ack_status,
+        }),
     })
 }
 

@@ -10,6 +10,8 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::queue::runtime::QueueRuntime;
+use crate::delivery::queue::QueueError;
 use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
@@ -23,6 +25,9 @@ pub enum ReloadError {
     Config(#[from] ConfigError),
     #[error("{file}: {error}")]
     Build { file: String, error: BuildError },
+    /// The delivery queue could not be opened (start only).
+    #[error("{file}: [queue]: {error}")]
+    Queue { file: String, error: QueueError },
 }
 
 pub struct GatewayState {
@@ -42,6 +47,8 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// The delivery queue, when the gateway started with `[queue]`.
+    pub queue: Option<QueueRuntime>,
 }
 
 impl GatewayState {
@@ -61,6 +68,15 @@ impl GatewayState {
                 .expect("key-fetch counters are registered once per gateway");
         }
         let file = config.source.display().to_string();
+        let queue = config
+            .queue
+            .clone()
+            .map(|settings| QueueRuntime::open(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Queue {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
@@ -69,6 +85,7 @@ impl GatewayState {
                 resolver: resolver.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
+                queue: queue.as_ref().map(|q| q.store.clone()),
             },
             None,
         )
@@ -85,6 +102,7 @@ impl GatewayState {
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            queue,
         }))
     }
 
@@ -123,6 +141,7 @@ impl GatewayState {
                 resolver: self.resolver.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
+                queue: self.queue.as_ref().map(|q| q.store.clone()),
             },
             Some(&current),
         )
