@@ -31,6 +31,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
     ///
+    /// Exits 1 at once when the config is invalid or `listen`/`admin_listen` cannot be bound.
+    /// SIGTERM/SIGINT: /readyz answers 503 and /metrics stays up while in-flight requests finish
+    /// (at most grace_period), then exit 0.
+    ///
     /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
     /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
     /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).
@@ -44,6 +48,9 @@ pub enum Command {
     },
     /// Validate the config and print its routes and notices (exit 1 naming the file, route and
     /// key of a problem).
+    ///
+    /// An upstream host that does not resolve on this machine is a notice, not an error: `run`
+    /// resolves upstream hosts when it connects.
     Check {
         /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
@@ -97,6 +104,9 @@ pub fn main_with(cli: Cli) -> i32 {
                     for notice in &c.notices {
                         tracing::info!("{notice}");
                     }
+                    for notice in config::unresolvable_upstreams(&c) {
+                        tracing::warn!("{notice}");
+                    }
                     let started = GatewayState::new(c, audit)
                         .map_err(|e| e.to_string())
                         .and_then(|s| {
@@ -112,7 +122,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
         }
         Command::Check { config } => match config::load(&config) {
-            Ok(c) => {
+            Ok(mut c) => {
+                c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
                 0
             }

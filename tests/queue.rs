@@ -563,13 +563,15 @@ fn target(port: u16, policy: RetryPolicy, timeout: Duration) -> RouteTarget {
         upstream: UpstreamTarget {
             url: format!("http://127.0.0.1:{port}/in"),
             tls: false,
-            addr: format!("127.0.0.1:{port}").parse().unwrap(),
+            host: "127.0.0.1".into(),
+            port,
             authority: format!("127.0.0.1:{port}"),
             sni: "127.0.0.1".into(),
             path_and_query: "/in".into(),
         },
         timeout,
         policy,
+        resolver: Default::default(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! file, route and key of the first problem.
 
 use std::collections::HashSet;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -471,12 +471,6 @@ fn compile_upstream(text: &str) -> Result<Upstream, String> {
         .port_or_known_default()
         .unwrap_or(if tls { 443 } else { 80 });
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-    // Resolved once here, so the request path never blocks on DNS.
-    let addr = (bare_host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{host} resolved to no address"))?;
     let authority = match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
@@ -489,7 +483,8 @@ fn compile_upstream(text: &str) -> Result<Upstream, String> {
     Ok(Upstream {
         url: text.to_string(),
         tls,
-        addr,
+        host: bare_host.to_string(),
+        port,
         authority,
         sni: bare_host.to_string(),
         path_and_query,

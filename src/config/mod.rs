@@ -11,11 +11,13 @@ pub mod queue;
 pub mod secret;
 pub mod state;
 pub mod units;
+pub mod upstream_dns;
 
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigNotice};
 pub use model::Config;
+pub use upstream_dns::unresolvable_upstreams;
 
 /// Reads, parses and validates a config file, taking secrets from the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -3,7 +3,7 @@
 //! types); [`crate::gateway`] builds those from this model.
 
 use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,8 +55,11 @@ pub struct Upstream {
     /// The URL as configured (for display).
     pub url: String,
     pub tls: bool,
-    /// Resolved once at load, so the request path never blocks on DNS.
-    pub addr: SocketAddr,
+    /// The URL's host without brackets: a DNS name, resolved when the gateway connects
+    /// ([`crate::delivery::resolve`]), or an IP literal.
+    pub host: String,
+    /// The URL's port, or the scheme's default.
+    pub port: u16,
     /// `Host` header value: the URL's authority (host, and port when not the default).
     pub authority: String,
     /// TLS server name.

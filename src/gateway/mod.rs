@@ -17,9 +17,10 @@ use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
 use crate::config::queue::DeliveryMode;
 use crate::config::Config;
 use crate::delivery::direct::Direct;
-use crate::delivery::forward::peer_for;
+use crate::delivery::forward::Target;
 use crate::delivery::queue::deliverer::Queued;
 use crate::delivery::queue::QueueStore;
+use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
@@ -44,6 +45,8 @@ pub struct BuildContext<'a> {
     pub state: &'a dyn StateBackend,
     /// The upstream connection pool shared by every route's direct deliverer.
     pub connector: Arc<Connector>,
+    /// Resolves upstream host names at connect time; shared by every route, kept on reload.
+    pub resolver: Arc<Resolver>,
     pub metrics: &'a Metrics,
     /// Shared by every key-fetching scheme of the gateway (its counters are registered once).
     pub key_fetch: &'a KeyFetchContext,
@@ -163,7 +166,10 @@ fn deliverer(
 ) -> Result<Arc<dyn Deliverer>, BuildError> {
     Ok(match &config.delivery {
         DeliveryMode::Direct => Arc::new(Direct {
-            peer: peer_for(&config.upstream, config.upstream_timeout),
+            target: Arc::new(Target {
+                upstream: config.upstream.clone(),
+                resolver: ctx.resolver.clone(),
+            }),
             timeout: config.upstream_timeout,
             connector: ctx.connector.clone(),
         }),

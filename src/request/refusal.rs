@@ -101,7 +101,9 @@ impl Refusal {
             Refusal::Upstream(e) => {
                 let reason = match e {
                     ForwardError::TimedOut(_) => "upstream timed out",
-                    ForwardError::Unreachable(_) => "upstream unreachable",
+                    ForwardError::Unreachable(_) | ForwardError::Unresolved(_) => {
+                        "upstream unreachable"
+                    }
                     ForwardError::BuildRequest(_) => "upstream request invalid",
                 };
                 (Outcome::UpstreamError, Reply::error(e.status(), reason))

@@ -6,6 +6,7 @@
 //! is over. Nothing here exits the process.
 
 pub mod admin;
+pub mod bind;
 pub mod drain;
 pub mod listener;
 pub mod signals;
@@ -33,10 +34,14 @@ pub enum ServerError {
         key: String,
         cause: String,
     },
+    /// A listening address is in use or not available.
+    #[error(transparent)]
+    Bind(#[from] bind::BindError),
 }
 
 /// The pingora server for `state`: the webhook and admin listeners, the registered workers and,
-/// when `stop` is [`StopOn::Signals`], the SIGHUP reloader.
+/// when `stop` is [`StopOn::Signals`], the SIGHUP reloader. Both listening addresses are bound
+/// here, so an address in use is a [`ServerError::Bind`] before anything serves.
 pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerError> {
     let gateway = state.gateway();
     let settings = &gateway.server;
@@ -69,6 +74,11 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
             .to_string(),
         ..ServerConf::default()
     };
+    let webhook_socket = bind::bind("listen", &settings.listen)?;
+    let admin_socket = match &settings.admin_listen {
+        Some(addr) => Some(bind::bind("admin_listen", addr)?),
+        None => None,
+    };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 
@@ -89,9 +99,9 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
             webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
         }
     }
-    server.add_service(webhooks);
+    server.add_service(bind::PreBound::new(webhooks, vec![webhook_socket]));
 
-    if let Some(admin_addr) = &settings.admin_listen {
+    if let (Some(admin_addr), Some(admin_socket)) = (&settings.admin_listen, admin_socket) {
         let mut admin = Service::new(
             "admin".to_string(),
             admin::AdminApp {
@@ -100,7 +110,7 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         );
         admin.threads = Some(1);
         admin.add_tcp(admin_addr);
-        server.add_service(admin);
+        server.add_service(bind::PreBound::new(admin, vec![admin_socket]));
     }
     if let Some(queue) = &state.queue {
         register_queue_workers(state, queue, &gateway);
@@ -132,7 +142,11 @@ fn register_queue_workers(
     use crate::delivery::queue::worker::{work, DeliveryObserver};
     let connector = Arc::new(pingora::connectors::http::v1::Connector::new(None));
     let observer: Arc<dyn DeliveryObserver> = queue.metrics.clone();
-    for target in gateway.routes.iter().filter_map(|r| target_of(&r.config)) {
+    for target in gateway
+        .routes
+        .iter()
+        .filter_map(|r| target_of(&r.config, &state.resolver))
+    {
         let target = Arc::new(target);
         for n in 0..target.policy.concurrency {
             let (store, target, connector, observer) = (

@@ -12,6 +12,7 @@ use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
 use crate::delivery::queue::runtime::QueueRuntime;
 use crate::delivery::queue::QueueError;
+use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
@@ -32,6 +33,8 @@ pub enum ReloadError {
 pub struct GatewayState {
     gateway: ArcSwap<Gateway>,
     pub connector: Arc<Connector>,
+    /// Upstream names, resolved at connect time (cache kept across reloads).
+    pub resolver: Arc<Resolver>,
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
@@ -56,6 +59,7 @@ impl GatewayState {
         let backend = backend_for(&config, &metrics.state);
         let state_settings = config.state.clone();
         let connector = Arc::new(Connector::new(None));
+        let resolver = Arc::new(Resolver::default());
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
             metrics
@@ -78,6 +82,7 @@ impl GatewayState {
             &BuildContext {
                 state: backend.as_ref(),
                 connector: connector.clone(),
+                resolver: resolver.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
                 queue: queue.as_ref().map(|q| q.store.clone()),
@@ -88,6 +93,7 @@ impl GatewayState {
         Ok(Arc::new(GatewayState {
             gateway: ArcSwap::from_pointee(built),
             connector,
+            resolver,
             tls,
             backend,
             state_settings,
@@ -132,6 +138,7 @@ impl GatewayState {
             &BuildContext {
                 state: self.backend.as_ref(),
                 connector: self.connector.clone(),
+                resolver: self.resolver.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
                 queue: self.queue.as_ref().map(|q| q.store.clone()),

@@ -256,7 +256,8 @@ impl AdminClient {
             upstream: Upstream {
                 url: format!("http://{socket}"),
                 tls: false,
-                addr: socket,
+                host: socket.ip().to_string(),
+                port: socket.port(),
                 authority: socket.to_string(),
                 sni: String::new(),
                 path_and_query: "/".into(),
@@ -286,16 +287,20 @@ impl AdminClient {
             let value = [b"Bearer ".as_slice(), token.bytes()].concat();
             set(&mut request, "authorization", &value)?;
         }
-        let peer = forward::peer_for(&self.upstream, TIMEOUT);
+        // An IP address: the resolver does no lookup.
+        let target = forward::Target {
+            upstream: self.upstream.clone(),
+            resolver: Default::default(),
+        };
         let mut exchange = forward::send(
             self.connector.clone(),
-            peer,
+            &target,
             Box::new(request),
             Bytes::new(),
             TIMEOUT,
         )
         .await
-        .map_err(|e| format!("admin listener {}: {e}", self.upstream.addr))?;
+        .map_err(|e| format!("admin listener {}: {e}", self.upstream.authority))?;
         let mut body = Vec::new();
         loop {
             match exchange.next_chunk().await {

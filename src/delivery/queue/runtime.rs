@@ -11,6 +11,7 @@ use super::store::{QueueError, QueueStore};
 use super::worker::RouteTarget;
 use crate::config::model::RouteConfig;
 use crate::config::queue::{DeliveryMode, QueueBackend, QueueSettings};
+use crate::delivery::resolve::Resolver;
 
 /// The queue of a gateway started with `[queue]`. Opened once per process: `dir`, `backend` and
 /// `max_bytes` change only on restart.
@@ -58,7 +59,7 @@ impl QueueRuntime {
 }
 
 /// The delivery target of a queued route; `None` for a direct one.
-pub fn target_of(route: &RouteConfig) -> Option<RouteTarget> {
+pub fn target_of(route: &RouteConfig, resolver: &Arc<Resolver>) -> Option<RouteTarget> {
     match &route.delivery {
         DeliveryMode::Direct => None,
         DeliveryMode::Queue(q) => Some(RouteTarget {
@@ -66,6 +67,7 @@ pub fn target_of(route: &RouteConfig) -> Option<RouteTarget> {
             upstream: route.upstream.clone(),
             timeout: route.upstream_timeout,
             policy: q.retry,
+            resolver: resolver.clone(),
         }),
     }
 }

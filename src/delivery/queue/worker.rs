@@ -19,6 +19,7 @@ use super::backoff::{parse_retry_after, Backoff};
 use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
 use crate::config::model::Upstream;
 use crate::delivery::forward::{self, ForwardError};
+use crate::delivery::resolve::Resolver;
 
 /// How long an idle worker sleeps before looking again when nothing woke it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -50,6 +51,8 @@ pub struct RouteTarget {
     /// Per attempt: connect, send, and the response header.
     pub timeout: Duration,
     pub policy: RetryPolicy,
+    /// Resolves the upstream's host at each attempt (the gateway's resolver).
+    pub resolver: Arc<Resolver>,
 }
 
 /// The result of one attempt, as the `result` label of `hookgate_delivery_attempts_total`.
@@ -367,10 +370,13 @@ async fn send(
     request: Box<RequestHeader>,
     message: &StoredMessage,
 ) -> (AttemptResult, Option<Duration>) {
-    let peer = forward::peer_for(&target.upstream, target.timeout);
+    let upstream = forward::Target {
+        upstream: target.upstream.clone(),
+        resolver: target.resolver.clone(),
+    };
     match forward::send(
         connector.clone(),
-        peer,
+        &upstream,
         request,
         message.body.clone(),
         target.timeout,
@@ -378,9 +384,11 @@ async fn send(
     .await
     {
         Err(ForwardError::TimedOut(_)) => (AttemptResult::Timeout, None),
-        Err(ForwardError::Unreachable(_) | ForwardError::BuildRequest(_)) => {
-            (AttemptResult::Unreachable, None)
-        }
+        Err(
+            ForwardError::Unreachable(_)
+            | ForwardError::Unresolved(_)
+            | ForwardError::BuildRequest(_),
+        ) => (AttemptResult::Unreachable, None),
         Ok(mut response) => {
             let status = response.status();
             let retry_after = response.take_header().and_then(|h| {
