@@ -32,6 +32,8 @@ pub struct ServerSection {
     pub tls_key: Option<String>,
     /// Worker threads for the webhook listener (default: the number of CPUs).
     pub threads: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub body_memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +58,7 @@ pub struct RouteSection {
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
+    pub methods: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use pingora::connectors::http::v1::Connector;
 
 use super::drain::Drain;
+use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
@@ -37,12 +38,18 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// `body_memory_limit`, fixed at start.
+    pub body_budget: BodyBudget,
+    /// `max_connections`, fixed at start.
+    pub connections: ConnectionLimit,
 }
 
 impl GatewayState {
     /// Builds the gateway for `config` with a fresh metrics registry.
     pub fn new(config: Config, audit: AuditSink) -> Result<Arc<Self>, ReloadError> {
         let tls = config.server.tls.is_some();
+        let body_budget = BodyBudget::new(config.server.body_memory_limit);
+        let connections = ConnectionLimit::new(config.server.max_connections);
         let backend = backend_for(&config);
         let connector = Arc::new(Connector::new(None));
         let metrics = Arc::new(Metrics::new());
@@ -75,6 +82,8 @@ impl GatewayState {
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            body_budget,
+            connections,
         }))
     }
 
