@@ -80,6 +80,7 @@ pub fn build(
                 .get_all(X_FORWARDED_FOR)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
+                .filter(|v| !v.trim().is_empty())
                 .collect()
         } else {
             Vec::new()

@@ -20,6 +20,9 @@ pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
 
+#[cfg(test)]
+mod proptests;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
