@@ -166,6 +166,19 @@ pub async fn serve(
             return None;
         }
     }
+    // Only a chunked body needs the raw bytes the tap keeps of the head read.
+    if !session
+        .req_header()
+        .headers
+        .contains_key(http::header::TRANSFER_ENCODING)
+    {
+        if let Some(tap) = session
+            .as_http1()
+            .and_then(|h1| crate::server::tap::FramingTap::of(h1.stream()))
+        {
+            tap.not_chunked();
+        }
+    }
     let _in_flight = state.drain.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
 

@@ -19,10 +19,19 @@ const CASES: u32 = 10_000;
 
 /// A reference chunked encoder: `chunks` (empty ones skipped: an empty chunk is the last one),
 /// each with an optional extension, then trailers.
-fn encode(chunks: &[Vec<u8>], ext: &[Option<String>], trailers: &[(String, String)], upper: bool) -> Vec<u8> {
+fn encode(
+    chunks: &[Vec<u8>],
+    ext: &[Option<String>],
+    trailers: &[(String, String)],
+    upper: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, c) in chunks.iter().filter(|c| !c.is_empty()).enumerate() {
-        let size = if upper { format!("{:X}", c.len()) } else { format!("{:x}", c.len()) };
+        let size = if upper {
+            format!("{:X}", c.len())
+        } else {
+            format!("{:x}", c.len())
+        };
         out.extend_from_slice(size.as_bytes());
         if let Some(Some(e)) = ext.get(i) {
             out.extend_from_slice(format!(";{e}").as_bytes());
@@ -40,7 +49,10 @@ fn encode(chunks: &[Vec<u8>], ext: &[Option<String>], trailers: &[(String, Strin
 }
 
 /// Feeds `raw` in pieces cut at `cuts`; the payload, or the error.
-fn feed_in_pieces(raw: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, bool), super::chunked::FramingError> {
+fn feed_in_pieces(
+    raw: &[u8],
+    cuts: &[usize],
+) -> Result<(Vec<u8>, bool), super::chunked::FramingError> {
     let mut f = ChunkedFraming::new();
     let mut out = Vec::new();
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (raw.len() + 1)).collect();

@@ -6,7 +6,8 @@
 //! The choices were to re-implement body reading on the raw stream (and so also pingora's
 //! buffering, pipelining and keep-alive bookkeeping), or to check the bytes as they pass. The tap
 //! does the latter and nothing else: pingora still reads and decodes the body; the tap records
-//! the bytes of a request's head read (bounded), and once the request is known to be chunked
+//! the bytes of a request's head read (bounded; dropped as soon as the head shows the request is
+//! not chunked, [`FramingTap::not_chunked`]), and once the request is known to be chunked
 //! ([`FramingTap::arm_chunked`], before the first body read) it checks the bytes that came with
 //! the head and then every byte read, *before* pingora gets them. A framing error fails that read
 //! (`InvalidData`), so pingora's body read errors at once and the request is refused (400)
@@ -67,6 +68,13 @@ impl FramingTap {
         s.record.clear();
         s.overflowed = false;
         s.framing = None;
+    }
+
+    /// The request is not chunked: stop recording (its body would otherwise be kept twice).
+    pub fn not_chunked(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.record = Vec::new();
+        s.overflowed = true;
     }
 
     /// The request whose head is `head` (its raw bytes) is chunked: checks the body bytes read
