@@ -1,4 +1,4 @@
-//! The command line: `hookgate run`, `hookgate check`, `hookgate sign`.
+//! The command line: `hookgate run`, `hookgate check`, `hookgate sign`, `hookgate queue`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -75,6 +75,16 @@ pub enum Command {
     /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
     /// default max_body, methods and the provider's document.
     Providers,
+    /// Inspect and operate the delivery queue of a running gateway (through its admin listener).
+    Queue {
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The admin listener, HOST:PORT [default: the config's `server.admin_listen`]
+        #[arg(long)]
+        admin: Option<String>,
+        #[command(subcommand)]
+        command: crate::delivery::queue::cli::QueueCommand,
+    },
 }
 
 /// Runs the command; returns the process exit code.
@@ -127,6 +137,11 @@ pub fn main_with(cli: Cli) -> i32 {
                 1
             }
         },
+        Command::Queue {
+            config,
+            admin,
+            command,
+        } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
         Command::Providers => {
             print!("{}", crate::providers::catalog::markdown_table());
             0

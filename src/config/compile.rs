@@ -16,6 +16,7 @@ use super::model::{
     RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
 };
 use super::secret;
+use super::state::compile_state;
 use super::units::{parse_duration, parse_size};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::Preset;
@@ -45,6 +46,12 @@ pub struct CompileContext<'a> {
 pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
+    let base_dir = ctx.file.parent().unwrap_or(Path::new("."));
+    let state = match &parsed.state {
+        None => None,
+        Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
+    };
+    let queue = super::queue::compile_queue(parsed.queue.as_ref(), &file, base_dir, ctx.env)?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -80,14 +87,44 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
+        routes.push(compile_route(
+            section,
+            &server,
+            queue.as_ref(),
+            &file,
+            ctx,
+            &mut notices,
+        )?);
     }
     Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
         routes,
         notices,
+        state,
+        queue,
     })
+}
+
+/// `rate_limit.on_store_error`: `local`, `allow` or `reject`.
+fn parse_rate_limit_policy(text: &str) -> Result<RateLimitOnError, String> {
+    match text {
+        "local" => Ok(RateLimitOnError::Local),
+        "allow" => Ok(RateLimitOnError::Allow),
+        "reject" => Ok(RateLimitOnError::Reject),
+        _ => Err(format!(
+            "{text:?} is not one of \"local\", \"allow\", \"reject\""
+        )),
+    }
+}
+
+/// `dedup.on_store_error`: `forward` or `reject`.
+fn parse_dedup_policy(text: &str) -> Result<DedupOnError, String> {
+    match text {
+        "forward" => Ok(DedupOnError::Forward),
+        "reject" => Ok(DedupOnError::Reject),
+        _ => Err(format!("{text:?} is not one of \"forward\", \"reject\"")),
+    }
 }
 
 fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
@@ -200,6 +237,7 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
 fn compile_route(
     r: RouteSection,
     server: &ServerSettings,
+    queue: Option<&super::queue::QueueSettings>,
     file: &str,
     ctx: &CompileContext<'_>,
     notices: &mut Vec<ConfigNotice>,
@@ -329,11 +367,17 @@ fn compile_route(
                     ))
                 }
             };
+            let on_store_error = match rl.on_store_error.as_deref() {
+                None => RateLimitOnError::default(),
+                Some(text) => parse_rate_limit_policy(text)
+                    .map_err(|m| err("rate_limit.on_store_error", m))?,
+            };
             Some(RateLimitSpec {
                 per_second: rl.per_second,
                 burst,
                 per_client,
-                on_store_error: RateLimitOnError::default(),
+                on_store_error,
+                shared: rl.shared.unwrap_or(true),
             })
         }
     };
@@ -366,11 +410,18 @@ fn compile_route(
             } else {
                 preset_event_ids(preset).map_err(|m| err("dedup.id", m))?
             };
+            let on_store_error = match d.on_store_error.as_deref() {
+                None => DedupOnError::default(),
+                Some(text) => {
+                    parse_dedup_policy(text).map_err(|m| err("dedup.on_store_error", m))?
+                }
+            };
             Some(DedupSpec {
                 ttl,
                 max_entries,
                 id,
-                on_store_error: DedupOnError::default(),
+                on_store_error,
+                shared: d.shared.unwrap_or(true),
             })
         }
     };
@@ -425,7 +476,16 @@ fn compile_route(
         Some(list) => compile_methods(list).map_err(|m| err("methods", m))?,
     };
 
+    let delivery = super::queue::compile_delivery(
+        file,
+        &name,
+        r.delivery.as_deref(),
+        r.queue.as_ref(),
+        queue,
+    )?;
+
     Ok(RouteConfig {
+        delivery,
         name: r.name,
         path: r.path,
         upstream,

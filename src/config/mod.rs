@@ -7,7 +7,9 @@ pub mod error;
 pub mod field_source;
 pub mod file;
 pub mod model;
+pub mod queue;
 pub mod secret;
+pub mod state;
 pub mod units;
 
 use std::path::Path;

@@ -24,7 +24,10 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
     pub notices: Vec<super::ConfigNotice>,
-    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+    /// `[state]`: dedup and rate limits shared through Redis; `None` keeps them in memory.
+    pub state: Option<super::state::StateSettings>,
+    /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
+    pub queue: Option<super::queue::QueueSettings>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +97,8 @@ pub struct RouteConfig {
     /// Where the event ID is read, tried in order: the route's `dedup.id`, else the preset's
     /// `event_id` and then its `event_id_aliases`. Empty: the route knows no ID source.
     pub event_id: Vec<FieldSource>,
+    /// Direct (the provider waits for the upstream) or queued.
+    pub delivery: super::queue::DeliveryMode,
 }
 
 impl RouteConfig {
@@ -133,6 +138,8 @@ pub struct RateLimitSpec {
     /// One budget per client IP (`key = "client_ip"`) instead of one for the route.
     pub per_client: bool,
     pub on_store_error: RateLimitOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a rate-limit store failure means for a request (PRODUCT.md `rate_limit.on_store_error`).
@@ -148,6 +155,17 @@ pub enum RateLimitOnError {
     Reject,
 }
 
+impl RateLimitOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimitOnError::Local => "local",
+            RateLimitOnError::Allow => "allow",
+            RateLimitOnError::Reject => "reject",
+        }
+    }
+}
+
 /// A route's `dedup`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DedupSpec {
@@ -157,6 +175,8 @@ pub struct DedupSpec {
     /// [`RouteConfig::event_id`], which starts with this one.
     pub id: FieldSource,
     pub on_store_error: DedupOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a dedup store failure means for a request (PRODUCT.md `dedup.on_store_error`).
@@ -167,6 +187,16 @@ pub enum DedupOnError {
     Forward,
     /// Refuse with 503 `unavailable`.
     Reject,
+}
+
+impl DedupOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupOnError::Forward => "forward",
+            DedupOnError::Reject => "reject",
+        }
+    }
 }
 
 /// The `events = [...]` allowlist of event types.

@@ -8,6 +8,7 @@
 
 pub mod direct;
 pub mod forward;
+pub mod queue;
 pub mod upstream_request;
 
 use async_trait::async_trait;

@@ -52,6 +52,7 @@ pub fn presets() -> &'static [Preset] {
         super::gcp_pubsub::PRESET,
         super::paypal::PRESET,
         super::plaid::PRESET,
+        super::apple_app_store::PRESET,
         super::hubspot_v1::PRESET,
         super::hubspot_v2::PRESET,
         super::adyen::PRESET,
@@ -158,6 +159,7 @@ mod tests {
             "gcp-pubsub",
             "paypal",
             "plaid",
+            "apple-app-store",
         ] {
             assert!(find_preset(name).is_some(), "{name} is not registered");
         }

@@ -104,6 +104,9 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         admin.add_tcp(admin_addr);
         server.add_service(admin);
     }
+    if let Some(queue) = &state.queue {
+        register_queue_workers(state, queue, &gateway);
+    }
     server.add_service(background_service(
         "workers",
         workers::WorkerService::new(state.drain.clone(), &state.workers),
@@ -117,6 +120,38 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         ));
     }
     Ok(server)
+}
+
+/// Registers `concurrency` delivery workers per queued route with the drain: on SIGTERM they
+/// stop leasing and their attempts in flight get `grace_period` to finish. Routes are those the
+/// gateway started with (a queued route's upstream or `queue` settings change on restart).
+fn register_queue_workers(
+    state: &Arc<GatewayState>,
+    queue: &crate::delivery::queue::runtime::QueueRuntime,
+    gateway: &crate::gateway::Gateway,
+) {
+    use crate::delivery::queue::runtime::target_of;
+    use crate::delivery::queue::worker::{work, DeliveryObserver};
+    let connector = Arc::new(pingora::connectors::http::v1::Connector::new(None));
+    let observer: Arc<dyn DeliveryObserver> = queue.metrics.clone();
+    for target in gateway.routes.iter().filter_map(|r| target_of(&r.config)) {
+        let target = Arc::new(target);
+        for n in 0..target.policy.concurrency {
+            let (store, target, connector, observer) = (
+                queue.store.clone(),
+                target.clone(),
+                connector.clone(),
+                observer.clone(),
+            );
+            state
+                .workers
+                .add(format!("queue {} #{n}", target.route), move |mut guard| {
+                    Box::pin(async move {
+                        work(store, target, connector, observer, guard.stopping()).await;
+                    })
+                });
+        }
+    }
 }
 
 /// Serves until `stop` fires, then drains (see [`signals::DrainOn`]) and returns once no request

@@ -11,6 +11,8 @@ use super::drain::Drain;
 use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::queue::runtime::QueueRuntime;
+use crate::delivery::queue::QueueError;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
@@ -23,6 +25,9 @@ pub enum ReloadError {
     Config(#[from] ConfigError),
     #[error("{file}: {error}")]
     Build { file: String, error: BuildError },
+    /// The delivery queue could not be opened (start only).
+    #[error("{file}: [queue]: {error}")]
+    Queue { file: String, error: QueueError },
 }
 
 pub struct GatewayState {
@@ -31,6 +36,8 @@ pub struct GatewayState {
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
+    /// The `[state]` the backend was built from (it changes only on restart).
+    state_settings: Option<crate::config::state::StateSettings>,
     pub metrics: Arc<Metrics>,
     /// Key-fetch counters shared by every key-fetching scheme, across reloads.
     pub key_fetch: KeyFetchContext,
@@ -42,6 +49,8 @@ pub struct GatewayState {
     pub body_budget: BodyBudget,
     /// `max_connections`, fixed at start.
     pub connections: ConnectionLimit,
+    /// The delivery queue, when the gateway started with `[queue]`.
+    pub queue: Option<QueueRuntime>,
 }
 
 impl GatewayState {
@@ -50,9 +59,10 @@ impl GatewayState {
         let tls = config.server.tls.is_some();
         let body_budget = BodyBudget::new(config.server.body_memory_limit);
         let connections = ConnectionLimit::new(config.server.max_connections);
-        let backend = backend_for(&config);
-        let connector = Arc::new(Connector::new(None));
         let metrics = Arc::new(Metrics::new());
+        let backend = backend_for(&config, &metrics.state);
+        let state_settings = config.state.clone();
+        let connector = Arc::new(Connector::new(None));
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
             metrics
@@ -61,6 +71,15 @@ impl GatewayState {
                 .expect("key-fetch counters are registered once per gateway");
         }
         let file = config.source.display().to_string();
+        let queue = config
+            .queue
+            .clone()
+            .map(|settings| QueueRuntime::open(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Queue {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
@@ -68,6 +87,7 @@ impl GatewayState {
                 connector: connector.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
+                queue: queue.as_ref().map(|q| q.store.clone()),
             },
             None,
         )
@@ -77,6 +97,7 @@ impl GatewayState {
             connector,
             tls,
             backend,
+            state_settings,
             metrics,
             key_fetch,
             audit,
@@ -84,6 +105,7 @@ impl GatewayState {
             workers: Workers::default(),
             body_budget,
             connections,
+            queue,
         }))
     }
 
@@ -111,6 +133,9 @@ impl GatewayState {
         {
             tracing::warn!("listener addresses, TLS files and threads change only on restart; the rest is reloaded");
         }
+        if config.state != self.state_settings {
+            tracing::warn!("[state] changes only on restart; the running store connection is kept");
+        }
         let built = gateway::build(
             config,
             &BuildContext {
@@ -118,6 +143,7 @@ impl GatewayState {
                 connector: self.connector.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
+                queue: self.queue.as_ref().map(|q| q.store.clone()),
             },
             Some(&current),
         )

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod harness;
+pub mod key_server;
 pub mod upstream;
 
 use std::io::{Read, Write};
