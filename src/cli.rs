@@ -190,9 +190,11 @@ pub fn describe(config: &Config) -> String {
             "max_body {}",
             crate::providers::catalog::size(r.max_body)
         ));
+        let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
         out.push_str(&format!(
-            "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
+            "  {:<16} {:<4} {:<28} provider={:<18} -> {}{}\n",
             r.name,
+            methods.join(","),
             r.path,
             r.provider(),
             r.upstream.url,

@@ -19,10 +19,13 @@ use super::secret;
 use super::state::compile_state;
 use super::units::{parse_duration, parse_size};
 use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::Preset;
 use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_BODY_MEMORY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
@@ -148,9 +151,31 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         }
     }
     let max_body = match &s.max_body {
-        None => DEFAULT_MAX_BODY,
-        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?,
+        None => None,
+        Some(t) => Some(parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?),
     };
+    let max_connections = match s.max_connections {
+        Some(0) => {
+            return Err(ConfigError::server(
+                file,
+                "max_connections",
+                "must be at least 1",
+            ))
+        }
+        Some(n) => n,
+        None => DEFAULT_MAX_CONNECTIONS,
+    };
+    let body_memory_limit = match &s.body_memory_limit {
+        None => DEFAULT_BODY_MEMORY_LIMIT,
+        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "body_memory_limit", m))?,
+    };
+    if body_memory_limit == 0 {
+        return Err(ConfigError::server(
+            file,
+            "body_memory_limit",
+            "must be greater than zero",
+        ));
+    }
     let trusted = s
         .trusted_proxies
         .iter()
@@ -204,6 +229,8 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
         tls,
         threads,
+        max_connections,
+        body_memory_limit,
     })
 }
 
@@ -355,6 +382,7 @@ fn compile_route(
         }
     };
 
+    let mut event_id = preset_event_ids(preset).map_err(|m| err("provider", m))?;
     let dedup = match &r.dedup {
         None => None,
         Some(d) => {
@@ -376,6 +404,12 @@ fn compile_route(
                 )
             })?;
             let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
+            // The route's own `id` replaces the preset's sources; else the aliases follow.
+            event_id = if d.id.is_some() {
+                vec![id.clone()]
+            } else {
+                preset_event_ids(preset).map_err(|m| err("dedup.id", m))?
+            };
             let on_store_error = match d.on_store_error.as_deref() {
                 None => DedupOnError::default(),
                 Some(text) => {
@@ -427,8 +461,19 @@ fn compile_route(
         }
     };
     let max_body = match &r.max_body {
-        None => server.max_body,
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
+        None => server
+            .max_body
+            .or(preset.max_body)
+            .unwrap_or(DEFAULT_MAX_BODY),
+    };
+    let methods = match &r.methods {
+        None => preset
+            .methods
+            .iter()
+            .map(|m| http::Method::from_bytes(m.as_bytes()).expect("preset methods are valid"))
+            .collect(),
+        Some(list) => compile_methods(list).map_err(|m| err("methods", m))?,
     };
 
     let delivery = super::queue::compile_delivery(
@@ -454,7 +499,38 @@ fn compile_route(
         public_url,
         answer_challenges: r.answer_challenges.unwrap_or(false),
         max_body,
+        methods,
+        event_id,
     })
+}
+
+/// A preset's event-ID sources (`event_id`, then `event_id_aliases`), parsed.
+fn preset_event_ids(preset: &Preset) -> Result<Vec<FieldSource>, String> {
+    preset.event_id_sources().map(FieldSource::parse).collect()
+}
+
+/// A route's `methods`: non-empty, each a method token, no repeats; upper-cased (methods are
+/// case-sensitive on the wire and every provider sends them upper-case).
+fn compile_methods(list: &[String]) -> Result<Vec<http::Method>, String> {
+    if list.is_empty() {
+        return Err("must list at least one method, e.g. [\"POST\"]".into());
+    }
+    let mut methods = Vec::with_capacity(list.len());
+    for text in list {
+        let upper = text.trim().to_ascii_uppercase();
+        let method = http::Method::from_bytes(upper.as_bytes())
+            .ok()
+            .filter(|_| !upper.is_empty())
+            .ok_or_else(|| format!("{text:?} is not an HTTP method"))?;
+        if matches!(method, http::Method::CONNECT | http::Method::TRACE) {
+            return Err(format!("{upper} cannot carry a webhook"));
+        }
+        if methods.contains(&method) {
+            return Err(format!("{upper} is listed twice"));
+        }
+        methods.push(method);
+    }
+    Ok(methods)
 }
 
 fn compile_upstream(text: &str) -> Result<Upstream, String> {

@@ -35,6 +35,8 @@ pub struct ServerSection {
     pub tls_key: Option<String>,
     /// Worker threads for the webhook listener (default: the number of CPUs).
     pub threads: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub body_memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +61,7 @@ pub struct RouteSection {
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
+    pub methods: Option<Vec<String>>,
     /// `"direct"` (default) or `"queue"`.
     pub delivery: Option<String>,
     pub queue: Option<super::queue::RouteQueueSection>,

@@ -34,13 +34,20 @@ pub struct Config {
 pub struct ServerSettings {
     pub listen: String,
     pub admin_listen: Option<String>,
-    pub max_body: u64,
+    /// The server's `max_body`: `Some` only when the file sets it (a preset's larger default
+    /// then yields to it); routes resolve theirs in [`RouteConfig::max_body`].
+    pub max_body: Option<u64>,
     pub trusted_proxies: CidrSet,
     pub read_timeout: Duration,
     pub idle_timeout: Duration,
     pub grace_period: Duration,
     pub tls: Option<TlsFiles>,
     pub threads: usize,
+    /// Webhook connections served at once; more wait (unread) until one ends.
+    pub max_connections: usize,
+    /// Bytes of request bodies buffered at once, across all connections; a body that would pass
+    /// it is refused with 503 + `Retry-After` before it is read.
+    pub body_memory_limit: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +92,14 @@ pub struct RouteConfig {
     /// Fixed public URL (scheme://host/path) for URL-signing schemes; the query is appended.
     pub public_url: Option<String>,
     pub answer_challenges: bool,
+    /// The effective body limit in bytes: the route's `max_body`, else the server's explicit
+    /// one, else the preset's, else the built-in default (1 MiB).
     pub max_body: u64,
+    /// The methods the route accepts (`methods`, else the preset's, else `["POST"]`); upper-case.
+    pub methods: Vec<http::Method>,
+    /// Where the event ID is read, tried in order: the route's `dedup.id`, else the preset's
+    /// `event_id` and then its `event_id_aliases`. Empty: the route knows no ID source.
+    pub event_id: Vec<FieldSource>,
     /// Direct (the provider waits for the upstream) or queued.
     pub delivery: super::queue::DeliveryMode,
 }
@@ -98,7 +112,7 @@ impl RouteConfig {
 
     /// Whether the body must be parsed as JSON to find the event ID or type.
     pub fn needs_json(&self) -> bool {
-        self.dedup.as_ref().is_some_and(|d| d.id.needs_json())
+        self.event_id.iter().any(FieldSource::needs_json)
             || self
                 .event_type
                 .as_ref()
@@ -160,7 +174,8 @@ impl RateLimitOnError {
 pub struct DedupSpec {
     pub ttl: Duration,
     pub max_entries: usize,
-    /// Where the event ID is read (the route's `id`, else the preset's).
+    /// Where the event ID is read (the route's `id`, else the preset's); the request path reads
+    /// [`RouteConfig::event_id`], which starts with this one.
     pub id: FieldSource,
     pub on_store_error: DedupOnError,
     /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).

@@ -10,6 +10,8 @@ use crate::gateway::Route;
 use crate::state::{ClaimOutcome, EventKey, Lease};
 
 /// The event ID and type, each where the route reads it; the body is parsed as JSON at most once.
+/// The ID is read whenever the route knows a source (its `dedup.id`, else the preset's `event_id`
+/// then each alias), dedup or not: the audit line and `X-Hookgate-Event-Id` carry it.
 pub fn event_fields(
     route: &Route,
     headers: &HeaderMap,
@@ -22,9 +24,9 @@ pub fn event_fields(
         None
     };
     let id = config
-        .dedup
-        .as_ref()
-        .and_then(|d| d.id.extract(headers, json.as_ref()));
+        .event_id
+        .iter()
+        .find_map(|source| source.extract(headers, json.as_ref()));
     let event_type = config
         .event_type
         .as_ref()

@@ -8,9 +8,11 @@
 pub mod admin;
 pub mod bind;
 pub mod drain;
+pub mod limits;
 pub mod listener;
 pub mod signals;
 pub mod state;
+pub mod tap;
 pub mod workers;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use pingora::connectors::http::v1::Connector;
 
 use super::drain::Drain;
+use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
 use crate::delivery::queue::runtime::QueueRuntime;
@@ -47,6 +48,10 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// `body_memory_limit`, fixed at start.
+    pub body_budget: BodyBudget,
+    /// `max_connections`, fixed at start.
+    pub connections: ConnectionLimit,
     /// The delivery queue, when the gateway started with `[queue]`.
     pub queue: Option<QueueRuntime>,
 }
@@ -55,6 +60,8 @@ impl GatewayState {
     /// Builds the gateway for `config` with a fresh metrics registry.
     pub fn new(config: Config, audit: AuditSink) -> Result<Arc<Self>, ReloadError> {
         let tls = config.server.tls.is_some();
+        let body_budget = BodyBudget::new(config.server.body_memory_limit);
+        let connections = ConnectionLimit::new(config.server.max_connections);
         let metrics = Arc::new(Metrics::new());
         let backend = backend_for(&config, &metrics.state);
         let state_settings = config.state.clone();
@@ -102,6 +109,8 @@ impl GatewayState {
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            body_budget,
+            connections,
             queue,
         }))
     }
