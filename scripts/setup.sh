@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing hookgate needs on Debian/Ubuntu: cmake (pingora's zlib-ng),
-# a C compiler, and redis-server (the shared-state tests start their own; HOOKGATE_REDIS_SERVER
+# a C compiler, promtool (the deploy/ rule tests) and redis-server (the shared-state tests start their own; HOOKGATE_REDIS_SERVER
 # may name another binary, e.g. valkey-server). Safe to run again.
 set -euo pipefail
 missing=()
@@ -8,11 +8,14 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ -n "${HOOKGATE_REDIS_SERVER:-}" ] || command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# promtool (Debian ships it in `prometheus`): the deploy/ rule tests run it and fail under CI=true
+# without it, so the README's test command must not depend on a hand install.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install a Rust toolchain (https://rustup.rs)"; exit 1; }
