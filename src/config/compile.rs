@@ -65,12 +65,19 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
             .and_then(|n| n.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", index + 1));
-        let section: RouteSection = value.try_into().map_err(|e: toml::de::Error| ConfigError {
-            file: file.clone(),
-            route: Some(label.clone()),
-            key: None,
-            message: e.message().trim().to_string(),
-        })?;
+        // serde_path_to_error keeps the dotted path of the failing key (`dedup.ttl`), which
+        // toml's own error loses once the route is a `toml::Value`.
+        let section: RouteSection = serde_path_to_error::deserialize(value).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| {
+                let path = e.path().to_string();
+                ConfigError {
+                    file: file.clone(),
+                    route: Some(label.clone()),
+                    key: (path != ".").then_some(path),
+                    message: e.into_inner().message().trim().to_string(),
+                }
+            },
+        )?;
         if !names.insert(section.name.clone()) {
             return Err(ConfigError::route(
                 &file,

@@ -187,3 +187,35 @@ fn secrets_never_appear_in_errors() {
     let e = err(&text);
     assert!(!e.contains("literal-secret-value"), "{e}");
 }
+
+// A value of the wrong type names its key with the dotted path, not only the route: before,
+// `dedup = { ttl = 5 }` gave `route "azotte": invalid type: integer `5`, expected a string`.
+#[test]
+fn wrong_type_in_a_route_names_the_dotted_key() {
+    let e = err(&format!("{ROUTE}dedup = {{ ttl = 5 }}\n"));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `dedup.ttl`: invalid type"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{ROUTE}rate_limit = {{ per_second = \"fifty\", burst = 1 }}\n"
+    ));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `rate_limit.per_second`:"),
+        "{e}"
+    );
+    let e = err(&format!("{ROUTE}events = \"push\"\n"));
+    assert!(e.contains("key `events`"), "{e}");
+}
+
+#[test]
+fn wrong_type_or_typo_in_a_section_names_the_dotted_key() {
+    let e = err(&format!("[server]\nthreads = \"four\"\n{ROUTE}"));
+    assert!(e.starts_with("gateway.toml: key `server.threads`:"), "{e}");
+    assert!(e.contains("(line 2)"), "{e}");
+    let e = err(&format!(
+        "{ROUTE}[state]\nurl = \"redis://127.0.0.1:6379\"\ntimeuot = \"50ms\"\n"
+    ));
+    assert!(e.starts_with("gateway.toml: key `state"), "{e}");
+    assert!(e.contains("timeuot"), "{e}");
+}

@@ -142,6 +142,12 @@ impl GatewayState {
         if config.state != self.state_settings {
             tracing::warn!("[state] changes only on restart; the running store connection is kept");
         }
+        for change in crate::delivery::queue::runtime::restart_only_changes(
+            current.routes.iter().map(|r| &r.config),
+            &config.routes,
+        ) {
+            tracing::warn!("{change}");
+        }
         let built = gateway::build(
             config,
             &BuildContext {

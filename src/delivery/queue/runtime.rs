@@ -58,6 +58,34 @@ impl QueueRuntime {
     }
 }
 
+/// What a reload from `old` to `new` route configs changes that the running delivery workers
+/// keep until a restart: for each route queued before the reload whose [`target_of`] differs
+/// (upstream, `upstream_timeout`, `queue` retry settings, or no longer queued), one sentence
+/// naming the route. Without these, SIGHUP said "configuration reloaded" while queued
+/// deliveries kept going to the old upstream.
+pub fn restart_only_changes<'a>(
+    old: impl Iterator<Item = &'a RouteConfig>,
+    new: &[RouteConfig],
+) -> Vec<String> {
+    old.filter_map(|before| {
+        let running = target_of(before)?;
+        let after = new.iter().find(|r| r.name == before.name);
+        let same = after.and_then(target_of).is_some_and(|t| {
+            t.upstream.url == running.upstream.url
+                && t.timeout == running.timeout
+                && t.policy == running.policy
+        });
+        (!same).then(|| {
+            format!(
+                "route {:?}: a queued route's upstream, upstream_timeout and queue settings change \
+                 only on restart; its queued deliveries keep going to {} until then",
+                before.name, running.upstream.url
+            )
+        })
+    })
+    .collect()
+}
+
 /// The delivery target of a queued route; `None` for a direct one.
 pub fn target_of(route: &RouteConfig, resolver: &Arc<Resolver>) -> Option<RouteTarget> {
     match &route.delivery {
@@ -69,5 +97,54 @@ pub fn target_of(route: &RouteConfig, resolver: &Arc<Resolver>) -> Option<RouteT
             policy: q.retry,
             resolver: resolver.clone(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::restart_only_changes;
+    use crate::config::model::RouteConfig;
+
+    fn routes(upstream: &str, extra: &str) -> Vec<RouteConfig> {
+        let text = format!(
+            "[queue]\ndir = \"/tmp/unused\"\n\n[[route]]\nname = \"q\"\npath = \"/q\"\n\
+             upstream = \"{upstream}\"\nprovider = \"stripe\"\nsecrets = [\"s\"]\n{extra}\n"
+        );
+        crate::config::parse_str(&text, Path::new("gateway.toml"), &|_: &str| None)
+            .unwrap()
+            .routes
+    }
+
+    #[test]
+    fn a_reload_that_moves_a_queued_route_is_reported() {
+        let old = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        let moved = routes("http://127.0.0.1:3001/a", "delivery = \"queue\"");
+        let changes = restart_only_changes(old.iter(), &moved);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(changes[0].contains("route \"q\""), "{changes:?}");
+        assert!(
+            changes[0].contains("http://127.0.0.1:3000/a"),
+            "{changes:?}"
+        );
+
+        let retuned = routes(
+            "http://127.0.0.1:3000/a",
+            "delivery = \"queue\"\nqueue = { max_attempts = 3 }",
+        );
+        assert_eq!(restart_only_changes(old.iter(), &retuned).len(), 1);
+        let direct = routes("http://127.0.0.1:3000/a", "");
+        assert_eq!(restart_only_changes(old.iter(), &direct).len(), 1);
+    }
+
+    #[test]
+    fn an_unchanged_queued_route_or_a_direct_route_is_not_reported() {
+        let old = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        let same = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        assert!(restart_only_changes(old.iter(), &same).is_empty());
+        let direct = routes("http://127.0.0.1:3000/a", "");
+        let moved = routes("http://127.0.0.1:3001/a", "");
+        assert!(restart_only_changes(direct.iter(), &moved).is_empty());
     }
 }
