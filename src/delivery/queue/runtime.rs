@@ -8,7 +8,7 @@ use prometheus::Registry;
 use super::disk::{DiskOptions, DiskQueue};
 use super::metrics::QueueMetrics;
 use super::store::{QueueError, QueueStore};
-use super::worker::RouteTarget;
+use super::worker::{RetryPolicy, RouteTarget};
 use crate::config::model::RouteConfig;
 use crate::config::queue::{DeliveryMode, QueueBackend, QueueSettings};
 use crate::delivery::resolve::Resolver;
@@ -68,22 +68,29 @@ pub fn restart_only_changes<'a>(
     new: &[RouteConfig],
 ) -> Vec<String> {
     old.filter_map(|before| {
-        let running = target_of(before)?;
+        let running = worker_settings(before)?;
         let after = new.iter().find(|r| r.name == before.name);
-        let same = after.and_then(target_of).is_some_and(|t| {
-            t.upstream.url == running.upstream.url
-                && t.timeout == running.timeout
-                && t.policy == running.policy
-        });
+        let same = after.and_then(worker_settings) == Some(running);
         (!same).then(|| {
             format!(
                 "route {:?}: a queued route's upstream, upstream_timeout and queue settings change \
                  only on restart; its queued deliveries keep going to {} until then",
-                before.name, running.upstream.url
+                before.name, running.0
             )
         })
     })
     .collect()
+}
+
+/// What a queued route's running workers hold until a restart: upstream URL, upstream timeout
+/// and retry policy. `None` for a direct route.
+fn worker_settings(route: &RouteConfig) -> Option<(&str, std::time::Duration, RetryPolicy)> {
+    match &route.delivery {
+        DeliveryMode::Direct => None,
+        DeliveryMode::Queue(q) => {
+            Some((route.upstream.url.as_str(), route.upstream_timeout, q.retry))
+        }
+    }
 }
 
 /// The delivery target of a queued route; `None` for a direct one.
