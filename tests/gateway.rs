@@ -322,6 +322,18 @@ fn oversize_head_is_431_and_long_uri_414() {
         )),
         Some(431)
     );
+    // Too many header fields is the same refusal (RFC 6585 §5), however small each one is.
+    let many: String = (0..300).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let req =
+        format!("POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\n{many}Content-Length: 0\r\n\r\n");
+    assert_eq!(
+        status_of(&raw_exchange(
+            gw.port,
+            req.as_bytes(),
+            Duration::from_secs(2)
+        )),
+        Some(431)
+    );
     let long = "b".repeat(9 * 1024);
     let req =
         format!("POST /webhooks/azotte?{long} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");

@@ -144,7 +144,12 @@ pub async fn serve(
         Ok(Err(e)) => {
             let refusal = match e.etype() {
                 ErrorType::ReadTimedout => Refusal::Timeout,
-                ErrorType::InvalidHTTPHeader if e.to_string().contains("larger than") => {
+                // A head over the size limit, or with more fields than pingora parses (256,
+                // httparse's "too many headers"): both are 431 (RFC 6585 §5).
+                ErrorType::InvalidHTTPHeader
+                    if e.to_string().contains("larger than")
+                        || e.to_string().contains("too many headers") =>
+                {
                     Refusal::HeaderTooLarge
                 }
                 // pingora refused the head over its Transfer-Encoding (a final coding that is
