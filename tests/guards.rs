@@ -433,3 +433,21 @@ fn two_in_process_gateways_count_separately() {
     assert_eq!(a.metric(forwarded), 1.0);
     assert_eq!(b.metric(forwarded), 0.0);
 }
+
+/// A gateway started after an earlier one in the same process stopped comes up and serves.
+#[test]
+fn in_process_gateways_start_one_after_another() {
+    let up = Upstream::start();
+    for round in 0..3 {
+        let gw = common::harness::TestGateway::start("", &dedup_route(&up, ""));
+        let body = event(&format!("evt_seq_{round}"), "t");
+        let answer = client()
+            .post(gw.url("/hook"))
+            .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[&body]))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 200, "round {round}");
+    }
+    assert_eq!(up.count(), 3);
+}
