@@ -205,12 +205,13 @@ pub trait Scheme: Send + Sync {
     /// schemes configured with only a public key return an error.
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError>;
 
-    /// Whether `verify` (or a handshake) reads [`WebhookRequest::public_url`]. The request path
-    /// builds the URL only when this is true; the default is true so that a scheme that reads it
-    /// can never be handed an empty one. Schemes that never read it answer false to save the
-    /// per-request formatting.
+    /// Whether `verify`, `sign` or a handshake reads [`WebhookRequest::public_url`]. The request
+    /// path builds the URL only when this is true and hands the others an empty string. Schemes
+    /// that sign the URL (Twilio, Mandrill, Square, HubSpot v2/v3) or read its query (Dropbox's
+    /// challenge) say true; `testkit` verifies every other scheme's vectors with an empty URL, so
+    /// a scheme that reads it without saying so fails its own tests.
     fn reads_public_url(&self) -> bool {
-        true
+        false
     }
 
     /// A handshake that arrives before anything can be verified (Dropbox's `GET ?challenge=`,
