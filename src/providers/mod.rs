@@ -178,7 +178,8 @@ pub struct LocalResponse {
 }
 
 /// Why a scheme cannot produce a signature (`hookgate sign`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct SignError(pub String);
 
 /// Work a scheme must finish before [`Scheme::verify`] can run: fetching a provider's key or
@@ -252,8 +253,10 @@ pub struct SchemeSettings<'a> {
 }
 
 /// A problem with a route's settings for this preset. `key` is the config key to name in the
-/// error (`secrets`, `signature.header`, …).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// error (`secrets`, `signature.header`, …); the config loader puts it in a `ConfigError` that also
+/// names the file and route.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key `{key}`: {message}")]
 pub struct SettingsError {
     pub key: &'static str,
     pub message: String,
