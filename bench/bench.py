@@ -10,16 +10,23 @@ Targets (every server on 1 worker process / thread):
   Hlog   (full run) H with its audit log written to a file
   Hnolog (full run) H with HOOKGATE_LOG=off (no audit line formatted)
   Halt   H with the binary given by --hookgate-alt (for A/B-testing a local change)
+  H2r    H2 with [state] on a redis-server this script starts (loopback, no persistence)
+  H2down H2r with Redis configured but not running (breaker open; local limit, forward)
+  Hq     H with delivery = "queue" to A: measures the 202 acknowledgement (durable append)
+  Hq-slow  Hq whose upstream answers after --slow-ms (bench/slow_upstream.py)
 For each measurement the server under test (except A, which every proxy uses) is started fresh,
 warmed up for 1 s, then loaded with wrk -t1 -c32 -dD. Figures: req/s, p50/p99, errors (non-200 +
 socket errors + duplicates/id reuse), CPU µs per request (utime+stime of all its processes from
 /proc, before/after), RSS after load (sum of VmRSS), and the upstream's request count (nginx
-stub_status) to check that forwarding proxies really delivered every request.
+stub_status) to check that forwarding proxies really delivered every request. With any of
+H2r/H2down/Hq/Hq-slow, a second table gives their cost against H2 / H (same-round differences),
+and Redis's used_memory per key after each H2r run.
 """
 import argparse
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -258,8 +265,30 @@ backend app
 """.format(bufsize=bufsize, key=key_b64, port=port, up=up)
 
 
-def hookgate_conf(port, admin, up):
-    return """
+def hookgate_conf(port, admin, up, redis_port=None, queue_dir=None, queue_up=None):
+    state = ""
+    on_error_rl = on_error_dd = ""
+    if redis_port is not None:
+        state = '[state]\nurl = "redis://127.0.0.1:%d"\nprefix = "bench"\n' % redis_port
+        on_error_rl, on_error_dd = ', on_store_error = "local"', ', on_store_error = "forward"'
+    queue = ""
+    if queue_dir is not None:
+        # max_bytes well above what a run appends: a full queue would answer 503
+        queue = """
+[queue]
+dir = "{dir}"
+max_bytes = "64GiB"
+
+[[route]]
+name = "bench-queue"
+path = "/hook-queue"
+upstream = "http://127.0.0.1:{qup}/hook"
+provider = "hmac"
+secrets = ["{secret}"]
+signature = {{ header = "X-Signature", algorithm = "sha256", encoding = "hex" }}
+delivery = "queue"
+""".format(dir=queue_dir, qup=queue_up, secret=SECRET)
+    return state + """
 [server]
 listen = "127.0.0.1:{port}"
 admin_listen = "127.0.0.1:{admin}"
@@ -281,9 +310,9 @@ upstream = "http://127.0.0.1:{up}/hook"
 provider = "hmac"
 secrets = ["{secret}"]
 signature = {{ header = "X-Signature", algorithm = "sha256", encoding = "hex" }}
-dedup = {{ ttl = "1h", id = "json:/id" }}
-rate_limit = {{ per_second = 10000000.0, burst = 10000000 }}
-""".format(port=port, admin=admin, up=up, secret=SECRET)
+dedup = {{ ttl = "1h", id = "json:/id"{dd} }}
+rate_limit = {{ per_second = 10000000.0, burst = 10000000{rl} }}
+""".format(port=port, admin=admin, up=up, secret=SECRET, dd=on_error_dd, rl=on_error_rl) + queue
 
 
 # ---------------------------------------------------------------- servers
@@ -291,6 +320,9 @@ rate_limit = {{ per_second = 10000000.0, burst = 10000000 }}
 class Server:
     def __init__(self, proc, port, path, label):
         self.proc, self.port, self.path, self.label = proc, port, path, label
+        self.redis = None       # (proc, port) of the redis-server started for H2r
+        self.queue_dir = None   # removed after the measurement
+        self.ok_status = 200
 
     def pids(self):
         return tree(self.proc.pid)
@@ -314,7 +346,7 @@ def start_target(args, workdir, target, size, up_port):
         p = start_nginx(workdir, "nginx-proxy", nginx_proxy_conf(os.path.join(workdir, "nginx-proxy"), port, up_port), port)
         return Server(p, port, "/hook", target)
     if target == "C":
-        body = {"small": 1536, "64k": 65536, "1m": 1048576}[size]
+        body = {"small": 1536, "16k": 16384, "64k": 65536, "100k": 102400, "1m": 1048576}[size]
         # the whole request (head + body) must fit in one buffer, plus tune.maxrewrite (1024)
         bufsize = max(16384, body + 16384)
         d = os.path.join(workdir, "haproxy")
@@ -326,13 +358,24 @@ def start_target(args, workdir, target, size, up_port):
         p = spawn(["haproxy", "-db", "-f", conf], subprocess.DEVNULL, err)
         wait_port(port, p)
         return Server(p, port, "/hook", target)
-    if target in ("H", "H2", "Hlog", "Hnolog", "Halt"):
+    if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hq-slow"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
-        conf = os.path.join(d, "gateway.toml")
+        redis = None
+        redis_port = queue_dir = None
+        if target == "H2r":
+            redis = start_redis(workdir)
+            redis_port = redis[1]
+        elif target == "H2down":
+            redis_port = free_port()  # nothing listens there
+        if target in ("Hq", "Hq-slow"):
+            queue_dir = os.path.join(workdir, "queue")
+            shutil.rmtree(queue_dir, ignore_errors=True)
+        queue_up = args.slow_port if target == "Hq-slow" else up_port
+        conf = os.path.join(d, "gateway-%s.toml" % target)
         with open(conf, "w") as f:
-            f.write(hookgate_conf(port, admin, up_port))
+            f.write(hookgate_conf(port, admin, up_port, redis_port, queue_dir, queue_up))
         env = dict(os.environ)
         env.pop("HOOKGATE_LOG", None)
         if target == "Hnolog":
@@ -344,11 +387,47 @@ def start_target(args, workdir, target, size, up_port):
         binary = args.hookgate_alt if target == "Halt" else args.hookgate
         p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
-        return Server(p, port, "/hook-dedup" if target == "H2" else "/hook", target)
+        path = {"H2": "/hook-dedup", "H2r": "/hook-dedup", "H2down": "/hook-dedup",
+                "Hq": "/hook-queue", "Hq-slow": "/hook-queue"}.get(target, "/hook")
+        srv = Server(p, port, path, target)
+        srv.redis, srv.queue_dir = redis, queue_dir
+        if queue_dir is not None:
+            srv.ok_status = 202
+        return srv
     raise ValueError(target)
 
 
-def wrk(args, url, size, duration, start):
+def start_redis(workdir):
+    """A throw-away redis-server on loopback: no RDB, no AOF, its own directory."""
+    port = free_port()
+    d = os.path.join(workdir, "redis-%d" % port)
+    os.makedirs(d, exist_ok=True)
+    p = spawn(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+               "--appendonly", "no", "--dir", d, "--logfile", os.path.join(d, "redis.log")],
+              subprocess.DEVNULL, subprocess.DEVNULL)
+    wait_port(port, p)
+    return p, port
+
+
+def redis_memory(port):
+    """(used_memory bytes, DBSIZE) from redis-cli."""
+    def cli(*cmd):
+        return subprocess.run(["redis-cli", "-p", str(port)] + list(cmd), capture_output=True,
+                              text=True, timeout=10, check=True).stdout
+    used = [l for l in cli("INFO", "memory").splitlines() if l.startswith("used_memory:")]
+    return int(used[0].split(":")[1]), int(cli("DBSIZE").strip())
+
+
+def start_slow_upstream(workdir, delay_ms):
+    port = free_port()
+    err = open(os.path.join(workdir, "slow-upstream.stderr.log"), "a")
+    p = spawn([sys.executable, os.path.join(HERE, "slow_upstream.py"), str(port), str(delay_ms)],
+              subprocess.DEVNULL, err)
+    wait_port(port, p)
+    return p, port
+
+
+def wrk(args, url, size, duration, start, ok_status=200):
     lua = os.path.join(HERE, "post.lua")
     if size == "small":
         extra = ["cycle", args.data, str(start)]
@@ -357,7 +436,8 @@ def wrk(args, url, size, duration, start):
                  os.path.join(args.data, "body_%s.sig" % size)]
     cmd = ["wrk", "-t1", "-c%d" % args.connections, "-d%ds" % duration, "--latency",
            "--timeout", "10s", "-s", lua, url, "--"] + extra
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    env = dict(os.environ, BENCH_OK_STATUS=str(ok_status))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, env=env)
     for line in r.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line[len("BENCH_JSON "):]), r.stdout
@@ -376,25 +456,35 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
         pids = srv.pids()
         idle_rss = rss_kib(pids)
         url = "http://127.0.0.1:%d%s" % (srv.port, srv.path)
+        mem0 = redis_memory(srv.redis[1]) if srv.redis else None
         # ids: warm-up uses [0, ...), the measured run starts far above it
-        warm, _ = wrk(args, url, size, 1, 0)
+        warm, _ = wrk(args, url, size, 1, 0, srv.ok_status)
         time.sleep(0.2)
         pids = srv.pids()
         up0 = upstream_count(status_port)
         c0 = cpu_ticks(pids)
-        res, raw = wrk(args, url, size, args.duration, args.n_small // 5)
+        r0 = cpu_ticks([srv.redis[0].pid]) if srv.redis else 0
+        res, raw = wrk(args, url, size, args.duration, args.n_small // 5, srv.ok_status)
         c1 = cpu_ticks(pids)
+        r1 = cpu_ticks([srv.redis[0].pid]) if srv.redis else 0
         rss = rss_kib(srv.pids())
         up1 = upstream_count(status_port)
+        mem1 = redis_memory(srv.redis[1]) if srv.redis else None
         alive = srv.proc.poll() is None
     finally:
         if fresh:
             stop(srv.proc)
+        if srv.redis:
+            stop(srv.redis[0])
+        if srv.queue_dir:
+            shutil.rmtree(srv.queue_dir, ignore_errors=True)
     reqs = res["requests"]
     sock_err = res["connect_err"] + res["read_err"] + res["write_err"] + res["timeout_err"]
     upstream_seen = up1 - up0 - 1  # minus the status request itself
-    errors = res["non200"] + sock_err + res["duplicates"] + (reqs if res["wraps"] and target == "H2" else 0)
-    if target != "A" and upstream_seen < reqs - res["non200"]:
+    dedup = target in ("H2", "H2r", "H2down")
+    errors = res["non200"] + sock_err + res["duplicates"] + (reqs if res["wraps"] and dedup else 0)
+    queued = target in ("Hq", "Hq-slow")  # acknowledged before delivery: the upstream lags
+    if target != "A" and not queued and upstream_seen < reqs - res["non200"]:
         # a 200 that never reached the upstream would be a fake success
         errors += (reqs - res["non200"]) - upstream_seen
     row = {
@@ -409,6 +499,12 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
         "rss_mib": rss / 1024.0, "idle_rss_mib": idle_rss / 1024.0,
         "warmup_requests": warm["requests"], "alive": alive,
     }
+    if mem1 is not None:
+        row["redis_keys"] = mem1[1]
+        row["redis_bytes_per_key"] = (mem1[0] - mem0[0]) / max(mem1[1] - mem0[1], 1)
+        row["redis_cpu_us_per_req"] = (r1 - r0) * 1e6 / CLK / max(reqs, 1)
+    if target == "Hq-slow":
+        row["upstream_seen"] = None  # the slow upstream is not the counted nginx
     return row
 
 
@@ -423,6 +519,8 @@ def fmt(v, kind):
         return "{:.1f}".format(v)
     if kind == "mib":
         return "{:.1f}".format(v)
+    if kind == "ms":
+        return "{:+.2f}".format(v)
     if kind == "int":
         return "{:,d}".format(int(v))
     return str(v)
@@ -433,7 +531,7 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def table(rows, sizes, targets_for):
+def table(rows, sizes, targets_for, connections=32):
     out = []
     names = {"A": "A upstream direct (nginx return 200)",
              "B": "B nginx proxy_pass",
@@ -443,13 +541,13 @@ def table(rows, sizes, targets_for):
              "Hlog": "H, audit log to a file",
              "Hnolog": "H, HOOKGATE_LOG=off",
              "Halt": "H, alternative binary (--hookgate-alt)"}
-    label = {"small": "1.5 KiB", "64k": "64 KiB", "1m": "1 MiB"}
+    names.update(NAMES)
     for size in sizes:
         rs = [r for r in rows if r["size"] == size]
         if not rs:
             continue
         rounds = sorted(set(r["round"] for r in rs))
-        out.append("\n### %s body (wrk -t1 -c32; median of %d round(s); ratio = target / B in the same round, median)\n" % (label[size], len(rounds)))
+        out.append("\n### %s body (wrk -t1 -c%d; median of %d round(s); ratio = target / B in the same round, median)\n" % (LABEL[size], connections, len(rounds)))
         out.append("| target | req/s | ×B | p50 µs | ×B | p99 µs | ×B | CPU µs/req | ×B | RSS MiB after load | ×B | errors / requests | upstream saw |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for t in targets_for(size):
@@ -467,9 +565,51 @@ def table(rows, sizes, targets_for):
                 m = med(ratios)
                 cells.append("-" if m is None else "%.2f" % m)
             cells.append("%s / %s" % (fmt(sum(r["errors"] for r in tr), "int"), fmt(sum(r["requests"] for r in tr), "int")))
-            cells.append(fmt(sum(r["upstream_seen"] for r in tr), "int"))
+            seen = [r["upstream_seen"] for r in tr if r["upstream_seen"] is not None]
+            cells.append(fmt(sum(seen), "int") if seen else "-")
             out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
+         "H2down": "H2 with [state], Redis down (breaker open)",
+         "Hq": "H with delivery = \"queue\" (202 ack)",
+         "Hq-slow": "Hq, upstream answering after --slow-ms"}
+LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
+# (target, its baseline): the cost of shared state / queued delivery, measured in the same round
+PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hq-slow", "Hq"))
+
+
+def pairs_table(rows, sizes):
+    """Same-round differences of each target in PAIRS to its baseline, median over rounds."""
+    out = ["\n### Shared state and queued delivery against their baseline (same round; median over rounds)\n",
+           "| body | target | baseline | req/s (×base) | p50 ms | added p50 ms | p99 ms | added p99 ms | CPU µs/req (×base) | errors / requests |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    n = 0
+    for size in sizes:
+        for t, b in PAIRS:
+            tr = [r for r in rows if r["size"] == size and r["target"] == t]
+            by_round = {r["round"]: r for r in rows if r["size"] == size and r["target"] == b}
+            both = [(r, by_round[r["round"]]) for r in tr if r["round"] in by_round]
+            if not both:
+                continue
+            n += 1
+            out.append("| %s | %s | %s | %s (%.2f) | %.2f | %s | %.2f | %s | %s (%.2f) | %s / %s |" % (
+                LABEL[size], t, b,
+                fmt(med([r["rps"] for r, _ in both]), "rps"), med([r["rps"] / x["rps"] for r, x in both]),
+                med([r["p50_us"] for r, _ in both]) / 1e3, fmt(med([(r["p50_us"] - x["p50_us"]) / 1e3 for r, x in both]), "ms"),
+                med([r["p99_us"] for r, _ in both]) / 1e3, fmt(med([(r["p99_us"] - x["p99_us"]) / 1e3 for r, x in both]), "ms"),
+                fmt(med([r["cpu_us_per_req"] for r, _ in both]), "cpu"),
+                med([r["cpu_us_per_req"] / x["cpu_us_per_req"] for r, x in both]),
+                fmt(sum(r["errors"] for r, _ in both), "int"), fmt(sum(r["requests"] for r, _ in both), "int")))
+    redis = [r for r in rows if "redis_bytes_per_key" in r]
+    if redis:
+        out.append("\nRedis (H2r): used_memory delta / keys added, per run: %s bytes per key (%s keys at the end "
+                   "of each run); redis-server CPU %s µs per request (median), besides hookgate's." % (
+                       ", ".join("%.0f" % r["redis_bytes_per_key"] for r in redis),
+                       ", ".join(fmt(r["redis_keys"], "int") for r in redis),
+                       fmt(med([r["redis_cpu_us_per_req"] for r in redis]), "cpu")))
+    return "\n".join(out) if n or redis else ""
 
 
 def main():
@@ -486,6 +626,10 @@ def main():
                     help="a second hookgate binary (e.g. with a local change), measured as target Halt")
     ap.add_argument("--sizes", default=None, help="comma list of small,64k,1m")
     ap.add_argument("--targets", default=None, help="comma list for the 1.5 KiB body")
+    ap.add_argument("--big-targets", default="A,B,C,H",
+                    help="comma list for the other body sizes (e.g. H,Hq,Hq-slow for 16k,100k)")
+    ap.add_argument("--slow-ms", type=int, default=200,
+                    help="Hq-slow: the upstream answers after this many ms")
     args = ap.parse_args()
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (3 if args.quick else 10)
@@ -493,7 +637,7 @@ def main():
     small_targets = (args.targets or ("A,B,C,H,H2" if args.quick else "A,B,C,H,H2,Hlog,Hnolog")).split(",")
 
     def targets_for(size):
-        return small_targets if size == "small" else ["A", "B", "C", "H"]
+        return small_targets if size == "small" else args.big_targets.split(",")
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -507,6 +651,9 @@ def main():
     up_port, status_port = free_port(), free_port()
     upstream = start_nginx(workdir, "nginx-upstream", upstream_conf(os.path.join(workdir, "nginx-upstream"), up_port, status_port), up_port)
     wait_port(status_port, upstream)
+    args.slow_port = None
+    if any("Hq-slow" in targets_for(s) for s in sizes):
+        args.slow_port = start_slow_upstream(workdir, args.slow_ms)[1]
 
     rows = []
     raw_path = os.path.join(args.out, "raw.jsonl")
@@ -524,7 +671,7 @@ def main():
                     raw.flush()
                     if "failed" not in row:
                         rows.append(row)
-                        log("  %8.0f req/s  p50 %5d µs  p99 %6d µs  cpu %6.1f µs/req  rss %5.1f MiB  idle %5.1f MiB  errors %d  upstream %d/%d" % (
+                        log("  %8.0f req/s  p50 %5d µs  p99 %6d µs  cpu %6.1f µs/req  rss %5.1f MiB  idle %5.1f MiB  errors %d  upstream %s/%d" % (
                             row["rps"], row["p50_us"], row["p99_us"], row["cpu_us_per_req"], row["rss_mib"],
                             row["idle_rss_mib"], row["errors"], row["upstream_seen"], row["requests"]))
     idle = [r["idle_rss_mib"] for r in rows if r["target"] == "H"]
@@ -532,7 +679,8 @@ def main():
     md.append("## Results %s\n" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
     md.append("Machine: %s, nproc %d. wrk, the upstream nginx and the server under test share these cores." % (cpu_model(), os.cpu_count()))
     md.append("Mode: %s, %d round(s) × %d s per target, interleaved.\n" % ("quick" if args.quick else "full", args.rounds, args.duration))
-    md.append(table(rows, sizes, targets_for))
+    md.append(table(rows, sizes, targets_for, args.connections))
+    md.append(pairs_table(rows, sizes))
     md.append("\nhookgate idle RSS after start (median of %d starts): %.1f MiB" % (len(idle), med(idle) or 0))
     failed = []
     with open(raw_path) as f:

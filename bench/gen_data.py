@@ -4,7 +4,7 @@
 small: a ~1.5 KiB JSON event template with a unique "id" per request; the wrk script builds
        body = prefix .. id .. suffix, and small_sigs.txt holds "<id> <hex hmac-sha256>" per line
        (wrk's LuaJIT has no HMAC, so every signature is precomputed here).
-64k / 1m: one fixed body each, with its signature.
+16k / 64k / 100k / 1m: one fixed body each, with its signature.
 """
 import hashlib
 import hmac
@@ -44,7 +44,7 @@ with open(os.path.join(out, "small_sigs.txt"), "w") as f:
         h.update(s)
         f.write("%s %s\n" % (eid, h.hexdigest()))
 
-for name, size in (("64k", 64 * 1024), ("1m", 1024 * 1024)):
+for name, size in (("16k", 16 * 1024), ("64k", 64 * 1024), ("100k", 100 * 1024), ("1m", 1024 * 1024)):
     body = event("evt_big_%s_0000000001" % name, size).encode()
     with open(os.path.join(out, "body_%s.json" % name), "wb") as f:
         f.write(body)

@@ -37,7 +37,7 @@ cp "$TARGET_DIR/dist/hookgate" "$OUT/hookgate"
 
 if [ $QUICK -eq 1 ]; then N=200000; else N=600000; fi
 DATA=$ROOT/bench/results/data-$N
-if [ ! -s "$DATA/small_sigs.txt" ]; then
+if [ ! -s "$DATA/small_sigs.txt" ] || [ ! -s "$DATA/body_100k.json" ]; then
   echo "generating $N signed events..." >&2
   python3 bench/gen_data.py "$DATA.tmp" bench-webhook-secret-0123456789 "$N" >&2
   rm -rf "$DATA"; mv "$DATA.tmp" "$DATA"

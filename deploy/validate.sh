@@ -163,7 +163,8 @@ fi
 echo "== Kubernetes"
 if command -v kubernetes-validate >/dev/null; then
   run "kubernetes-validate --strict (1.30) kubernetes/*.yaml" \
-    kubernetes-validate --strict --quiet -k 1.30 kubernetes/hookgate-sidecar.yaml kubernetes/secret.example.yaml
+    kubernetes-validate --strict --quiet -k 1.30 kubernetes/hookgate-sidecar.yaml \
+      kubernetes/hookgate-queue-statefulset.yaml kubernetes/secret.example.yaml
 else
   skip "kubernetes-validate not installed (pip install kubernetes-validate, or --install)"
 fi
@@ -182,7 +183,7 @@ if [[ -n "${HOOKGATE_BIN:-}" ]]; then
   for f in gateway.toml compose/gateway.toml "$tmp/k8s-gateway.toml"; do
     [[ -f "$f" ]] || continue
     run "hookgate check -c $f" env STRIPE_WEBHOOK_SECRET=whsec_dummy GITHUB_WEBHOOK_SECRET=dummy \
-      AZOTTE_WEBHOOK_SECRET=dummy "$HOOKGATE_BIN" check -c "$f"
+      AZOTTE_WEBHOOK_SECRET=dummy HOOKGATE_REDIS_URL=redis://redis:6379/0 "$HOOKGATE_BIN" check -c "$f"
   done
 fi
 

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, integration tests against real servers on 127.0.0.1, and the
-# deploy/ file checks. One release build is shared by all of them (benches are only compiled
-# by clippy in CI; run them with `cargo bench`).
+# The whole test suite, on a fresh Debian/Ubuntu machine with a Rust toolchain:
+#   1. scripts/setup.sh installs what the build and the tests need (cmake, a C compiler,
+#      redis-server, promtool);
+#   2. deploy/validate.sh --install checks the deploy/ files (compose, Kubernetes, Prometheus rules
+#      with promtool unit tests, Grafana dashboard), installing its linters first;
+#   3. cargo test --release: unit tests, property tests and integration tests against real servers
+#      on 127.0.0.1 (the gateway, upstreams, redis-server, HTTPS key servers).
+# Under CI=true a missing tool or service is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ "${CI:-}" = "true" ]; then
+  deploy/validate.sh --install --require-tools
+else
+  deploy/validate.sh --install
+fi
 cargo test --release

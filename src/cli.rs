@@ -1,4 +1,4 @@
-//! The command line: `hookgate run`, `hookgate check`, `hookgate sign`.
+//! The command line: `hookgate run`, `hookgate check`, `hookgate sign`, `hookgate queue`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,6 +31,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve webhooks until SIGTERM/SIGINT; SIGHUP reloads the config.
     ///
+    /// Exits 1 at once when the config is invalid or `listen`/`admin_listen` cannot be bound.
+    /// SIGTERM/SIGINT: /readyz answers 503 and /metrics stays up while in-flight requests finish
+    /// (at most grace_period), then exit 0.
+    ///
     /// stdout: one audit line per webhook request, nothing else. stderr: diagnostics (hookgate's
     /// and pingora's), filtered by HOOKGATE_LOG (EnvFilter syntax such as `warn` or
     /// `info,pingora_core=warn`; default `info`; `off` silences the audit lines too).
@@ -44,6 +48,9 @@ pub enum Command {
     },
     /// Validate the config and print its routes and notices (exit 1 naming the file, route and
     /// key of a problem).
+    ///
+    /// An upstream host that does not resolve on this machine is a notice, not an error: `run`
+    /// resolves upstream hosts when it connects.
     Check {
         /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
@@ -75,6 +82,16 @@ pub enum Command {
     /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
     /// default max_body, methods and the provider's document.
     Providers,
+    /// Inspect and operate the delivery queue of a running gateway (through its admin listener).
+    Queue {
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The admin listener, HOST:PORT [default: the config's `server.admin_listen`]
+        #[arg(long)]
+        admin: Option<String>,
+        #[command(subcommand)]
+        command: crate::delivery::queue::cli::QueueCommand,
+    },
 }
 
 /// Runs the command; returns the process exit code.
@@ -86,6 +103,9 @@ pub fn main_with(cli: Cli) -> i32 {
                 Ok(c) => {
                     for notice in &c.notices {
                         tracing::info!("{notice}");
+                    }
+                    for notice in config::unresolvable_upstreams(&c) {
+                        tracing::warn!("{notice}");
                     }
                     let started = GatewayState::new(c, audit)
                         .map_err(|e| e.to_string())
@@ -102,7 +122,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
         }
         Command::Check { config } => match config::load(&config) {
-            Ok(c) => {
+            Ok(mut c) => {
+                c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
                 0
             }
@@ -127,6 +148,11 @@ pub fn main_with(cli: Cli) -> i32 {
                 1
             }
         },
+        Command::Queue {
+            config,
+            admin,
+            command,
+        } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
         Command::Providers => {
             print!("{}", crate::providers::catalog::markdown_table());
             0
@@ -164,9 +190,11 @@ pub fn describe(config: &Config) -> String {
             "max_body {}",
             crate::providers::catalog::size(r.max_body)
         ));
+        let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
         out.push_str(&format!(
-            "  {:<16} POST {:<28} provider={:<18} -> {}{}\n",
+            "  {:<16} {:<4} {:<28} provider={:<18} -> {}{}\n",
             r.name,
+            methods.join(","),
             r.path,
             r.provider(),
             r.upstream.url,

@@ -21,6 +21,10 @@ const COUNTERS_AND_GAUGES: &[&str] = &[
     "hookgate_upstream_responses_total",
     "hookgate_dedup_entries",
     "hookgate_config_reloads_total",
+    "hookgate_queue_messages",
+    "hookgate_queue_oldest_pending_age_seconds",
+    "hookgate_delivery_attempts_total",
+    "hookgate_delivery_dead_total",
 ];
 const HISTOGRAMS: &[&str] = &[
     "hookgate_request_duration_seconds",
@@ -38,9 +42,15 @@ const OUTCOMES: &[&str] = &[
     "upstream_error",
     "not_found",
     "method_not_allowed",
+    "queued",
+    "unavailable",
 ];
 const CLASSES: &[&str] = &["2xx", "3xx", "4xx", "5xx"];
 const RELOAD_RESULTS: &[&str] = &["ok", "error"];
+/// `result` of `hookgate_delivery_attempts_total`.
+const ATTEMPT_RESULTS: &[&str] = &["2xx", "3xx", "4xx", "5xx", "timeout", "unreachable"];
+/// `state` of `hookgate_queue_messages`.
+const QUEUE_STATES: &[&str] = &["pending", "dead"];
 /// Labels a query may group or match by: the metrics' own, the histogram
 /// bucket's, and the target labels Prometheus adds.
 const KNOWN_LABELS: &[&str] = &[
@@ -48,6 +58,7 @@ const KNOWN_LABELS: &[&str] = &[
     "outcome",
     "class",
     "result",
+    "state",
     "le",
     "instance",
     "job",
@@ -80,6 +91,16 @@ const ROUTE_KEYS: &[&str] = &[
     "upstream_timeout",
     "public_url",
     "signature",
+    "delivery",
+    "queue",
+];
+const QUEUE_KEYS: &[&str] = &["backend", "dir", "max_bytes", "admin_token"];
+const ROUTE_QUEUE_KEYS: &[&str] = &[
+    "ack_status",
+    "concurrency",
+    "max_attempts",
+    "max_age",
+    "backoff",
 ];
 const ROUTE_REQUIRED: &[&str] = &["name", "path", "upstream", "provider", "secrets"];
 
@@ -208,8 +229,14 @@ fn check_promql(what: &str, text: &str) {
     }
     for v in label_values(text, "result") {
         assert!(
-            RELOAD_RESULTS.contains(&v.as_str()),
-            "{what}: unknown reload result `{v}`"
+            RELOAD_RESULTS.contains(&v.as_str()) || ATTEMPT_RESULTS.contains(&v.as_str()),
+            "{what}: unknown result `{v}`"
+        );
+    }
+    for v in label_values(text, "state") {
+        assert!(
+            QUEUE_STATES.contains(&v.as_str()),
+            "{what}: unknown queue state `{v}`"
         );
     }
     for l in grouping_labels(text) {
@@ -292,8 +319,36 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
         toml::from_str(text).unwrap_or_else(|e| panic!("{what}: not valid TOML: {e}"));
     for key in cfg.keys() {
         assert!(
-            key == "server" || key == "route",
+            key == "server" || key == "route" || key == "state" || key == "queue",
             "{what}: unknown top-level key `{key}`"
+        );
+    }
+    if let Some(queue) = cfg.get("queue") {
+        let queue = queue.as_table().expect("[queue] is a table");
+        for key in queue.keys() {
+            assert!(
+                QUEUE_KEYS.contains(&key.as_str()),
+                "{what}: unknown [queue] key `{key}`"
+            );
+        }
+        assert!(
+            queue.get("dir").and_then(|d| d.as_str()).is_some(),
+            "{what}: [queue] lacks `dir`"
+        );
+        if let Some(token) = queue.get("admin_token") {
+            let token = token.as_str().unwrap();
+            assert!(
+                token.starts_with("env:") || token.starts_with("file:"),
+                "{what}: a literal admin_token in a committed file"
+            );
+        }
+    }
+    if let Some(state) = cfg.get("state") {
+        // A Redis URL may carry a password: committed files take it from env:/file:.
+        let url = state["url"].as_str().expect("[state] url is a string");
+        assert!(
+            url.starts_with("env:") || url.starts_with("file:"),
+            "{what}: [state] url must come from env: or file:, not a literal"
         );
     }
     let server = cfg["server"]
@@ -386,6 +441,30 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
         if let Some(d) = r.get("dedup") {
             seconds(d["ttl"].as_str().expect("dedup.ttl"));
         }
+        match r.get("delivery").map(|d| d.as_str().unwrap()) {
+            None | Some("direct") => assert!(
+                r.get("queue").is_none(),
+                "{what}: route {name}: `queue` without delivery = \"queue\""
+            ),
+            Some("queue") => {
+                assert!(
+                    cfg.contains_key("queue"),
+                    "{what}: route {name} is queued but there is no [queue]"
+                );
+                for key in r
+                    .get("queue")
+                    .and_then(|q| q.as_table())
+                    .into_iter()
+                    .flat_map(|q| q.keys())
+                {
+                    assert!(
+                        ROUTE_QUEUE_KEYS.contains(&key.as_str()),
+                        "{what}: route {name}: unknown queue key `{key}`"
+                    );
+                }
+            }
+            Some(other) => panic!("{what}: route {name}: delivery {other:?}"),
+        }
         if let Some(rl) = r.get("rate_limit") {
             assert!(rl
                 .get("per_second")
@@ -405,6 +484,7 @@ fn env_secrets(cfg: &toml::Table) -> Vec<String> {
         .unwrap()
         .iter()
         .flat_map(|r| r["secrets"].as_array().unwrap().iter())
+        .chain(cfg.get("queue").and_then(|q| q.get("admin_token")))
         .filter_map(|s| s.as_str().unwrap().strip_prefix("env:").map(str::to_string))
         .collect()
 }
@@ -617,6 +697,12 @@ const REQUIRED_ALERTS: &[(&str, &str)] = &[
         "HookgateConfigReloadFailed",
         "hookgate_config_reloads_total{result=\"error\"}",
     ),
+    (
+        "HookgateQueueOldestPendingAge",
+        "hookgate_queue_oldest_pending_age_seconds",
+    ),
+    ("HookgateQueueDeadLetters", "hookgate_delivery_dead_total"),
+    ("HookgateUnavailable", "outcome=\"unavailable\""),
 ];
 
 #[test]
@@ -734,6 +820,21 @@ fn kubernetes_sidecar_example() {
         );
     }
 
+    // Two replicas sharing state: the Redis URL comes from the Secret.
+    let var = cfg["state"]["url"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("env:"))
+        .expect("ConfigMap [state] url from env:");
+    assert!(k8s.contains("replicas: 2"));
+    let env_entry = k8s
+        .find(&format!("- name: {var}"))
+        .expect("the Deployment sets the Redis URL variable");
+    let next: Vec<&str> = k8s[env_entry..].lines().take(3).collect();
+    assert!(
+        next.iter().any(|l| l.trim() == "secretKeyRef:"),
+        "the Redis URL comes from a Secret: {next:?}"
+    );
+
     // Scrape annotations on the Pod template.
     let template = yaml_block(&k8s, "template:").join("\n");
     for ann in [
@@ -833,6 +934,88 @@ fn kubernetes_sidecar_example() {
 }
 
 #[test]
+fn kubernetes_queue_statefulset_example() {
+    let k8s = read("kubernetes/hookgate-queue-statefulset.yaml");
+    for kind in ["ConfigMap", "StatefulSet", "Service"] {
+        assert!(k8s.contains(&format!("\nkind: {kind}\n")), "no {kind}");
+    }
+    assert!(
+        !k8s.contains("\nkind: Deployment\n"),
+        "queued routes need a StatefulSet"
+    );
+    let toml_text = yaml_literal_block(&k8s, "gateway.toml");
+    let cfg = check_gateway_toml("StatefulSet gateway.toml", &toml_text);
+    let dir = cfg["queue"]["dir"].as_str().unwrap();
+    assert!(
+        cfg["route"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("delivery").and_then(|d| d.as_str()) == Some("queue")),
+        "no queued route in the StatefulSet example"
+    );
+
+    // The queue directory is a per-Pod persistent volume, never an emptyDir.
+    assert!(
+        !k8s.contains("emptyDir:"),
+        "a queue on emptyDir is lost with the Pod"
+    );
+    let claims = yaml_block(&k8s, "volumeClaimTemplates:").join("\n");
+    assert!(claims.contains("name: queue"), "no `queue` volume claim");
+    assert!(claims.contains("ReadWriteOnce"));
+    let c = hookgate_container(&k8s);
+    let c_text = c.join("\n");
+    let mounts = yaml_block(&c_text, "volumeMounts:");
+    let queue_mount = yaml_items(&mounts)
+        .into_iter()
+        .find(|m| m[0].trim() == "- name: queue")
+        .expect("the hookgate container mounts the queue volume");
+    assert!(
+        queue_mount
+            .iter()
+            .any(|l| l.trim() == format!("mountPath: {dir}")),
+        "the queue volume is not mounted at [queue] dir {dir}"
+    );
+    assert!(
+        !queue_mount.iter().any(|l| l.trim() == "readOnly: true"),
+        "the queue volume must be writable"
+    );
+    // Writable for uid/gid 10001 while the root filesystem stays read-only.
+    assert!(k8s.contains("fsGroup: 10001"));
+    assert!(yaml_block(&c_text, "securityContext:")
+        .join("\n")
+        .contains("readOnlyRootFilesystem: true"));
+    // Scaling down or deleting keeps the undelivered messages.
+    let retention = yaml_block(&k8s, "persistentVolumeClaimRetentionPolicy:").join("\n");
+    assert!(retention.contains("whenScaled: Retain") && retention.contains("whenDeleted: Retain"));
+
+    // Attempts in flight get grace_period; the Pod waits longer than that.
+    let tgps: u64 = k8s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("terminationGracePeriodSeconds:"))
+        .expect("terminationGracePeriodSeconds")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(Duration::from_secs(tgps) > grace_period(&cfg) + Duration::from_secs(5));
+    // Every env: secret (the admin token included) comes from a Secret.
+    let env_block = yaml_block(&c_text, "env:");
+    for name in env_secrets(&cfg) {
+        let item = yaml_items(&env_block)
+            .into_iter()
+            .find(|i| i[0].trim() == format!("- name: {name}"))
+            .unwrap_or_else(|| panic!("hookgate container lacks env {name}"));
+        assert!(item.iter().any(|l| l.trim() == "secretKeyRef:"));
+    }
+    assert!(env_secrets(&cfg).contains(&"HOOKGATE_ADMIN_TOKEN".to_string()));
+    let secret = read("kubernetes/secret.example.yaml");
+    assert!(
+        secret.contains("admin-token:"),
+        "secret.example.yaml lacks admin-token"
+    );
+}
+
+#[test]
 fn gateway_tomls_for_image_and_compose() {
     let image_cfg = check_gateway_toml("deploy/gateway.toml", &read("gateway.toml"));
     let compose_cfg =
@@ -849,6 +1032,30 @@ fn gateway_tomls_for_image_and_compose() {
             "compose does not set {name}"
         );
     }
+    // [state]: both replicas and the Redis they share, and the URL's variable set on each.
+    let state_url = compose_cfg["state"]["url"]
+        .as_str()
+        .expect("compose [state] url");
+    let var = state_url
+        .strip_prefix("env:")
+        .expect("compose [state] url from env:");
+    assert!(
+        compose.contains("\n  hookgate-b:\n"),
+        "compose has a second replica"
+    );
+    assert!(
+        compose.contains("\n  redis:\n"),
+        "compose has a redis service"
+    );
+    assert!(
+        compose.contains("allkeys-lru"),
+        "compose Redis evicts with allkeys-lru"
+    );
+    assert_eq!(
+        compose.matches(&format!("{var}: ")).count(),
+        2,
+        "both replicas set {var}"
+    );
     let stop: Duration = compose
         .lines()
         .find_map(|l| l.trim().strip_prefix("stop_grace_period:"))

@@ -47,3 +47,25 @@ fn readme_example_error_is_what_check_prints() {
         "README's example error should be {printed:?}"
     );
 }
+
+/// The README's test command (`scripts/test.sh`, which runs `scripts/setup.sh`) must install every
+/// external tool a test needs under `CI=true`: before, promtool was installed only by
+/// `deploy/validate.sh --install`, so the README's command skipped the rule tests (or failed in CI).
+#[test]
+fn setup_script_installs_every_tool_the_tests_need() {
+    let setup =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/setup.sh")).unwrap();
+    for (tool, package) in [("redis-server", "redis-server"), ("promtool", "prometheus")] {
+        assert!(
+            setup.contains(&format!("command -v {tool} "))
+                && setup.contains(&format!("missing+=({package})")),
+            "scripts/setup.sh should install {tool} (apt package {package})"
+        );
+    }
+    let test =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test.sh")).unwrap();
+    assert!(
+        test.contains("scripts/setup.sh"),
+        "scripts/test.sh should run scripts/setup.sh"
+    );
+}

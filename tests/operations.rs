@@ -102,25 +102,19 @@ fn metrics_count_real_traffic_with_bounded_labels() {
 #[test]
 fn health_and_readiness_and_drain_on_sigterm() {
     let up = Upstream::start();
-    let mut gw = Gateway::start("grace_period = \"5s\"", &route(&up, "ops", SECRET));
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/healthz"))
+    let mut gw = Gateway::start("grace_period = \"8s\"", &route(&up, "ops", SECRET));
+    let admin = |path: &str| {
+        let res = client()
+            .get(gw.admin_url(path))
             .send()
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/readyz"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+            .unwrap_or_else(|e| panic!("the admin listener answers {path}: {e}"));
+        (res.status().as_u16(), res.text().unwrap())
+    };
+    assert_eq!(admin("/healthz").0, 200);
+    assert_eq!(admin("/readyz"), (200, "ready\n".to_string()));
+    assert_eq!(send(&gw, "/ops", br#"{"id":"before"}"#, SECRET), 200);
 
-    up.set(|b| b.delay = Duration::from_millis(1500));
+    up.set(|b| b.delay = Duration::from_millis(2500));
     let port = gw.port;
     let in_flight = std::thread::spawn(move || {
         let body = br#"{"id":"slow"}"#;
@@ -132,31 +126,54 @@ fn health_and_readiness_and_drain_on_sigterm() {
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    while up.count() < 2 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let started = Instant::now();
     gw.signal("TERM");
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        client()
-            .get(gw.admin_url("/readyz"))
-            .send()
-            .expect("the admin listener answers while draining")
-            .status()
-            .as_u16(),
-        503
-    );
-    // New connections are refused while the in-flight request finishes.
+    // New connections are not served while the in-flight request finishes.
     let refused = std::net::TcpStream::connect(("127.0.0.1", gw.port)).is_err()
         || send(&gw, "/ops", br#"{"id":"late"}"#, SECRET) == 0;
     assert!(refused, "new requests are not served while draining");
+    // For the whole drain the admin listener answers: /readyz is 503 (an answer, not a refused
+    // connection) and /metrics can be scraped.
+    let mut scrapes = 0;
+    let mut last_scrape = Duration::ZERO;
+    while !in_flight.is_finished() {
+        let at = started.elapsed();
+        let (ready, text) = admin("/readyz");
+        assert_eq!(
+            (ready, text.as_str()),
+            (503, "draining\n"),
+            "{at:?} into the drain"
+        );
+        let (status, metrics) = admin("/metrics");
+        assert_eq!(status, 200, "{at:?} into the drain");
+        assert_eq!(
+            metric_value(
+                &metrics,
+                r#"hookgate_requests_total{route="ops",outcome="forwarded"}"#
+            ),
+            1.0,
+            "{at:?} into the drain: {metrics}"
+        );
+        scrapes += 1;
+        last_scrape = at;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        scrapes >= 5 && last_scrape >= Duration::from_millis(1500),
+        "scraped {scrapes} times, the last {last_scrape:?} into the drain"
+    );
     assert_eq!(in_flight.join().unwrap(), 200, "in-flight request finished");
-    let status = gw.child.wait().unwrap();
+    let status = exit_within(&mut gw.child, Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "exits once drained, before the 5 s grace"
+        started.elapsed() < Duration::from_secs(6),
+        "exits once drained, before the 8 s grace"
     );
-    assert_eq!(up.count(), 1);
+    assert_eq!(up.count(), 2);
 }
 
 #[test]
@@ -725,4 +742,213 @@ fn sendgrid_checks_no_timestamp_window_unless_the_route_sets_one() {
     };
     assert_eq!(post("/sg"), 200, "an hour-old timestamp passes by default");
     assert_eq!(post("/sg5m"), 401, "and is refused with tolerance = 5m");
+}
+
+/// Waits for `child` to exit, at most `deadline`; kills it (and fails) past that.
+fn exit_within(child: &mut std::process::Child, deadline: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `hookgate run` on `config` until it exits (at most 10 s): its status and stderr.
+fn run_until_exit(config: &str) -> (std::process::ExitStatus, String) {
+    let dir = TempDir::new();
+    let path = dir.write("gateway.toml", config);
+    let stderr_path = dir.0.join("stderr.log");
+    let mut child = Command::new(bin())
+        .args(["run", "-c"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(10));
+    (status, std::fs::read_to_string(&stderr_path).unwrap())
+}
+
+#[test]
+fn a_listen_address_in_use_ends_start_up_with_an_error_naming_it() {
+    let up = Upstream::start();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap().to_string();
+    // Port 0: the other listener gets a port of its own, never one another test took meanwhile.
+    let free = "127.0.0.1:0".to_string();
+    for (listen, admin, key) in [
+        (&taken_addr, &free, "server.listen"),
+        (&free, &taken_addr, "server.admin_listen"),
+    ] {
+        let config = format!(
+            "[server]\nlisten = \"{listen}\"\nadmin_listen = \"{admin}\"\n{}",
+            route(&up, "ops", SECRET)
+        );
+        let started = Instant::now();
+        let (status, stderr) = run_until_exit(&config);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        // Not pingora's 30 s of retries: the bind is tried once, before anything serves.
+        assert!(started.elapsed() < Duration::from_secs(5), "{stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("cannot start"))
+            .unwrap_or_else(|| panic!("no start-up error in {stderr}"));
+        assert!(
+            line.contains(&taken_addr) && line.contains(key) && line.contains("in use"),
+            "{line}"
+        );
+        assert!(!stderr.contains("hookgate starting"), "{stderr}");
+    }
+    drop(taken);
+}
+
+/// A name no DNS answers (RFC 6761 `.invalid`); only a hosts file can make it resolve.
+const LATE_HOST: &str = "upstream.hookgate.invalid";
+
+fn route_to_host(host: &str, port: u16) -> String {
+    format!(
+        r#"
+[[route]]
+name = "late"
+path = "/late"
+upstream = "http://{host}:{port}/in"
+provider = "hmac"
+secrets = ["{SECRET}"]
+signature = {{ header = "X-Signature" }}
+"#
+    )
+}
+
+/// Whether this machine lets the test give the gateway its own `/etc/hosts` (a private mount
+/// namespace: `unshare -m`, which needs root or user namespaces). Without it the test fails on
+/// CI and is skipped locally.
+fn private_mounts_available(test: &str) -> bool {
+    let works = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: `unshare -m` is needed on CI"
+        );
+        eprintln!("SKIP {test}: `unshare -m` is not available here");
+    }
+    works
+}
+
+#[test]
+fn an_upstream_name_that_resolves_only_after_start_is_resolved_at_connect_time() {
+    let test = "an_upstream_name_that_resolves_only_after_start_is_resolved_at_connect_time";
+    if !private_mounts_available(test) {
+        return;
+    }
+    let up = Upstream::start();
+    // The gateway's /etc/hosts is this file, bind-mounted in its own mount namespace: the name is
+    // resolved by the system resolver, as in production, and the machine's file is untouched.
+    let hosts_dir = TempDir::new();
+    let hosts = hosts_dir.write("hosts", "127.0.0.1 localhost\n");
+    let hosts_arg = hosts.display().to_string();
+    let wrapper = [
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+        &hosts_arg,
+    ];
+    let gw = Gateway::launch(
+        "",
+        &route_to_host(LATE_HOST, up.port),
+        Launch {
+            wrapper: &wrapper,
+            ..Launch::default()
+        },
+    );
+    let body = br#"{"id":"early"}"#;
+    assert_eq!(send(&gw, "/late", body, SECRET), 502, "{}", gw.stderr());
+    assert_eq!(send(&gw, "/late", body, SECRET), 502);
+    assert_eq!(up.count(), 0);
+    assert_eq!(
+        gw.metric(r#"hookgate_requests_total{route="late",outcome="upstream_error"}"#),
+        2.0
+    );
+
+    // The name appears (a Service created after the sidecar started).
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&hosts)
+        .unwrap();
+    writeln!(file, "127.0.0.1 {LATE_HOST}").unwrap();
+    drop(file);
+    let until = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status = send(&gw, "/late", br#"{"id":"later"}"#, SECRET);
+        if status != 502 || Instant::now() >= until {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, 200, "{}", gw.stderr());
+    let received = up.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].header("host"),
+        Some(format!("{LATE_HOST}:{}", up.port).as_str())
+    );
+    assert_eq!(
+        gw.metric(r#"hookgate_requests_total{route="late",outcome="forwarded"}"#),
+        1.0
+    );
+    // Logged once per transition, not per request.
+    let stderr = gw.stderr();
+    let lines = |what: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.contains(what) && l.contains(LATE_HOST))
+            .count()
+    };
+    assert_eq!(lines("upstream host does not resolve"), 1, "{stderr}");
+    assert_eq!(lines("upstream host resolves again"), 1, "{stderr}");
+}
+
+#[test]
+fn check_warns_about_an_upstream_that_does_not_resolve_here_and_succeeds() {
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:8080\"\n{}",
+        route_to_host(LATE_HOST, 3000)
+    );
+    let (ok, out) = check(&config, &[]);
+    assert!(ok, "{out}");
+    let notice = out
+        .lines()
+        .find(|l| l.starts_with("notice:") && l.contains(LATE_HOST))
+        .unwrap_or_else(|| panic!("no notice in {out}"));
+    assert!(
+        notice.contains("route \"late\": key `upstream`") && notice.contains("does not resolve"),
+        "{notice}"
+    );
+    // Literal addresses and names that resolve are not mentioned.
+    let (ok, out) = check(
+        &format!(
+            "{config}{}{}",
+            route_to_host("127.0.0.1", 3000)
+                .replace("\"late\"", "\"literal\"")
+                .replace("/late", "/literal"),
+            route_to_host("localhost", 3000)
+                .replace("\"late\"", "\"named\"")
+                .replace("/late", "/named")
+        ),
+        &[],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("notice:").count(), 1, "{out}");
 }

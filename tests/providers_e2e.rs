@@ -139,9 +139,9 @@ fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)
 #[test]
 fn every_preset_forwards_a_signed_request_and_refuses_a_forged_one() {
     let up = Upstream::start();
-    // Key-fetching presets (aws-sns, gcp-pubsub, paypal, plaid) need a key server and the
-    // verify stage awaiting `Scheme::prepare`; they are tested against a local HTTPS key server
-    // in their own modules.
+    // Presets that read `provider_options` (the key-fetching ones and apple-app-store) need a
+    // key server or a test root: tests/providers_key_fetch_e2e.rs sweeps them through the
+    // gateway (and fails when one is added without its case).
     let names: Vec<&str> = providers::presets()
         .iter()
         .map(|p| p.name)

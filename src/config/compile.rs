@@ -2,7 +2,7 @@
 //! file, route and key of the first problem.
 
 use std::collections::HashSet;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,12 +16,16 @@ use super::model::{
     RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
 };
 use super::secret;
+use super::state::compile_state;
 use super::units::{parse_duration, parse_size};
 use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::Preset;
 use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_BODY_MEMORY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
@@ -42,6 +46,12 @@ pub struct CompileContext<'a> {
 pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, ConfigError> {
     let file = ctx.file.display().to_string();
     let server = compile_server(&parsed.server, &file)?;
+    let base_dir = ctx.file.parent().unwrap_or(Path::new("."));
+    let state = match &parsed.state {
+        None => None,
+        Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
+    };
+    let queue = super::queue::compile_queue(parsed.queue.as_ref(), &file, base_dir, ctx.env)?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -55,12 +65,19 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
             .and_then(|n| n.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", index + 1));
-        let section: RouteSection = value.try_into().map_err(|e: toml::de::Error| ConfigError {
-            file: file.clone(),
-            route: Some(label.clone()),
-            key: None,
-            message: e.message().trim().to_string(),
-        })?;
+        // serde_path_to_error keeps the dotted path of the failing key (`dedup.ttl`), which
+        // toml's own error loses once the route is a `toml::Value`.
+        let section: RouteSection = serde_path_to_error::deserialize(value).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| {
+                let path = e.path().to_string();
+                ConfigError {
+                    file: file.clone(),
+                    route: Some(label.clone()),
+                    key: (path != ".").then_some(path),
+                    message: e.into_inner().message().trim().to_string(),
+                }
+            },
+        )?;
         if !names.insert(section.name.clone()) {
             return Err(ConfigError::route(
                 &file,
@@ -77,14 +94,44 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
                 format!("{:?} is already the path of another route", section.path),
             ));
         }
-        routes.push(compile_route(section, &server, &file, ctx, &mut notices)?);
+        routes.push(compile_route(
+            section,
+            &server,
+            queue.as_ref(),
+            &file,
+            ctx,
+            &mut notices,
+        )?);
     }
     Ok(Config {
         source: ctx.file.to_path_buf(),
         server,
         routes,
         notices,
+        state,
+        queue,
     })
+}
+
+/// `rate_limit.on_store_error`: `local`, `allow` or `reject`.
+fn parse_rate_limit_policy(text: &str) -> Result<RateLimitOnError, String> {
+    match text {
+        "local" => Ok(RateLimitOnError::Local),
+        "allow" => Ok(RateLimitOnError::Allow),
+        "reject" => Ok(RateLimitOnError::Reject),
+        _ => Err(format!(
+            "{text:?} is not one of \"local\", \"allow\", \"reject\""
+        )),
+    }
+}
+
+/// `dedup.on_store_error`: `forward` or `reject`.
+fn parse_dedup_policy(text: &str) -> Result<DedupOnError, String> {
+    match text {
+        "forward" => Ok(DedupOnError::Forward),
+        "reject" => Ok(DedupOnError::Reject),
+        _ => Err(format!("{text:?} is not one of \"forward\", \"reject\"")),
+    }
 }
 
 fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
@@ -111,9 +158,31 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         }
     }
     let max_body = match &s.max_body {
-        None => DEFAULT_MAX_BODY,
-        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?,
+        None => None,
+        Some(t) => Some(parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?),
     };
+    let max_connections = match s.max_connections {
+        Some(0) => {
+            return Err(ConfigError::server(
+                file,
+                "max_connections",
+                "must be at least 1",
+            ))
+        }
+        Some(n) => n,
+        None => DEFAULT_MAX_CONNECTIONS,
+    };
+    let body_memory_limit = match &s.body_memory_limit {
+        None => DEFAULT_BODY_MEMORY_LIMIT,
+        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "body_memory_limit", m))?,
+    };
+    if body_memory_limit == 0 {
+        return Err(ConfigError::server(
+            file,
+            "body_memory_limit",
+            "must be greater than zero",
+        ));
+    }
     let trusted = s
         .trusted_proxies
         .iter()
@@ -167,12 +236,15 @@ fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, Confi
         grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
         tls,
         threads,
+        max_connections,
+        body_memory_limit,
     })
 }
 
 fn compile_route(
     r: RouteSection,
     server: &ServerSettings,
+    queue: Option<&super::queue::QueueSettings>,
     file: &str,
     ctx: &CompileContext<'_>,
     notices: &mut Vec<ConfigNotice>,
@@ -302,15 +374,22 @@ fn compile_route(
                     ))
                 }
             };
+            let on_store_error = match rl.on_store_error.as_deref() {
+                None => RateLimitOnError::default(),
+                Some(text) => parse_rate_limit_policy(text)
+                    .map_err(|m| err("rate_limit.on_store_error", m))?,
+            };
             Some(RateLimitSpec {
                 per_second: rl.per_second,
                 burst,
                 per_client,
-                on_store_error: RateLimitOnError::default(),
+                on_store_error,
+                shared: rl.shared.unwrap_or(true),
             })
         }
     };
 
+    let mut event_id = preset_event_ids(preset).map_err(|m| err("provider", m))?;
     let dedup = match &r.dedup {
         None => None,
         Some(d) => {
@@ -332,11 +411,24 @@ fn compile_route(
                 )
             })?;
             let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
+            // The route's own `id` replaces the preset's sources; else the aliases follow.
+            event_id = if d.id.is_some() {
+                vec![id.clone()]
+            } else {
+                preset_event_ids(preset).map_err(|m| err("dedup.id", m))?
+            };
+            let on_store_error = match d.on_store_error.as_deref() {
+                None => DedupOnError::default(),
+                Some(text) => {
+                    parse_dedup_policy(text).map_err(|m| err("dedup.on_store_error", m))?
+                }
+            };
             Some(DedupSpec {
                 ttl,
                 max_entries,
                 id,
-                on_store_error: DedupOnError::default(),
+                on_store_error,
+                shared: d.shared.unwrap_or(true),
             })
         }
     };
@@ -376,11 +468,31 @@ fn compile_route(
         }
     };
     let max_body = match &r.max_body {
-        None => server.max_body,
         Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
+        None => server
+            .max_body
+            .or(preset.max_body)
+            .unwrap_or(DEFAULT_MAX_BODY),
+    };
+    let methods = match &r.methods {
+        None => preset
+            .methods
+            .iter()
+            .map(|m| http::Method::from_bytes(m.as_bytes()).expect("preset methods are valid"))
+            .collect(),
+        Some(list) => compile_methods(list).map_err(|m| err("methods", m))?,
     };
 
+    let delivery = super::queue::compile_delivery(
+        file,
+        &name,
+        r.delivery.as_deref(),
+        r.queue.as_ref(),
+        queue,
+    )?;
+
     Ok(RouteConfig {
+        delivery,
         name: r.name,
         path: r.path,
         upstream,
@@ -394,7 +506,38 @@ fn compile_route(
         public_url,
         answer_challenges: r.answer_challenges.unwrap_or(false),
         max_body,
+        methods,
+        event_id,
     })
+}
+
+/// A preset's event-ID sources (`event_id`, then `event_id_aliases`), parsed.
+fn preset_event_ids(preset: &Preset) -> Result<Vec<FieldSource>, String> {
+    preset.event_id_sources().map(FieldSource::parse).collect()
+}
+
+/// A route's `methods`: non-empty, each a method token, no repeats; upper-cased (methods are
+/// case-sensitive on the wire and every provider sends them upper-case).
+fn compile_methods(list: &[String]) -> Result<Vec<http::Method>, String> {
+    if list.is_empty() {
+        return Err("must list at least one method, e.g. [\"POST\"]".into());
+    }
+    let mut methods = Vec::with_capacity(list.len());
+    for text in list {
+        let upper = text.trim().to_ascii_uppercase();
+        let method = http::Method::from_bytes(upper.as_bytes())
+            .ok()
+            .filter(|_| !upper.is_empty())
+            .ok_or_else(|| format!("{text:?} is not an HTTP method"))?;
+        if matches!(method, http::Method::CONNECT | http::Method::TRACE) {
+            return Err(format!("{upper} cannot carry a webhook"));
+        }
+        if methods.contains(&method) {
+            return Err(format!("{upper} is listed twice"));
+        }
+        methods.push(method);
+    }
+    Ok(methods)
 }
 
 fn compile_upstream(text: &str) -> Result<Upstream, String> {
@@ -411,12 +554,6 @@ fn compile_upstream(text: &str) -> Result<Upstream, String> {
         .port_or_known_default()
         .unwrap_or(if tls { 443 } else { 80 });
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-    // Resolved once here, so the request path never blocks on DNS.
-    let addr = (bare_host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{host} resolved to no address"))?;
     let authority = match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
@@ -429,7 +566,8 @@ fn compile_upstream(text: &str) -> Result<Upstream, String> {
     Ok(Upstream {
         url: text.to_string(),
         tls,
-        addr,
+        host: bare_host.to_string(),
+        port,
         authority,
         sni: bare_host.to_string(),
         path_and_query,

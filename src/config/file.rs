@@ -14,6 +14,9 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    /// `[state]`: shared dedup and rate limits on Redis (see `config/state.rs`).
+    pub state: Option<super::state::StateSection>,
+    pub queue: Option<super::queue::QueueSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
@@ -32,6 +35,8 @@ pub struct ServerSection {
     pub tls_key: Option<String>,
     /// Worker threads for the webhook listener (default: the number of CPUs).
     pub threads: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub body_memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +61,10 @@ pub struct RouteSection {
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
     pub max_body: Option<String>,
+    pub methods: Option<Vec<String>>,
+    /// `"direct"` (default) or `"queue"`.
+    pub delivery: Option<String>,
+    pub queue: Option<super::queue::RouteQueueSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +74,10 @@ pub struct RateLimitSection {
     pub burst: Option<u32>,
     /// `"route"` (default: one budget for the route) or `"client_ip"` (one budget per client).
     pub key: Option<String>,
+    /// With `[state]`: `false` keeps this limit per replica (default `true`).
+    pub shared: Option<bool>,
+    /// `"local"` (default), `"allow"` or `"reject"`: what a shared-store failure means.
+    pub on_store_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,4 +86,8 @@ pub struct DedupSection {
     pub ttl: Option<String>,
     pub id: Option<String>,
     pub max_entries: Option<usize>,
+    /// With `[state]`: `false` keeps this dedup per replica (default `true`).
+    pub shared: Option<bool>,
+    /// `"forward"` (default) or `"reject"`: what a shared-store failure means.
+    pub on_store_error: Option<String>,
 }

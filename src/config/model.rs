@@ -3,7 +3,7 @@
 //! types); [`crate::gateway`] builds those from this model.
 
 use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,20 +24,30 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Remarks from loading it (`hookgate check` prints them, `hookgate run` logs them).
     pub notices: Vec<super::ConfigNotice>,
-    // `[state]` and `[queue]` settings join here (see `config/state.rs`, `config/queue.rs`).
+    /// `[state]`: dedup and rate limits shared through Redis; `None` keeps them in memory.
+    pub state: Option<super::state::StateSettings>,
+    /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
+    pub queue: Option<super::queue::QueueSettings>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: String,
     pub admin_listen: Option<String>,
-    pub max_body: u64,
+    /// The server's `max_body`: `Some` only when the file sets it (a preset's larger default
+    /// then yields to it); routes resolve theirs in [`RouteConfig::max_body`].
+    pub max_body: Option<u64>,
     pub trusted_proxies: CidrSet,
     pub read_timeout: Duration,
     pub idle_timeout: Duration,
     pub grace_period: Duration,
     pub tls: Option<TlsFiles>,
     pub threads: usize,
+    /// Webhook connections served at once; more wait (unread) until one ends.
+    pub max_connections: usize,
+    /// Bytes of request bodies buffered at once, across all connections; a body that would pass
+    /// it is refused with 503 + `Retry-After` before it is read.
+    pub body_memory_limit: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +62,11 @@ pub struct Upstream {
     /// The URL as configured (for display).
     pub url: String,
     pub tls: bool,
-    /// Resolved once at load, so the request path never blocks on DNS.
-    pub addr: SocketAddr,
+    /// The URL's host without brackets: a DNS name, resolved when the gateway connects
+    /// ([`crate::delivery::resolve`]), or an IP literal.
+    pub host: String,
+    /// The URL's port, or the scheme's default.
+    pub port: u16,
     /// `Host` header value: the URL's authority (host, and port when not the default).
     pub authority: String,
     /// TLS server name.
@@ -79,7 +92,16 @@ pub struct RouteConfig {
     /// Fixed public URL (scheme://host/path) for URL-signing schemes; the query is appended.
     pub public_url: Option<String>,
     pub answer_challenges: bool,
+    /// The effective body limit in bytes: the route's `max_body`, else the server's explicit
+    /// one, else the preset's, else the built-in default (1 MiB).
     pub max_body: u64,
+    /// The methods the route accepts (`methods`, else the preset's, else `["POST"]`); upper-case.
+    pub methods: Vec<http::Method>,
+    /// Where the event ID is read, tried in order: the route's `dedup.id`, else the preset's
+    /// `event_id` and then its `event_id_aliases`. Empty: the route knows no ID source.
+    pub event_id: Vec<FieldSource>,
+    /// Direct (the provider waits for the upstream) or queued.
+    pub delivery: super::queue::DeliveryMode,
 }
 
 impl RouteConfig {
@@ -90,7 +112,7 @@ impl RouteConfig {
 
     /// Whether the body must be parsed as JSON to find the event ID or type.
     pub fn needs_json(&self) -> bool {
-        self.dedup.as_ref().is_some_and(|d| d.id.needs_json())
+        self.event_id.iter().any(FieldSource::needs_json)
             || self
                 .event_type
                 .as_ref()
@@ -119,6 +141,8 @@ pub struct RateLimitSpec {
     /// One budget per client IP (`key = "client_ip"`) instead of one for the route.
     pub per_client: bool,
     pub on_store_error: RateLimitOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a rate-limit store failure means for a request (PRODUCT.md `rate_limit.on_store_error`).
@@ -134,14 +158,28 @@ pub enum RateLimitOnError {
     Reject,
 }
 
+impl RateLimitOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimitOnError::Local => "local",
+            RateLimitOnError::Allow => "allow",
+            RateLimitOnError::Reject => "reject",
+        }
+    }
+}
+
 /// A route's `dedup`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DedupSpec {
     pub ttl: Duration,
     pub max_entries: usize,
-    /// Where the event ID is read (the route's `id`, else the preset's).
+    /// Where the event ID is read (the route's `id`, else the preset's); the request path reads
+    /// [`RouteConfig::event_id`], which starts with this one.
     pub id: FieldSource,
     pub on_store_error: DedupOnError,
+    /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
+    pub shared: bool,
 }
 
 /// What a dedup store failure means for a request (PRODUCT.md `dedup.on_store_error`).
@@ -152,6 +190,16 @@ pub enum DedupOnError {
     Forward,
     /// Refuse with 503 `unavailable`.
     Reject,
+}
+
+impl DedupOnError {
+    /// The config word (also the `action` label of `hookgate_state_fallbacks_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupOnError::Forward => "forward",
+            DedupOnError::Reject => "reject",
+        }
+    }
 }
 
 /// The `events = [...]` allowlist of event types.

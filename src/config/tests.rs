@@ -1,6 +1,8 @@
 use std::path::Path;
 
 use super::*;
+use crate::config::field_source::FieldSource;
+use crate::config::model::RouteConfig;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     let env = |n: &str| (n == "SECRET").then(|| "s3cret".to_string());
@@ -34,7 +36,94 @@ fn a_valid_route_compiles() {
         .unwrap();
     assert_eq!(r.upstream.path_and_query, "/azotte");
     assert_eq!(r.upstream.authority, "127.0.0.1:3000");
-    assert_eq!(c.server.max_body, 1024 * 1024);
+    assert_eq!(c.server.max_body, None, "not set in the file");
+    assert_eq!(r.max_body, 1024 * 1024, "built-in default");
+    assert_eq!(r.methods, vec![http::Method::POST]);
+    assert_eq!(c.server.max_connections, 4096);
+    assert_eq!(c.server.body_memory_limit, 256 * 1024 * 1024);
+}
+
+fn github(server: &str, route_extra: &str) -> RouteConfig {
+    let text = format!(
+        "[server]\n{server}\n[[route]]\nname = \"gh\"\npath = \"/gh\"\nupstream = \"http://127.0.0.1:3000/\"\nprovider = \"github\"\nsecrets = [\"env:SECRET\"]\n{route_extra}\n"
+    );
+    parse(&text).unwrap().routes.remove(0)
+}
+
+#[test]
+fn max_body_is_the_routes_then_the_servers_explicit_then_the_presets() {
+    assert_eq!(github("", "").max_body, 25 * 1024 * 1024, "GitHub's 25 MB");
+    assert_eq!(github("max_body = \"2MiB\"", "").max_body, 2 << 20);
+    assert_eq!(
+        github("max_body = \"2MiB\"", "max_body = \"3MiB\"").max_body,
+        3 << 20
+    );
+    let stripe = parse(ROUTE).unwrap().routes.remove(0);
+    assert_eq!(stripe.max_body, 1 << 20);
+}
+
+#[test]
+fn methods_default_to_the_presets_and_are_checked() {
+    let twilio = parse(
+        "[[route]]\nname = \"t\"\npath = \"/t\"\nupstream = \"http://127.0.0.1:3000/\"\nprovider = \"twilio\"\nsecrets = [\"env:SECRET\"]\n",
+    )
+    .unwrap()
+    .routes
+    .remove(0);
+    assert_eq!(twilio.methods, vec![http::Method::GET, http::Method::POST]);
+    let custom = parse(&format!("{ROUTE}methods = [\"put\", \"POST\"]\n"))
+        .unwrap()
+        .routes
+        .remove(0);
+    assert_eq!(custom.methods, vec![http::Method::PUT, http::Method::POST]);
+    for (bad, why) in [
+        ("[]", "at least one"),
+        ("[\"POST\", \"post\"]", "twice"),
+        ("[\"PO ST\"]", "not an HTTP method"),
+        ("[\"CONNECT\"]", "cannot carry"),
+    ] {
+        let e = err(&format!("{ROUTE}methods = {bad}\n"));
+        assert!(e.contains("methods") && e.contains(why), "{e}");
+    }
+}
+
+#[test]
+fn event_id_sources_are_the_routes_or_the_presets_with_aliases() {
+    let svix = |extra: &str| {
+        parse(&format!(
+            "[[route]]\nname = \"s\"\npath = \"/s\"\nupstream = \"http://127.0.0.1:3000/\"\nprovider = \"svix\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n{extra}"
+        ))
+        .unwrap()
+        .routes
+        .remove(0)
+    };
+    let names =
+        |r: &RouteConfig| -> Vec<String> { r.event_id.iter().map(|s| format!("{s:?}")).collect() };
+    let without_dedup = svix("");
+    assert_eq!(
+        without_dedup.event_id.len(),
+        2,
+        "{:?}",
+        names(&without_dedup)
+    );
+    assert!(names(&without_dedup)[1].contains("webhook-id"));
+    let own = svix("dedup = { id = \"json:/id\" }\n");
+    assert_eq!(own.event_id, vec![FieldSource::JsonPointer("/id".into())]);
+    assert_eq!(parse(ROUTE).unwrap().routes[0].event_id, vec![]);
+}
+
+#[test]
+fn server_limits_are_read_and_checked() {
+    let c = parse(&format!(
+        "[server]\nmax_connections = 10\nbody_memory_limit = \"8MiB\"\n{ROUTE}"
+    ))
+    .unwrap();
+    assert_eq!(c.server.max_connections, 10);
+    assert_eq!(c.server.body_memory_limit, 8 << 20);
+    let e = err(&format!("[server]\nmax_connections = 0\n{ROUTE}"));
+    assert!(e.contains("max_connections"), "{e}");
+    let e = err(&format!("[server]\nbody_memory_limit = \"0\"\n{ROUTE}"));
+    assert!(e.contains("body_memory_limit"), "{e}");
 }
 
 #[test]
@@ -97,4 +186,36 @@ fn secrets_never_appear_in_errors() {
     let text = ROUTE.replace("env:SECRET", "literal-secret-value") + "tolerance = \"bad\"\n";
     let e = err(&text);
     assert!(!e.contains("literal-secret-value"), "{e}");
+}
+
+// A value of the wrong type names its key with the dotted path, not only the route: before,
+// `dedup = { ttl = 5 }` gave `route "azotte": invalid type: integer `5`, expected a string`.
+#[test]
+fn wrong_type_in_a_route_names_the_dotted_key() {
+    let e = err(&format!("{ROUTE}dedup = {{ ttl = 5 }}\n"));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `dedup.ttl`: invalid type"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{ROUTE}rate_limit = {{ per_second = \"fifty\", burst = 1 }}\n"
+    ));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `rate_limit.per_second`:"),
+        "{e}"
+    );
+    let e = err(&format!("{ROUTE}events = \"push\"\n"));
+    assert!(e.contains("key `events`"), "{e}");
+}
+
+#[test]
+fn wrong_type_or_typo_in_a_section_names_the_dotted_key() {
+    let e = err(&format!("[server]\nthreads = \"four\"\n{ROUTE}"));
+    assert!(e.starts_with("gateway.toml: key `server.threads`:"), "{e}");
+    assert!(e.contains("(line 2)"), "{e}");
+    let e = err(&format!(
+        "{ROUTE}[state]\nurl = \"redis://127.0.0.1:6379\"\ntimeuot = \"50ms\"\n"
+    ));
+    assert!(e.starts_with("gateway.toml: key `state"), "{e}");
+    assert!(e.contains("timeuot"), "{e}");
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use pingora::connectors::http::v1::Connector;
-use pingora::upstreams::peer::HttpPeer;
 
 use super::forward::{self, ForwardError};
 use super::{Delivered, Deliverer, Delivery, DeliveryError};
@@ -14,7 +13,7 @@ use crate::state::Lease;
 
 /// Sends to one upstream over the gateway's shared connection pool.
 pub struct Direct {
-    pub peer: HttpPeer,
+    pub target: Arc<forward::Target>,
     pub timeout: Duration,
     pub connector: Arc<Connector>,
 }
@@ -36,18 +35,19 @@ impl Deliverer for Direct {
                 return Err(ForwardError::BuildRequest(e).into());
             }
         };
-        let (connector, peer, timeout) = (self.connector.clone(), self.peer.clone(), self.timeout);
+        let (connector, target, timeout) =
+            (self.connector.clone(), self.target.clone(), self.timeout);
         let Some(lease) = lease else {
             // No claim to settle: the exchange runs in the request task. A spawned task costs
             // moving the large exchange future and its answer per request (+12 % CPU per request,
-            // bench/FINDINGS.md §5).
-            let sent = forward::send(connector, peer, header, body, timeout).await?;
+            // bench/FINDINGS.md §6).
+            let sent = forward::send(connector, &target, header, body, timeout).await?;
             return Ok(Delivered::Upstream(Box::new(sent)));
         };
         // The exchange and the lease's fate run in their own task: a client that goes away (its
         // request task dropped) neither cancels the upstream request nor strands the claim.
         let exchange = tokio::spawn(async move {
-            let sent = forward::send(connector, peer, header, body, timeout).await;
+            let sent = forward::send(connector, &target, header, body, timeout).await;
             settle(&route, Some(lease), sent.as_ref().ok().map(|r| r.status())).await;
             sent.map(Box::new)
         });

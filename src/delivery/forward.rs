@@ -1,6 +1,7 @@
 //! Sending one request to an upstream over a pooled connection and handing back its answer.
 //! Never retries: one accepted delivery is at most one upstream delivery.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{ErrorType, Result};
 
+use super::resolve::{ResolveError, Resolver};
 use crate::config::model::Upstream;
 
 /// How long an idle pooled upstream connection is kept. Below the 5 s keep-alive timeout common
@@ -39,6 +41,9 @@ pub enum ForwardError {
     /// Could not connect, or the connection failed: 502.
     #[error("upstream unreachable: {0}")]
     Unreachable(#[source] Box<pingora::Error>),
+    /// The upstream's host name did not resolve: 502.
+    #[error(transparent)]
+    Unresolved(#[from] ResolveError),
     /// No answer within `upstream_timeout` (or a connect/read/write timeout): 504.
     #[error("upstream timed out after {0:?}")]
     TimedOut(Duration),
@@ -52,7 +57,9 @@ impl ForwardError {
     pub fn status(&self) -> u16 {
         match self {
             ForwardError::TimedOut(_) => 504,
-            ForwardError::Unreachable(_) | ForwardError::BuildRequest(_) => 502,
+            ForwardError::Unreachable(_)
+            | ForwardError::Unresolved(_)
+            | ForwardError::BuildRequest(_) => 502,
         }
     }
 }
@@ -67,8 +74,18 @@ pub struct UpstreamResponse {
     connector: Arc<Connector>,
 }
 
-pub fn peer_for(upstream: &Upstream, timeout: Duration) -> HttpPeer {
-    let mut peer = HttpPeer::new(upstream.addr, upstream.tls, upstream.sni.clone());
+/// Where a route's requests go: its upstream, resolved at connect time through the gateway's
+/// [`Resolver`].
+pub struct Target {
+    pub upstream: Upstream,
+    pub resolver: Arc<Resolver>,
+}
+
+/// The pingora peer for `upstream` at `addr`, with every I/O step bounded by `timeout` (connect
+/// by at most 10 s). Pooled connections are keyed by address and TLS name, so a moved upstream
+/// gets new connections.
+pub fn peer_for(addr: SocketAddr, upstream: &Upstream, timeout: Duration) -> HttpPeer {
+    let mut peer = HttpPeer::new(addr, upstream.tls, upstream.sni.clone());
     peer.options.connection_timeout = Some(timeout.min(Duration::from_secs(10)));
     peer.options.read_timeout = Some(timeout);
     peer.options.write_timeout = Some(timeout);
@@ -76,14 +93,24 @@ pub fn peer_for(upstream: &Upstream, timeout: Duration) -> HttpPeer {
     peer
 }
 
-/// Sends `header` + `body` and waits for the response header, all within `timeout`.
+/// Resolves `target`, sends `header` + `body` and waits for the response header, all within
+/// `timeout`.
 pub async fn send(
     connector: Arc<Connector>,
-    peer: HttpPeer,
+    target: &Target,
     header: Box<RequestHeader>,
     body: Bytes,
     timeout: Duration,
 ) -> std::result::Result<UpstreamResponse, ForwardError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let resolving = target
+        .resolver
+        .resolve(&target.upstream.host, target.upstream.port);
+    let addr = match tokio::time::timeout_at(deadline, resolving).await {
+        Err(_) => return Err(ForwardError::TimedOut(timeout)),
+        Ok(resolved) => resolved?,
+    };
+    let peer = peer_for(addr, &target.upstream, timeout);
     let attempt = async {
         let (mut session, _reused) = connector.get_http_session(&peer).await?;
         session.write_request_header(header).await?;
@@ -108,7 +135,7 @@ pub async fn send(
         Result::Ok((session, response))
     };
     let outcome: std::result::Result<Result<(HttpSession, Box<ResponseHeader>)>, _> =
-        tokio::time::timeout(timeout, attempt).await;
+        tokio::time::timeout_at(deadline, attempt).await;
     match outcome {
         Err(_) => Err(ForwardError::TimedOut(timeout)),
         Ok(Err(e)) => Err(match e.etype() {

@@ -8,6 +8,8 @@
 
 pub mod direct;
 pub mod forward;
+pub mod queue;
+pub mod resolve;
 pub mod upstream_request;
 
 use async_trait::async_trait;

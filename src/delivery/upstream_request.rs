@@ -1,5 +1,11 @@
 //! The request header sent upstream: the original headers, minus hop-by-hop ones, plus the
 //! `X-Forwarded-*` and `X-Hookgate-*` headers, with the body's exact length.
+//!
+//! Forwarding headers a sender could forge to steer the app ([`FORWARDING`]) are believed only
+//! from a trusted proxy (`trusted_proxies`): from one, `X-Forwarded-For` is appended to and the
+//! others pass on as sent; from anyone else `X-Forwarded-For` becomes the peer's address,
+//! `X-Forwarded-Proto` the listener's scheme, `X-Forwarded-Host` the request's `Host`, and
+//! `X-Real-IP` and `Forwarded` are removed.
 
 use std::net::IpAddr;
 
@@ -14,6 +20,8 @@ use crate::config::model::RouteConfig;
 pub struct ForwardContext<'a> {
     /// The TCP peer (appended to `X-Forwarded-For`, as nginx's `$proxy_add_x_forwarded_for`).
     pub peer_ip: Option<IpAddr>,
+    /// Whether the peer is in `trusted_proxies` (its forwarding headers are believed).
+    pub trusted_peer: bool,
     /// `http` or `https`: the scheme the client used (trusted `X-Forwarded-Proto` already applied).
     pub proto: &'static str,
     pub event_id: Option<&'a str>,
@@ -43,10 +51,8 @@ pub fn build(
     nominated.retain(|t| !PROTECTED.contains(&t.as_str()));
     for (name, value) in original.headers.iter() {
         let n = name.as_str();
-        let replaced = matches!(
-            n,
-            "host" | "content-length" | "x-forwarded-for" | "x-forwarded-proto"
-        );
+        let replaced = matches!(n, "host" | "content-length")
+            || (FORWARDING.contains(&n) && !(ctx.trusted_peer && PASSED_FROM_TRUSTED.contains(&n)));
         // Nothing the sender wrote may pass for the gateway's own headers.
         if replaced
             || HOP_BY_HOP.contains(&n)
@@ -59,27 +65,35 @@ pub fn build(
     }
 
     headers.insert(http::header::HOST, value(&route.upstream.authority)?);
-    headers.insert(
-        http::header::CONTENT_LENGTH,
-        HeaderValue::from(ctx.body_len),
-    );
+    // A GET or HEAD goes with no body and so with no length (its signature is over the URL).
+    if ctx.body_len > 0 || !crate::request::s03_method::bodyless(&original.method) {
+        headers.insert(
+            http::header::CONTENT_LENGTH,
+            HeaderValue::from(ctx.body_len),
+        );
+    }
 
     if let Some(ip) = ctx.peer_ip {
-        let forwarded_for = match original
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-        {
+        let earlier: Vec<&str> = if ctx.trusted_peer {
+            original
+                .headers
+                .get_all(X_FORWARDED_FOR)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter(|v| !v.trim().is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let forwarded_for = match earlier {
             v if v.is_empty() => ip.to_string(),
             v => format!("{}, {ip}", v.join(", ")),
         };
         headers.insert(X_FORWARDED_FOR, value(&forwarded_for)?);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.proto));
-    if let Some(host) = original.headers.get(http::header::HOST) {
-        if !headers.contains_key(X_FORWARDED_HOST) {
+    if !headers.contains_key(X_FORWARDED_HOST) {
+        if let Some(host) = original.headers.get(http::header::HOST) {
             headers.insert(X_FORWARDED_HOST, host.clone());
         }
     }
@@ -111,10 +125,25 @@ fn value(text: &str) -> Result<HeaderValue, http::Error> {
     Ok(HeaderValue::from_str(text)?)
 }
 
+/// Forwarding headers a sender could forge to steer the app (PRODUCT.md).
+pub const FORWARDING: &[&str] = &[
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+    "forwarded",
+];
+
+/// Of [`FORWARDING`], those a trusted proxy's values pass on as sent (`X-Forwarded-For` is
+/// rebuilt with the peer appended; `X-Forwarded-Proto` is re-derived in stage 4).
+const PASSED_FROM_TRUSTED: &[&str] = &["x-forwarded-host", "x-real-ip", "forwarded"];
+
 const PROTECTED: &[&str] = &[
     "host",
     "content-length",
     "x-forwarded-for",
     "x-forwarded-host",
     "x-forwarded-proto",
+    "x-real-ip",
+    "forwarded",
 ];

@@ -34,6 +34,10 @@ pub fn dedup(
     let settings = dedup_settings(route, spec);
     if let Some(p) = previous {
         if let (Some(store), Some(before)) = (&p.dedup, &p.config.dedup) {
+            if before.shared != spec.shared {
+                // Moved into or out of the shared store: nothing to carry.
+                return backend.dedup(&route.name, &settings);
+            }
             if dedup_settings(&p.config, before) == settings {
                 return store.clone();
             }

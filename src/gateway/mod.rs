@@ -14,12 +14,18 @@ use std::sync::Arc;
 use pingora::connectors::http::v1::Connector;
 
 use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
+use crate::config::queue::DeliveryMode;
 use crate::config::Config;
 use crate::delivery::direct::Direct;
-use crate::delivery::forward::peer_for;
+use crate::delivery::forward::Target;
+use crate::delivery::queue::deliverer::Queued;
+use crate::delivery::queue::QueueStore;
+use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
+use crate::state::fallback::Fallback;
+use crate::state::memory::MemoryBackend;
 use crate::state::StateBackend;
 use crate::telemetry::Metrics;
 
@@ -39,9 +45,13 @@ pub struct BuildContext<'a> {
     pub state: &'a dyn StateBackend,
     /// The upstream connection pool shared by every route's direct deliverer.
     pub connector: Arc<Connector>,
+    /// Resolves upstream host names at connect time; shared by every route, kept on reload.
+    pub resolver: Arc<Resolver>,
     pub metrics: &'a Metrics,
     /// Shared by every key-fetching scheme of the gateway (its counters are registered once).
     pub key_fetch: &'a KeyFetchContext,
+    /// The delivery queue, opened at start when `[queue]` is configured.
+    pub queue: Option<Arc<dyn QueueStore>>,
 }
 
 /// Why a validated configuration could not be built. Never carries a secret.
@@ -53,6 +63,10 @@ pub enum BuildError {
         key: &'static str,
         message: String,
     },
+    /// A route has `delivery = "queue"` but the queue was not opened at start (a `[queue]`
+    /// section added by a reload takes effect on restart).
+    #[error("route {route:?}: key `delivery`: {message}")]
+    Queue { route: String, message: String },
 }
 
 /// Builds the runtime for `config`. `previous` is the gateway being replaced on reload: routes
@@ -69,6 +83,10 @@ pub fn build(
         server,
         routes,
         notices: _,
+        // The backend (and its Redis client) is built once per process from the first config:
+        // see `server::state`.
+        state: _,
+        queue: _,
     } = config;
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {
@@ -92,30 +110,76 @@ fn build_route(
         key: e.key,
         message: e.message,
     })?;
+    // `shared = false` keeps a route's state per replica even with `[state]`.
+    let backend = |shared: bool| -> &dyn StateBackend {
+        if shared {
+            ctx.state
+        } else {
+            &MemoryBackend
+        }
+    };
     let rate_limit = config
         .rate_limit
         .as_ref()
-        .map(|spec| carry::rate_limit(&config.name, spec, ctx.state, previous));
+        .map(|spec| carry::rate_limit(&config.name, spec, backend(spec.shared), previous));
     let dedup = config
         .dedup
         .as_ref()
-        .map(|spec| carry::dedup(&config, spec, ctx.state, previous));
+        .map(|spec| carry::dedup(&config, spec, backend(spec.shared), previous));
+    // Only a shared store can fail; its failures are counted and logged per route and policy.
+    let fallback = |kind: &'static str, action: &'static str| {
+        Fallback::new(
+            &config.name,
+            kind,
+            action,
+            ctx.metrics
+                .state
+                .fallback_counter(&config.name, kind, action),
+        )
+    };
+    let rate_limit_fallback = config
+        .rate_limit
+        .as_ref()
+        .filter(|spec| spec.shared && ctx.state.shared())
+        .map(|spec| fallback("rate_limit", spec.on_store_error.as_str()));
+    let dedup_fallback = config
+        .dedup
+        .as_ref()
+        .filter(|spec| spec.shared && ctx.state.shared())
+        .map(|spec| fallback("dedup", spec.on_store_error.as_str()));
     Ok(Route {
         scheme,
         rate_limit,
         dedup,
-        deliverer: deliverer(&config, ctx),
+        rate_limit_fallback,
+        dedup_fallback,
+        deliverer: deliverer(&config, ctx)?,
         metrics: ctx.metrics.route(&config.name),
         config,
     })
 }
 
-/// The route's deliverer. Direct today; `delivery = "queue"` adds its branch here.
-fn deliverer(config: &RouteConfig, ctx: &BuildContext<'_>) -> Arc<dyn Deliverer> {
-    Arc::new(Direct {
-        peer: peer_for(&config.upstream, config.upstream_timeout),
-        timeout: config.upstream_timeout,
-        connector: ctx.connector.clone(),
+/// The route's deliverer: direct, or queued on the gateway's queue.
+fn deliverer(
+    config: &RouteConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Arc<dyn Deliverer>, BuildError> {
+    Ok(match &config.delivery {
+        DeliveryMode::Direct => Arc::new(Direct {
+            target: Arc::new(Target {
+                upstream: config.upstream.clone(),
+                resolver: ctx.resolver.clone(),
+            }),
+            timeout: config.upstream_timeout,
+            connector: ctx.connector.clone(),
+        }),
+        DeliveryMode::Queue(q) => Arc::new(Queued {
+            store: ctx.queue.clone().ok_or_else(|| BuildError::Queue {
+                route: config.name.clone(),
+                message: "\"queue\" needs the [queue] section the gateway started with (restart to add one)".into(),
+            })?,
+            ack_status: q.ack_status,
+        }),
     })
 }
 

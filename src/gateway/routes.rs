@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::config::model::RouteConfig;
 use crate::delivery::Deliverer;
 use crate::providers::Scheme;
+use crate::state::fallback::Fallback;
 use crate::state::{DedupStore, RateLimitStore};
 use crate::telemetry::RouteMetrics;
 
@@ -17,6 +18,10 @@ pub struct Route {
     pub rate_limit: Option<Arc<dyn RateLimitStore>>,
     /// Present when the route has `dedup`.
     pub dedup: Option<Arc<dyn DedupStore>>,
+    /// The route's `rate_limit.on_store_error` in action (counted, logged per transition).
+    pub rate_limit_fallback: Option<Fallback>,
+    /// The route's `dedup.on_store_error` in action.
+    pub dedup_fallback: Option<Fallback>,
     pub deliverer: Arc<dyn Deliverer>,
     pub metrics: RouteMetrics,
 }

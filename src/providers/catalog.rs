@@ -57,6 +57,8 @@ pub fn window_text(p: &Preset) -> String {
     match p.default_tolerance {
         None if p.family == "ed25519" || p.family == "ecdsa" => "route's (off by default)".into(),
         None => "—".into(),
+        // Timestamped, but no window unless the route sets `tolerance` (SendGrid, Apple).
+        Some(past) if past.is_zero() => "route's (off by default)".into(),
         Some(past) => {
             let future = p.future_tolerance.unwrap_or(past);
             format!("{} / {}", duration(past), duration(future))

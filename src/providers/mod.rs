@@ -19,6 +19,7 @@ pub mod token;
 
 pub mod adyen;
 pub mod airtable;
+pub mod apple_app_store;
 pub mod asana;
 pub mod aws_sns;
 pub mod beehiiv;
@@ -335,6 +336,7 @@ pub const FAMILIES: &[&str] = &[
     "jwt-hs256",
     "jwt-fetched",
     "x509-fetched",
+    "jws-x5c",
     "token",
     "basic",
 ];

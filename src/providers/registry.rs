@@ -52,6 +52,7 @@ pub fn presets() -> &'static [Preset] {
         super::gcp_pubsub::PRESET,
         super::paypal::PRESET,
         super::plaid::PRESET,
+        super::apple_app_store::PRESET,
         super::hubspot_v1::PRESET,
         super::hubspot_v2::PRESET,
         super::adyen::PRESET,

@@ -5,6 +5,7 @@
 //! Adding a stage is adding a file and one line in [`run`]; each stage returns `Ok` to go on or a
 //! [`Refusal`] to answer now.
 
+pub mod chunked;
 pub mod refusal;
 pub mod reply;
 pub mod s01_protocol;
@@ -18,6 +19,9 @@ pub mod s08_handshake;
 pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
+
+#[cfg(test)]
+mod proptests;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -53,6 +57,8 @@ pub struct Facts {
     pub body_bytes: Option<usize>,
     pub verify: Option<Duration>,
     pub upstream: Option<Duration>,
+    /// The body's share of `body_memory_limit`, held until the request is answered.
+    pub body_reservation: crate::server::limits::BodyReservation,
 }
 
 /// The stages, in order. `Ok` is an accepted request's delivery result.
@@ -70,7 +76,14 @@ pub async fn run(
     let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, route, session)?;
     facts.client_ip = client.ip;
     s05_rate_limit::check(route, &client).await?;
-    let body = s06_body::read(route, session, deadline).await?;
+    let body = s06_body::read(
+        route,
+        session,
+        deadline,
+        &state.body_budget,
+        &mut facts.body_reservation,
+    )
+    .await?;
     facts.body_bytes = Some(body.len());
 
     let public_url = s07_verify::public_url(route, session, &client);
@@ -134,6 +147,14 @@ pub async fn serve(
                 ErrorType::InvalidHTTPHeader if e.to_string().contains("larger than") => {
                     Refusal::HeaderTooLarge
                 }
+                // pingora refused the head over its Transfer-Encoding (a final coding that is
+                // not chunked); the head was parsed, so the gateway's rule tells 400 from 501.
+                ErrorType::InvalidHTTPHeader if e.to_string().contains("Transfer-Encoding") => {
+                    session
+                        .as_http1()
+                        .and_then(|h1| s01_protocol::te_rule(&h1.req_header().headers).err())
+                        .unwrap_or(Refusal::BadRequest)
+                }
                 ErrorType::InvalidHTTPHeader => Refusal::BadRequest,
                 _ => return None,
             };
@@ -143,6 +164,19 @@ pub async fn serve(
         Err(_) => {
             refuse_unparsed(state, &mut session, Refusal::Timeout).await;
             return None;
+        }
+    }
+    // Only a chunked body needs the raw bytes the tap keeps of the head read.
+    if !session
+        .req_header()
+        .headers
+        .contains_key(http::header::TRANSFER_ENCODING)
+    {
+        if let Some(tap) = session
+            .as_http1()
+            .and_then(|h1| crate::server::tap::FramingTap::of(h1.stream()))
+        {
+            tap.not_chunked();
         }
     }
     let _in_flight = state.drain.track_request();
@@ -278,9 +312,20 @@ async fn relay(session: &mut ServerSession, mut response: UpstreamResponse) -> F
 }
 
 async fn relay_body(session: &mut ServerSession, response: &mut UpstreamResponse) -> bool {
-    let Some(header) = response.take_header() else {
+    let Some(mut header) = response.take_header() else {
         return false;
     };
+    // RFC 9112 §6.1/§6.3: an HTTP/1.0 client does not understand chunked framing. The body is
+    // relayed de-chunked; without a Content-Length it is close-delimited, so the connection is
+    // not kept (and the response says `Connection: close`).
+    if session.req_header().version < http::Version::HTTP_11
+        && header.headers.contains_key(http::header::TRANSFER_ENCODING)
+    {
+        header.remove_header(&http::header::TRANSFER_ENCODING);
+        if !header.headers.contains_key(http::header::CONTENT_LENGTH) {
+            session.set_keepalive(None);
+        }
+    }
     if session.write_response_header(header).await.is_err() {
         return false;
     }

@@ -13,6 +13,8 @@ use super::reply::Reply;
 pub enum Refusal {
     /// Malformed head or framing: 400.
     BadRequest,
+    /// A `Transfer-Encoding` coding the gateway does not implement: 501.
+    NotImplemented,
     /// Request target over the limit: 414.
     UriTooLong,
     /// Request head over the limit: 431.
@@ -21,8 +23,9 @@ pub enum Refusal {
     Timeout,
     /// No route for the path: 404.
     NotFound,
-    /// Method not allowed on the route: 405 with `Allow: POST`.
-    MethodNotAllowed,
+    /// Method not in the route's `methods`: 405 with `Allow` listing them (`allow`, e.g.
+    /// `"GET, POST"`).
+    MethodNotAllowed { allow: String },
     /// Client IP not in `allow_ips`: 403.
     IpDenied,
     /// Over the rate limit: 429 with `Retry-After`.
@@ -44,6 +47,8 @@ pub enum Refusal {
     Upstream(ForwardError),
     /// A store or the queue refused and the route's policy is to refuse: 503 with `Retry-After`.
     Unavailable { retry_after_secs: u64 },
+    /// `body_memory_limit` is spent: 503 with `Retry-After`, before the body is read.
+    BodyBudgetSpent,
     /// The client went away before an answer could be written (nothing is written).
     ClientGone,
 }
@@ -53,6 +58,10 @@ impl Refusal {
     pub fn reply(self) -> (Outcome, Option<Reply>) {
         let (outcome, reply) = match self {
             Refusal::BadRequest => (Outcome::BadRequest, Reply::error(400, "bad request")),
+            Refusal::NotImplemented => (
+                Outcome::BadRequest,
+                Reply::error(501, "transfer coding not implemented"),
+            ),
             Refusal::UriTooLong => (Outcome::BadRequest, Reply::error(414, "uri too long")),
             Refusal::HeaderTooLarge => (
                 Outcome::BadRequest,
@@ -60,9 +69,9 @@ impl Refusal {
             ),
             Refusal::Timeout => (Outcome::BadRequest, Reply::error(408, "request timeout")),
             Refusal::NotFound => (Outcome::NotFound, Reply::error(404, "no route")),
-            Refusal::MethodNotAllowed => (
+            Refusal::MethodNotAllowed { allow } => (
                 Outcome::MethodNotAllowed,
-                Reply::error(405, "method not allowed").with_header("allow", "POST"),
+                Reply::error(405, "method not allowed").with_header("allow", allow),
             ),
             Refusal::IpDenied => (Outcome::IpDenied, Reply::error(403, "forbidden")),
             Refusal::RateLimited { retry_after_secs } => (
@@ -101,7 +110,9 @@ impl Refusal {
             Refusal::Upstream(e) => {
                 let reason = match e {
                     ForwardError::TimedOut(_) => "upstream timed out",
-                    ForwardError::Unreachable(_) => "upstream unreachable",
+                    ForwardError::Unreachable(_) | ForwardError::Unresolved(_) => {
+                        "upstream unreachable"
+                    }
                     ForwardError::BuildRequest(_) => "upstream request invalid",
                 };
                 (Outcome::UpstreamError, Reply::error(e.status(), reason))
@@ -110,6 +121,13 @@ impl Refusal {
                 Outcome::Unavailable,
                 Reply::error(503, "unavailable")
                     .with_header("retry-after", retry_after_secs.to_string()),
+            ),
+            Refusal::BodyBudgetSpent => (
+                Outcome::Unavailable,
+                Reply::error(503, "server busy").with_header(
+                    "retry-after",
+                    crate::server::limits::BODY_BUDGET_RETRY_AFTER_SECS.to_string(),
+                ),
             ),
             Refusal::ClientGone => return (Outcome::BadRequest, None),
         };

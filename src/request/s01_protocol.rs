@@ -1,7 +1,10 @@
-//! Stage 1 of 11 — protocol: framing and size rules pingora leaves to the application.
+//! Stage 1 of 11 — protocol: framing and size rules pingora leaves to the application. The
+//! `Transfer-Encoding` rule is [`chunked::transfer_encoding`]; the chunks themselves are checked
+//! as they are read (stage 6 arms [`crate::server::tap::FramingTap`]).
 
 use pingora::protocols::http::ServerSession;
 
+use super::chunked::{self, TransferEncoding};
 use super::refusal::Refusal;
 
 /// A request head over this many bytes is refused with 431.
@@ -15,6 +18,7 @@ pub fn check(session: &ServerSession) -> Result<(), Refusal> {
     {
         return Err(Refusal::BadRequest);
     }
+    te_rule(&header.headers)?;
     let target_len = header.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target_len > MAX_URI_BYTES {
         return Err(Refusal::UriTooLong);
@@ -36,6 +40,20 @@ pub fn check(session: &ServerSession) -> Result<(), Refusal> {
         return Err(Refusal::BadRequest);
     }
     Ok(())
+}
+
+/// The `Transfer-Encoding` rule: exactly one field, `chunked` → framed by chunks; else 400 (501
+/// for one coding the gateway does not implement).
+pub fn te_rule(headers: &http::HeaderMap) -> Result<(), Refusal> {
+    let values = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .map(|v| v.as_bytes());
+    match chunked::transfer_encoding(values) {
+        TransferEncoding::Absent | TransferEncoding::Chunked => Ok(()),
+        TransferEncoding::Invalid => Err(Refusal::BadRequest),
+        TransferEncoding::Unsupported => Err(Refusal::NotImplemented),
+    }
 }
 
 fn raw_has_header(raw: &[u8], name: &[u8]) -> bool {

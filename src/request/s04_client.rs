@@ -21,6 +21,8 @@ pub struct Client {
     pub ip: Option<IpAddr>,
     /// `http` or `https`, as the client used it.
     pub proto: &'static str,
+    /// The peer is in `trusted_proxies`: its forwarding headers are believed.
+    pub trusted_peer: bool,
 }
 
 /// Identifies the client and applies the route's `allow_ips`.
@@ -42,7 +44,12 @@ pub fn identify(
             return Err(Refusal::IpDenied);
         }
     }
-    Ok(Client { peer, ip, proto })
+    Ok(Client {
+        peer,
+        ip,
+        proto,
+        trusted_peer: peer.is_some_and(|p| trusted.contains(p)),
+    })
 }
 
 /// The client address for a request from `peer`.

@@ -7,35 +7,49 @@ use super::refusal::Refusal;
 use super::s04_client::Client;
 use crate::config::model::RateLimitOnError;
 use crate::gateway::Route;
-use crate::state::{RateDecision, StoreError};
+use crate::state::{RateDecision, RateLimitStore};
 
 pub async fn check(route: &Route, client: &Client) -> Result<(), Refusal> {
     let (Some(store), Some(spec)) = (&route.rate_limit, &route.config.rate_limit) else {
         return Ok(());
     };
     let key = client.ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    match store.check(key).await {
-        Ok(RateDecision::Allowed) => Ok(()),
-        Ok(RateDecision::Limited { retry_after_secs }) => {
+    let decision = match store.check(key).await {
+        Ok(decision) => {
+            if let Some(fallback) = &route.rate_limit_fallback {
+                fallback.recover();
+            }
+            decision
+        }
+        Err(e) => {
+            if let Some(fallback) = &route.rate_limit_fallback {
+                fallback.engage(&e);
+            }
+            on_store_error(store.as_ref(), key, spec.on_store_error)?
+        }
+    };
+    match decision {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after_secs } => {
             Err(Refusal::RateLimited { retry_after_secs })
         }
-        Err(e) => on_store_error(&route.config.name, spec.on_store_error, &e),
     }
 }
 
-/// The route's `rate_limit.on_store_error` policy: refuse with 503 `unavailable`, or let the
-/// request through. `local` lets it through here: the store falls back to its per-replica
-/// limiter before it reports an error (a store without one has nothing else to ask).
+/// The route's `rate_limit.on_store_error` policy once the shared store failed (counted and
+/// logged per transition by the route's fallback): `local` asks this replica's own limiter with
+/// the same quota (a store without one lets the request through), `allow` lets it through,
+/// `reject` refuses with 503 `unavailable`.
 pub fn on_store_error(
-    route: &str,
+    store: &dyn RateLimitStore,
+    client: IpAddr,
     policy: RateLimitOnError,
-    error: &StoreError,
-) -> Result<(), Refusal> {
-    tracing::warn!(route, error = %error, ?policy, "rate-limit store failed");
+) -> Result<RateDecision, Refusal> {
     match policy {
         RateLimitOnError::Reject => Err(Refusal::Unavailable {
             retry_after_secs: 1,
         }),
-        RateLimitOnError::Allow | RateLimitOnError::Local => Ok(()),
+        RateLimitOnError::Local => Ok(store.check_local(client).unwrap_or(RateDecision::Allowed)),
+        RateLimitOnError::Allow => Ok(RateDecision::Allowed),
     }
 }

@@ -7,16 +7,21 @@ use super::refusal::Refusal;
 use crate::gateway::Route;
 use crate::providers::WebhookRequest;
 
-/// An unsigned handshake is answered; any other GET (let through by stage 3 for handshakes) is
-/// refused now that its body was read.
+/// An unsigned handshake is answered; a GET let through by stage 3 only for handshakes, that is
+/// none, is refused now that its body was read.
 pub fn before_verify(route: &Route, request: &WebhookRequest<'_>) -> Result<(), Refusal> {
     if route.config.answer_challenges {
         if let Some(answer) = route.scheme.unsigned_challenge(request) {
             return Err(Refusal::Challenge(answer));
         }
     }
-    if request.method != "POST" {
-        return Err(Refusal::MethodNotAllowed);
+    if !route
+        .config
+        .methods
+        .iter()
+        .any(|m| m.as_str() == request.method)
+    {
+        return Err(super::s03_method::not_allowed(route));
     }
     Ok(())
 }

@@ -7,9 +7,11 @@ use http::HeaderMap;
 use super::refusal::Refusal;
 use crate::config::model::DedupOnError;
 use crate::gateway::Route;
-use crate::state::{ClaimOutcome, EventKey, Lease, StoreError};
+use crate::state::{ClaimOutcome, EventKey, Lease};
 
 /// The event ID and type, each where the route reads it; the body is parsed as JSON at most once.
+/// The ID is read whenever the route knows a source (its `dedup.id`, else the preset's `event_id`
+/// then each alias), dedup or not: the audit line and `X-Hookgate-Event-Id` carry it.
 pub fn event_fields(
     route: &Route,
     headers: &HeaderMap,
@@ -22,9 +24,9 @@ pub fn event_fields(
         None
     };
     let id = config
-        .dedup
-        .as_ref()
-        .and_then(|d| d.id.extract(headers, json.as_ref()));
+        .event_id
+        .iter()
+        .find_map(|source| source.extract(headers, json.as_ref()));
     let event_type = config
         .event_type
         .as_ref()
@@ -38,24 +40,27 @@ pub async fn claim(route: &Route, event_id: Option<&str>) -> Result<Option<Lease
     let (Some(store), Some(spec), Some(id)) = (&route.dedup, &route.config.dedup, event_id) else {
         return Ok(None);
     };
-    match store.clone().claim(EventKey::of(id)).await {
+    let outcome = store.clone().claim(EventKey::of(id)).await;
+    if let Some(fallback) = &route.dedup_fallback {
+        match &outcome {
+            Ok(_) => fallback.recover(),
+            Err(e) => fallback.engage(e),
+        }
+    }
+    match outcome {
         Ok(ClaimOutcome::Claimed(lease)) => Ok(Some(lease)),
         Ok(ClaimOutcome::Duplicate) => Err(Refusal::Duplicate),
         Ok(ClaimOutcome::InFlight { retry_after_secs }) => {
             Err(Refusal::InFlight { retry_after_secs })
         }
-        Err(e) => on_store_error(&route.config.name, spec.on_store_error, &e).map(|()| None),
+        Err(_) => on_store_error(spec.on_store_error).map(|()| None),
     }
 }
 
-/// The route's `dedup.on_store_error` policy: forward without dedup, or refuse with 503
+/// The route's `dedup.on_store_error` policy once the shared store failed (counted and logged
+/// per transition by the route's fallback): forward without dedup, or refuse with 503
 /// `unavailable`.
-pub fn on_store_error(
-    route: &str,
-    policy: DedupOnError,
-    error: &StoreError,
-) -> Result<(), Refusal> {
-    tracing::warn!(route, error = %error, ?policy, "dedup store failed");
+pub fn on_store_error(policy: DedupOnError) -> Result<(), Refusal> {
     match policy {
         DedupOnError::Forward => Ok(()),
         DedupOnError::Reject => Err(Refusal::Unavailable {

@@ -22,11 +22,18 @@ pub async fn deliver(
     body: Bytes,
     lease: Option<Lease>,
 ) -> Result<Delivered, Refusal> {
+    // A GET/HEAD is verified over its URL: any body it came with is unverified and stays here.
+    let body = if super::s03_method::bodyless(&original.method) {
+        Bytes::new()
+    } else {
+        body
+    };
     let head = upstream_request::build(
         original,
         &route.config,
         &ForwardContext {
             peer_ip: client.peer,
+            trusted_peer: client.trusted_peer,
             proto: client.proto,
             event_id: facts.event_id.as_deref(),
             body_len: body.len(),

@@ -1,5 +1,6 @@
 //! The admin listener: `GET /metrics`, `/healthz` (the process is alive) and `/readyz` (config
-//! loaded and listeners bound; 503 while draining). Kept apart from webhook traffic.
+//! loaded and listeners bound; 503 while draining), and the queue's admin API under
+//! `/admin/queue` ([`crate::delivery::queue::admin`]). Kept apart from webhook traffic.
 
 use std::sync::Arc;
 
@@ -29,12 +30,35 @@ impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let _ = session.drain_request_body().await;
         let header = session.req_header();
+        if let Some(queue) = &self.state.queue {
+            let authorization = header
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .map(|v| v.as_bytes());
+            if let Some(answer) = crate::delivery::queue::admin::handle(
+                queue.store.as_ref(),
+                queue.settings.admin_token.as_ref(),
+                &header.method,
+                &header.uri,
+                authorization,
+            )
+            .await
+            {
+                return answer;
+            }
+        }
         if header.method != http::Method::GET && header.method != http::Method::HEAD {
             return text(405, "text/plain", b"method not allowed\n".to_vec());
         }
         match header.uri.path() {
             "/metrics" => {
                 let metrics = &self.state.metrics;
+                if let Some(queue) = &self.state.queue {
+                    let gateway = self.state.gateway();
+                    queue
+                        .refresh_metrics(gateway.routes.iter().map(|r| &r.config))
+                        .await;
+                }
                 for route in self.state.gateway().routes.iter() {
                     if let Some(len) = route.dedup.as_ref().and_then(|d| d.len()) {
                         metrics

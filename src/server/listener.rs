@@ -12,6 +12,7 @@ use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 
 use super::state::GatewayState;
+use super::tap::FramingTap;
 use crate::request;
 
 /// The webhook service's application.
@@ -47,12 +48,16 @@ impl HttpServerApp for WebhookHttp {
 impl ServerApp for WebhookListener {
     async fn process_new(
         self: &Arc<Self>,
-        mut stream: Stream,
+        stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
+        // `max_connections`: past it a connection waits here, unread, until another ends.
+        let _slot = self.http.state.connections.admit().await;
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             return ServerApp::process_new(&self.http, stream, shutdown).await;
         }
+        // HTTP/1: the gateway checks chunked framing on the raw bytes (see `tap`).
+        let mut stream = FramingTap::wrap(stream);
         loop {
             if self.http.state.drain.is_draining() {
                 // Draining: no new requests on this connection (new connections end here too).
@@ -68,6 +73,9 @@ impl ServerApp for WebhookListener {
                 // The stream cannot peek (TLS): the head read covers idle and read time.
                 Ok(Ok(false)) => None,
             };
+            if let Some(tap) = FramingTap::of(&stream) {
+                tap.start_request();
+            }
             let session = ServerSession::new_http1(stream);
             let reused = request::serve(&self.http.state, session, head_budget, shutdown).await?;
             let (next, _settings) = reused.consume();

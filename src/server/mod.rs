@@ -6,10 +6,13 @@
 //! is over. Nothing here exits the process.
 
 pub mod admin;
+pub mod bind;
 pub mod drain;
+pub mod limits;
 pub mod listener;
 pub mod signals;
 pub mod state;
+pub mod tap;
 pub mod workers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,10 +36,14 @@ pub enum ServerError {
         key: String,
         cause: String,
     },
+    /// A listening address is in use or not available.
+    #[error(transparent)]
+    Bind(#[from] bind::BindError),
 }
 
 /// The pingora server for `state`: the webhook and admin listeners, the registered workers and,
-/// when `stop` is [`StopOn::Signals`], the SIGHUP reloader.
+/// when `stop` is [`StopOn::Signals`], the SIGHUP reloader. Both listening addresses are bound
+/// here, so an address in use is a [`ServerError::Bind`] before anything serves.
 pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerError> {
     let gateway = state.gateway();
     let settings = &gateway.server;
@@ -74,6 +81,11 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
             .to_string(),
         ..ServerConf::default()
     };
+    let webhook_socket = bind::bind("listen", &settings.listen)?;
+    let admin_socket = match &settings.admin_listen {
+        Some(addr) => Some(bind::bind("admin_listen", addr)?),
+        None => None,
+    };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 
@@ -94,9 +106,9 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
             webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
         }
     }
-    server.add_service(webhooks);
+    server.add_service(bind::PreBound::new(webhooks, vec![webhook_socket]));
 
-    if let Some(admin_addr) = &settings.admin_listen {
+    if let (Some(admin_addr), Some(admin_socket)) = (&settings.admin_listen, admin_socket) {
         let mut admin = Service::new(
             "admin".to_string(),
             admin::AdminApp {
@@ -105,7 +117,10 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         );
         admin.threads = Some(1);
         admin.add_tcp(admin_addr);
-        server.add_service(admin);
+        server.add_service(bind::PreBound::new(admin, vec![admin_socket]));
+    }
+    if let Some(queue) = &state.queue {
+        register_queue_workers(state, queue, &gateway);
     }
     server.add_service(background_service(
         "workers",
@@ -120,6 +135,42 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         ));
     }
     Ok(server)
+}
+
+/// Registers `concurrency` delivery workers per queued route with the drain: on SIGTERM they
+/// stop leasing and their attempts in flight get `grace_period` to finish. Routes are those the
+/// gateway started with (a queued route's upstream or `queue` settings change on restart).
+fn register_queue_workers(
+    state: &Arc<GatewayState>,
+    queue: &crate::delivery::queue::runtime::QueueRuntime,
+    gateway: &crate::gateway::Gateway,
+) {
+    use crate::delivery::queue::runtime::target_of;
+    use crate::delivery::queue::worker::{work, DeliveryObserver};
+    let connector = Arc::new(pingora::connectors::http::v1::Connector::new(None));
+    let observer: Arc<dyn DeliveryObserver> = queue.metrics.clone();
+    for target in gateway
+        .routes
+        .iter()
+        .filter_map(|r| target_of(&r.config, &state.resolver))
+    {
+        let target = Arc::new(target);
+        for n in 0..target.policy.concurrency {
+            let (store, target, connector, observer) = (
+                queue.store.clone(),
+                target.clone(),
+                connector.clone(),
+                observer.clone(),
+            );
+            state
+                .workers
+                .add(format!("queue {} #{n}", target.route), move |mut guard| {
+                    Box::pin(async move {
+                        work(store, target, connector, observer, guard.stopping()).await;
+                    })
+                });
+        }
+    }
 }
 
 /// Serves until `stop` fires, then drains (see [`signals::DrainOn`]) and returns once no request

@@ -8,8 +8,12 @@ use arc_swap::ArcSwap;
 use pingora::connectors::http::v1::Connector;
 
 use super::drain::Drain;
+use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
 use crate::config::{self, Config, ConfigError};
+use crate::delivery::queue::runtime::QueueRuntime;
+use crate::delivery::queue::QueueError;
+use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
@@ -22,14 +26,21 @@ pub enum ReloadError {
     Config(#[from] ConfigError),
     #[error("{file}: {error}")]
     Build { file: String, error: BuildError },
+    /// The delivery queue could not be opened (start only).
+    #[error("{file}: [queue]: {error}")]
+    Queue { file: String, error: QueueError },
 }
 
 pub struct GatewayState {
     gateway: ArcSwap<Gateway>,
     pub connector: Arc<Connector>,
+    /// Upstream names, resolved at connect time (cache kept across reloads).
+    pub resolver: Arc<Resolver>,
     /// Whether the webhook listener terminates TLS (the default `X-Forwarded-Proto`).
     pub tls: bool,
     pub backend: Arc<dyn StateBackend>,
+    /// The `[state]` the backend was built from (it changes only on restart).
+    state_settings: Option<crate::config::state::StateSettings>,
     pub metrics: Arc<Metrics>,
     /// Key-fetch counters shared by every key-fetching scheme, across reloads.
     pub key_fetch: KeyFetchContext,
@@ -37,15 +48,25 @@ pub struct GatewayState {
     pub drain: Arc<Drain>,
     /// Background workers started with the server (see [`Workers::add`]).
     pub workers: Workers,
+    /// `body_memory_limit`, fixed at start.
+    pub body_budget: BodyBudget,
+    /// `max_connections`, fixed at start.
+    pub connections: ConnectionLimit,
+    /// The delivery queue, when the gateway started with `[queue]`.
+    pub queue: Option<QueueRuntime>,
 }
 
 impl GatewayState {
     /// Builds the gateway for `config` with a fresh metrics registry.
     pub fn new(config: Config, audit: AuditSink) -> Result<Arc<Self>, ReloadError> {
         let tls = config.server.tls.is_some();
-        let backend = backend_for(&config);
-        let connector = Arc::new(Connector::new(None));
+        let body_budget = BodyBudget::new(config.server.body_memory_limit);
+        let connections = ConnectionLimit::new(config.server.max_connections);
         let metrics = Arc::new(Metrics::new());
+        let backend = backend_for(&config, &metrics.state);
+        let state_settings = config.state.clone();
+        let connector = Arc::new(Connector::new(None));
+        let resolver = Arc::new(Resolver::default());
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
             metrics
@@ -54,13 +75,24 @@ impl GatewayState {
                 .expect("key-fetch counters are registered once per gateway");
         }
         let file = config.source.display().to_string();
+        let queue = config
+            .queue
+            .clone()
+            .map(|settings| QueueRuntime::open(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Queue {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
                 state: backend.as_ref(),
                 connector: connector.clone(),
+                resolver: resolver.clone(),
                 metrics: &metrics,
                 key_fetch: &key_fetch,
+                queue: queue.as_ref().map(|q| q.store.clone()),
             },
             None,
         )
@@ -68,13 +100,18 @@ impl GatewayState {
         Ok(Arc::new(GatewayState {
             gateway: ArcSwap::from_pointee(built),
             connector,
+            resolver,
             tls,
             backend,
+            state_settings,
             metrics,
             key_fetch,
             audit,
             drain: Arc::new(Drain::default()),
             workers: Workers::default(),
+            body_budget,
+            connections,
+            queue,
         }))
     }
 
@@ -102,13 +139,24 @@ impl GatewayState {
         {
             tracing::warn!("listener addresses, TLS files and threads change only on restart; the rest is reloaded");
         }
+        if config.state != self.state_settings {
+            tracing::warn!("[state] changes only on restart; the running store connection is kept");
+        }
+        for change in crate::delivery::queue::runtime::restart_only_changes(
+            current.routes.iter().map(|r| &r.config),
+            &config.routes,
+        ) {
+            tracing::warn!("{change}");
+        }
         let built = gateway::build(
             config,
             &BuildContext {
                 state: self.backend.as_ref(),
                 connector: self.connector.clone(),
+                resolver: self.resolver.clone(),
                 metrics: &self.metrics,
                 key_fetch: &self.key_fetch,
+                queue: self.queue.as_ref().map(|q| q.store.clone()),
             },
             Some(&current),
         )

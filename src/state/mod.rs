@@ -12,6 +12,10 @@
 //! answer from an expired claim can never free or overwrite another owner's claim. A lease that is
 //! neither committed nor released expires on its own after the route's in-flight limit.
 
+pub mod fallback;
+pub mod gcra;
+pub mod redis;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -162,12 +166,27 @@ pub trait StateBackend: Send + Sync + 'static {
     /// A new rate-limit handle for `route` with a full budget (in memory) or the shared budget
     /// (Redis).
     fn rate_limit(&self, route: &str, spec: &RateLimitSpec) -> Arc<dyn RateLimitStore>;
+
+    /// True when handles share state across replicas through a store that can fail (its
+    /// failures then go through the routes' `on_store_error`).
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
-/// The backend a configuration asks for. Today always in memory; the `[state]` section adds its
-/// branch here.
-pub fn backend_for(_config: &crate::config::Config) -> Arc<dyn StateBackend> {
-    Arc::new(memory::MemoryBackend)
+/// The backend a configuration asks for: Redis when `[state]` is set (its counters in
+/// `metrics`), else in memory. Does no I/O: the Redis client connects on first use.
+pub fn backend_for(
+    config: &crate::config::Config,
+    metrics: &redis::StateMetrics,
+) -> Arc<dyn StateBackend> {
+    match &config.state {
+        None => Arc::new(memory::MemoryBackend),
+        Some(settings) => Arc::new(
+            redis::RedisBackend::new(settings, metrics.clone())
+                .expect("the [state] url was validated with the same parser"),
+        ),
+    }
 }
 
 /// Proof of a claim: the key and the owner token, tied to the store that granted it.
@@ -251,6 +270,13 @@ pub enum RateDecision {
 pub trait RateLimitStore: Send + Sync + 'static {
     /// Takes one unit of budget for a request from `client` (ignored when the limit is per route).
     async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError>;
+
+    /// This replica's own decision with the same quota, for `on_store_error = "local"` after
+    /// [`RateLimitStore::check`] failed. `None` when the store keeps no local state (then the
+    /// request is let through).
+    fn check_local(&self, _client: IpAddr) -> Option<RateDecision> {
+        None
+    }
 }
 
 /// Retry-After in whole seconds from a wait: rounded up, at least 1 (RFC 9110 §10.2.3 allows

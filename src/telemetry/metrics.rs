@@ -27,6 +27,8 @@ pub struct Metrics {
     verify_duration: HistogramVec,
     pub dedup_entries: IntGaugeVec,
     config_reloads: IntCounterVec,
+    /// The shared state store's calls, breaker and fallbacks (zero without `[state]`).
+    pub state: crate::state::redis::StateMetrics,
 }
 
 impl Default for Metrics {
@@ -105,7 +107,9 @@ impl Metrics {
         for result in ["ok", "error"] {
             config_reloads.with_label_values(&[result]);
         }
+        let state = crate::state::redis::StateMetrics::register(&registry).expect("unique metric");
         Metrics {
+            state,
             registry,
             requests,
             upstream_responses,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod harness;
+pub mod key_server;
 pub mod upstream;
 
 use std::io::{Read, Write};
@@ -74,13 +75,15 @@ pub struct Gateway {
 }
 
 /// How to launch `hookgate run` beyond the config: extra arguments, environment, files written
-/// next to the config before start, and the working directory (default: the test's).
+/// next to the config before start, the working directory (default: the test's) and a command
+/// that runs the binary (its arguments follow; it must exec it, so the child is the gateway).
 #[derive(Default)]
 pub struct Launch<'a> {
     pub args: &'a [&'a str],
     pub env: &'a [(&'a str, &'a str)],
     pub files: &'a [(&'a str, &'a str)],
     pub cwd: Option<&'a std::path::Path>,
+    pub wrapper: &'a [&'a str],
 }
 
 impl Gateway {
@@ -114,7 +117,14 @@ impl Gateway {
         }
         let stdout_path = dir.0.join("stdout.log");
         let stderr_path = dir.0.join("stderr.log");
-        let mut cmd = Command::new(bin());
+        let mut cmd = match launch.wrapper.split_first() {
+            None => Command::new(bin()),
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(bin());
+                cmd
+            }
+        };
         cmd.args(["run", "-c"])
             .arg(&config_path)
             .args(launch.args)

@@ -1,10 +1,11 @@
 //! A real HTTP/1.1 upstream on 127.0.0.1 that records every request it receives and answers as
 //! told (status, delay, or never).
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -13,6 +14,8 @@ pub struct Recorded {
     /// Header names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request was complete.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -43,18 +46,30 @@ impl Default for Behavior {
     }
 }
 
+/// The standing behaviour, and answers queued by [`Upstream::script`] that go first.
+#[derive(Default)]
+struct Behaviors {
+    standing: Behavior,
+    script: VecDeque<Behavior>,
+}
+
 pub struct Upstream {
     pub port: u16,
     received: Arc<Mutex<Vec<Recorded>>>,
-    behavior: Arc<Mutex<Behavior>>,
+    behavior: Arc<Mutex<Behaviors>>,
 }
 
 impl Upstream {
     pub fn start() -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0)
+    }
+
+    /// Listens on `port` (0: any free one), e.g. to come up where a client already points.
+    pub fn start_on(port: u16) -> Upstream {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let behavior = Arc::new(Mutex::new(Behavior::default()));
+        let behavior = Arc::new(Mutex::new(Behaviors::default()));
         let (r, b) = (received.clone(), behavior.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -70,12 +85,17 @@ impl Upstream {
         }
     }
 
+    /// The next requests get these answers, in order; then the standing behaviour again.
+    pub fn script(&self, answers: Vec<Behavior>) {
+        self.behavior.lock().unwrap().script.extend(answers);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     pub fn set(&self, f: impl FnOnce(&mut Behavior)) {
-        f(&mut self.behavior.lock().unwrap());
+        f(&mut self.behavior.lock().unwrap().standing);
     }
 
     pub fn received(&self) -> Vec<Recorded> {
@@ -87,7 +107,10 @@ impl Upstream {
     }
 }
 
-fn serve(conn: TcpStream, received: Arc<Mutex<Vec<Recorded>>>, behavior: Arc<Mutex<Behavior>>) {
+fn serve(conn: TcpStream, received: Arc<Mutex<Vec<Recorded>>>, behavior: Arc<Mutex<Behaviors>>) {
+    // Header and body go out in two writes: without this, Nagle holds the body until the
+    // client's delayed ACK (~40 ms per response on Linux).
+    let _ = conn.set_nodelay(true);
     let mut writer = conn.try_clone().unwrap();
     let mut reader = BufReader::new(conn);
     loop {
@@ -121,12 +144,17 @@ fn serve(conn: TcpStream, received: Arc<Mutex<Vec<Recorded>>>, behavior: Arc<Mut
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let b = behavior.lock().unwrap().clone();
+        let b = {
+            let mut behaviors = behavior.lock().unwrap();
+            let standing = behaviors.standing.clone();
+            behaviors.script.pop_front().unwrap_or(standing)
+        };
         received.lock().unwrap().push(Recorded {
             method,
             target,
             headers,
             body,
+            at: Instant::now(),
         });
         if b.delay > Duration::ZERO {
             std::thread::sleep(b.delay);

@@ -177,8 +177,9 @@ pub type BuildWithOptions = fn(
 /// The options-reading constructor of preset `name`, if it has one. Presets without one take no
 /// `provider_options`.
 pub fn builder(name: &str) -> Option<BuildWithOptions> {
-    use crate::providers::{aws_sns, gcp_pubsub, paypal, plaid};
+    use crate::providers::{apple_app_store, aws_sns, gcp_pubsub, paypal, plaid};
     match name {
+        "apple-app-store" => Some(apple_app_store::build_with_options),
         "aws-sns" => Some(aws_sns::build_with_options),
         "gcp-pubsub" => Some(gcp_pubsub::build_with_options),
         "paypal" => Some(paypal::build_with_options),

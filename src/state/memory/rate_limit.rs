@@ -137,6 +137,7 @@ mod tests {
             burst: 3,
             per_client: false,
             on_store_error: Default::default(),
+            shared: false,
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
@@ -152,6 +153,7 @@ mod tests {
             burst: 1,
             per_client: true,
             on_store_error: Default::default(),
+            shared: false,
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
@@ -172,6 +174,7 @@ mod tests {
             burst: 1,
             per_client: true,
             on_store_error: Default::default(),
+            shared: false,
         });
         for i in 0..20_000u32 {
             let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));

@@ -1,0 +1,407 @@
+//! The `[queue]` section and a route's `delivery` / `queue` keys (PRODUCT.md, "Queued
+//! delivery"): the file format (serde, text as written) and its validation into a plain model.
+//! Errors name the file, the route and the dotted key.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::error::ConfigError;
+use super::secret::{self, Secret};
+use super::units::{parse_duration, parse_size};
+use crate::delivery::queue::backoff::Backoff;
+use crate::delivery::queue::worker::RetryPolicy;
+
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+pub const DEFAULT_ACK_STATUS: u16 = 202;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 15;
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_BACKOFF_INITIAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
+/// More workers than this per route is a configuration mistake, not a need.
+pub const MAX_CONCURRENCY: usize = 256;
+
+/// `[queue]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    /// `"disk"` (default) or `"redis"` (planned).
+    pub backend: Option<String>,
+    pub dir: Option<String>,
+    pub max_bytes: Option<String>,
+    /// `env:NAME`, `file:PATH` or the literal: the bearer token of mutating admin calls.
+    pub admin_token: Option<String>,
+}
+
+/// A route's `queue = { ... }` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteQueueSection {
+    pub ack_status: Option<u16>,
+    pub concurrency: Option<usize>,
+    pub max_attempts: Option<u32>,
+    pub max_age: Option<String>,
+    pub backoff: Option<BackoffSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffSection {
+    pub initial: Option<String>,
+    pub max: Option<String>,
+}
+
+/// Where queued messages are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueBackend {
+    /// The embedded store in this directory.
+    Disk { dir: PathBuf },
+}
+
+/// The validated `[queue]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSettings {
+    pub backend: QueueBackend,
+    /// Bytes all held messages may take; past it: 503 + `Retry-After`.
+    pub max_bytes: u64,
+    /// Bearer token of mutating admin calls; `None`: every mutating call is refused (401).
+    pub admin_token: Option<Secret>,
+}
+
+/// How a route delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// The provider waits for the upstream's answer (default).
+    Direct,
+    /// Acknowledged once durable, delivered by a worker.
+    Queue(RouteQueue),
+}
+
+/// A queued route's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteQueue {
+    /// Status answered once the request is durable (2xx; default 202).
+    pub ack_status: u16,
+    pub retry: RetryPolicy,
+}
+
+fn queue_key(file: &str, key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        file: file.to_string(),
+        route: None,
+        key: Some(format!("queue.{key}")),
+        message: message.into(),
+    }
+}
+
+/// Validates `[queue]`; `None` when the section is absent.
+pub fn compile_queue(
+    section: Option<&QueueSection>,
+    file: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<QueueSettings>, ConfigError> {
+    let Some(s) = section else { return Ok(None) };
+    let backend = match s.backend.as_deref().unwrap_or("disk") {
+        "disk" => {
+            let dir = s.dir.as_deref().ok_or_else(|| {
+                queue_key(
+                    file,
+                    "dir",
+                    "is required for backend \"disk\" (a directory on a persistent volume)",
+                )
+            })?;
+            if dir.trim().is_empty() {
+                return Err(queue_key(file, "dir", "may not be empty"));
+            }
+            QueueBackend::Disk {
+                dir: PathBuf::from(dir),
+            }
+        }
+        "redis" => {
+            return Err(queue_key(
+                file,
+                "backend",
+                "\"redis\" is planned but not available yet; use \"disk\"",
+            ))
+        }
+        other => {
+            return Err(queue_key(
+                file,
+                "backend",
+                format!("{other:?} is not a backend (\"disk\")"),
+            ))
+        }
+    };
+    let max_bytes = match &s.max_bytes {
+        None => DEFAULT_MAX_BYTES,
+        Some(t) => parse_size(t).map_err(|m| queue_key(file, "max_bytes", m))?,
+    };
+    if max_bytes == 0 {
+        return Err(queue_key(file, "max_bytes", "must be more than 0"));
+    }
+    let admin_token = s
+        .admin_token
+        .as_deref()
+        .map(|r| {
+            secret::resolve(r, base_dir, env)
+                .map(|r| r.secret)
+                .map_err(|e| queue_key(file, "admin_token", e.to_string()))
+        })
+        .transpose()?;
+    Ok(Some(QueueSettings {
+        backend,
+        max_bytes,
+        admin_token,
+    }))
+}
+
+/// Validates a route's `delivery` and `queue` keys. `queue_settings` is the compiled `[queue]`
+/// section: a queued route needs it.
+pub fn compile_delivery(
+    file: &str,
+    route: &str,
+    delivery: Option<&str>,
+    queue: Option<&RouteQueueSection>,
+    queue_settings: Option<&QueueSettings>,
+) -> Result<DeliveryMode, ConfigError> {
+    let err = |key: &str, m: String| ConfigError::route(file, route, key, m);
+    match delivery.unwrap_or("direct") {
+        "direct" => {
+            if queue.is_some() {
+                return Err(err(
+                    "queue",
+                    "applies only with delivery = \"queue\"".into(),
+                ));
+            }
+            Ok(DeliveryMode::Direct)
+        }
+        "queue" => {
+            if queue_settings.is_none() {
+                return Err(err(
+                    "delivery",
+                    "\"queue\" needs a [queue] section (backend, dir)".into(),
+                ));
+            }
+            let q = queue.cloned().unwrap_or_default();
+            let duration = |key: &str, v: &Option<String>, default: Duration| match v {
+                None => Ok(default),
+                Some(t) => match parse_duration(t) {
+                    Ok(d) if d.is_zero() => Err(err(key, "must be more than 0".into())),
+                    Ok(d) => Ok(d),
+                    Err(m) => Err(err(key, m)),
+                },
+            };
+            let ack_status = q.ack_status.unwrap_or(DEFAULT_ACK_STATUS);
+            if !(200..=299).contains(&ack_status) {
+                return Err(err(
+                    "queue.ack_status",
+                    format!("{ack_status} is not a 2xx status (202 or 200 are usual)"),
+                ));
+            }
+            let concurrency = q.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+            if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+                return Err(err(
+                    "queue.concurrency",
+                    format!("{concurrency} is not between 1 and {MAX_CONCURRENCY}"),
+                ));
+            }
+            let max_attempts = q.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+            if max_attempts == 0 {
+                return Err(err("queue.max_attempts", "must be at least 1".into()));
+            }
+            let max_age = duration("queue.max_age", &q.max_age, DEFAULT_MAX_AGE)?;
+            let b = q.backoff.unwrap_or_default();
+            let initial = duration("queue.backoff.initial", &b.initial, DEFAULT_BACKOFF_INITIAL)?;
+            let max = duration(
+                "queue.backoff.max",
+                &b.max,
+                DEFAULT_BACKOFF_MAX.max(initial),
+            )?;
+            if max < initial {
+                return Err(err(
+                    "queue.backoff.max",
+                    format!("must be at least backoff.initial ({initial:?})"),
+                ));
+            }
+            Ok(DeliveryMode::Queue(RouteQueue {
+                ack_status,
+                retry: RetryPolicy {
+                    concurrency,
+                    max_attempts,
+                    max_age,
+                    backoff: Backoff { initial, max },
+                },
+            }))
+        }
+        other => Err(err(
+            "delivery",
+            format!("{other:?} is not a delivery mode (\"direct\" or \"queue\")"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "gateway.toml";
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn queue(text: &str) -> Result<Option<QueueSettings>, ConfigError> {
+        let section: QueueSection = toml::from_str(text).unwrap();
+        compile_queue(Some(&section), FILE, std::path::Path::new(""), &no_env)
+    }
+
+    fn settings() -> QueueSettings {
+        queue("dir = \"/tmp/q\"").unwrap().unwrap()
+    }
+
+    fn route(delivery: Option<&str>, table: Option<&str>) -> Result<DeliveryMode, ConfigError> {
+        let section: Option<RouteQueueSection> = table.map(|t| toml::from_str(t).unwrap());
+        compile_delivery(FILE, "erp", delivery, section.as_ref(), Some(&settings()))
+    }
+
+    fn key_of(e: ConfigError) -> (Option<String>, Option<String>, String) {
+        (e.route, e.key, e.file)
+    }
+
+    #[test]
+    fn queue_section_defaults_and_errors() {
+        let s = settings();
+        assert_eq!(
+            s.backend,
+            QueueBackend::Disk {
+                dir: "/tmp/q".into()
+            }
+        );
+        assert_eq!(s.max_bytes, DEFAULT_MAX_BYTES);
+        assert_eq!(s.admin_token, None);
+        assert_eq!(
+            compile_queue(None, FILE, std::path::Path::new(""), &no_env).unwrap(),
+            None
+        );
+
+        let e = queue("backend = \"disk\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.dir"));
+        assert_eq!(e.file, FILE);
+        let e = queue("backend = \"redis\"\ndir = \"/q\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.backend"));
+        assert!(e.message.contains("planned"), "{e}");
+        let e = queue("dir = \"/q\"\nmax_bytes = \"lots\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.max_bytes"));
+        assert_eq!(
+            queue("dir = \"/q\"\nmax_bytes = \"1MiB\"")
+                .unwrap()
+                .unwrap()
+                .max_bytes,
+            1 << 20
+        );
+        assert!(toml::from_str::<QueueSection>("dir = \"/q\"\nsize = 1").is_err());
+    }
+
+    #[test]
+    fn admin_token_resolves_from_env_and_never_shows() {
+        let env = |n: &str| (n == "TOKEN").then(|| "s3cret".to_string());
+        let section: QueueSection =
+            toml::from_str("dir = \"/q\"\nadmin_token = \"env:TOKEN\"").unwrap();
+        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.admin_token.as_ref().unwrap().bytes(), b"s3cret");
+        assert!(!format!("{s:?}").contains("s3cret"));
+
+        let section: QueueSection =
+            toml::from_str("dir = \"/q\"\nadmin_token = \"env:MISSING\"").unwrap();
+        let e = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.admin_token"));
+        assert!(e.message.contains("MISSING") && !e.message.contains("s3cret"));
+    }
+
+    #[test]
+    fn route_defaults_match_the_contract() {
+        assert_eq!(route(None, None).unwrap(), DeliveryMode::Direct);
+        let DeliveryMode::Queue(q) = route(Some("queue"), None).unwrap() else {
+            panic!("queued")
+        };
+        assert_eq!(q.ack_status, 202);
+        assert_eq!(q.retry.concurrency, 4);
+        assert_eq!(q.retry.max_attempts, 15);
+        assert_eq!(q.retry.max_age, Duration::from_secs(86_400));
+        assert_eq!(q.retry.backoff.initial, Duration::from_secs(5));
+        assert_eq!(q.retry.backoff.max, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn route_values_are_read() {
+        let table = "ack_status = 200\nconcurrency = 2\nmax_attempts = 3\nmax_age = \"1h\"\n\
+                     backoff = { initial = \"100ms\", max = \"2s\" }";
+        let DeliveryMode::Queue(q) = route(Some("queue"), Some(table)).unwrap() else {
+            panic!("queued")
+        };
+        assert_eq!(q.ack_status, 200);
+        assert_eq!(q.retry.concurrency, 2);
+        assert_eq!(q.retry.max_attempts, 3);
+        assert_eq!(q.retry.max_age, Duration::from_secs(3600));
+        assert_eq!(q.retry.backoff.initial, Duration::from_millis(100));
+        assert_eq!(q.retry.backoff.max, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn route_errors_name_route_and_key() {
+        let cases: &[(Option<&str>, Option<&str>, &str)] = &[
+            (Some("later"), None, "delivery"),
+            (None, Some("concurrency = 2"), "queue"),
+            (Some("queue"), Some("ack_status = 500"), "queue.ack_status"),
+            (Some("queue"), Some("concurrency = 0"), "queue.concurrency"),
+            (
+                Some("queue"),
+                Some("concurrency = 100000"),
+                "queue.concurrency",
+            ),
+            (
+                Some("queue"),
+                Some("max_attempts = 0"),
+                "queue.max_attempts",
+            ),
+            (
+                Some("queue"),
+                Some("max_age = \"forever\""),
+                "queue.max_age",
+            ),
+            (Some("queue"), Some("max_age = \"0s\""), "queue.max_age"),
+            (
+                Some("queue"),
+                Some("backoff = { initial = \"soon\" }"),
+                "queue.backoff.initial",
+            ),
+            (
+                Some("queue"),
+                Some("backoff = { initial = \"10s\", max = \"1s\" }"),
+                "queue.backoff.max",
+            ),
+        ];
+        for (delivery, table, key) in cases {
+            let e = route(*delivery, *table).unwrap_err();
+            assert_eq!(
+                key_of(e.clone()),
+                (Some("erp".into()), Some(key.to_string()), FILE.into()),
+                "{delivery:?} {table:?}: {e}"
+            );
+        }
+        assert!(toml::from_str::<RouteQueueSection>("retries = 3").is_err());
+        assert!(toml::from_str::<BackoffSection>("multiplier = 3").is_err());
+    }
+
+    #[test]
+    fn queued_route_needs_the_queue_section() {
+        let e = compile_delivery(FILE, "erp", Some("queue"), None, None).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("delivery"));
+        assert!(e.to_string().contains("[queue]"), "{e}");
+    }
+}

@@ -1,0 +1,743 @@
+//! The embedded queue backend: a [fjall](https://docs.rs/fjall) database (an LSM tree with a
+//! checksummed journal) in `[queue] dir`, one process per directory.
+//!
+//! Keyspaces, all keyed by the 16-byte [`MessageId`]: `head` (the upstream request head, written
+//! once), `body` (the exact body, key-value separated so bodies stay out of the index) and
+//! `meta` (state, attempts, due time). Every change of a message is one atomic fjall batch over
+//! the keyspaces it touches.
+//!
+//! **Group commit.** Appends go to one committer thread over a bounded channel. The committer
+//! takes every append already waiting (up to [`DiskOptions::max_batch`] messages or
+//! [`DiskOptions::max_batch_bytes`]), writes them as one batch with `PersistMode::SyncData` (one
+//! journal `fdatasync`), and only then answers each waiter. While one sync runs, the next
+//! batch gathers, so throughput is not capped at one sync per request.
+//!
+//! Other changes (ack, retry, dead letter) are journal writes without a sync of their own: the
+//! next append's sync carries them, and losing one in a power cut can only cause a redelivery or
+//! a repeated attempt. Admin mutations (replay, drop) sync before they return.
+//!
+//! Scheduling state lives in memory (one process owns the directory): on open the `meta`
+//! keyspace is scanned once (small records, no bodies) and every pending message, including one
+//! leased when the previous process died, is due again.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, PersistMode};
+use tokio::sync::{oneshot, Notify};
+
+use super::record::{decode_head, encode_head, MetaRecord, RECORD_VERSION};
+use super::store::{
+    from_unix_ms, unix_ms, ListFilter, MessageId, MessageInfo, MessageState, NewMessage,
+    QueueError, QueueStats, QueueStore, RouteStats, StoredMessage,
+};
+
+/// Settings of a [`DiskQueue`].
+#[derive(Clone, Debug)]
+pub struct DiskOptions {
+    /// The database directory (created if missing).
+    pub dir: PathBuf,
+    /// Bytes all held messages may take ([`NewMessage::charged_bytes`]); past it appends fail
+    /// with [`QueueError::Full`].
+    pub max_bytes: u64,
+    /// Most appends one group commit takes.
+    pub max_batch: usize,
+    /// Most body bytes one group commit takes (the first append is always taken).
+    pub max_batch_bytes: usize,
+    /// Appends waiting for the committer at once; past it appends fail with
+    /// [`QueueError::Unavailable`] (back-pressure instead of unbounded memory).
+    pub max_waiting: usize,
+}
+
+impl DiskOptions {
+    /// Defaults for everything but the directory and the byte budget.
+    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64) -> Self {
+        DiskOptions {
+            dir: dir.into(),
+            max_bytes,
+            max_batch: 512,
+            max_batch_bytes: 32 << 20,
+            max_waiting: 4096,
+        }
+    }
+}
+
+/// The embedded, crash-safe queue (see the module docs).
+pub struct DiskQueue {
+    shared: Arc<Shared>,
+    jobs: Option<SyncSender<Job>>,
+    committer: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    db: Database,
+    heads: Keyspace,
+    bodies: Keyspace,
+    metas: Keyspace,
+    index: Mutex<Index>,
+    max_bytes: u64,
+    syncs: AtomicU64,
+    wakeup: Arc<Notify>,
+}
+
+struct Entry {
+    meta: MetaRecord,
+    leased: bool,
+}
+
+impl Entry {
+    fn state(&self) -> MessageState {
+        if self.meta.dead {
+            MessageState::Dead
+        } else if self.leased {
+            MessageState::Leased
+        } else {
+            MessageState::Pending
+        }
+    }
+}
+
+#[derive(Default)]
+struct RouteIndex {
+    /// Pending (not leased) messages by due time.
+    due: BTreeSet<(u64, MessageId)>,
+    /// Pending and leased messages: the first is the oldest not yet delivered.
+    live: BTreeSet<MessageId>,
+    leased: u64,
+    dead: u64,
+}
+
+#[derive(Default)]
+struct Index {
+    messages: BTreeMap<MessageId, Entry>,
+    routes: HashMap<String, RouteIndex>,
+    /// Bytes of held messages plus appends not yet committed (reserved).
+    bytes: u64,
+    last_id: u128,
+}
+
+impl Index {
+    fn next_id(&mut self, now_ms: u64) -> MessageId {
+        let id = (self.last_id + 1).max(u128::from(now_ms) << 64);
+        self.last_id = id;
+        MessageId(id)
+    }
+
+    /// Files `entry` under its route's sets.
+    fn insert(&mut self, id: MessageId, entry: Entry) {
+        let route = self.routes.entry(entry.meta.route.clone()).or_default();
+        if entry.meta.dead {
+            route.dead += 1;
+        } else {
+            route.live.insert(id);
+            if entry.leased {
+                route.leased += 1;
+            } else {
+                route.due.insert((entry.meta.due_ms, id));
+            }
+        }
+        self.bytes += entry.meta.size;
+        self.messages.insert(id, entry);
+    }
+
+    /// Unfiles and returns `id`'s entry.
+    fn remove(&mut self, id: MessageId) -> Option<Entry> {
+        let entry = self.messages.remove(&id)?;
+        let route = self
+            .routes
+            .get_mut(&entry.meta.route)
+            .expect("every entry's route is indexed");
+        if entry.meta.dead {
+            route.dead -= 1;
+        } else {
+            route.live.remove(&id);
+            if entry.leased {
+                route.leased -= 1;
+            } else {
+                route.due.remove(&(entry.meta.due_ms, id));
+            }
+        }
+        self.bytes -= entry.meta.size;
+        Some(entry)
+    }
+
+    fn info(&self, id: MessageId) -> Option<MessageInfo> {
+        self.messages.get(&id).map(|e| info_of(id, e))
+    }
+}
+
+fn info_of(id: MessageId, entry: &Entry) -> MessageInfo {
+    MessageInfo {
+        id,
+        route: entry.meta.route.clone(),
+        state: entry.state(),
+        attempts: entry.meta.attempts,
+        created_at: from_unix_ms(entry.meta.created_ms),
+        next_due: from_unix_ms(entry.meta.due_ms),
+        size: entry.meta.size,
+        event_id: entry.meta.event_id.clone(),
+        last_error: entry.meta.last_error.clone(),
+    }
+}
+
+struct Job {
+    id: MessageId,
+    meta: MetaRecord,
+    head: Vec<u8>,
+    body: Bytes,
+    reply: oneshot::Sender<Result<(), QueueError>>,
+}
+
+fn io(e: impl std::fmt::Display) -> QueueError {
+    QueueError::Unavailable(e.to_string())
+}
+
+/// Largest memtable of each of the queue's three keyspaces, in bytes.
+const QUEUE_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt).
+const QUEUE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+impl DiskQueue {
+    /// Opens (or creates) the queue in `options.dir` and starts its committer thread. Every
+    /// pending message, including those leased when the previous process stopped, is due again.
+    ///
+    /// Errors: [`QueueError::Unavailable`] when the directory cannot be created or opened (for
+    /// example, another process holds it); [`QueueError::Corrupt`] for an unreadable record.
+    pub fn open(options: DiskOptions) -> Result<DiskQueue, QueueError> {
+        std::fs::create_dir_all(&options.dir)
+            .map_err(|e| io(format!("cannot create {}: {e}", options.dir.display())))?;
+        // fjall's defaults (a 64 MiB memtable per keyspace, a 32 MiB block cache) let a queue
+        // route's gateway grow past 250 MiB RSS under load (bench/FINDINGS.md §5): too much for a
+        // sidecar. Small memtables flush more often, which an append-then-delete queue can afford;
+        // the whole queue then holds at most about 3 × MEMTABLE + CACHE in memory.
+        let db = Database::builder(&options.dir)
+            .cache_size(QUEUE_CACHE_BYTES)
+            .open()
+            .map_err(|e| io(format!("cannot open {}: {e}", options.dir.display())))?;
+        let small = || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_MEMTABLE_BYTES);
+        let heads = db.keyspace("head", small).map_err(io)?;
+        let bodies = db
+            .keyspace("body", || {
+                small().with_kv_separation(Some(KvSeparationOptions::default()))
+            })
+            .map_err(io)?;
+        let metas = db.keyspace("meta", small).map_err(io)?;
+
+        let mut index = Index::default();
+        for guard in metas.iter() {
+            let (key, value) = guard.into_inner().map_err(io)?;
+            let id = MessageId::from_key(&key).ok_or_else(|| io("a meta key is not 16 bytes"))?;
+            let meta = MetaRecord::decode(id, &value)?;
+            index.last_id = index.last_id.max(id.0);
+            index.insert(
+                id,
+                Entry {
+                    meta,
+                    leased: false,
+                },
+            );
+        }
+
+        let shared = Arc::new(Shared {
+            db,
+            heads,
+            bodies,
+            metas,
+            index: Mutex::new(index),
+            max_bytes: options.max_bytes,
+            syncs: AtomicU64::new(0),
+            wakeup: Arc::new(Notify::new()),
+        });
+        let (jobs, receiver) = mpsc::sync_channel(options.max_waiting.max(1));
+        let committer = {
+            let shared = shared.clone();
+            let (max_batch, max_bytes) = (options.max_batch.max(1), options.max_batch_bytes);
+            std::thread::Builder::new()
+                .name("hookgate-queue-commit".into())
+                .spawn(move || shared.commit_loop(receiver, max_batch, max_bytes))
+                .map_err(io)?
+        };
+        Ok(DiskQueue {
+            shared,
+            jobs: Some(jobs),
+            committer: Some(committer),
+        })
+    }
+
+    /// Journal syncs (`fdatasync`) made so far by group commits and admin mutations. With N
+    /// concurrent appends this grows by far fewer than N.
+    pub fn sync_count(&self) -> u64 {
+        self.shared.syncs.load(Ordering::SeqCst)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Shared) -> Result<T, QueueError> + Send + 'static,
+    ) -> Result<T, QueueError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || f(&shared))
+            .await
+            .map_err(|e| io(format!("queue task failed: {e}")))?
+    }
+}
+
+impl Drop for DiskQueue {
+    fn drop(&mut self) {
+        // Closing the channel ends the committer after the appends already sent.
+        self.jobs.take();
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
+        }
+    }
+}
+
+impl Shared {
+    fn index(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn commit_loop(&self, receiver: Receiver<Job>, max_batch: usize, max_bytes: usize) {
+        while let Ok(first) = receiver.recv() {
+            let mut bytes = first.body.len();
+            let mut jobs = vec![first];
+            while jobs.len() < max_batch && bytes < max_bytes {
+                match receiver.try_recv() {
+                    Ok(job) => {
+                        bytes += job.body.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let mut batch = self.db.batch().durability(Some(PersistMode::SyncData));
+            for job in &jobs {
+                let key = job.id.to_key();
+                batch.insert(&self.heads, &key[..], job.head.as_slice());
+                batch.insert(&self.bodies, &key[..], &job.body[..]);
+                batch.insert(&self.metas, &key[..], job.meta.encode());
+            }
+            let result = batch.commit();
+            self.syncs.fetch_add(1, Ordering::SeqCst);
+            let mut index = self.index();
+            let outcome = match result {
+                Ok(()) => {
+                    for job in &jobs {
+                        // The reservation made at append becomes the entry's own bytes.
+                        index.bytes -= job.meta.size;
+                        index.insert(
+                            job.id,
+                            Entry {
+                                meta: job.meta.clone(),
+                                leased: false,
+                            },
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    for job in &jobs {
+                        index.bytes -= job.meta.size;
+                    }
+                    tracing::error!(error = %e, appends = jobs.len(), "queue append failed");
+                    Err(io(e))
+                }
+            };
+            drop(index);
+            if outcome.is_ok() {
+                self.wakeup.notify_waiters();
+            }
+            for job in jobs {
+                let _ = job.reply.send(outcome.clone());
+            }
+        }
+    }
+
+    /// Writes `meta` for `id` (journal only; the next sync carries it).
+    fn write_meta(&self, id: MessageId, meta: &MetaRecord) -> Result<(), QueueError> {
+        self.metas
+            .insert(&id.to_key()[..], meta.encode())
+            .map_err(io)
+    }
+
+    fn remove_on_disk(&self, ids: &[MessageId]) -> Result<(), QueueError> {
+        let mut batch = self.db.batch();
+        for id in ids {
+            let key = id.to_key();
+            batch.remove(&self.heads, &key[..]);
+            batch.remove(&self.bodies, &key[..]);
+            batch.remove(&self.metas, &key[..]);
+        }
+        batch.commit().map_err(io)
+    }
+
+    fn sync(&self) -> Result<(), QueueError> {
+        let result = self.db.persist(PersistMode::SyncData).map_err(io);
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    fn read(&self, info: MessageInfo) -> Result<StoredMessage, QueueError> {
+        let key = info.id.to_key();
+        let missing = |what: &str| QueueError::Corrupt {
+            id: info.id,
+            reason: format!("{what} record missing"),
+        };
+        let head = self
+            .heads
+            .get(key)
+            .map_err(io)?
+            .ok_or_else(|| missing("head"))?;
+        let body = self
+            .bodies
+            .get(key)
+            .map_err(io)?
+            .ok_or_else(|| missing("body"))?;
+        Ok(StoredMessage {
+            head: decode_head(info.id, &head)?,
+            body: Bytes::copy_from_slice(&body),
+            info,
+        })
+    }
+
+    fn lease_due(&self, route: &str, max: usize) -> Result<Vec<StoredMessage>, QueueError> {
+        let now = unix_ms(SystemTime::now());
+        let mut picked = Vec::new();
+        {
+            let mut index = self.index();
+            let Some(r) = index.routes.get_mut(route) else {
+                return Ok(Vec::new());
+            };
+            while picked.len() < max {
+                match r.due.first() {
+                    Some(&(due, id)) if due <= now => {
+                        r.due.pop_first();
+                        r.leased += 1;
+                        picked.push(id);
+                    }
+                    _ => break,
+                }
+            }
+            for id in &picked {
+                index
+                    .messages
+                    .get_mut(id)
+                    .expect("a due message is indexed")
+                    .leased = true;
+            }
+        }
+        let mut leased = Vec::with_capacity(picked.len());
+        for (n, id) in picked.iter().enumerate() {
+            let info = self.index().info(*id);
+            let Some(info) = info else { continue }; // dropped meanwhile
+            match self.read(info) {
+                Ok(message) => leased.push(message),
+                Err(e) => {
+                    // Hand back what was not read, so nothing stays leased without a worker.
+                    for id in &picked[n..] {
+                        self.unlease(*id);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(leased)
+    }
+
+    fn unlease(&self, id: MessageId) {
+        let mut index = self.index();
+        if let Some(mut entry) = index.remove(id) {
+            entry.leased = false;
+            index.insert(id, entry);
+        }
+    }
+
+    /// Applies `change` to a known message's meta under the index lock and writes it.
+    fn update(
+        &self,
+        id: MessageId,
+        change: impl FnOnce(&mut Entry, u64) -> bool,
+    ) -> Result<bool, QueueError> {
+        let now = unix_ms(SystemTime::now());
+        let mut index = self.index();
+        let Some(mut entry) = index.remove(id) else {
+            return Ok(false);
+        };
+        let before = entry.meta.clone();
+        let was_leased = entry.leased;
+        if !change(&mut entry, now) {
+            index.insert(id, entry);
+            return Ok(false);
+        }
+        match self.write_meta(id, &entry.meta) {
+            Ok(()) => {
+                index.insert(id, entry);
+                Ok(true)
+            }
+            Err(e) => {
+                entry.meta = before;
+                entry.leased = was_leased;
+                index.insert(id, entry);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes `id` from the index, then from disk; `false` when unknown. Once out of the index
+    /// no other call touches the ID, so the disk write needs no lock (appends are not held up
+    /// behind a journal write). If the write fails, the message comes back after a restart and
+    /// is delivered again, which at-least-once allows.
+    fn remove(&self, id: MessageId) -> Result<bool, QueueError> {
+        let removed = self.index().remove(id).is_some();
+        if removed {
+            self.remove_on_disk(&[id])?;
+        }
+        Ok(removed)
+    }
+
+    fn replay_dead(&self, route: &str) -> Result<usize, QueueError> {
+        let ids: Vec<MessageId> = {
+            let index = self.index();
+            index
+                .messages
+                .iter()
+                .filter(|(_, e)| e.meta.dead && e.meta.route == route)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let mut replayed = 0;
+        for id in ids {
+            if self.update(id, replay_change)? {
+                replayed += 1;
+            }
+        }
+        if replayed > 0 {
+            self.sync()?;
+            self.wakeup.notify_waiters();
+        }
+        Ok(replayed)
+    }
+}
+
+fn replay_change(entry: &mut Entry, now: u64) -> bool {
+    if entry.leased {
+        return false;
+    }
+    entry.meta.dead = false;
+    entry.meta.attempts = 0;
+    entry.meta.due_ms = now;
+    entry.meta.last_error = None;
+    true
+}
+
+#[async_trait]
+impl QueueStore for DiskQueue {
+    async fn append(&self, message: NewMessage) -> Result<MessageId, QueueError> {
+        let size = message.charged_bytes();
+        let now = unix_ms(SystemTime::now());
+        let id = {
+            let mut index = self.shared.index();
+            if index.bytes.saturating_add(size) > self.shared.max_bytes {
+                return Err(QueueError::Full {
+                    held: index.bytes,
+                    wanted: size,
+                    max_bytes: self.shared.max_bytes,
+                });
+            }
+            index.bytes += size;
+            index.next_id(now)
+        };
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            id,
+            meta: MetaRecord {
+                v: RECORD_VERSION,
+                route: message.route,
+                created_ms: now,
+                due_ms: now,
+                attempts: 0,
+                dead: false,
+                size,
+                event_id: message.event_id,
+                last_error: None,
+            },
+            head: encode_head(&message.head),
+            body: message.body,
+            reply,
+        };
+        let unreserve = |why: &str| {
+            self.shared.index().bytes -= size;
+            QueueError::Unavailable(why.to_string())
+        };
+        let jobs = self.jobs.as_ref().expect("open until dropped");
+        match jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(unreserve("too many appends waiting")),
+            Err(TrySendError::Disconnected(_)) => return Err(unreserve("queue writer stopped")),
+        }
+        match answer.await {
+            Ok(Ok(())) => Ok(id),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(QueueError::Unavailable("queue writer stopped".into())),
+        }
+    }
+
+    async fn lease_due(&self, route: &str, max: usize) -> Result<Vec<StoredMessage>, QueueError> {
+        let route = route.to_string();
+        self.blocking(move |s| s.lease_due(&route, max)).await
+    }
+
+    async fn next_due(&self, route: &str) -> Result<Option<SystemTime>, QueueError> {
+        let index = self.shared.index();
+        Ok(index
+            .routes
+            .get(route)
+            .and_then(|r| r.due.first())
+            .map(|(due, _)| from_unix_ms(*due)))
+    }
+
+    async fn ack(&self, id: MessageId) -> Result<(), QueueError> {
+        self.blocking(move |s| s.remove(id).map(|_| ())).await
+    }
+
+    async fn retry_later(
+        &self,
+        id: MessageId,
+        due: SystemTime,
+        error: &str,
+    ) -> Result<(), QueueError> {
+        let error = error.to_string();
+        let due = unix_ms(due);
+        let changed = self
+            .blocking(move |s| {
+                // Only the worker holding the lease reschedules (a dropped or replayed message
+                // is left alone).
+                s.update(id, |entry, _| {
+                    if !entry.leased {
+                        return false;
+                    }
+                    entry.leased = false;
+                    entry.meta.attempts = entry.meta.attempts.saturating_add(1);
+                    entry.meta.due_ms = due;
+                    entry.meta.last_error = Some(error);
+                    true
+                })
+            })
+            .await?;
+        if changed {
+            self.shared.wakeup.notify_waiters();
+        }
+        Ok(())
+    }
+
+    async fn dead(&self, id: MessageId, reason: &str, attempted: bool) -> Result<(), QueueError> {
+        let reason = reason.to_string();
+        self.blocking(move |s| {
+            s.update(id, |entry, _| {
+                if !entry.leased {
+                    return false;
+                }
+                entry.leased = false;
+                entry.meta.dead = true;
+                entry.meta.attempts = entry.meta.attempts.saturating_add(u32::from(attempted));
+                entry.meta.last_error = Some(reason);
+                true
+            })
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<MessageInfo>, QueueError> {
+        let index = self.shared.index();
+        let start = filter.after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(index
+            .messages
+            .range((start, Bound::Unbounded))
+            .filter(|(_, e)| filter.route.as_ref().is_none_or(|r| *r == e.meta.route))
+            .filter(|(_, e)| filter.state.is_none_or(|s| s == e.state()))
+            .take(filter.limit)
+            .map(|(id, e)| info_of(*id, e))
+            .collect())
+    }
+
+    async fn show(&self, id: MessageId) -> Result<Option<StoredMessage>, QueueError> {
+        self.blocking(move |s| {
+            let info = s.index().info(id);
+            info.map(|info| s.read(info)).transpose()
+        })
+        .await
+    }
+
+    async fn replay(&self, id: MessageId) -> Result<bool, QueueError> {
+        let replayed = self
+            .blocking(move |s| {
+                let replayed = s.update(id, replay_change)?;
+                if replayed {
+                    s.sync()?;
+                }
+                Ok(replayed)
+            })
+            .await?;
+        if replayed {
+            self.shared.wakeup.notify_waiters();
+        }
+        Ok(replayed)
+    }
+
+    async fn replay_dead(&self, route: &str) -> Result<usize, QueueError> {
+        let route = route.to_string();
+        self.blocking(move |s| s.replay_dead(&route)).await
+    }
+
+    async fn drop_message(&self, id: MessageId) -> Result<bool, QueueError> {
+        self.blocking(move |s| {
+            let removed = s.remove(id)?;
+            if removed {
+                s.sync()?;
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<QueueStats, QueueError> {
+        let index = self.shared.index();
+        let routes = index
+            .routes
+            .iter()
+            .map(|(name, r)| {
+                let oldest = r
+                    .live
+                    .first()
+                    .and_then(|id| index.messages.get(id))
+                    .map(|e| from_unix_ms(e.meta.created_ms));
+                (
+                    name.clone(),
+                    RouteStats {
+                        pending: r.due.len() as u64,
+                        leased: r.leased,
+                        dead: r.dead,
+                        oldest_pending: oldest,
+                    },
+                )
+            })
+            .collect();
+        Ok(QueueStats {
+            routes,
+            bytes: index.bytes,
+            max_bytes: self.shared.max_bytes,
+        })
+    }
+
+    fn wakeup(&self) -> Arc<Notify> {
+        self.shared.wakeup.clone()
+    }
+}

@@ -1,0 +1,129 @@
+//! The stored form of a message, independent of the engine: a head record (immutable: the
+//! upstream request head), a meta record (mutable: state, attempts, due time) and the body as
+//! raw bytes. Head and meta are versioned JSON (serde), so a record stays readable by a later
+//! version and by eye; header values are base64 because HTTP allows non-UTF-8 bytes in them.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::store::{MessageId, QueueError, StoredHead};
+
+/// Version of the head and meta records written by this build.
+pub const RECORD_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct HeadRecord {
+    v: u32,
+    method: String,
+    path: String,
+    /// `[name, base64(value)]` in sending order.
+    headers: Vec<(String, String)>,
+}
+
+/// A message's mutable bookkeeping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetaRecord {
+    pub v: u32,
+    pub route: String,
+    /// Append time, ms since the Unix epoch.
+    pub created_ms: u64,
+    /// Next due time, ms since the Unix epoch.
+    pub due_ms: u64,
+    pub attempts: u32,
+    pub dead: bool,
+    /// Bytes charged against `max_bytes`.
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Encodes a head record.
+pub fn encode_head(head: &StoredHead) -> Vec<u8> {
+    let record = HeadRecord {
+        v: RECORD_VERSION,
+        method: head.method.clone(),
+        path: head.path.clone(),
+        headers: head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), STANDARD.encode(v)))
+            .collect(),
+    };
+    serde_json::to_vec(&record).expect("a head record always serializes")
+}
+
+/// Decodes a head record; errors name the message only.
+pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<StoredHead, QueueError> {
+    let corrupt = |reason: String| QueueError::Corrupt { id, reason };
+    let record: HeadRecord =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(format!("head: {e}")))?;
+    if record.v != RECORD_VERSION {
+        return Err(corrupt(format!("head version {} is unknown", record.v)));
+    }
+    let headers = record
+        .headers
+        .into_iter()
+        .map(|(n, v)| {
+            STANDARD
+                .decode(v)
+                .map(|v| (n, v))
+                .map_err(|e| corrupt(format!("head: header value: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(StoredHead {
+        method: record.method,
+        path: record.path,
+        headers,
+    })
+}
+
+impl MetaRecord {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a meta record always serializes")
+    }
+
+    pub fn decode(id: MessageId, bytes: &[u8]) -> Result<MetaRecord, QueueError> {
+        let record: MetaRecord =
+            serde_json::from_slice(bytes).map_err(|e| QueueError::Corrupt {
+                id,
+                reason: format!("meta: {e}"),
+            })?;
+        if record.v != RECORD_VERSION {
+            return Err(QueueError::Corrupt {
+                id,
+                reason: format!("meta version {} is unknown", record.v),
+            });
+        }
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_round_trips_non_utf8_values_in_order() {
+        let head = StoredHead {
+            method: "POST".into(),
+            path: "/a?b=1".into(),
+            headers: vec![
+                ("x-b".into(), vec![0xff, 0x00, b'z']),
+                ("x-a".into(), b"1".to_vec()),
+                ("x-b".into(), b"second".to_vec()),
+            ],
+        };
+        let id = MessageId(1);
+        assert_eq!(decode_head(id, &encode_head(&head)).unwrap(), head);
+        assert!(matches!(
+            decode_head(
+                id,
+                b"{\"v\":9,\"method\":\"\",\"path\":\"\",\"headers\":[]}"
+            ),
+            Err(QueueError::Corrupt { .. })
+        ));
+    }
+}

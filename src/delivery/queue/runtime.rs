@@ -1,0 +1,157 @@
+//! A gateway's delivery queue while it runs: the store opened from `[queue]`, its settings and
+//! metrics, and the delivery targets of the queued routes.
+
+use std::sync::Arc;
+
+use prometheus::Registry;
+
+use super::disk::{DiskOptions, DiskQueue};
+use super::metrics::QueueMetrics;
+use super::store::{QueueError, QueueStore};
+use super::worker::{RetryPolicy, RouteTarget};
+use crate::config::model::RouteConfig;
+use crate::config::queue::{DeliveryMode, QueueBackend, QueueSettings};
+use crate::delivery::resolve::Resolver;
+
+/// The queue of a gateway started with `[queue]`. Opened once per process: `dir`, `backend` and
+/// `max_bytes` change only on restart.
+pub struct QueueRuntime {
+    pub store: Arc<dyn QueueStore>,
+    pub settings: QueueSettings,
+    pub metrics: Arc<QueueMetrics>,
+}
+
+impl QueueRuntime {
+    /// Opens the store (every pending message is due again) and registers the queue's metrics
+    /// on `registry`.
+    ///
+    /// Errors: the directory cannot be opened (e.g. another hookgate holds it) or a record is
+    /// unreadable; the metrics are already registered.
+    pub fn open(settings: QueueSettings, registry: &Registry) -> Result<QueueRuntime, QueueError> {
+        let store: Arc<dyn QueueStore> = match &settings.backend {
+            QueueBackend::Disk { dir } => {
+                Arc::new(DiskQueue::open(DiskOptions::new(dir, settings.max_bytes))?)
+            }
+        };
+        let metrics = QueueMetrics::register(registry)
+            .map_err(|e| QueueError::Unavailable(format!("queue metrics: {e}")))?;
+        Ok(QueueRuntime {
+            store,
+            settings,
+            metrics: Arc::new(metrics),
+        })
+    }
+
+    /// Refreshes the queue's gauges for the queued routes of `routes` (at scrape time).
+    pub async fn refresh_metrics<'a>(&self, routes: impl Iterator<Item = &'a RouteConfig>) {
+        match self.store.stats().await {
+            Ok(stats) => {
+                let names: Vec<&str> = routes
+                    .filter(|r| matches!(r.delivery, DeliveryMode::Queue(_)))
+                    .map(|r| r.name.as_str())
+                    .chain(stats.routes.keys().map(String::as_str))
+                    .collect();
+                self.metrics.refresh(&stats, names);
+            }
+            Err(e) => tracing::error!(error = %e, "queue stats unavailable"),
+        }
+    }
+}
+
+/// What a reload from `old` to `new` route configs changes that the running delivery workers
+/// keep until a restart: for each route queued before the reload whose [`target_of`] differs
+/// (upstream, `upstream_timeout`, `queue` retry settings, or no longer queued), one sentence
+/// naming the route. Without these, SIGHUP said "configuration reloaded" while queued
+/// deliveries kept going to the old upstream.
+pub fn restart_only_changes<'a>(
+    old: impl Iterator<Item = &'a RouteConfig>,
+    new: &[RouteConfig],
+) -> Vec<String> {
+    old.filter_map(|before| {
+        let running = worker_settings(before)?;
+        let after = new.iter().find(|r| r.name == before.name);
+        let same = after.and_then(worker_settings) == Some(running);
+        (!same).then(|| {
+            format!(
+                "route {:?}: a queued route's upstream, upstream_timeout and queue settings change \
+                 only on restart; its queued deliveries keep going to {} until then",
+                before.name, running.0
+            )
+        })
+    })
+    .collect()
+}
+
+/// What a queued route's running workers hold until a restart: upstream URL, upstream timeout
+/// and retry policy. `None` for a direct route.
+fn worker_settings(route: &RouteConfig) -> Option<(&str, std::time::Duration, RetryPolicy)> {
+    match &route.delivery {
+        DeliveryMode::Direct => None,
+        DeliveryMode::Queue(q) => {
+            Some((route.upstream.url.as_str(), route.upstream_timeout, q.retry))
+        }
+    }
+}
+
+/// The delivery target of a queued route; `None` for a direct one.
+pub fn target_of(route: &RouteConfig, resolver: &Arc<Resolver>) -> Option<RouteTarget> {
+    match &route.delivery {
+        DeliveryMode::Direct => None,
+        DeliveryMode::Queue(q) => Some(RouteTarget {
+            route: route.name.clone(),
+            upstream: route.upstream.clone(),
+            timeout: route.upstream_timeout,
+            policy: q.retry,
+            resolver: resolver.clone(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::restart_only_changes;
+    use crate::config::model::RouteConfig;
+
+    fn routes(upstream: &str, extra: &str) -> Vec<RouteConfig> {
+        let text = format!(
+            "[queue]\ndir = \"/tmp/unused\"\n\n[[route]]\nname = \"q\"\npath = \"/q\"\n\
+             upstream = \"{upstream}\"\nprovider = \"stripe\"\nsecrets = [\"s\"]\n{extra}\n"
+        );
+        crate::config::parse_str(&text, Path::new("gateway.toml"), &|_: &str| None)
+            .unwrap()
+            .routes
+    }
+
+    #[test]
+    fn a_reload_that_moves_a_queued_route_is_reported() {
+        let old = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        let moved = routes("http://127.0.0.1:3001/a", "delivery = \"queue\"");
+        let changes = restart_only_changes(old.iter(), &moved);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(changes[0].contains("route \"q\""), "{changes:?}");
+        assert!(
+            changes[0].contains("http://127.0.0.1:3000/a"),
+            "{changes:?}"
+        );
+
+        let retuned = routes(
+            "http://127.0.0.1:3000/a",
+            "delivery = \"queue\"\nqueue = { max_attempts = 3 }",
+        );
+        assert_eq!(restart_only_changes(old.iter(), &retuned).len(), 1);
+        let direct = routes("http://127.0.0.1:3000/a", "");
+        assert_eq!(restart_only_changes(old.iter(), &direct).len(), 1);
+    }
+
+    #[test]
+    fn an_unchanged_queued_route_or_a_direct_route_is_not_reported() {
+        let old = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        let same = routes("http://127.0.0.1:3000/a", "delivery = \"queue\"");
+        assert!(restart_only_changes(old.iter(), &same).is_empty());
+        let direct = routes("http://127.0.0.1:3000/a", "");
+        let moved = routes("http://127.0.0.1:3001/a", "");
+        assert!(restart_only_changes(direct.iter(), &moved).is_empty());
+    }
+}

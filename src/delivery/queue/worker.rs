@@ -1,0 +1,492 @@
+//! Delivery workers: per queued route, `concurrency` tasks that lease due messages, send each to
+//! the upstream (the stored head plus `X-Hookgate-Delivery-Id` and `X-Hookgate-Attempt`, the body
+//! byte-identical), and then ack it (2xx), reschedule it with [`Backoff`] (any other status, a
+//! timeout, a refused connection) or dead-letter it (`max_attempts` reached, or the next attempt
+//! would come after `max_age`).
+//!
+//! Shutdown ([`Workers::shutdown`]): workers stop leasing at once, attempts in flight get the
+//! grace period to finish, and whatever is left stays queued for the next start.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use pingora::connectors::http::v1::Connector;
+use pingora::http::RequestHeader;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::backoff::{parse_retry_after, Backoff};
+use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
+use crate::config::model::Upstream;
+use crate::delivery::forward::{self, ForwardError};
+use crate::delivery::resolve::Resolver;
+
+/// How long an idle worker sleeps before looking again when nothing woke it.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long a worker waits after the store failed before trying again.
+const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
+
+/// Header carrying the message's delivery ID (stable across attempts).
+pub const DELIVERY_ID_HEADER: &str = "x-hookgate-delivery-id";
+/// Header carrying the attempt number, 1 for the first.
+pub const ATTEMPT_HEADER: &str = "x-hookgate-attempt";
+
+/// A route's retry policy (`queue = { ... }` on the route).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Workers (attempts in flight at once) for the route.
+    pub concurrency: usize,
+    /// Attempts before the message becomes a dead letter (≥ 1).
+    pub max_attempts: u32,
+    /// Age (since acceptance) after which no further attempt is scheduled.
+    pub max_age: Duration,
+    pub backoff: Backoff,
+}
+
+/// Where one queued route delivers, and how.
+#[derive(Clone, Debug)]
+pub struct RouteTarget {
+    pub route: String,
+    pub upstream: Upstream,
+    /// Per attempt: connect, send, and the response header.
+    pub timeout: Duration,
+    pub policy: RetryPolicy,
+    /// Resolves the upstream's host at each attempt (the gateway's resolver).
+    pub resolver: Arc<Resolver>,
+}
+
+/// The result of one attempt, as the `result` label of `hookgate_delivery_attempts_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The upstream answered with this status.
+    Status(u16),
+    /// No answer within the route's timeout.
+    Timeout,
+    /// Connection refused or failed.
+    Unreachable,
+}
+
+impl AttemptResult {
+    /// `2xx`, `3xx`, `4xx`, `5xx`, `timeout` or `unreachable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            AttemptResult::Status(s) => match s / 100 {
+                2 => "2xx",
+                3 => "3xx",
+                4 => "4xx",
+                _ => "5xx",
+            },
+            AttemptResult::Timeout => "timeout",
+            AttemptResult::Unreachable => "unreachable",
+        }
+    }
+
+    fn delivered(self) -> bool {
+        matches!(self, AttemptResult::Status(200..=299))
+    }
+
+    /// The `last_error` text kept with the message.
+    fn describe(self) -> String {
+        match self {
+            AttemptResult::Status(s) => format!("upstream answered {s}"),
+            AttemptResult::Timeout => "upstream timed out".into(),
+            AttemptResult::Unreachable => "upstream unreachable".into(),
+        }
+    }
+}
+
+/// Why a message became a dead letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadReason {
+    MaxAttempts,
+    MaxAge,
+    /// The stored head cannot be sent (it could not be turned into a request).
+    Invalid,
+}
+
+/// Hooks for metrics and logs; every method defaults to doing nothing.
+pub trait DeliveryObserver: Send + Sync + 'static {
+    /// One attempt finished.
+    fn attempt(&self, _route: &str, _result: AttemptResult) {}
+    /// A message became a dead letter.
+    fn dead(&self, _route: &str, _reason: DeadReason) {}
+    /// The store failed (the message stays where it was; visible in `queue stats`).
+    fn store_error(&self, _route: &str) {}
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+impl DeliveryObserver for NoObserver {}
+
+/// The running workers of all queued routes.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// What [`Workers::shutdown`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Workers that stopped within the grace period.
+    pub finished: usize,
+    /// Workers whose attempt was still running at the end of the grace period (cut off; their
+    /// message stays queued and is attempted again after a restart).
+    pub cut_off: usize,
+}
+
+impl Workers {
+    /// Starts `policy.concurrency` workers per target on the current tokio runtime, with their
+    /// own upstream connection pool.
+    pub fn start(
+        store: Arc<dyn QueueStore>,
+        targets: Vec<RouteTarget>,
+        observer: Arc<dyn DeliveryObserver>,
+    ) -> Workers {
+        let (stop, stopped) = watch::channel(false);
+        let connector = Arc::new(Connector::new(None));
+        let mut tasks = JoinSet::new();
+        for target in targets {
+            let target = Arc::new(target);
+            for _ in 0..target.policy.concurrency.max(1) {
+                tasks.spawn(run(
+                    store.clone(),
+                    target.clone(),
+                    connector.clone(),
+                    observer.clone(),
+                    stopped.clone(),
+                ));
+            }
+        }
+        Workers { stop, tasks }
+    }
+
+    /// Stops leasing, lets attempts in flight finish within `grace`, then cuts off the rest.
+    pub async fn shutdown(mut self, grace: Duration) -> ShutdownReport {
+        let _ = self.stop.send(true);
+        let mut finished = 0;
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
+                Ok(Some(_)) => finished += 1,
+                Ok(None) => break,
+                Err(_) => break,
+            }
+        }
+        let cut_off = self.tasks.len();
+        self.tasks.abort_all();
+        // Wait for the cancellations, so nothing holds the store once this returns.
+        while self.tasks.join_next().await.is_some() {}
+        ShutdownReport { finished, cut_off }
+    }
+}
+
+/// Runs one worker of `target` until `stopping` resolves; an attempt in flight then finishes
+/// (the caller bounds how long it waits). For workers registered with a gateway's drain.
+pub async fn work(
+    store: Arc<dyn QueueStore>,
+    target: Arc<RouteTarget>,
+    connector: Arc<Connector>,
+    observer: Arc<dyn DeliveryObserver>,
+    stopping: impl std::future::Future<Output = ()>,
+) {
+    let (stop, stopped) = watch::channel(false);
+    let worker = run(store, target, connector, observer, stopped);
+    tokio::pin!(worker);
+    tokio::select! {
+        _ = &mut worker => return,
+        _ = stopping => {}
+    }
+    let _ = stop.send(true);
+    worker.await;
+}
+
+async fn run(
+    store: Arc<dyn QueueStore>,
+    target: Arc<RouteTarget>,
+    connector: Arc<Connector>,
+    observer: Arc<dyn DeliveryObserver>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let wakeup = store.wakeup();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        // Registered before looking, so an append between the look and the wait still wakes us.
+        let notified = wakeup.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let wait = match store.lease_due(&target.route, 1).await {
+            Ok(mut leased) => match leased.pop() {
+                Some(message) => {
+                    // Not raced against `stop`: an attempt in flight finishes (within the grace).
+                    deliver(&*store, &target, &connector, &*observer, message).await;
+                    continue;
+                }
+                None => match store.next_due(&target.route).await {
+                    Ok(Some(due)) => due
+                        .duration_since(SystemTime::now())
+                        .unwrap_or(Duration::ZERO)
+                        .min(IDLE_POLL),
+                    _ => IDLE_POLL,
+                },
+            },
+            Err(e) => {
+                tracing::error!(route = %target.route, error = %e, "queue lease failed");
+                observer.store_error(&target.route);
+                STORE_ERROR_PAUSE
+            }
+        };
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep(wait) => {}
+            changed = stop.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+async fn deliver(
+    store: &dyn QueueStore,
+    target: &RouteTarget,
+    connector: &Arc<Connector>,
+    observer: &dyn DeliveryObserver,
+    message: StoredMessage,
+) {
+    let policy = &target.policy;
+    let id = message.info.id;
+    let age = |now: SystemTime| {
+        now.duration_since(message.info.created_at)
+            .unwrap_or(Duration::ZERO)
+    };
+    // A message may come back from a restart or a replay already past its limits.
+    if message.info.attempts >= policy.max_attempts {
+        return dead(
+            store,
+            target,
+            observer,
+            id,
+            DeadReason::MaxAttempts,
+            "max_attempts reached",
+            false,
+        )
+        .await;
+    }
+    if age(SystemTime::now()) >= policy.max_age {
+        return dead(
+            store,
+            target,
+            observer,
+            id,
+            DeadReason::MaxAge,
+            "max_age reached",
+            false,
+        )
+        .await;
+    }
+
+    let attempt = message.info.attempts + 1;
+    let request = match request_of(&message.head, id, attempt) {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = format!("stored request head cannot be sent: {e}");
+            return dead(
+                store,
+                target,
+                observer,
+                id,
+                DeadReason::Invalid,
+                &reason,
+                false,
+            )
+            .await;
+        }
+    };
+    let (result, retry_after) = send(connector, target, request, &message).await;
+    observer.attempt(&target.route, result);
+    tracing::debug!(route = %target.route, delivery_id = %id, attempt, result = result.label(), "delivery attempt");
+
+    let outcome = if result.delivered() {
+        store.ack(id).await
+    } else if attempt >= policy.max_attempts {
+        let reason = format!("max_attempts reached; last: {}", result.describe());
+        return dead(
+            store,
+            target,
+            observer,
+            id,
+            DeadReason::MaxAttempts,
+            &reason,
+            true,
+        )
+        .await;
+    } else {
+        let now = SystemTime::now();
+        let delay = policy.backoff.delay(attempt, retry_after, &mut rand::rng());
+        if age(now) + delay > policy.max_age {
+            let reason = format!("max_age reached; last: {}", result.describe());
+            return dead(
+                store,
+                target,
+                observer,
+                id,
+                DeadReason::MaxAge,
+                &reason,
+                true,
+            )
+            .await;
+        }
+        store.retry_later(id, now + delay, &result.describe()).await
+    };
+    if let Err(e) = outcome {
+        tracing::error!(route = %target.route, delivery_id = %id, error = %e, "queue update failed");
+        observer.store_error(&target.route);
+    }
+}
+
+async fn dead(
+    store: &dyn QueueStore,
+    target: &RouteTarget,
+    observer: &dyn DeliveryObserver,
+    id: MessageId,
+    reason: DeadReason,
+    text: &str,
+    attempted: bool,
+) {
+    tracing::warn!(route = %target.route, delivery_id = %id, reason = text, "dead letter");
+    match store.dead(id, text, attempted).await {
+        Ok(()) => observer.dead(&target.route, reason),
+        Err(e) => {
+            tracing::error!(route = %target.route, delivery_id = %id, error = %e, "queue update failed");
+            observer.store_error(&target.route);
+        }
+    }
+}
+
+/// One attempt: the answer's class and the upstream's `Retry-After`, if any. The response body
+/// is read and discarded (within the timeout) so the connection can be reused.
+async fn send(
+    connector: &Arc<Connector>,
+    target: &RouteTarget,
+    request: Box<RequestHeader>,
+    message: &StoredMessage,
+) -> (AttemptResult, Option<Duration>) {
+    let upstream = forward::Target {
+        upstream: target.upstream.clone(),
+        resolver: target.resolver.clone(),
+    };
+    match forward::send(
+        connector.clone(),
+        &upstream,
+        request,
+        message.body.clone(),
+        target.timeout,
+    )
+    .await
+    {
+        Err(ForwardError::TimedOut(_)) => (AttemptResult::Timeout, None),
+        Err(
+            ForwardError::Unreachable(_)
+            | ForwardError::Unresolved(_)
+            | ForwardError::BuildRequest(_),
+        ) => (AttemptResult::Unreachable, None),
+        Ok(mut response) => {
+            let status = response.status();
+            let retry_after = response.take_header().and_then(|h| {
+                h.headers
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()))
+            });
+            let drain = async { while let Ok(Some(_)) = response.next_chunk().await {} };
+            let _ = tokio::time::timeout(target.timeout, drain).await;
+            response.finish().await;
+            (AttemptResult::Status(status), retry_after)
+        }
+    }
+}
+
+/// The request of attempt `attempt`: the stored head with `X-Hookgate-Delivery-Id` and
+/// `X-Hookgate-Attempt` set (any stored values of those two are replaced).
+///
+/// Errors: the stored method, path or a header is not valid HTTP (pingora's error).
+pub fn request_of(
+    head: &StoredHead,
+    id: MessageId,
+    attempt: u32,
+) -> pingora::Result<Box<RequestHeader>> {
+    let mut request = RequestHeader::build_no_case(
+        head.method.as_str(),
+        head.path.as_bytes(),
+        Some(head.headers.len() + 2),
+    )?;
+    for (name, value) in &head.headers {
+        if name == DELIVERY_ID_HEADER || name == ATTEMPT_HEADER {
+            continue;
+        }
+        request.append_header(name.clone(), value.as_slice())?;
+    }
+    request.insert_header(DELIVERY_ID_HEADER, id.to_string())?;
+    request.insert_header(ATTEMPT_HEADER, attempt.to_string())?;
+    Ok(Box::new(request))
+}
+
+/// The storable form of an upstream request head (as built for direct mode).
+pub fn head_of(request: &RequestHeader) -> StoredHead {
+    StoredHead {
+        method: request.method.as_str().to_string(),
+        path: request.uri.path_and_query().map_or_else(
+            || request.uri.path().to_string(),
+            |p| p.as_str().to_string(),
+        ),
+        headers: request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_labels_are_the_metric_words() {
+        assert_eq!(AttemptResult::Status(204).label(), "2xx");
+        assert_eq!(AttemptResult::Status(301).label(), "3xx");
+        assert_eq!(AttemptResult::Status(429).label(), "4xx");
+        assert_eq!(AttemptResult::Status(503).label(), "5xx");
+        assert_eq!(AttemptResult::Timeout.label(), "timeout");
+        assert_eq!(AttemptResult::Unreachable.label(), "unreachable");
+        assert!(AttemptResult::Status(299).delivered());
+        assert!(!AttemptResult::Status(300).delivered());
+    }
+
+    #[test]
+    fn attempt_request_keeps_the_head_and_sets_our_headers_once() {
+        let head = StoredHead {
+            method: "POST".into(),
+            path: "/hook?a=1".into(),
+            headers: vec![
+                ("x-b".into(), vec![0x80, b'x']),
+                ("x-hookgate-attempt".into(), b"99".to_vec()),
+                ("x-a".into(), b"1".to_vec()),
+            ],
+        };
+        let id = MessageId(5);
+        let request = request_of(&head, id, 3).unwrap();
+        assert_eq!(request.uri.to_string(), "/hook?a=1");
+        assert_eq!(
+            request.headers.get("x-b").unwrap().as_bytes(),
+            &[0x80, b'x']
+        );
+        let attempts: Vec<_> = request.headers.get_all(ATTEMPT_HEADER).iter().collect();
+        assert_eq!(attempts, vec!["3"]);
+        assert_eq!(
+            request.headers.get(DELIVERY_ID_HEADER).unwrap(),
+            id.to_string().as_str()
+        );
+        let back = head_of(&request);
+        assert_eq!(back.path, head.path);
+        assert_eq!(back.headers[0], head.headers[0]);
+    }
+}

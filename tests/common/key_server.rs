@@ -1,0 +1,218 @@
+//! A real HTTPS key server on 127.0.0.1 for the key-fetching tests, with its own test CA
+//! (rcgen): serves what each path is told to, records every request, can answer slowly.
+//! Never the internet. Shared by the integration tests (`tests/common`) and the library's unit
+//! tests (`providers::key_fetch::testserver` includes this file).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// What a path answers.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+    pub delay: Duration,
+}
+
+impl Answer {
+    pub fn ok(body: impl Into<Vec<u8>>) -> Answer {
+        Answer {
+            status: 200,
+            body: body.into(),
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn status(status: u16) -> Answer {
+        Answer {
+            status,
+            ..Answer::ok(b"{}".to_vec())
+        }
+    }
+}
+
+/// One request the server received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub body: Vec<u8>,
+}
+
+type Routes = Arc<Mutex<HashMap<String, Answer>>>;
+
+#[allow(dead_code)]
+pub struct KeyServer {
+    pub port: u16,
+    /// The test CA's certificate (PEM): the route's `key_ca`.
+    pub ca_pem: String,
+    routes: Routes,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl KeyServer {
+    pub fn start() -> KeyServer {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "hookgate key-fetch test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        let config = Arc::new(config);
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (r, rec) = (routes.clone(), received.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (config, r, rec) = (config.clone(), r.clone(), rec.clone());
+                std::thread::spawn(move || serve(conn, config, r, rec));
+            }
+        });
+        KeyServer {
+            port,
+            ca_pem: ca.pem(),
+            routes,
+            received,
+        }
+    }
+
+    /// `https://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The `key_hosts` entry that admits this server.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn set(&self, path: &str, answer: Answer) {
+        self.routes.lock().unwrap().insert(path.to_string(), answer);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.received().iter().filter(|r| r.path == path).count()
+    }
+
+    /// The test CA's certificate in a PEM file (a route's `key_ca`), removed when the server is
+    /// dropped.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        let path = self.ca_path();
+        std::fs::write(&path, &self.ca_pem).unwrap();
+        path
+    }
+
+    fn ca_path(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "hookgate-keyserver-ca-{}-{}.pem",
+            std::process::id(),
+            self.port
+        ))
+    }
+}
+
+impl Drop for KeyServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.ca_path());
+    }
+}
+
+fn serve(
+    tcp: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    routes: Routes,
+    received: Arc<Mutex<Vec<Received>>>,
+) {
+    let Ok(conn) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let mut reader = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let path = parts.next().unwrap_or_default().to_string();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return;
+        }
+        let h = h.trim_end_matches(['\r', '\n']);
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let route_path = path.split('?').next().unwrap_or_default().to_string();
+    received.lock().unwrap().push(Received {
+        method,
+        path: route_path.clone(),
+        body,
+    });
+    let answer = routes
+        .lock()
+        .unwrap()
+        .get(&route_path)
+        .cloned()
+        .unwrap_or_else(|| Answer::status(404));
+    if !answer.delay.is_zero() {
+        std::thread::sleep(answer.delay);
+    }
+    let mut head = format!(
+        "HTTP/1.1 {} Answer\r\ncontent-length: {}\r\nconnection: close\r\n",
+        answer.status,
+        answer.body.len()
+    );
+    for (k, v) in &answer.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let stream = reader.get_mut();
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&answer.body);
+    let _ = stream.flush();
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+}

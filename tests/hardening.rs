@@ -1,0 +1,629 @@
+//! Request-path hardening (issue 10): Transfer-Encoding and chunk framing, forwarding headers,
+//! methods, size defaults, the body memory bound, event IDs without dedup, HTTP/1.0 clients.
+//! Every case goes through the real binary to a real upstream on 127.0.0.1. (The in-process
+//! harness could not start a second gateway in one test process on this branch's base.)
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const SECRET: &str = "It's a Secret to Everybody";
+
+fn hmac_route(up: &Upstream, extra: &str) -> String {
+    format!(
+        r#"
+[[route]]
+name = "azotte"
+path = "/hook"
+upstream = "{}"
+provider = "hmac"
+secrets = ["{SECRET}"]
+signature = {{ header = "Azotte-Signature", algorithm = "sha256", encoding = "hex", prefix = "sha256=" }}
+upstream_timeout = "2s"
+{extra}
+"#,
+        up.url("/up")
+    )
+}
+
+fn sig(body: &[u8]) -> String {
+    format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+}
+
+/// A raw request with `extra` header lines (each ending CRLF) and `body` bytes as sent.
+fn raw(port: u16, extra: &str, body: &[u8]) -> (String, Duration) {
+    let mut req =
+        format!("POST /hook HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n").into_bytes();
+    req.extend_from_slice(body);
+    let started = Instant::now();
+    let out = raw_exchange(port, &req, Duration::from_secs(5));
+    (out, started.elapsed())
+}
+
+// ---- 1. Transfer-Encoding framing ----
+
+#[test]
+fn transfer_encoding_other_than_one_chunked_is_refused_and_nothing_forwarded() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &hmac_route(&up, ""));
+    let body = b"{\"id\":1}";
+    let chunked_body = format!(
+        "{:x}\r\n{}\r\n0\r\n\r\n",
+        body.len(),
+        String::from_utf8_lossy(body)
+    );
+    let s = sig(body);
+    let cases: &[(&str, u16)] = &[
+        ("Transfer-Encoding: chunked, chunked\r\n", 400),
+        (
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            400,
+        ),
+        ("Transfer-Encoding: gzip, chunked\r\n", 400),
+        ("Transfer-Encoding: chunked;q=1\r\n", 400),
+        ("Transfer-Encoding: gzip\r\n", 501),
+        ("Transfer-Encoding: identity\r\n", 501),
+    ];
+    for (te, want) in cases {
+        let (out, took) = raw(
+            gw.port,
+            &format!("{te}Azotte-Signature: {s}\r\n"),
+            chunked_body.as_bytes(),
+        );
+        assert_eq!(status_of(&out), Some(*want), "{te:?}: {out}");
+        assert!(
+            out.to_ascii_lowercase().contains("connection: close"),
+            "{te:?} closes: {out}"
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "{te:?}: answered at once, then closed"
+        );
+    }
+    // Case and whitespace do not matter for the one valid form.
+    let (out, _) = raw(
+        gw.port,
+        &format!("Transfer-Encoding:  ChUnKeD \r\nAzotte-Signature: {s}\r\nConnection: close\r\n"),
+        chunked_body.as_bytes(),
+    );
+    assert_eq!(status_of(&out), Some(200), "{out}");
+    let got = up.received();
+    assert_eq!(got.len(), 1, "only the valid request was forwarded");
+    assert_eq!(got[0].body, body);
+}
+
+#[test]
+fn a_chunk_size_line_that_is_not_hex_is_refused_at_once() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &hmac_route(&up, ""));
+    let hello = b"hello";
+    let s = sig(hello);
+    let head = format!("Transfer-Encoding: chunked\r\nAzotte-Signature: {s}\r\n");
+    // The issue's two framings of an empty size line: read as the last chunk (was forwarded),
+    // and as the first line (was a hang until the read timeout); then the kind's other members.
+    let bodies: &[&[u8]] = &[
+        b"5\r\nhello\r\n\r\n",
+        b"\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"5\r\nhello\r\n;ext\r\n\r\n",
+        b"5\r\nhello\r\n 0\r\n\r\n",
+        b"5\r\nhello\r\n0x0\r\n\r\n",
+        b"+5\r\nhello\r\n0\r\n\r\n",
+        b"5\nhello\r\n0\r\n\r\n",
+        b"5\r\nhelloXX0\r\n\r\n",
+        b"10000000000000005\r\nhello\r\n0\r\n\r\n",
+    ];
+    for body in bodies {
+        let (out, took) = raw(gw.port, &head, body);
+        assert_eq!(
+            status_of(&out),
+            Some(400),
+            "{:?}: {out}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "{:?} hung",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert_eq!(up.count(), 0, "nothing forwarded");
+
+    // The same bytes correctly framed (extensions and trailers allowed) are forwarded.
+    let (out, _) = raw(
+        gw.port,
+        &format!("{head}Connection: close\r\n"),
+        b"2;name=v\r\nhe\r\n3\r\nllo\r\n0\r\nX-Trailer: t\r\n\r\n",
+    );
+    assert_eq!(status_of(&out), Some(200), "{out}");
+    assert_eq!(up.received()[0].body, hello);
+}
+
+#[test]
+fn a_bad_chunk_line_arriving_later_is_refused_without_waiting() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &hmac_route(&up, ""));
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAzotte-Signature: {}\r\n\r\n5\r\nhello\r\n",
+        sig(b"hello")
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    s.write_all(b"\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert_eq!(status_of(&out), Some(400), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(up.count(), 0);
+}
+
+// ---- 2. Forwarding headers ----
+
+const FORGED: &str = "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: attacker.example\r\nX-Real-IP: 6.6.6.7\r\nForwarded: for=6.6.6.8;host=attacker.example;proto=https\r\n";
+
+#[test]
+fn forwarding_headers_from_an_untrusted_peer_are_replaced_or_removed() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &hmac_route(&up, ""));
+    send_forged(&gw);
+    let r = &up.received()[0];
+    assert_eq!(r.header("x-forwarded-for"), Some("127.0.0.1"));
+    assert_eq!(r.header("x-forwarded-proto"), Some("http"));
+    assert_eq!(r.header("x-forwarded-host"), Some("hooks.example.com"));
+    assert_eq!(r.header("x-real-ip"), None);
+    assert_eq!(r.header("forwarded"), None);
+    let count = |n: &str| r.headers.iter().filter(|(k, _)| k == n).count();
+    for h in ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"] {
+        assert_eq!(count(h), 1, "{h} once");
+    }
+}
+
+#[test]
+fn forwarding_headers_from_a_trusted_proxy_are_passed_on() {
+    let up = Upstream::start();
+    let gw = Gateway::start("trusted_proxies = [\"127.0.0.1/32\"]", &hmac_route(&up, ""));
+    send_forged(&gw);
+    let r = &up.received()[0];
+    assert_eq!(r.header("x-forwarded-for"), Some("6.6.6.6, 127.0.0.1"));
+    assert_eq!(r.header("x-forwarded-proto"), Some("https"));
+    assert_eq!(r.header("x-forwarded-host"), Some("attacker.example"));
+    assert_eq!(r.header("x-real-ip"), Some("6.6.6.7"));
+    assert_eq!(
+        r.header("forwarded"),
+        Some("for=6.6.6.8;host=attacker.example;proto=https")
+    );
+}
+
+fn send_forged(gw: &Gateway) {
+    let body = b"{}";
+    let mut req = format!(
+        "POST /hook HTTP/1.1\r\nHost: hooks.example.com\r\n{FORGED}Content-Length: 2\r\nAzotte-Signature: {}\r\nConnection: close\r\n\r\n",
+        sig(body)
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    let out = raw_exchange(gw.port, &req, Duration::from_secs(5));
+    assert_eq!(status_of(&out), Some(200), "{out}");
+}
+
+// ---- 3. Methods ----
+
+/// Twilio's signature: base64 HMAC-SHA1 of the URL (GET: with its query, no params appended),
+/// computed here independently (twilio.com/docs/usage/security, "validating GET requests").
+fn twilio_sig(token: &str, url: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn twilio_route(up: &Upstream, extra: &str) -> String {
+    format!(
+        "[[route]]\nname = \"twilio\"\npath = \"/twilio\"\nupstream = \"{}\"\nprovider = \"twilio\"\nsecrets = [\"12345\"]\n{extra}\n",
+        up.url("/tw")
+    )
+}
+
+#[test]
+fn twilio_get_callbacks_are_verified_over_the_url_and_forwarded_without_a_body() {
+    let up = Upstream::start();
+    let gw = Gateway::start("", &twilio_route(&up, ""));
+    let url = gw.url("/twilio?CallSid=CA123&From=%2B14155550100");
+    let res = client()
+        .get(&url)
+        .header("X-Twilio-Signature", twilio_sig("12345", &url))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let r = &up.received()[0];
+    assert_eq!(r.method, "GET");
+    assert_eq!(r.target, "/tw?CallSid=CA123&From=%2B14155550100");
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("content-length"), None, "a GET goes with no body");
+
+    let res = client()
+        .get(&url)
+        .header("X-Twilio-Signature", twilio_sig("wrong", &url))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // A body sent with a GET is not signed, so it is not passed on.
+    let res = client()
+        .get(&url)
+        .header("X-Twilio-Signature", twilio_sig("12345", &url))
+        .body("smuggled")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(up.received()[1].body.is_empty());
+    assert_eq!(up.count(), 2);
+}
+
+#[test]
+fn methods_outside_the_route_get_405_with_allow() {
+    let up = Upstream::start();
+    let routes = format!(
+        "{}{}",
+        hmac_route(&up, ""),
+        twilio_route(&up, "").replace("name = \"twilio\"", "name = \"tw\"")
+    );
+    let routes = format!(
+        "{routes}\n{}",
+        hmac_route(&up, "methods = [\"PUT\", \"POST\"]")
+            .replace("name = \"azotte\"", "name = \"custom\"")
+            .replace("path = \"/hook\"", "path = \"/custom\"")
+    );
+    let gw = Gateway::start("", &routes);
+    let check = |method: reqwest::Method, path: &str, allow: &str| {
+        let res = client()
+            .request(method.clone(), gw.url(path))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+    };
+    check(reqwest::Method::GET, "/hook", "POST");
+    check(reqwest::Method::PUT, "/hook", "POST");
+    check(reqwest::Method::DELETE, "/twilio", "GET, POST");
+    check(reqwest::Method::GET, "/custom", "PUT, POST");
+    // PUT is allowed on /custom and verified like a POST.
+    let body = b"{\"a\":1}";
+    let res = client()
+        .put(gw.url("/custom"))
+        .header("Azotte-Signature", sig(body))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.received()[0].method, "PUT");
+    assert_eq!(up.received()[0].body, body);
+    assert_eq!(up.count(), 1);
+}
+
+#[test]
+fn handshake_gets_still_work_on_post_only_routes() {
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "",
+        &format!(
+            "[[route]]\nname = \"dropbox\"\npath = \"/dropbox\"\nupstream = \"{}\"\nprovider = \"dropbox\"\nsecrets = [\"app-secret\"]\nanswer_challenges = true\n",
+            up.url("/d")
+        ),
+    );
+    let res = client()
+        .get(gw.url("/dropbox?challenge=abc123"))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().unwrap(), "abc123");
+    let res = client().get(gw.url("/dropbox")).send().unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_eq!(up.count(), 0);
+}
+
+#[test]
+fn check_shows_methods_and_the_effective_max_body() {
+    let dir = TempDir::new();
+    let up = Upstream::start();
+    let config = dir.write(
+        "gateway.toml",
+        &format!(
+            "{}[[route]]\nname = \"gh\"\npath = \"/gh\"\nupstream = \"{}\"\nprovider = \"github\"\nsecrets = [\"s\"]\n",
+            twilio_route(&up, ""),
+            up.url("/g")
+        ),
+    );
+    let out = std::process::Command::new(bin())
+        .args(["check", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .to_string()
+    };
+    assert!(line("twilio").contains("GET,POST"), "{text}");
+    assert!(line("twilio").contains("max_body 1MiB"), "{text}");
+    assert!(line("gh ").contains(" POST "), "{text}");
+    assert!(
+        line("gh ").contains("max_body 25MiB") || line("gh ").contains("max_body 25"),
+        "{text}"
+    );
+}
+
+// ---- 4. Size defaults ----
+
+#[test]
+fn a_signed_2_3_mib_github_push_is_forwarded() {
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "",
+        &format!(
+            "[[route]]\nname = \"gh\"\npath = \"/gh\"\nupstream = \"{}\"\nprovider = \"github\"\nsecrets = [\"{SECRET}\"]\nupstream_timeout = \"10s\"\n",
+            up.url("/g")
+        ),
+    );
+    let mut body = b"{\"ref\":\"refs/heads/main\",\"commits\":\"".to_vec();
+    body.resize(2_411_725, b'a'); // 2.3 MiB
+    body.extend_from_slice(b"\"}");
+    let res = client()
+        .post(gw.url("/gh"))
+        .header("X-Hub-Signature-256", sig(&body))
+        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        .body(body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.received()[0].body, body);
+    // The event ID is read without dedup (item 6) and passed on.
+    assert_eq!(
+        up.received()[0].header("x-hookgate-event-id"),
+        Some("72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    );
+}
+
+// ---- 5. Memory bound ----
+
+#[test]
+fn bodies_past_the_memory_budget_get_503_with_retry_after_before_being_read() {
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "body_memory_limit = \"3MiB\"\nread_timeout = \"30s\"",
+        &hmac_route(&up, "max_body = \"1MiB\""),
+    );
+    let head = |n: usize| {
+        format!(
+            "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\nAzotte-Signature: {}\r\n\r\n",
+            sig(b"x")
+        )
+    };
+    // Three senders hold the whole budget, each trickling a 1 MiB body.
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+        s.write_all(head(1 << 20).as_bytes()).unwrap();
+        s.write_all(&vec![b'a'; 64 * 1024]).unwrap();
+        holders.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // Further ones are refused before their body is read, announced or chunked.
+    for extra in [
+        head(1 << 20),
+        head(1024),
+        format!(
+            "POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAzotte-Signature: {}\r\n\r\n400\r\n",
+            sig(b"x")
+        ),
+    ] {
+        let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(extra.as_bytes()).unwrap();
+        if extra.contains("chunked") {
+            s.write_all(&vec![b'a'; 1024]).unwrap();
+        }
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let out = String::from_utf8_lossy(&out);
+        assert_eq!(status_of(&out), Some(503), "{out}");
+        assert!(out.to_ascii_lowercase().contains("retry-after: "), "{out}");
+    }
+    assert_eq!(up.count(), 0);
+    // Memory returns when the holders go: a whole signed 1 MiB body fits again (with any of
+    // the 3 MiB leaked, it would not).
+    drop(holders);
+    std::thread::sleep(Duration::from_millis(300));
+    let body = vec![b'z'; 1 << 20];
+    let res = client()
+        .post(gw.url("/hook"))
+        .header("Azotte-Signature", sig(&body))
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.count(), 1);
+}
+
+#[test]
+fn connections_past_max_connections_wait_until_one_ends() {
+    let up = Upstream::start();
+    let gw = Gateway::start("max_connections = 1", &hmac_route(&up, ""));
+    let first = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let body = b"{}";
+    let mut second = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    write!(
+        second,
+        "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nAzotte-Signature: {}\r\nConnection: close\r\n\r\n{{}}",
+        sig(body)
+    )
+    .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        second.read(&mut buf).is_err(),
+        "the second connection is not served while the first holds the only slot"
+    );
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut out = String::new();
+    let _ = second.read_to_string(&mut out);
+    assert_eq!(status_of(&out), Some(200), "{out}");
+}
+
+// ---- 6. Event IDs ----
+
+#[test]
+fn event_id_is_read_from_the_preset_and_its_aliases_without_dedup() {
+    use base64::Engine;
+    let up = Upstream::start();
+    let secret_b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let gw = Gateway::start(
+        "",
+        &format!(
+            "[[route]]\nname = \"svix\"\npath = \"/svix\"\nupstream = \"{}\"\nprovider = \"svix\"\nsecrets = [\"whsec_{secret_b64}\"]\n",
+            up.url("/s")
+        ),
+    );
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret_b64)
+        .unwrap();
+    let body = br#"{"type":"x"}"#;
+    let ts = now_unix().to_string();
+    for (id_header, sig_header, ts_header) in [
+        ("svix-id", "svix-signature", "svix-timestamp"),
+        ("webhook-id", "webhook-signature", "webhook-timestamp"),
+    ] {
+        let id = format!("msg_{id_header}");
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&key).unwrap();
+        hmac::Mac::update(&mut mac, format!("{id}.{ts}.").as_bytes());
+        hmac::Mac::update(&mut mac, body);
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(hmac::Mac::finalize(mac).into_bytes());
+        let res = client()
+            .post(gw.url("/svix"))
+            .header(id_header, &id)
+            .header(ts_header, &ts)
+            .header(sig_header, format!("v1,{signature}"))
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200, "{id_header}");
+        let r = up.received().pop().unwrap();
+        assert_eq!(
+            r.header("x-hookgate-event-id"),
+            Some(id.as_str()),
+            "{id_header}"
+        );
+    }
+}
+
+// ---- 7. HTTP/1.0 clients ----
+
+/// An upstream that answers every request with a chunked body "hello world".
+fn chunked_upstream() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut len = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.to_ascii_lowercase();
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+                    if w.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn an_http_1_0_client_gets_the_chunked_answer_de_chunked_and_close_delimited() {
+    let port = chunked_upstream();
+    let route = format!(
+        r#"
+[[route]]
+name = "azotte"
+path = "/hook"
+upstream = "http://127.0.0.1:{port}/up"
+provider = "hmac"
+secrets = ["{SECRET}"]
+signature = {{ header = "Azotte-Signature", algorithm = "sha256", encoding = "hex", prefix = "sha256=" }}
+"#
+    );
+    let gw = Gateway::start("", &route);
+    let body = b"{}";
+    for keep_alive in ["", "Connection: keep-alive\r\n"] {
+        let req = format!(
+            "POST /hook HTTP/1.0\r\nHost: x\r\n{keep_alive}Expect: 100-continue\r\nContent-Length: 2\r\nAzotte-Signature: {}\r\n\r\n{{}}",
+            sig(body)
+        );
+        let started = Instant::now();
+        let out = raw_exchange(gw.port, req.as_bytes(), Duration::from_secs(5));
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "closed after the body: {out}"
+        );
+        assert_eq!(status_of(&out), Some(200), "{out}");
+        let lower = out.to_ascii_lowercase();
+        assert!(!lower.contains("transfer-encoding"), "{out}");
+        assert!(
+            !lower.contains("100 continue"),
+            "no interim answer to 1.0: {out}"
+        );
+        assert!(lower.contains("connection: close"), "{out}");
+        assert!(out.ends_with("\r\n\r\nhello world"), "{out:?}");
+    }
+    // An HTTP/1.1 client still gets it chunked.
+    let req = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\nAzotte-Signature: {}\r\n\r\n{{}}",
+        sig(body)
+    );
+    let out = raw_exchange(gw.port, req.as_bytes(), Duration::from_secs(5));
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{out}"
+    );
+    assert!(out.contains("5\r\nhello\r\n"), "{out}");
+}
