@@ -267,7 +267,7 @@ fn sign(
             body: &body,
             now,
         })
-        .map_err(|e| format!("route {route_name:?}: cannot sign: {}", e.0))?;
+        .map_err(|e| format!("route {route_name:?}: cannot sign: {e}"))?;
     let mut lines: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))

@@ -1,5 +1,6 @@
 //! The core gateway against a real upstream: verify before forward, byte-identical bodies,
-//! status codes, limits and the protocol rules of PRODUCT.md.
+//! status codes, limits and the protocol rules of PRODUCT.md. In-process gateways
+//! (tests/common/harness.rs); the binary is tested in operations.rs and providers_e2e.rs.
 
 mod common;
 
@@ -7,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::harness::TestGateway;
 use common::*;
 
 const SECRET: &str = "It's a Secret to Everybody";
@@ -28,8 +30,8 @@ upstream_timeout = "2s"
     )
 }
 
-fn start(upstream: &Upstream, server_extra: &str, route_extra: &str) -> Gateway {
-    Gateway::start_with_env(
+fn start(upstream: &Upstream, server_extra: &str, route_extra: &str) -> TestGateway {
+    TestGateway::start_with_env(
         server_extra,
         &hmac_route(upstream, route_extra),
         &[
@@ -43,7 +45,7 @@ fn signed(body: &[u8], secret: &str) -> String {
     format!("sha256={}", hmac_sha256_hex(secret.as_bytes(), &[body]))
 }
 
-fn post(gw: &Gateway, body: &[u8], signature: Option<&str>) -> reqwest::blocking::Response {
+fn post(gw: &TestGateway, body: &[u8], signature: Option<&str>) -> reqwest::blocking::Response {
     let mut req = client()
         .post(gw.url("/webhooks/azotte?source=test"))
         .header("content-type", "application/json")
@@ -267,7 +269,7 @@ signature = {{ header = "X-Sig" }}
     );
     let up = Upstream::start();
     up.set(|b| b.delay = Duration::from_secs(4));
-    let gw = Gateway::start_with_env(
+    let gw = TestGateway::start_with_env(
         "",
         &format!("{}{dead}", hmac_route(&up, "")),
         &[("AZOTTE_SECRET", SECRET), ("AZOTTE_SECRET_OLD", "x")],

@@ -1,5 +1,6 @@
 //! Guards against a real upstream: IP allowlists, trusted proxies, rate limits, event-ID dedup
-//! (claim, commit on 2xx, release on failure, client disconnects) and event filters.
+//! (claim, commit on 2xx, release on failure, client disconnects) and event filters. In-process
+//! gateways (tests/common/harness.rs), except the dual-stack one, which is the binary.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::net::TcpStream;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use common::harness::TestGateway;
 use common::*;
 
 const SECRET: &str = "guard-secret";
@@ -33,7 +35,7 @@ fn event(id: &str, kind: &str) -> Vec<u8> {
     format!(r#"{{"id":"{id}","type":"{kind}","data":{{"amount":100}}}}"#).into_bytes()
 }
 
-fn send(gw: &Gateway, body: &[u8], xff: Option<&str>) -> reqwest::blocking::Response {
+fn send(gw: &TestGateway, body: &[u8], xff: Option<&str>) -> reqwest::blocking::Response {
     let mut req = client()
         .post(gw.url("/hook"))
         .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
@@ -47,7 +49,7 @@ fn send(gw: &Gateway, body: &[u8], xff: Option<&str>) -> reqwest::blocking::Resp
 #[test]
 fn ip_allowlist_refuses_others_before_reading_the_body() {
     let up = Upstream::start();
-    let gw = Gateway::start(
+    let gw = TestGateway::start(
         "",
         &route(&up, r#"allow_ips = ["203.0.113.0/24", "2001:db8::/32"]"#),
     );
@@ -131,7 +133,7 @@ impl Drop for DualStack {
 #[test]
 fn trusted_proxy_yields_the_rightmost_untrusted_forwarded_address() {
     let up = Upstream::start();
-    let gw = Gateway::start(
+    let gw = TestGateway::start(
         r#"trusted_proxies = ["127.0.0.0/8", "10.0.0.0/8"]"#,
         &route(&up, r#"allow_ips = ["203.0.113.7/32"]"#),
     );
@@ -156,7 +158,7 @@ fn trusted_proxy_yields_the_rightmost_untrusted_forwarded_address() {
 #[test]
 fn rate_limit_answers_429_with_retry_after_and_forwards_nothing_more() {
     let up = Upstream::start();
-    let gw = Gateway::start(
+    let gw = TestGateway::start(
         "",
         &route(&up, "rate_limit = { per_second = 0.2, burst = 2 }"),
     );
@@ -180,7 +182,7 @@ fn rate_limit_answers_429_with_retry_after_and_forwards_nothing_more() {
 #[test]
 fn per_client_rate_limit_keeps_one_senders_flood_from_others() {
     let up = Upstream::start();
-    let gw = Gateway::start(
+    let gw = TestGateway::start(
         r#"trusted_proxies = ["127.0.0.1/32"]"#,
         &route(
             &up,
@@ -209,7 +211,7 @@ fn dedup_route(up: &Upstream, extra: &str) -> String {
 #[test]
 fn delivered_event_is_a_duplicate_afterwards() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     let body = event("evt_dup", "t");
     let first = send(&gw, &body, None);
     assert_eq!(first.status(), 200);
@@ -232,7 +234,7 @@ fn delivered_event_is_a_duplicate_afterwards() {
 #[test]
 fn failed_delivery_releases_the_id_so_the_retry_gets_through() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     let body = event("evt_retry", "t");
     up.set(|b| b.status = 500);
     assert_eq!(send(&gw, &body, None).status(), 500);
@@ -248,7 +250,7 @@ fn failed_delivery_releases_the_id_so_the_retry_gets_through() {
 #[test]
 fn hanging_upstream_times_out_and_releases_the_claim() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     let body = event("evt_hang", "t");
     up.set(|b| b.delay = Duration::from_secs(3));
     let started = Instant::now();
@@ -261,7 +263,7 @@ fn hanging_upstream_times_out_and_releases_the_claim() {
 #[test]
 fn same_id_while_in_flight_gets_409_with_retry_after() {
     let up = Upstream::start();
-    let gw = Arc::new(Gateway::start("", &dedup_route(&up, "")));
+    let gw = Arc::new(TestGateway::start("", &dedup_route(&up, "")));
     up.set(|b| b.delay = Duration::from_millis(800));
     let body = event("evt_slow", "t");
     let (g, b) = (gw.clone(), body.clone());
@@ -282,7 +284,7 @@ fn same_id_while_in_flight_gets_409_with_retry_after() {
 }
 
 /// Sends a signed request and closes the connection before the answer.
-fn send_and_disconnect(gw: &Gateway, body: &[u8]) {
+fn send_and_disconnect(gw: &TestGateway, body: &[u8]) {
     let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
     let head = format!(
         "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nX-Signature: {}\r\n\r\n",
@@ -298,7 +300,7 @@ fn send_and_disconnect(gw: &Gateway, body: &[u8]) {
 #[test]
 fn client_disconnect_does_not_cancel_delivery_2xx_commits() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     up.set(|b| b.delay = Duration::from_millis(500));
     let body = event("evt_gone_ok", "t");
     send_and_disconnect(&gw, &body);
@@ -317,7 +319,7 @@ fn client_disconnect_does_not_cancel_delivery_2xx_commits() {
 #[test]
 fn client_disconnect_does_not_cancel_delivery_500_releases() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     up.set(|b| {
         b.delay = Duration::from_millis(500);
         b.status = 500;
@@ -339,7 +341,7 @@ fn client_disconnect_does_not_cancel_delivery_500_releases() {
 #[test]
 fn fifty_concurrent_requests_with_one_id_reach_the_upstream_once() {
     let up = Upstream::start();
-    let gw = Arc::new(Gateway::start("", &dedup_route(&up, "")));
+    let gw = Arc::new(TestGateway::start("", &dedup_route(&up, "")));
     up.set(|b| b.delay = Duration::from_millis(300));
     let body = Arc::new(event("evt_race", "t"));
     let barrier = Arc::new(Barrier::new(50));
@@ -363,7 +365,7 @@ fn fifty_concurrent_requests_with_one_id_reach_the_upstream_once() {
 #[test]
 fn forged_requests_cannot_burn_an_event_id() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     let body = event("evt_target", "t");
     let forged = client()
         .post(gw.url("/hook"))
@@ -381,7 +383,7 @@ fn forged_requests_cannot_burn_an_event_id() {
 #[test]
 fn a_verified_request_without_an_id_is_forwarded() {
     let up = Upstream::start();
-    let gw = Gateway::start("", &dedup_route(&up, ""));
+    let gw = TestGateway::start("", &dedup_route(&up, ""));
     let body = br#"{"type":"no.id"}"#;
     assert_eq!(send(&gw, body, None).status(), 200);
     assert_eq!(send(&gw, body, None).status(), 200);
@@ -391,7 +393,7 @@ fn a_verified_request_without_an_id_is_forwarded() {
 #[test]
 fn event_filter_forwards_listed_types_and_acknowledges_the_rest() {
     let up = Upstream::start();
-    let gw = Gateway::start(
+    let gw = TestGateway::start(
         "",
         &route(
             &up,
@@ -432,4 +434,22 @@ fn two_in_process_gateways_count_separately() {
     let forwarded = r#"hookgate_requests_total{route="events",outcome="forwarded"}"#;
     assert_eq!(a.metric(forwarded), 1.0);
     assert_eq!(b.metric(forwarded), 0.0);
+}
+
+/// A gateway started after an earlier one in the same process stopped comes up and serves.
+#[test]
+fn in_process_gateways_start_one_after_another() {
+    let up = Upstream::start();
+    for round in 0..3 {
+        let gw = common::harness::TestGateway::start("", &dedup_route(&up, ""));
+        let body = event(&format!("evt_seq_{round}"), "t");
+        let answer = client()
+            .post(gw.url("/hook"))
+            .header("X-Signature", hmac_sha256_hex(SECRET.as_bytes(), &[&body]))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 200, "round {round}");
+    }
+    assert_eq!(up.count(), 3);
 }

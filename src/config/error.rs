@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A config that cannot be used, located as `file: route "r": key `k`: message` (route and key
+/// left out when absent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", Location(.route, .key))]
 pub struct ConfigError {
     pub file: String,
     /// The route's name, or `#N` (1-based) when the route has no usable name.
@@ -42,12 +45,6 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_located(f, &self.file, &self.route, &self.key, &self.message)
-    }
-}
-
 /// Something about a config that loaded which the operator may want to know (a trimmed line
 /// ending in a secret file, …): printed by `hookgate check`, logged by `hookgate run`. Located
 /// like a [`ConfigError`]; never carries a secret value.
@@ -70,28 +67,25 @@ impl ConfigNotice {
     }
 }
 
+/// Formatted like a [`ConfigError`]; a notice is not an error, so it has no `thiserror` derive.
 impl fmt::Display for ConfigNotice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_located(f, &self.file, &self.route, &self.key, &self.message)
+        let location = Location(&self.route, &self.key);
+        write!(f, "{}{location}: {}", self.file, self.message)
     }
 }
 
-/// `file: route "r": key `k`: message`, leaving out what is absent.
-fn write_located(
-    f: &mut fmt::Formatter<'_>,
-    file: &str,
-    route: &Option<String>,
-    key: &Option<String>,
-    message: &str,
-) -> fmt::Result {
-    write!(f, "{file}")?;
-    if let Some(route) = route {
-        write!(f, ": route \"{route}\"")?;
-    }
-    if let Some(key) = key {
-        write!(f, ": key `{key}`")?;
-    }
-    write!(f, ": {message}")
-}
+/// `: route "r": key `k``, leaving out what is absent.
+struct Location<'a>(&'a Option<String>, &'a Option<String>);
 
-impl std::error::Error for ConfigError {}
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(route) = self.0 {
+            write!(f, ": route \"{route}\"")?;
+        }
+        if let Some(key) = self.1 {
+            write!(f, ": key `{key}`")?;
+        }
+        Ok(())
+    }
+}

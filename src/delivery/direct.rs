@@ -37,15 +37,22 @@ impl Deliverer for Direct {
         };
         let (connector, target, timeout) =
             (self.connector.clone(), self.target.clone(), self.timeout);
+        let Some(lease) = lease else {
+            // No claim to settle: the exchange runs in the request task. A spawned task costs
+            // moving the large exchange future and its answer per request (+12 % CPU per request,
+            // bench/FINDINGS.md §6).
+            let sent = forward::send(connector, &target, header, body, timeout).await?;
+            return Ok(Delivered::Upstream(Box::new(sent)));
+        };
         // The exchange and the lease's fate run in their own task: a client that goes away (its
         // request task dropped) neither cancels the upstream request nor strands the claim.
         let exchange = tokio::spawn(async move {
             let sent = forward::send(connector, &target, header, body, timeout).await;
-            settle(&route, lease, sent.as_ref().ok().map(|r| r.status())).await;
-            sent
+            settle(&route, Some(lease), sent.as_ref().ok().map(|r| r.status())).await;
+            sent.map(Box::new)
         });
         match exchange.await {
-            Ok(sent) => Ok(Delivered::Upstream(Box::new(sent?))),
+            Ok(sent) => Ok(Delivered::Upstream(sent?)),
             // Only a panic in the exchange gets here; its lease was released on unwind.
             Err(join) => Err(DeliveryError::Unavailable {
                 retry_after_secs: 1,

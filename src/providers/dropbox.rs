@@ -39,7 +39,7 @@ fn handshake(_scheme: &BodyHmac, req: &WebhookRequest<'_>) -> Option<LocalRespon
 }
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    Ok(Handshake::before_verify(
+    Ok(Handshake::before_verify_from_url(
         BodyHmac::for_preset(
             settings,
             "X-Dropbox-Signature",
@@ -54,7 +54,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::testkit::{headers, scheme, secs, url_seen_by, Vector};
 
     // Scheme: dropbox.com/developers/reference/webhooks ("Verifying requests": X-Dropbox-Signature is
     // the hex HMAC-SHA256 of the request body keyed with the app secret) and webhooks.fyi. No
@@ -83,7 +83,11 @@ mod tests {
         let map = headers(&[]);
         let get = WebhookRequest {
             method: "GET",
-            public_url: "https://hooks.example.com/dropbox?challenge=abc%20123",
+            // As the request path hands it: built only when the scheme says it reads it.
+            public_url: url_seen_by(
+                s.as_ref(),
+                "https://hooks.example.com/dropbox?challenge=abc%20123",
+            ),
             headers: &map,
             body: b"",
             now: secs(0),

@@ -12,6 +12,8 @@ pub struct Handshake<S> {
     scheme: S,
     before_verify: Option<Answer<S>>,
     after_verify: Option<Answer<S>>,
+    /// The answer reads [`WebhookRequest::public_url`] (its query string).
+    answer_reads_url: bool,
 }
 
 impl<S: Scheme + 'static> Handshake<S> {
@@ -21,6 +23,18 @@ impl<S: Scheme + 'static> Handshake<S> {
             scheme,
             before_verify: Some(answer),
             after_verify: None,
+            answer_reads_url: false,
+        })
+    }
+
+    /// Like [`Handshake::before_verify`], for an answer that reads the request's URL (Dropbox's
+    /// `GET ?challenge=`): the request path then builds [`WebhookRequest::public_url`].
+    pub fn before_verify_from_url(scheme: S, answer: Answer<S>) -> Box<dyn Scheme> {
+        Box::new(Handshake {
+            scheme,
+            before_verify: Some(answer),
+            after_verify: None,
+            answer_reads_url: true,
         })
     }
 
@@ -30,6 +44,7 @@ impl<S: Scheme + 'static> Handshake<S> {
             scheme,
             before_verify: None,
             after_verify: Some(answer),
+            answer_reads_url: false,
         })
     }
 }
@@ -41,6 +56,10 @@ impl<S: Scheme> Scheme for Handshake<S> {
 
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         self.scheme.sign(req)
+    }
+
+    fn reads_public_url(&self) -> bool {
+        self.answer_reads_url || self.scheme.reads_public_url()
     }
 
     fn unsigned_challenge(&self, req: &WebhookRequest<'_>) -> Option<LocalResponse> {

@@ -60,6 +60,11 @@ impl SecretPrefixHash {
 }
 
 impl Scheme for SecretPrefixHash {
+    /// v2 hashes the method and URL; v1 only the body.
+    fn reads_public_url(&self) -> bool {
+        self.with_request
+    }
+
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, HEADER)?;
         if common::optional_header(req.headers, VERSION)?

@@ -179,7 +179,8 @@ pub struct LocalResponse {
 }
 
 /// Why a scheme cannot produce a signature (`hookgate sign`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct SignError(pub String);
 
 /// Work a scheme must finish before [`Scheme::verify`] can run: fetching a provider's key or
@@ -206,12 +207,13 @@ pub trait Scheme: Send + Sync {
     /// schemes configured with only a public key return an error.
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError>;
 
-    /// Whether `verify` (or a handshake) reads [`WebhookRequest::public_url`]. The request path
-    /// builds the URL only when this is true; the default is true so that a scheme that reads it
-    /// can never be handed an empty one. Schemes that never read it answer false to save the
-    /// per-request formatting.
+    /// Whether `verify`, `sign` or a handshake reads [`WebhookRequest::public_url`]. The request
+    /// path builds the URL only when this is true and hands the others an empty string. Schemes
+    /// that sign the URL (Twilio, Mandrill, Square, HubSpot v2/v3) or read its query (Dropbox's
+    /// challenge) say true; `testkit` verifies every other scheme's vectors with an empty URL, so
+    /// a scheme that reads it without saying so fails its own tests.
     fn reads_public_url(&self) -> bool {
-        true
+        false
     }
 
     /// A handshake that arrives before anything can be verified (Dropbox's `GET ?challenge=`,
@@ -252,8 +254,10 @@ pub struct SchemeSettings<'a> {
 }
 
 /// A problem with a route's settings for this preset. `key` is the config key to name in the
-/// error (`secrets`, `signature.header`, …).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// error (`secrets`, `signature.header`, …); the config loader puts it in a `ConfigError` that also
+/// names the file and route.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key `{key}`: {message}")]
 pub struct SettingsError {
     pub key: &'static str,
     pub message: String,

@@ -185,6 +185,14 @@ impl PartsHmac {
 }
 
 impl Scheme for PartsHmac {
+    /// When the shape signs the URL (Square, HubSpot v3).
+    fn reads_public_url(&self) -> bool {
+        self.shape
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Url | Part::UrlWith(_)))
+    }
+
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, self.shape.header)?;
         let fields = self.fields(req)?;

@@ -43,6 +43,17 @@ pub fn scheme(preset: &Preset, secrets: &[&str], tolerance: Option<Duration>) ->
     }
 }
 
+/// The public URL the request path hands `scheme`: `url` if the scheme says it reads it, else
+/// empty (the request path does not build it). Every vector runs through this, so a scheme that
+/// reads the URL without saying so ([`Scheme::reads_public_url`]) fails its published vector.
+pub fn url_seen_by<'u>(scheme: &dyn Scheme, url: &'u str) -> &'u str {
+    if scheme.reads_public_url() {
+        url
+    } else {
+        ""
+    }
+}
+
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -91,9 +102,10 @@ impl<'a> Vector<'a> {
         body: &[u8],
         now: Duration,
     ) -> Result<(), Rejection> {
-        scheme(self.preset, secrets, None).verify(&WebhookRequest {
+        let scheme = scheme(self.preset, secrets, None);
+        scheme.verify(&WebhookRequest {
             method: self.method,
-            public_url: self.url,
+            public_url: url_seen_by(scheme.as_ref(), self.url),
             headers,
             body,
             now,
@@ -150,7 +162,7 @@ impl<'a> Vector<'a> {
         map.remove(self.signature_header);
         let req = WebhookRequest {
             method: self.method,
-            public_url: self.url,
+            public_url: url_seen_by(s.as_ref(), self.url),
             headers: &map,
             body: self.body,
             now,

@@ -222,6 +222,11 @@ pub fn url_variants(url: &str) -> Vec<String> {
 }
 
 impl Scheme for UrlParamsHmac {
+    /// The URL is signed.
+    fn reads_public_url(&self) -> bool {
+        true
+    }
+
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, self.header)?;
         let signature = Encoding::Base64

@@ -202,9 +202,19 @@ pub async fn serve(
     )
     .await;
     let body_read = facts.body_bytes.is_some();
+    // The outcome is counted before the answer is written, so a client holding its answer finds
+    // the request in /metrics.
+    let count = |outcome: Outcome| match &route {
+        Some(r) => r.metrics.count(outcome),
+        None => state.metrics.unmatched(outcome),
+    };
     let finished = match result {
-        Ok(Delivered::Upstream(response)) => relay(&mut session, *response).await,
+        Ok(Delivered::Upstream(response)) => {
+            count(Outcome::Forwarded);
+            relay(&mut session, *response).await
+        }
         Ok(Delivered::Accepted { status, headers }) => {
+            count(Outcome::Queued);
             let mut reply = Reply::acknowledged("queued");
             reply.status = status;
             reply.headers = headers.into_iter().map(|(n, v)| (n.into(), v)).collect();
@@ -212,17 +222,14 @@ pub async fn serve(
         }
         Err(refusal) => {
             let (outcome, reply) = refusal.reply();
+            count(outcome);
             write(&mut session, outcome, reply, body_read).await
         }
     };
 
     let elapsed = started.elapsed();
-    match &route {
-        Some(r) => {
-            r.metrics.count(finished.outcome);
-            r.metrics.request_duration.observe(elapsed.as_secs_f64());
-        }
-        None => state.metrics.unmatched(finished.outcome),
+    if let Some(r) = &route {
+        r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
     state.audit.emit(&AuditRecord {
         route: route.as_ref().map(|r| r.name()),

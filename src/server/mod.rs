@@ -57,8 +57,13 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
     let conf = ServerConf {
         threads: settings.threads,
         // Measured ~20% less CPU per request than work stealing for this short request/response
-        // work (bench/FINDINGS.md).
-        work_stealing: false,
+        // work (bench/FINDINGS.md). Not for an in-process gateway (`StopOn::Notify`): pingora-runtime
+        // 0.9.1 records a no-steal runtime's handles in a process-wide `thread_local::ThreadLocal`,
+        // whose entries outlive their thread and are handed to any later thread that gets the
+        // recycled id. A gateway started after another one in the same process stopped then
+        // spawns its accept loops onto the dead runtime, and never listens
+        // (cloudflare/pingora#981). A work-stealing runtime asks tokio for the current handle.
+        work_stealing: matches!(stop, StopOn::Notify(_)),
         // `DrainOn` has already waited out `grace_period` (for requests and workers) when it hands
         // pingora a graceful terminate, so pingora's own grace sleep is zero. It must be a
         // *graceful* terminate: only that broadcasts shutdown to the services, which is what ends

@@ -1,7 +1,8 @@
 //! In-process gateway (the praxis-proxy pattern): `hookgate::server::run` on a thread of this test
 //! process, on free ports, stopped through a `Notify` when the guard drops. Same builder, same
-//! listeners, same pipeline as the binary; only signals, the CLI and process exit are not
-//! exercised (tests/operations.rs keeps those against the real binary).
+//! listeners, same pipeline as the binary; only signals, the CLI, process exit and the runtime
+//! flavour (work stealing, see `hookgate::server::build`) differ. tests/operations.rs and
+//! tests/providers_e2e.rs keep testing the real binary.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ pub struct TestGateway {
     pub config_path: PathBuf,
     pub dir: TempDir,
     stop: Arc<Notify>,
+    grace_period: Duration,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -31,6 +33,13 @@ impl TestGateway {
     /// Starts a gateway on `routes` (TOML `[[route]]` tables) with a `[server]` section made of
     /// `server_extra` plus free ports.
     pub fn start(server_extra: &str, routes: &str) -> TestGateway {
+        Self::start_with_env(server_extra, routes, &[])
+    }
+
+    /// Like [`TestGateway::start`], with `env:` secret references resolved from `env` instead of
+    /// the process environment (tests run in parallel threads; setting process variables would
+    /// race).
+    pub fn start_with_env(server_extra: &str, routes: &str, env: &[(&str, &str)]) -> TestGateway {
         let port = free_port();
         let admin_port = free_port();
         let dir = TempDir::new();
@@ -38,7 +47,14 @@ impl TestGateway {
             "[server]\nlisten = \"127.0.0.1:{port}\"\nadmin_listen = \"127.0.0.1:{admin_port}\"\nthreads = 2\n{server_extra}\n{routes}"
         );
         let config_path = dir.write("gateway.toml", &text);
-        let config = hookgate::config::load(&config_path).expect("valid test config");
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let config =
+            hookgate::config::load_with_env(&config_path, &lookup).expect("valid test config");
+        let grace_period = config.server.grace_period;
         let state = GatewayState::new(
             config,
             AuditSink {
@@ -60,6 +76,7 @@ impl TestGateway {
             config_path,
             dir,
             stop,
+            grace_period,
             thread: Some(thread),
         };
         gw.wait_ready();
@@ -73,6 +90,9 @@ impl TestGateway {
                 && TcpStream::connect(("127.0.0.1", self.admin_port)).is_ok()
             {
                 return;
+            }
+            if self.thread.as_ref().is_some_and(|t| t.is_finished()) {
+                panic!("in-process gateway stopped before it listened");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -104,10 +124,22 @@ impl TestGateway {
 }
 
 impl Drop for TestGateway {
+    /// Drains and waits for the server thread, at most `grace_period` plus a margin (pingora's
+    /// runtime shutdown). A gateway that does not stop by then is left behind with a message
+    /// rather than hanging the test run.
     fn drop(&mut self) {
         self.stop.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let until = Instant::now() + self.grace_period + Duration::from_secs(10);
+        while !thread.is_finished() {
+            if Instant::now() >= until {
+                eprintln!("in-process gateway on port {} did not stop", self.port);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
+        let _ = thread.join();
     }
 }
