@@ -55,7 +55,15 @@ fn metrics_count_real_traffic_with_bounded_labels() {
     up.set(|b| b.status = 503);
     assert_eq!(send(&gw, "/ops", br#"{"id":"evt_3"}"#, SECRET), 503);
 
-    let text = gw.metrics();
+    // A request's duration is observed once its answer is written, so the client can read the
+    // answer a moment before the last observation lands: wait for it, bounded.
+    let duration_count = r#"hookgate_request_duration_seconds_count{route="ops"}"#;
+    let until = Instant::now() + Duration::from_secs(5);
+    let mut text = gw.metrics();
+    while metric_value(&text, duration_count) < 4.0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+        text = gw.metrics();
+    }
     let m = |s: &str| metric_value(&text, s);
     assert_eq!(
         m(r#"hookgate_requests_total{route="ops",outcome="forwarded"}"#),
