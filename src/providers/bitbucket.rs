@@ -41,7 +41,9 @@ mod tests {
     // `sha256=a4771c39…63c9` as the check of an implementation. (The stored copy of that page in
     // our search corpus was cut before the section; the values were read as quoted, with the page
     // cited, in independent public repositories' tests, e.g. a Rust Bitbucket-to-n8n relay and a
-    // Bitbucket Kandev plugin, and match Jira Cloud's identical published vector in jira.rs.)
+    // Bitbucket Kandev plugin, and match Jira Cloud's identical published vector in jira.rs;
+    // Atlassian's KB "Bitbucket Cloud - Python sample code to verify webhook signature" refers to
+    // these "Hello World" examples.) No Atlassian SDK verifies Bitbucket webhooks.
     const SECRET: &str = "It's a Secret to Everybody";
     const BODY: &[u8] = b"Hello World!";
     const SIGNATURE: &str =
