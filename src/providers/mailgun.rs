@@ -177,10 +177,12 @@ mod tests {
     use super::*;
     use crate::providers::testkit::{scheme, secs, Vector};
 
-    // Scheme: Mailgun "Securing webhooks" (concatenate timestamp and token, HMAC-SHA256 with the
-    // HTTP webhook signing key, hex, compare with signature); the token is the one in Mailgun's
-    // example. No published key: expected value computed with Python
-    // `hmac.new(key, b"1700000000" + token, hashlib.sha256).hexdigest()`.
+    // Mailgun publishes no key with a signature, and mailgun.js has no verify helper. The
+    // signature was computed with Python `hmac.new(key, b"1700000000" + token, sha256)`; the Node
+    // snippet of documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
+    // (retrieved 2026-11-30), run unchanged, accepts this block and rejects it with an altered
+    // token, timestamp or key: scripts/provider-vectors/mailgun.mjs. The docs check no time: the
+    // 300 s window is hookgate's.
     const BODY: &[u8] = b"{\"signature\":{\"timestamp\":\"1700000000\",\"token\":\"a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0\",\"signature\":\"bc1d4695b271aaa416998b45ddede459c204863b78219cf9fc0d64a057a67253\"},\"event-data\":{\"id\":\"CPgfbmQMTCKtHW6uIWtuVe\",\"event\":\"delivered\"}}";
 
     fn vector(body: &'static [u8]) -> Vector<'static> {
@@ -191,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn documented_scheme_vector() {
+    fn docs_sample_vector() {
         let v = vector(BODY);
         assert_eq!(v.verify(), Ok(()));
         assert_eq!(
