@@ -35,15 +35,18 @@ mod tests {
     use crate::providers::testkit::Vector;
 
     // Scheme: vercel.com/docs/webhooks/webhooks-api#securing-webhooks (sha1 HMAC of the raw body,
-    // hex, `x-vercel-signature`); trigger.dev's Vercel provider and Hookdeck's vercel-webhooks
-    // skill agree. No published vector: expected value computed with Python `hmac.new(secret, body,
-    // hashlib.sha1).hexdigest()`.
-    const SECRET: &str = "vercel-webhook-secret";
+    // hex, `x-vercel-signature`; integrations sign with their client secret). Vector produced by
+    // the `sha1` signer of Vercel's official integration sample and accepted by its webhook
+    // handler, run unchanged (types stripped): github.com/vercel/example-marketplace-integration @
+    // 4b971cff5c78f6c43e01bd13ff6bc34d84bfe6a3, app/webhook/route.ts (`POST`, `sha1`; Node 20),
+    // which refuses the tampered body, an altered signature and a missing header. Script:
+    // scripts/provider-vectors/vercel.cjs.
+    const SECRET: &str = "vercel-integration-client-secret";
     const BODY: &[u8] = b"{\"id\":\"uev_123\",\"type\":\"deployment.created\",\"payload\":{\"deployment\":{\"id\":\"dpl_1\"}}}";
-    const SIGNATURE: &str = "856987468e0fa2d946d88f8ca59bfccc231c0a50";
+    const SIGNATURE: &str = "0a9e5f1c2619c33006ec4cb2c0955df3b34b945a";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn official_sample_vector() {
         Vector::new(
             &PRESET,
             &[SECRET],
