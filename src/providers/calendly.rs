@@ -43,8 +43,12 @@ mod tests {
     // HMAC-SHA256 hex of `t + "." + body` with the webhook signing key; 3-minute tolerance in the
     // example). No published vector: expected value computed with Python
     // `hmac.new(key, b"1700000000." + body, hashlib.sha256).hexdigest()`. Still only our own
-    // computation: Calendly ships no SDK with a verify helper, its sample app calendly/buzzwordcrm
-    // (@ a95d24f4) does not verify webhooks, and the docs' code sample was not retrievable here.
+    // computation: Calendly ships no SDK with a verify helper; its public repositories
+    // (calendly/buzzwordcrm, whole history, and the other calendly/* ones) never read
+    // Calendly-Webhook-Signature; the stored docs page stops before its code sample. That sample
+    // is known only through third-party copies (its comments and error text, e.g. "The
+    // signature's timestamp is outside of the tolerance zone", recur verbatim in many receivers),
+    // which all agree with this scheme: `t + "." + body`, hex, 180 000 ms, past bound only.
     #[test]
     fn documented_scheme_vector() {
         let v = Vector {

@@ -96,8 +96,14 @@ mod tests {
                 &PRESET,
                 &["HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA="],
                 &[
-                    ("X-Zendesk-Webhook-Signature", "tRDSF7URY8BLCDlaBcQ7FHu051Zk+aAB0NKMP53teMw="),
-                    ("X-Zendesk-Webhook-Signature-Timestamp", "2021-07-25T10:00:00Z"),
+                    (
+                        "X-Zendesk-Webhook-Signature",
+                        "tRDSF7URY8BLCDlaBcQ7FHu051Zk+aAB0NKMP53teMw=",
+                    ),
+                    (
+                        "X-Zendesk-Webhook-Signature-Timestamp",
+                        "2021-07-25T10:00:00Z",
+                    ),
                 ],
                 b"{\"say\": \"hello\"}",
             )
