@@ -134,7 +134,10 @@ mod tests {
     // URL-safe spelling is not decoded (the SDK's `atob` would not either).
     #[test]
     fn keys_follow_the_sdk() {
-        assert_eq!(hmac_keys(&Secret::literal("polar_whs_example_secret")).len(), 1);
+        assert_eq!(
+            hmac_keys(&Secret::literal("polar_whs_example_secret")).len(),
+            1
+        );
         assert_eq!(hmac_keys(&Secret::literal("whsec_a-b_")).len(), 1);
         let keys = hmac_keys(&Secret::literal(SECRET));
         assert_eq!(keys.len(), 2);
