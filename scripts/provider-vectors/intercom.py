@@ -3,8 +3,8 @@
 Usage: python3 intercom.py <path to python/flask/webhook_flask.py of
        github.com/intercom-archive/intercom-webhooks @ 31669eb2e986d2e79c60ed085378162c8ef94061>
 
-(Intercom's archived repository, formerly github.com/intercom/intercom-webhooks: "Sample code for
-processing webhooks from Intercom", with the same check in node/, php/, ruby/, java/ and csharp/.)
+(`intercom-archive` is Intercom's organisation for retired repositories; this one is "Sample code
+for processing webhooks from Intercom", with the same check in node/, php/, ruby/, java/, csharp/.)
 Imports the Flask sample unchanged, its hub secret "secret" included, and POSTs to its view through
 Flask's test client (needs `flask`; no socket is opened). The sample prints the X-Hub-Signature it
 calculates and whether it matches the header; this script prints them and fails unless the pinned

@@ -35,7 +35,7 @@ mod tests {
     use crate::providers::testkit::Vector;
 
     // Intercom's official webhook sample, github.com/intercom-archive/intercom-webhooks @
-    // 31669eb2e986d2e79c60ed085378162c8ef94061 (formerly github.com/intercom/intercom-webhooks),
+    // 31669eb2e986d2e79c60ed085378162c8ef94061 (Intercom's organisation for retired repositories),
     // `python/flask/webhook_flask.py` run unchanged with its hard-coded hub secret "secret": it
     // calculates this X-Hub-Signature for BODY and reports a match (its `php/webhook.php` prints
     // the same). Produced by scripts/provider-vectors/intercom.py (flask 3.1.3). Intercom's docs
