@@ -81,6 +81,9 @@ pub fn presets() -> &'static [Preset] {
         super::teams::PRESET,
         super::netlify::PRESET,
         super::vonage::PRESET,
+        super::contentful::PRESET,
+        super::persona::PRESET,
+        super::braintree::PRESET,
     ];
     ALL
 }
