@@ -117,10 +117,7 @@ struct KeyResponse {
 fn parse_key(body: &[u8]) -> Result<PlaidKey, String> {
     let response: KeyResponse =
         serde_json::from_slice(body).map_err(|e| format!("not a key response: {e}"))?;
-    let expired = response
-        .key
-        .get("expired_at")
-        .is_some_and(|v| !v.is_null());
+    let expired = response.key.get("expired_at").is_some_and(|v| !v.is_null());
     let jwk: Jwk = serde_json::from_value(response.key).map_err(|e| format!("not a JWK: {e}"))?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable JWK: {e}"))?;
     Ok(PlaidKey { key, expired })
@@ -213,11 +210,13 @@ mod tests {
 
     // A webhook Plaid itself signed: the Plaid-Verification JWT, the
     // /webhook_verification_key/get answer for its kid (Plaid's key) and the body, published in
-    // stackoverflow.com/questions/62117400 (2020); the body bytes are that JSON as Plaid sends
-    // it (keys sorted, 2-space indent), which hash to the signed request_body_sha256. Each case
-    // records the verdict, at its instant, of Plaid's Python sample verifier
-    // (support.plaid.com/hc/en-us/articles/360041410794, python-jose 3.5.0) and of the Node flow
-    // of plaid.com/docs/api/webhooks/webhook-verification (plaid 47.0.0
+    // stackoverflow.com/questions/62117400 (2020). Its kid is the sandbox key Plaid's own SDK
+    // tests fetch (plaid/plaid-python tests/integration/util.py @ 3791b526
+    // WEBHOOK_VERIFICATION_KEY_ID); neither SDK repo holds a signed token. The body bytes are
+    // that JSON as Plaid sends it (keys sorted, 2-space indent), which hash to the signed
+    // request_body_sha256. Each case records the verdict, at its instant, of Plaid's Python
+    // sample verifier (support.plaid.com/hc/en-us/articles/360041410794, python-jose 3.5.0) and
+    // of the Node flow of plaid.com/docs/api/webhooks/webhook-verification (plaid 47.0.0
     // webhookVerificationKeyGet against a local key endpoint, jose 6.2.18 jwtVerify with
     // maxTokenAge '5 min', js-sha256). Made by scripts/provider-vectors/plaid.py then
     // plaid_node.mjs.
@@ -317,14 +316,20 @@ mod tests {
                 _ => Err(Rejection::BadSignature),
             };
             if ours != expected || expected.is_ok() != c.plaid_node_docs_flow {
-                mismatches.push(format!("{}: ours {ours:?}, Node {}", c.name, c.plaid_node_docs_flow));
+                mismatches.push(format!(
+                    "{}: ours {ours:?}, Node {}",
+                    c.name, c.plaid_node_docs_flow
+                ));
             }
             if c.plaid_python_sample != c.plaid_node_docs_flow && c.name != "issued_in_future" {
                 mismatches.push(format!("{}: the samples disagree", c.name));
             }
         }
         assert!(mismatches.is_empty(), "{mismatches:#?}");
-        assert!(v.cases.iter().any(|c| c.name == "valid" && c.plaid_python_sample));
+        assert!(v
+            .cases
+            .iter()
+            .any(|c| c.name == "valid" && c.plaid_python_sample));
     }
 
     #[tokio::test]
@@ -334,8 +339,14 @@ mod tests {
         server.set(KEY_PATH, key_answer(&v, "valid"));
         let s = scheme(&server);
         let now = v.iat + 10;
-        assert_eq!(check(&*s, Some(&v.token), v.body.as_bytes(), now).await, Ok(()));
-        assert_eq!(check(&*s, Some(&v.token), v.body.as_bytes(), now).await, Ok(()));
+        assert_eq!(
+            check(&*s, Some(&v.token), v.body.as_bytes(), now).await,
+            Ok(())
+        );
+        assert_eq!(
+            check(&*s, Some(&v.token), v.body.as_bytes(), now).await,
+            Ok(())
+        );
         assert_eq!(
             check(&*s, None, v.body.as_bytes(), now).await,
             Err(Rejection::MissingSignature)
