@@ -396,3 +396,35 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("max_body 64KiB"), "{text}");
 }
+
+/// A Gitea form delivery (`application/x-www-form-urlencoded`, body `payload=<json>`) through the
+/// real binary: Gitea signs the JSON, not the form body. Body and header as Gitea's own signer
+/// produced them (`src/providers/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
+/// upstream byte for byte, and a changed payload is refused.
+#[test]
+fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {
+    const FORM: &str = "payload=%7B%22ref%22%3A%22refs%2Fheads%2Fdevelop%22%2C%22before%22%3A%2228e1879d029cb852e4844d9c718537df08844e03%22%2C%22after%22%3A%22bffeb74224043ba2feb48d137756c8a9331c449a%22%2C%22repository%22%3A%7B%22id%22%3A140%2C%22full_name%22%3A%22gitea%2Fwebhooks%22%7D%7D";
+    const SIGNATURE: &str = "2445743eb92db261e0440c5fc1ba646b138359c3802399f27af5e79408cdeb7a";
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "",
+        &route_for("gitea", up.port).replace(SECRET, "gitea-secret"),
+    );
+    let send = |body: String| {
+        client()
+            .post(gw.url("/p/gitea"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Gitea-Signature", SIGNATURE)
+            .header("X-Gitea-Delivery", "f6266f16-1bf3-46a5-9ea4-602e06ead473")
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let res = send(FORM.to_string());
+    assert_eq!(res.status(), 200, "{}", res.text().unwrap());
+    let got = up.received();
+    assert_eq!(got.last().unwrap().body, FORM.as_bytes());
+    let res = send(FORM.replace("develop", "main"));
+    assert_eq!(res.status(), 401);
+    assert_eq!(up.count(), 1);
+}

@@ -53,16 +53,16 @@ mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme, secs, Vector};
 
-    // Scheme: developers.asana.com/docs/webhooks-guide ("Security": X-Hook-Signature is the hex
-    // SHA256 HMAC of the request body keyed with the X-Hook-Secret from the handshake); Hookdeck's
-    // asana-webhooks skill agrees. The secret is the handshake example from
-    // developers.asana.com/reference/createwebhook. No published signature vector: expected value
-    // computed with Python `hmac.new(secret, body, hashlib.sha256).hexdigest()`.
+    // Official sample output: Asana's Asana/devrel-examples javascript/webhooks-nodejs/index.js @
+    // 7f1833450aff98d52d21884d003e68f7dc5bbce4, run unchanged, echoes X-Hook-Secret on the
+    // handshake carrying SECRET, then answers 200 to this event and 401 to an altered body:
+    // scripts/provider-vectors/asana.mjs. The secret is the handshake example from
+    // developers.asana.com/reference/createwebhook.
     const SECRET: &str = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81";
     const BODY: &[u8] = b"{\"events\":[{\"action\":\"changed\",\"resource\":{\"gid\":\"1337\",\"resource_type\":\"task\"}}]}";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn official_sample_vector() {
         Vector::new(
             &PRESET,
             &[SECRET],

@@ -79,8 +79,11 @@ mod tests {
 
     // Discord publishes no fixed vector (its SDK tests generate keys). The key is RFC 8032 §7.1
     // TEST 1 (vectors.json ed25519-rfc8032-test1: public key d75a98…); the signatures were made
-    // independently with `openssl pkeyutl -sign -rawin` (OpenSSL 3.0) over
-    // X-Signature-Timestamp + body, as discord-interactions-js verifyKey checks them.
+    // with `openssl pkeyutl -sign -rawin` (OpenSSL 3.0) over X-Signature-Timestamp + body.
+    // SDK output: discord-interactions@4.4.0 (Discord's official library) `verifyKey(body,
+    // signature, timestamp, publicKey)` accepts both (command and PING) and rejects them with a
+    // space-prefixed body, another timestamp or another public key:
+    // scripts/provider-vectors/discord.mjs.
     const PUBLIC_KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
     const BODY: &[u8] = b"{\"type\":2,\"id\":\"1098765432109876543\",\"application_id\":\"123\",\"data\":{\"name\":\"ping\"}}";
@@ -102,7 +105,7 @@ mod tests {
     }
 
     #[test]
-    fn openssl_signed_vector() {
+    fn discord_interactions_verify_key_vector() {
         let v = vector();
         v.assert_vector_cases();
         assert_eq!(

@@ -78,10 +78,11 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme: DocuSign "HMAC security" for Connect (X-DocuSign-Signature-1..N, base64 HMAC-SHA256 of
-    // the payload, one per key; valid when any matches); webhooks.fyi agrees. No published vector:
-    // expected values computed with Python
-    // `base64.b64encode(hmac.new(key, body, hashlib.sha256).digest())` for two keys.
+    // Vector from DocuSign's own sample code: github.com/docusign/code-examples-node
+    // lib/connect/examples/validateWebhookMessage.js @ 8b0ee71cc6ebd73462eae40b88c7115ea419b94a.
+    // Its `computeHash` produced both headers (one per Connect key, base64 HMAC-SHA256 of the raw
+    // payload with the key as given) and its `isHashValid` accepts them and refuses a tampered body;
+    // run by scripts/provider-vectors/docusign.cjs.
     const BODY: &[u8] = b"{\"event\":\"envelope-completed\",\"apiVersion\":\"v2.1\",\"uri\":\"/restapi/v2.1/accounts/1/envelopes/2\",\"generatedDateTime\":\"2023-11-14T22:13:20.0000000Z\",\"data\":{\"envelopeId\":\"93b4f7e6-0000-4a7c-8f5d-2a3a9d1c0b7e\"}}";
     const HEADERS: &[(&str, &str)] = &[
         (
@@ -95,7 +96,7 @@ mod tests {
     ];
 
     #[test]
-    fn documented_scheme_vector() {
+    fn docusign_sample_vector() {
         let v = Vector::new(&PRESET, &["docusign-key-two"], HEADERS, BODY);
         assert_eq!(
             Vector {

@@ -56,15 +56,16 @@ mod tests {
     use super::*;
     use crate::providers::testkit::{headers, scheme, secs, url_seen_by, Vector};
 
-    // Scheme: dropbox.com/developers/reference/webhooks ("Verifying requests": X-Dropbox-Signature is
-    // the hex HMAC-SHA256 of the request body keyed with the app secret) and webhooks.fyi. No
-    // published vector: expected value computed with Python
-    // `hmac.new(secret, body, hashlib.sha256).hexdigest()`.
+    // Checked by Dropbox's official webhook sample, github.com/dropbox/mdwebhook app.py
+    // @ 1b32d5aec51019eb698905345a21af46e0d4be8e: its `webhook()` view (hex HMAC-SHA256 of the raw
+    // body with the app secret) accepts this vector and answers 403 to a tampered body, and its
+    // `challenge()` view echoes `challenge` as text/plain with `X-Content-Type-Options: nosniff`;
+    // run by scripts/provider-vectors/dropbox.py.
     const BODY: &[u8] =
         b"{\"list_folder\":{\"accounts\":[\"dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc\"]},\"delta\":{\"users\":[12345678]}}";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn mdwebhook_sample_vector() {
         Vector::new(
             &PRESET,
             &["dropbox-app-secret"],

@@ -1,8 +1,11 @@
-//! Forgejo: `X-Forgejo-Signature: <hex HMAC-SHA256(secret, raw body)>` (it also sends Gitea's headers).
-//! Source: forgejo.org/docs/latest/user/webhooks (X-Forgejo-Signature, X-Forgejo-Delivery).
+//! Forgejo: `X-Forgejo-Signature: <hex HMAC-SHA256(secret, JSON payload)>` (the raw body, or the
+//! `payload` field of a form delivery: see [`ForgePayloadHmac`]). It also sends Gitea's and Gogs'
+//! headers with the same value; releases from before the X-Forgejo-* headers need the `gitea`
+//! preset.
+//! Source: forgejo.org/docs/latest/user/webhooks (X-Forgejo-Signature, X-Forgejo-Delivery);
+//! Forgejo `services/webhook/shared/payloader.go` (`AddDefaultHeaders`).
 
-use super::common::{Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
+use super::gitea::ForgePayloadHmac;
 use super::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
@@ -18,13 +21,7 @@ pub const PRESET: Preset = Preset {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    BodyHmac::boxed(
-        settings,
-        "X-Forgejo-Signature",
-        Algorithm::Sha256,
-        Encoding::Hex,
-        "",
-    )
+    ForgePayloadHmac::boxed(settings, "X-Forgejo-Signature")
 }
 
 #[cfg(test)]
@@ -32,19 +29,23 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (forgejo.org/docs/latest/user/webhooks); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).hexdigest()`, prefixed ``.
+    const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
+
+    // Forgejo's own signer: services/webhook/shared/payloader.go `AddDefaultHeaders` (read from
+    // the GitHub copy creator-signal/fork-forgejo-forgejo @072ec2e27d5b474d5cd02c63ab31e4042668c354
+    // of codeberg.org/forgejo/forgejo; module forgejo.org), run verbatim (Go 1.19.8, standard
+    // library only) with secret "forgejo-secret" over BODY. It set X-Forgejo-Signature,
+    // X-Gitea-Signature and X-Gogs-Signature to this hex.
     #[test]
-    fn documented_scheme_vector() {
+    fn forgejo_signer_vector() {
         let v = Vector::new(
             &PRESET,
             &["forgejo-secret"],
             &[(
                 "X-Forgejo-Signature",
-                "ac90bc51dd37cd59674cb61bfdbaed7f723aedc0f0ae13a2be7b9d9288f3fcb9",
+                "0a9a335b8880041da9e435e9bfc87c7bd24f56c4c4109936d801d40958b83671",
             )],
-            br#"{"id":"evt_1","type":"ping"}"#,
+            BODY,
         );
         v.assert_all();
     }

@@ -32,9 +32,11 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (docs.gusto.com/app-integrations/docs/webhooks); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).hexdigest()`, prefixed ``.
+    // Scheme as documented (docs.gusto.com/app-integrations/docs/webhooks). Not yet proven by
+    // Gusto: the docs print no signature with its key, and Gusto's SDKs (npm
+    // @gusto/embedded-api@1.0.0, PyPI gusto-embedded@0.2.4 and gusto-app-integration@0.2.4) have no
+    // webhook verification. The expected value was computed independently with Python
+    // `hmac.new(key, body, hashlib.sha256).hexdigest()`.
     #[test]
     fn documented_scheme_vector() {
         let v = Vector::new(

@@ -34,8 +34,10 @@ mod tests {
     use crate::providers::testkit::Vector;
 
     // Scheme: developers.intercom.com "Webhooks" (signed notifications: X-Hub-Signature, sha1 HMAC
-    // of the body with the app client_secret) and webhooks.fyi (sha1/hex). No published vector:
-    // expected value computed independently with Python `hmac.new(secret, body,
+    // of the body with the app client_secret) and webhooks.fyi (sha1/hex). Not yet proven by
+    // Intercom: its docs' example (`sha1=21ff2e14…`) prints no key, and Intercom's SDKs
+    // (npm intercom-client@7.0.3, PyPI python-intercom@5.0.1) have no webhook verification. The
+    // expected value was computed independently with Python `hmac.new(secret, body,
     // hashlib.sha1).hexdigest()`.
     const SECRET: &str = "intercom-client-secret";
     const BODY: &[u8] = b"{\"type\":\"notification_event\",\"id\":\"notif_ccd8a4d0\",\"topic\":\"conversation.user.created\"}";

@@ -1,6 +1,7 @@
 //! Linear: `Linear-Signature: <hex HMAC-SHA256(signing secret, raw body)>`; freshness from the
-//! signed body field `webhookTimestamp` (Unix **milliseconds**), 60 s both ways as in @linear/sdk.
-//! A body without `webhookTimestamp` is malformed.
+//! signed body field `webhookTimestamp` (a JSON number, Unix **milliseconds**), 60 s both ways as
+//! in @linear/sdk. A body without `webhookTimestamp`, or with one that is not an integer JSON
+//! number (a string, as @linear/sdk refuses it), is malformed.
 //! Source: linear/linear `packages/sdk/src/webhooks` (LINEAR_WEBHOOK_TS_FIELD, 60 s tolerance).
 
 use std::time::Duration;
@@ -29,10 +30,13 @@ struct Linear {
 
 impl Linear {
     fn check_timestamp(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let text = common::json_text(req.body, "/webhookTimestamp")
+        let body: serde_json::Value =
+            serde_json::from_slice(req.body).map_err(|_| Rejection::MalformedSignature)?;
+        let millis = body
+            .get("webhookTimestamp")
+            .and_then(serde_json::Value::as_i64)
             .ok_or(Rejection::MalformedSignature)?;
-        self.window
-            .check_millis(common::parse_unix(&text)?, req.now)
+        self.window.check_millis(millis, req.now)
     }
 }
 
@@ -68,19 +72,20 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme: linear.app/developers/webhooks ("Securing webhooks": Linear-Signature is the hex
-    // HMAC-SHA256 of the raw body with the webhook's signing secret; reject webhookTimestamp more
-    // than a minute away) and @linear/sdk LinearWebhooks.verify. No published vector: expected
-    // value computed with Python `hmac.new(secret, body, hashlib.sha256).hexdigest()`.
+    // SDK output: @linear/sdk@98.0.0 `LinearWebhookClient.verify` (dist/webhooks, signature =
+    // hex HMAC-SHA256 of the raw body; |Date.now() - webhookTimestamp| <= 60 000 ms) accepts this
+    // vector with its clock at webhookTimestamp + 30 s, ±60 s, and rejects it at ±60.001 s, with
+    // a space-prefixed body or another secret: scripts/provider-vectors/linear.mjs.
+    const SECRET: &str = "lin_wh_secret";
     const BODY: &[u8] = b"{\"action\":\"create\",\"type\":\"Issue\",\"data\":{\"id\":\"2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9\",\"title\":\"Bug\"},\"webhookTimestamp\":1700000000000,\"webhookId\":\"000042e3-d123-4980-b49f-8e140eef9329\"}";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn linear_sdk_vector() {
         let v = Vector {
             now: Duration::from_millis(1_700_000_030_000),
             ..Vector::new(
                 &PRESET,
-                &["lin_wh_secret"],
+                &[SECRET],
                 &[(
                     "Linear-Signature",
                     "e059da8eaa5a88013536fe03f746e885b71730144817b78a24b4123b38ba585e",
@@ -90,14 +95,34 @@ mod tests {
         };
         v.assert_vector_cases();
         v.assert_sign_round_trip(v.now);
-        assert_eq!(
-            v.verify_at(Duration::from_millis(1_700_000_060_001)),
-            Err(Rejection::StaleTimestamp)
-        );
-        assert_eq!(
-            v.verify_at(Duration::from_millis(1_699_999_939_999)),
-            Err(Rejection::StaleTimestamp)
-        );
+        let at = |ms| v.verify_at(Duration::from_millis(ms));
+        assert_eq!(at(1_700_000_060_000), Ok(()));
+        assert_eq!(at(1_700_000_060_001), Err(Rejection::StaleTimestamp));
+        assert_eq!(at(1_699_999_940_000), Ok(()));
+        assert_eq!(at(1_699_999_939_999), Err(Rejection::StaleTimestamp));
+    }
+
+    // The same body with `"webhookTimestamp":"1700000000000"` (a string), correctly signed:
+    // @linear/sdk@98.0.0 rejects it ("Invalid webhook timestamp": typeof must be number); the
+    // signature is the one linear.mjs prints for it.
+    #[test]
+    fn a_string_timestamp_is_malformed_as_in_the_sdk() {
+        let body = String::from_utf8(BODY.to_vec())
+            .unwrap()
+            .replace("1700000000000", "\"1700000000000\"");
+        let v = Vector {
+            now: Duration::from_millis(1_700_000_000_000),
+            ..Vector::new(
+                &PRESET,
+                &[SECRET],
+                &[(
+                    "Linear-Signature",
+                    "e9d1034ffcac8f19d73d4112fb7fadc562feb139565183a6014a560a33596b19",
+                )],
+                body.as_bytes(),
+            )
+        };
+        assert_eq!(v.verify(), Err(Rejection::MalformedSignature));
     }
 
     #[test]

@@ -30,14 +30,14 @@ mod tests {
     use crate::providers::testkit::Vector;
     use crate::providers::Rejection;
 
-    // Scheme: Mailchimp Transactional docs "Authenticating webhook requests" (signed_data = URL,
-    // then each POST key + value after ksort; base64 of HMAC-SHA1 with the webhook key);
-    // webhooks.fyi (sha1/base64) agrees. No published vector: expected value computed with Python
-    // `base64.b64encode(hmac.new(key, url + "mandrill_events" + events, hashlib.sha1).digest())`.
+    // Official sample output: the PHP `generateSignature($webhook_key, $url, $params)` published
+    // in Mailchimp Transactional's "Authenticating webhook requests" (URL, then each POST key +
+    // value after ksort; base64 HMAC-SHA1), run unchanged under PHP 8.2 on `parse_str` of these
+    // bodies, prints both signatures: scripts/provider-vectors/mandrill.php.
     const BODY: &[u8] = b"mandrill_events=%5B%7B%22event%22%3A%22send%22%2C%22_id%22%3A%22exampleaaaaaaaaaaaaaaaaaaaaaaaaa1%22%2C%22ts%22%3A1365109999%7D%5D";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn docs_generate_signature_vector() {
         let v = Vector {
             url: "https://hooks.example.com/webhooks/mandrill",
             ..Vector::new(
@@ -53,5 +53,20 @@ mod tests {
             ..v
         };
         assert_eq!(other.verify(), Err(Rejection::BadSignature));
+    }
+
+    // Fields out of order (ksort) and a repeated name (PHP keeps the last value).
+    #[test]
+    fn docs_generate_signature_sorts_fields_and_keeps_the_last_repeat() {
+        Vector {
+            url: "https://hooks.example.com/webhooks/mandrill",
+            ..Vector::new(
+                &PRESET,
+                &["mandrill-webhook-key"],
+                &[("X-Mandrill-Signature", "uGIoPRShNUiECvJuV/c4M7VaSTs=")],
+                b"zeta=1&mandrill_events=%5B%5D&alpha=x+y&zeta=2",
+            )
+        }
+        .assert_vector_cases();
     }
 }

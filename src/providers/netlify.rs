@@ -116,20 +116,33 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Netlify's docs: JWS (HS256) with the configured secret, claims iss "netlify" and sha256 of
-    // the body. No published token; this one was built independently with Python (base64url
-    // header/claims, HMAC-SHA256 with b"netlify-jws-secret").
-    const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJuZXRsaWZ5Iiwic2hhMjU2IjoiNjdiOGMxMWUzNDk5MWE0NTYzZGMxYTUwNjU2NDk5MGQ3ZTQxYmQyYTVlMWM2OTk2YjQyNjU3MmZjMTljMWY4YSJ9.X2nINIVp_bQWbS6gtZNhGSgvv98SljUnz0p89qBXIEw";
+    // Netlify has no SDK helper and publishes no token. This one was signed by jsonwebtoken@9.0.3
+    // `jwt.sign({ iss: "netlify", sha256 }, secret)` with the secret hard-coded in the Node sample
+    // of docs.netlify.com/site-deploys/deploy-notifications ("Payload signature", retrieved
+    // 2026-11-30); that sample, run with only its missing `bodyParser` import supplied, finds it
+    // valid, finds a tampered body invalid and throws on another secret or issuer:
+    // scripts/provider-vectors/netlify.mjs (which prints both tokens).
+    const SECRET: &str = "your signature secret";
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJuZXRsaWZ5Iiwic2hhMjU2IjoiNjdiOGMxMWUzNDk5MWE0NTYzZGMxYTUwNjU2NDk5MGQ3ZTQxYmQyYTVlMWM2OTk2YjQyNjU3MmZjMTljMWY4YSJ9.I-UID5lff4UDKSJ_Yp2DBXy4RuQ1f_jVr5izq4Qv9AI";
+    const OTHER_ISSUER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzb21lb25lIiwic2hhMjU2IjoiNjdiOGMxMWUzNDk5MWE0NTYzZGMxYTUwNjU2NDk5MGQ3ZTQxYmQyYTVlMWM2OTk2YjQyNjU3MmZjMTljMWY4YSJ9.fFjBoen02S-4nccBj2XE0oUf2frFU2Y2CpwHkAeBi4M";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn jsonwebtoken_and_docs_sample_vector() {
         let v = Vector::new(
             &PRESET,
-            &["netlify-jws-secret"],
+            &[SECRET],
             &[(HEADER, TOKEN)],
             br#"{"id":"evt_1","type":"ping"}"#,
         );
         v.assert_all();
+        assert_eq!(
+            Vector {
+                headers: &[(HEADER, OTHER_ISSUER)],
+                ..v
+            }
+            .verify(),
+            Err(Rejection::BadSignature)
+        );
         // Another algorithm is refused before any key is tried.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJuZXRsaWZ5In0.";
         assert_eq!(

@@ -27,17 +27,18 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme: twilio.com/docs/segment/connections/destinations/catalog/actions-webhook ("Segment
-    // will sign requests with an HMAC in the X-Signature request header. The HMAC is a hex-encoded
-    // SHA1 hash generated using the shared secret and the request body"). No published vector:
-    // expected value computed with Python `hmac.new(secret, body, hashlib.sha1).hexdigest()`.
+    // Vector from Segment's own signer: github.com/segmentio/action-destinations
+    // packages/destination-actions/src/destinations/webhook/index.ts @
+    // 0dc437d4ef68b259d5adb3f632c295a086d6b8e3. Its `extendRequest` produced this `X-Signature` (hex
+    // HMAC-SHA1 with the shared secret of `JSON.stringify(payload.data)`, the body the `send` action
+    // posts); run by scripts/provider-vectors/segment.cjs.
     const SECRET: &str = "segment-shared-secret";
     const BODY: &[u8] =
         b"{\"messageId\":\"ajs-next-1\",\"type\":\"track\",\"event\":\"Order Completed\"}";
     const SIGNATURE: &str = "1ac077e803e0dbc4b7cdf58c28a0d70534935a74";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn action_destinations_signer_vector() {
         Vector::new(&PRESET, &[SECRET], &[("X-Signature", SIGNATURE)], BODY).assert_all();
     }
 }

@@ -60,15 +60,18 @@ mod tests {
     use crate::providers::Rejection;
 
     // Telnyx's SDK tests generate their keys, so there is no fixed published vector. The key is
-    // RFC 8032 §7.1 TEST 1 (vectors.json ed25519-rfc8032-test1); the signature was made
-    // independently with `openssl pkeyutl -sign -rawin` (OpenSSL 3.0) over "1700000000|" + body,
-    // the message telnyx-python's WebhookSignature.verify checks.
+    // RFC 8032 §7.1 TEST 1 (vectors.json ed25519-rfc8032-test1); the signature was made with
+    // `openssl pkeyutl -sign -rawin` (OpenSSL 3.0) over "1700000000|" + body.
+    // SDK output: telnyx@7.24.0 (npm) `client.webhooks.unwrap` (lib/webhooks TelnyxWebhook.verify:
+    // Ed25519 over `${telnyx-timestamp}|${body}`, |now - timestamp| <= 300 s) accepts it with its
+    // clock 100 s and ±300 s away, and rejects it at ±301 s, with a space-prefixed body or
+    // another public key: scripts/provider-vectors/telnyx.mjs.
     const PUBLIC_KEY: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
     const BODY: &[u8] = b"{\"data\":{\"event_type\":\"message.received\",\"id\":\"0ccc7b54-4df3-4bca-a65a-3da1ecc777f0\",\"payload\":{\"id\":\"b301ed3f\"}},\"meta\":{\"attempt\":1}}";
 
     #[test]
-    fn openssl_signed_vector() {
+    fn telnyx_sdk_vector() {
         let v = Vector {
             now: secs(1_700_000_100),
             wrong_secrets: &["PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw="],
@@ -83,8 +86,14 @@ mod tests {
             )
         };
         v.assert_vector_cases();
+        assert_eq!(v.verify_at(secs(1_700_000_300)), Ok(()));
         assert_eq!(
             v.verify_at(secs(1_700_000_301)),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(v.verify_at(secs(1_699_999_700)), Ok(()));
+        assert_eq!(
+            v.verify_at(secs(1_699_999_699)),
             Err(Rejection::StaleTimestamp)
         );
     }

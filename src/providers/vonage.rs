@@ -81,12 +81,17 @@ mod tests {
     use super::*;
     use crate::providers::testkit::{secs, Vector};
 
-    // Vonage's docs: HS256 JWT with the signature secret, payload_hash = SHA-256 of the body,
-    // iat. No published token; this one (iat 1700000000) was built independently with Python.
+    // No published token; this one (iat 1700000000, payload_hash = hex SHA-256 of the body) was
+    // built with Python. SDK output: @vonage/jwt@1.14.0 `verifySignature(token, secret)` accepts
+    // it and rejects another secret or an altered signature; Vonage's official sample
+    // Vonage/vonage-node-code-snippets messages/signed-webhooks/verify-signed-webhook.js @
+    // 1c4f0c9e9713c17b06b8c86fd0a1d5217cf11285 (jsonwebtoken HS256 + js-sha256 payload_hash)
+    // answers 204 to this request and 401 to a tampered body: scripts/provider-vectors/vonage.mjs.
+    // Neither checks iat: the 300 s window is hookgate's.
     const HEADER_VALUE: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsImp0aSI6ImM1YmE4ZjI0LTFhMTQtNGMxMC1iZmRmLTNmYmU4Y2U1MTFiNSIsImlzcyI6IlZvbmFnZSIsInBheWxvYWRfaGFzaCI6IjY3YjhjMTFlMzQ5OTFhNDU2M2RjMWE1MDY1NjQ5OTBkN2U0MWJkMmE1ZTFjNjk5NmI0MjY1NzJmYzE5YzFmOGEiLCJhcGlfa2V5IjoiYTFiMmMzZDQiLCJhcHBsaWNhdGlvbl9pZCI6ImFhYWFhYWFhLWJiYmItY2NjYy1kZGRkLTAxMjM0NTY3ODlhYiJ9.hHXIwJaF-jVJus2ykxwGUG8F8iD4kVoxzBf2occbVEA";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn vonage_sdk_and_sample_vector() {
         let v = Vector {
             now: secs(1_700_000_000),
             ..Vector::new(

@@ -34,16 +34,16 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme: developer.xero.com/documentation/guides/webhooks/configuring-your-server (HMAC-SHA256
-    // of the payload with the webhook key, base64, `x-xero-signature`; intent-to-receive expects
-    // 200/401) and webhooks.fyi. No published vector: expected value computed with Python
-    // `base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())`.
+    // Checked by Xero's official sample app, github.com/XeroAPI/xero-node-oauth2-app src/app.ts
+    // @ be704b2d0a10e7ae333a39feea262784e33f1ed2: its `verifyWebhookEventSignature` (base64
+    // HMAC-SHA256 of the raw body with the webhook key, `x-xero-signature`) accepts this vector and
+    // refuses a tampered body; run by scripts/provider-vectors/xero.cjs.
     const SECRET: &str = "xero-webhook-key";
     const BODY: &[u8] = b"{\"events\":[],\"firstEventSequence\":0,\"lastEventSequence\":0,\"entropy\":\"S0M3R4ND0M\"}";
     const SIGNATURE: &str = "ItUUnPQAn+ZvQXapoQIuAwT38AGQ1vNnUgcmD1p/SEU=";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn xero_sample_vector() {
         Vector::new(&PRESET, &[SECRET], &[("x-xero-signature", SIGNATURE)], BODY).assert_all();
     }
 }
