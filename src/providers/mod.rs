@@ -22,7 +22,6 @@ pub mod airtable;
 pub mod apple_app_store;
 pub mod asana;
 pub mod aws_sns;
-pub mod beehiiv;
 pub mod bitbucket;
 pub mod boxcom;
 pub mod braintree;
