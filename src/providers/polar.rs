@@ -27,8 +27,8 @@ pub const PRESET: Preset = Preset {
     event_type: Some("json:/type"),
     // Summary and reference are README's provider table row (kept equal by a test; the table is
     // not this change's to edit): the module docs above give the full key rule.
-    summary: "webhook-signature: v1,<base64> HMAC-SHA256 of \"{id}.{timestamp}.{body}\", key = the secret's bytes",
-    reference: "polar-js webhooks.ts validateEvent (standardwebhooks over base64(secret): 300 s both ways); webhook-id kept on retries",
+    summary: "webhook-signature: v1,<base64> HMAC-SHA256 of \"{id}.{timestamp}.{body}\", key = the secret's bytes, or its base64 after whsec_ (either verifies)",
+    reference: "@polar-sh/sdk validateEvent (standardwebhooks: the secret's bytes or its whsec_ base64; 300 s both ways); polar server webhook/tasks.py signs with the bytes; webhook-id kept on retries",
     build,
     ..Preset::DEFAULTS
 };
