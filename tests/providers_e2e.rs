@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use common::*;
 use hookgate::providers::{self, WebhookRequest};
 
@@ -15,6 +17,11 @@ const SECRET: &str = "e2e-secret";
 const ED_SEED: [u8; 32] = [7u8; 32];
 const P256_SCALAR: [u8; 32] = [9u8; 32];
 const ADYEN_KEY: &str = "DFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00";
+/// Contentful signing secrets are exactly 64 characters.
+const CONTENTFUL_SECRET: &str = "e2e-contentful-signing-secret-0123456789abcdefghijklmnopqrstuvwx";
+/// A Braintree API key pair, `public:private`.
+const BT_PUBLIC: &str = "e2e_public_key";
+const BT_PRIVATE: &str = "e2e_private_key";
 
 /// The secret and extra route keys each preset needs; everything else uses `SECRET`.
 fn route_for(name: &str, port: u16) -> String {
@@ -34,6 +41,8 @@ fn route_for(name: &str, port: u16) -> String {
         | "liveblocks" | "beehiiv" => ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(), ""),
         "airtable" | "teams" => ("ZTJlLWJhc2U2NC1rZXk=".into(), ""),
         "adyen" => (ADYEN_KEY.into(), ""),
+        "contentful" => (CONTENTFUL_SECRET.into(), ""),
+        "braintree" => (format!("{BT_PUBLIC}:{BT_PRIVATE}"), ""),
         "postmark" => ("user:pass".into(), ""),
         "discord" => (providers::discord::public_key_hex(&ED_SEED), ""),
         "telnyx" => (providers::telnyx::public_key_base64(&ED_SEED), ""),
@@ -79,6 +88,22 @@ fn body_for(name: &str) -> Vec<u8> {
         "linear" => {
             format!(r#"{{"type":"Issue","webhookTimestamp":{}}}"#, now_s * 1000).into_bytes()
         }
+        "braintree" => {
+            // A notification as Braintree posts it: base64 XML (with a final newline, as the
+            // SDK's sample) signed for the key pair's public key, form-encoded.
+            let xml = format!("<notification><timestamp type=\"datetime\">{now_s}</timestamp><kind>check</kind><subject><check type=\"boolean\">true</check></subject></notification>");
+            let payload = format!("{}\n", STANDARD.encode(xml));
+            let signature = providers::braintree::signature_pair(
+                BT_PUBLIC,
+                BT_PRIVATE.as_bytes(),
+                payload.as_bytes(),
+            );
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("bt_signature", &signature)
+                .append_pair("bt_payload", &payload)
+                .finish()
+                .into_bytes()
+        }
         _ => format!(r#"{{"id":"evt_{name}","type":"test.event","event_id":"e-{name}"}}"#)
             .into_bytes(),
     }
@@ -106,6 +131,12 @@ fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)
             return vec![("X-Ed25519".into(), hex::encode(sig.to_bytes()))];
         }
         "mailgun" | "adyen" => return Vec::new(),
+        "braintree" => {
+            return vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )]
+        }
         _ => {}
     }
     let body_file = gw
@@ -236,10 +267,11 @@ fn check_lists_every_preset() {
 fn handshakes_are_answered_by_the_gateway_when_enabled() {
     let up = Upstream::start();
     let routes = format!(
-        "{}answer_challenges = true\n{}answer_challenges = true\n{}",
+        "{}answer_challenges = true\n{}answer_challenges = true\n{}{}answer_challenges = true\n",
         route_for("dropbox", up.port),
         route_for("slack", up.port),
-        route_for("github", up.port)
+        route_for("github", up.port),
+        route_for("braintree", up.port)
     );
     let gw = Gateway::start("", &routes);
 
@@ -251,6 +283,21 @@ fn handshakes_are_answered_by_the_gateway_when_enabled() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.text().unwrap(), "abc123");
+    // Braintree: GET ?bt_challenge= is answered with the key pair's signature of the challenge
+    // (braintree SDK `webhookNotification.verify`; its vector is checked in the unit tests).
+    let res = client()
+        .get(gw.url("/p/braintree?bt_challenge=20f9f8ed05f77439fe955c977e4c8a53"))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.text().unwrap(),
+        providers::braintree::signature_pair(
+            BT_PUBLIC,
+            BT_PRIVATE.as_bytes(),
+            b"20f9f8ed05f77439fe955c977e4c8a53"
+        )
+    );
     // Without answer_challenges a GET is just a wrong method.
     assert_eq!(
         client().get(gw.url("/p/github")).send().unwrap().status(),

@@ -14,7 +14,7 @@ pub const PRESET: Preset = Preset {
     headers: &["X-Forgejo-Signature"],
     event_id: Some("header:X-Forgejo-Delivery"),
     event_type: Some("header:X-Forgejo-Event"),
-    summary: "X-Forgejo-Signature: <hex> HMAC-SHA-256 of the raw body",
+    summary: "X-Forgejo-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
     reference: "forgejo.org/docs/latest/user/webhooks (X-Forgejo-Signature, X-Forgejo-Delivery)",
     build,
     ..Preset::DEFAULTS

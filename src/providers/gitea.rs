@@ -19,8 +19,8 @@ pub const PRESET: Preset = Preset {
     headers: &["X-Gitea-Signature"],
     event_id: Some("header:X-Gitea-Delivery"),
     event_type: Some("header:X-Gitea-Event"),
-    summary: "X-Gitea-Signature: <hex> HMAC-SHA-256 of the raw body",
-    reference: "docs.gitea.com/usage/webhooks (X-Gitea-Signature; X-Gitea-Delivery per delivery)",
+    summary: "X-Gitea-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
+    reference: "docs.gitea.com/usage/webhooks (X-Gitea-Signature; X-Gitea-Delivery per delivery); go-gitea/gitea services/webhook/deliver.go (signs the JSON, form-encodes it after)",
     build,
     ..Preset::DEFAULTS
 };

@@ -13,7 +13,7 @@ pub const PRESET: Preset = Preset {
     headers: &["X-Gogs-Signature"],
     event_id: Some("header:X-Gogs-Delivery"),
     event_type: Some("header:X-Gogs-Event"),
-    summary: "X-Gogs-Signature: <hex> HMAC-SHA-256 of the raw body",
+    summary: "X-Gogs-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
     reference: "gogs.io/docs/features/webhook (X-Gogs-Signature, X-Gogs-Delivery)",
     build,
     ..Preset::DEFAULTS

@@ -49,37 +49,52 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (developers.facebook.com/docs/graph-api/webhooks/getting-started); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).hexdigest()`, prefixed `sha256=`.
-    // Instagram's and WhatsApp's vectors were computed the same way, each with its own key.
+    // Published vector: Meta's official WhatsApp Node.js SDK test fixture
+    // (WhatsApp/WhatsApp-Nodejs-SDK src/__tests__/utils.test.ts@58ca3d5: `generateXHub256Sig`
+    // of "test" with M4D_APP_SECRET "TEST_APP_SECRET" from jest.config.ts), run for each preset.
     #[test]
-    fn documented_scheme_vector() {
-        for (preset, key, signature) in [
+    fn published_vector() {
+        for preset in [&PRESET, &INSTAGRAM, &WHATSAPP] {
+            Vector::new(
+                preset,
+                &["TEST_APP_SECRET"],
+                &[(
+                    "X-Hub-Signature-256",
+                    "sha256=0c61947b610d4f45e65f3d680e26027121ec2413e77598bcb6cfc6e0d9888221",
+                )],
+                b"test",
+            )
+            .assert_all();
+        }
+    }
+
+    // SDK output: that SDK's `generateXHub256Sig` (npm whatsapp@0.0.5-Alpha, the version its
+    // webhook listener compares after `sha256=`) over one webhook body per preset, each with its
+    // own key: scripts/provider-vectors/meta.mjs.
+    #[test]
+    fn sdk_vectors() {
+        for (preset, key, signature, body) in [
             (
                 &PRESET,
                 "meta-app-secret",
-                "sha256=20edcc8c6e57624dc6ab0ce0d48710e1944ae48ffbaa9e1b43bce7d91749ddf0",
+                "sha256=f523f1fd71b75f7b516997fc44a12f6d13475b2094602499a3181212022ffd91",
+                r#"{"object":"page","entry":[{"id":"0","time":1700000000,"changes":[{"field":"feed","value":{"item":"status"}}]}]}"#,
             ),
             (
                 &INSTAGRAM,
                 "instagram-app-secret",
-                "sha256=217bb3723dc33f31f26e621bfb0a97f230e8c343bf3330278d33d66d176bf816",
+                "sha256=c53c5e819baac71be2ed67c435c559b915808e59c90d32d29591c97e310f11b8",
+                r#"{"object":"instagram","entry":[{"id":"0","time":1700000000,"changes":[{"field":"comments","value":{"text":"hi"}}]}]}"#,
             ),
             (
                 &WHATSAPP,
                 "whatsapp-app-secret",
-                "sha256=0b2268252ee429377aa4bae5ad03821cddb1c2bd276d627d9b69eacc7cb50e55",
+                "sha256=f6b5f7c46b0b2dcb6bf81b080946ba53a7cf2830717b26c6f52e2d1ef6633a87",
+                r#"{"object":"whatsapp_business_account","entry":[{"id":"0","changes":[{"field":"messages","value":{"messaging_product":"whatsapp"}}]}]}"#,
             ),
         ] {
             let (secrets, headers) = ([key], [("X-Hub-Signature-256", signature)]);
-            let v = Vector::new(
-                preset,
-                &secrets,
-                &headers,
-                br#"{"id":"evt_1","type":"ping"}"#,
-            );
-            v.assert_all();
+            Vector::new(preset, &secrets, &headers, body.as_bytes()).assert_all();
         }
     }
 }

@@ -32,19 +32,19 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (developers.notion.com/reference/webhooks); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).hexdigest()`, prefixed `sha256=`.
+    // SDK output: Notion's official SDK, npm @notionhq/client@5.26.0 `signWebhookPayload`, which
+    // its `verifyWebhookSignature` accepts (tampered body and another token rejected); printed by
+    // scripts/provider-vectors/notion.mjs.
     #[test]
-    fn documented_scheme_vector() {
+    fn sdk_vector() {
         let v = Vector::new(
             &PRESET,
             &["secret_notion_verification_token"],
             &[(
                 "X-Notion-Signature",
-                "sha256=be1d6c258d2fc2ddb968b6417cafb49af9c4561752dd05f98c7d3ecda37fec78",
+                "sha256=9482d4154e4c52b5aa9b4033826ffdf500ffacde26389d3b0ab836c0aa0b8f0b",
             )],
-            br#"{"id":"evt_1","type":"ping"}"#,
+            br#"{"id":"367cba44-b6f3-4c92-81e7-6a2e9659efd4","timestamp":"2024-12-05T23:55:34.285Z","type":"page.created","entity":{"id":"153104cd-477e-809d-8dc4-ff2d96ae3090","type":"page"}}"#,
         );
         v.assert_all();
     }

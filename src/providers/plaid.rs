@@ -1,10 +1,13 @@
 //! Plaid webhooks: `Plaid-Verification: <JWT>`, ES256, whose `kid` names a key fetched from
 //! Plaid's `POST /webhook_verification_key/get` (`{client_id, secret, key_id}` → `{key: JWK with
 //! expired_at}`), cached by `kid`; claims `iat` no older than `tolerance` (default 5 minutes) and
-//! `request_body_sha256` = hex SHA-256 of the raw body (compared in constant time). A key whose
-//! `expired_at` has passed is refused. `secrets` holds the Plaid secret, `provider_options` the
-//! `client_id` and `environment` (`production`, default, or `sandbox`).
-//! Source: plaid.com/docs/api/webhooks/webhook-verification.
+//! `request_body_sha256` = hex SHA-256 of the raw body (compared in constant time). `iat` more
+//! than `tolerance` in the future is refused too (Plaid's Node sample, jose `maxTokenAge`, refuses
+//! any future `iat`; its Python sample none). A key whose `expired_at` is set (not null) is
+//! refused, as Plaid's samples do ("Reject expired keys"). `secrets` holds the Plaid secret,
+//! `provider_options` the `client_id` and `environment` (`production`, default, or `sandbox`).
+//! Source: plaid.com/docs/api/webhooks/webhook-verification; the Python sample of
+//! support.plaid.com/hc/en-us/articles/360041410794.
 
 use std::time::Duration;
 
@@ -100,10 +103,10 @@ pub fn build_with_options(
     }))
 }
 
-/// A verification key and when Plaid retired it (Unix seconds), if it has.
+/// A verification key, and whether Plaid has retired it (`expired_at` not null).
 pub struct PlaidKey {
     key: DecodingKey,
-    expired_at: Option<i64>,
+    expired: bool,
 }
 
 #[derive(Deserialize)]
@@ -114,13 +117,10 @@ struct KeyResponse {
 fn parse_key(body: &[u8]) -> Result<PlaidKey, String> {
     let response: KeyResponse =
         serde_json::from_slice(body).map_err(|e| format!("not a key response: {e}"))?;
-    let expired_at = response
-        .key
-        .get("expired_at")
-        .and_then(serde_json::Value::as_i64);
+    let expired = response.key.get("expired_at").is_some_and(|v| !v.is_null());
     let jwk: Jwk = serde_json::from_value(response.key).map_err(|e| format!("not a JWK: {e}"))?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable JWK: {e}"))?;
-    Ok(PlaidKey { key, expired_at })
+    Ok(PlaidKey { key, expired })
 }
 
 struct Plaid {
@@ -175,10 +175,7 @@ impl Scheme for Plaid {
         let kid = es256_kid(token)?;
         let key = self.fetcher.get(&kid)?;
         let claims: Claims = jwt::verified_claims(token, &key.key, Algorithm::ES256, None, &[])?;
-        if key
-            .expired_at
-            .is_some_and(|t| t <= req.now.as_secs() as i64)
-        {
+        if key.expired {
             return Err(Rejection::BadSignature);
         }
         let iat = claims.iat.ok_or(Rejection::MalformedSignature)?;
@@ -211,41 +208,52 @@ mod tests {
     use base64::Engine;
     use jsonwebtoken::{EncodingKey, Header};
 
-    // Plaid publishes no signed webhook with its key. The body is the SYNC_UPDATES_AVAILABLE
-    // example of plaid.com/docs/api/products/transactions (Plaid's 2-space JSON); the key
-    // response has the shape of the /webhook_verification_key/get example in Plaid's API
-    // reference; the token is signed by `jsonwebtoken` with a P-256 key made by rcgen.
-    const BODY: &[u8] = b"{\n  \"webhook_type\": \"TRANSACTIONS\",\n  \"webhook_code\": \"SYNC_UPDATES_AVAILABLE\",\n  \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n  \"initial_update_complete\": true,\n  \"historical_update_complete\": false,\n  \"environment\": \"production\"\n}";
-    const KID: &str = "6c5516e1-92dc-479e-a8ff-5a51992e0001";
-    const NOW: u64 = 1_800_000_000;
+    // A webhook Plaid itself signed: the Plaid-Verification JWT, the
+    // /webhook_verification_key/get answer for its kid (Plaid's key) and the body, published in
+    // stackoverflow.com/questions/62117400 (2020). Its kid is the sandbox key Plaid's own SDK
+    // tests fetch (plaid/plaid-python tests/integration/util.py @ 3791b526
+    // WEBHOOK_VERIFICATION_KEY_ID); neither SDK repo holds a signed token. The body bytes are
+    // that JSON as Plaid sends it (keys sorted, 2-space indent), which hash to the signed
+    // request_body_sha256. Each case records the verdict, at its instant, of Plaid's Python
+    // sample verifier (support.plaid.com/hc/en-us/articles/360041410794, python-jose 3.5.0) and
+    // of the Node flow of plaid.com/docs/api/webhooks/webhook-verification (plaid 47.0.0
+    // webhookVerificationKeyGet against a local key endpoint, jose 6.2.18 jwtVerify with
+    // maxTokenAge '5 min', js-sha256). Made by scripts/provider-vectors/plaid.py then
+    // plaid_node.mjs.
+    const VECTORS: &str = include_str!("testdata/plaid_signed_webhook.json");
 
-    struct Signer {
-        pkcs8: Vec<u8>,
-        jwk: serde_json::Value,
+    #[derive(Deserialize)]
+    struct Vectors {
+        token: String,
+        key_response: serde_json::Value,
+        expired_key_response: serde_json::Value,
+        body: String,
+        iat: u64,
+        cases: Vec<Case>,
     }
 
-    fn signer() -> Signer {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-        let raw = pair.public_key_raw();
-        let jwk = serde_json::json!({
-            "alg": "ES256", "created_at": 1560466150, "crv": "P-256", "expired_at": null,
-            "kid": KID, "kty": "EC", "use": "sig",
-            "x": URL_SAFE_NO_PAD.encode(&raw[1..33]), "y": URL_SAFE_NO_PAD.encode(&raw[33..65]),
-        });
-        Signer {
-            pkcs8: pair.serialize_der(),
-            jwk,
+    #[derive(Deserialize)]
+    struct Case {
+        name: String,
+        at: u64,
+        body: String,
+        plaid_python_sample: bool,
+        plaid_node_docs_flow: bool,
+    }
+
+    fn vectors() -> Vectors {
+        serde_json::from_str(VECTORS).unwrap()
+    }
+
+    fn key_answer(v: &Vectors, case: &str) -> Answer {
+        match case {
+            "key_with_expired_at_set" => {
+                Answer::ok(serde_json::to_vec(&v.expired_key_response).unwrap())
+            }
+            // Plaid answers an unknown key_id with 400 INVALID_INPUT.
+            "unknown_kid" => Answer::status(400),
+            _ => Answer::ok(serde_json::to_vec(&v.key_response).unwrap()),
         }
-    }
-
-    fn token(s: &Signer, kid: &str, iat: u64, body: &[u8]) -> String {
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(kid.into());
-        let claims = serde_json::json!({
-            "iat": iat,
-            "request_body_sha256": hex::encode(sha2::Sha256::digest(body)),
-        });
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_der(&s.pkcs8)).unwrap()
     }
 
     fn scheme(server: &KeyServer) -> Box<dyn Scheme> {
@@ -257,7 +265,7 @@ mod tests {
         build_with_options(
             &SchemeSettings {
                 secrets: &[Secret::literal("plaid-secret")],
-                tolerance: Duration::from_secs(300),
+                tolerance: PRESET.default_tolerance.unwrap(),
                 signature: None,
             },
             &options,
@@ -290,81 +298,128 @@ mod tests {
         s.verify(&req)
     }
 
+    /// Plaid's own signature passes, and every case gets the verdict of Plaid's Node sample
+    /// flow (and of its Python sample wherever the two agree: they differ only on an `iat` in
+    /// the future, which the Python sample does not check).
     #[tokio::test]
-    async fn keys_are_fetched_by_kid_with_the_client_credentials() {
+    async fn plaids_signed_webhook_gets_the_samples_verdicts() {
+        let v = vectors();
+        let mut mismatches = Vec::new();
+        for c in &v.cases {
+            let server = KeyServer::start();
+            server.set(KEY_PATH, key_answer(&v, &c.name));
+            let s = scheme(&server);
+            let ours = check(&*s, Some(&v.token), c.body.as_bytes(), c.at).await;
+            let expected = match c.name.as_str() {
+                "valid" | "valid_at_5_minutes" => Ok(()),
+                "stale" | "issued_in_future" => Err(Rejection::StaleTimestamp),
+                _ => Err(Rejection::BadSignature),
+            };
+            if ours != expected || expected.is_ok() != c.plaid_node_docs_flow {
+                mismatches.push(format!(
+                    "{}: ours {ours:?}, Node {}",
+                    c.name, c.plaid_node_docs_flow
+                ));
+            }
+            if c.plaid_python_sample != c.plaid_node_docs_flow && c.name != "issued_in_future" {
+                mismatches.push(format!("{}: the samples disagree", c.name));
+            }
+        }
+        assert!(mismatches.is_empty(), "{mismatches:#?}");
+        assert!(v
+            .cases
+            .iter()
+            .any(|c| c.name == "valid" && c.plaid_python_sample));
+    }
+
+    #[tokio::test]
+    async fn keys_are_fetched_by_kid_with_the_client_credentials_then_cached() {
+        let v = vectors();
         let server = KeyServer::start();
-        let signer = signer();
-        server.set(
-            KEY_PATH,
-            Answer::ok(
-                serde_json::to_vec(&serde_json::json!({"key": signer.jwk, "request_id": "x"}))
-                    .unwrap(),
-            ),
-        );
+        server.set(KEY_PATH, key_answer(&v, "valid"));
         let s = scheme(&server);
-        let t = token(&signer, KID, NOW, BODY);
-        assert_eq!(check(&*s, Some(&t), BODY, NOW + 10).await, Ok(()));
-        let mut tampered = BODY.to_vec();
-        tampered.push(b'\n');
+        let now = v.iat + 10;
         assert_eq!(
-            check(&*s, Some(&t), &tampered, NOW + 10).await,
-            Err(Rejection::BadSignature)
+            check(&*s, Some(&v.token), v.body.as_bytes(), now).await,
+            Ok(())
         );
         assert_eq!(
-            check(&*s, Some(&t), BODY, NOW + 301).await,
-            Err(Rejection::StaleTimestamp)
+            check(&*s, Some(&v.token), v.body.as_bytes(), now).await,
+            Ok(())
         );
         assert_eq!(
-            check(&*s, Some(&t), BODY, NOW - 301).await,
-            Err(Rejection::StaleTimestamp)
-        );
-        assert_eq!(
-            check(&*s, None, BODY, NOW).await,
+            check(&*s, None, v.body.as_bytes(), now).await,
             Err(Rejection::MissingSignature)
-        );
-        // Signed by another key under the same kid.
-        let forged = token(&super::tests::signer(), KID, NOW, BODY);
-        assert_eq!(
-            check(&*s, Some(&forged), BODY, NOW).await,
-            Err(Rejection::BadSignature)
         );
         let received = server.received();
         assert_eq!(received.len(), 1, "one fetch, then the cache");
         let request: serde_json::Value = serde_json::from_slice(&received[0].body).unwrap();
-        assert_eq!(request["key_id"], KID);
+        assert_eq!(request["key_id"], v.key_response["key"]["kid"]);
         assert_eq!(request["client_id"], "client-1");
         assert_eq!(request["secret"], "plaid-secret");
         assert_eq!(received[0].method, "POST");
     }
 
     #[tokio::test]
-    async fn unknown_and_expired_keys_are_refused() {
+    async fn a_refused_kid_is_remembered() {
+        let v = vectors();
         let server = KeyServer::start();
-        let signer = signer();
-        // Plaid answers an unknown key_id with 400 INVALID_INPUT.
-        server.set(KEY_PATH, Answer::status(400));
+        server.set(KEY_PATH, key_answer(&v, "unknown_kid"));
         let s = scheme(&server);
-        let t = token(&signer, KID, NOW, BODY);
-        assert_eq!(
-            check(&*s, Some(&t), BODY, NOW).await,
-            Err(Rejection::BadSignature)
-        );
-        assert_eq!(
-            check(&*s, Some(&t), BODY, NOW).await,
-            Err(Rejection::BadSignature)
-        );
-        assert_eq!(server.hits(KEY_PATH), 1, "a refused kid is remembered");
+        for _ in 0..2 {
+            assert_eq!(
+                check(&*s, Some(&v.token), v.body.as_bytes(), v.iat).await,
+                Err(Rejection::BadSignature)
+            );
+        }
+        assert_eq!(server.hits(KEY_PATH), 1);
+    }
 
+    /// "Ensure that the value of the alg field in the header is ES256. Reject the webhook if this
+    /// is not the case" — before any key fetch.
+    #[tokio::test]
+    async fn only_es256_is_accepted() {
+        let v = vectors();
         let server = KeyServer::start();
-        let mut jwk = signer.jwk.clone();
-        jwk["expired_at"] = (NOW - 1).into();
-        server.set(
-            KEY_PATH,
-            Answer::ok(serde_json::to_vec(&serde_json::json!({"key": jwk})).unwrap()),
-        );
+        server.set(KEY_PATH, key_answer(&v, "valid"));
         let s = scheme(&server);
+        let kid = v.key_response["key"]["kid"].as_str().unwrap();
+        let (_, rest) = v.token.split_once('.').unwrap();
+        for alg in ["HS256", "RS256", "ES384", "none"] {
+            let header = serde_json::json!({"alg": alg, "kid": kid, "typ": "JWT"});
+            let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
+            let token = format!("{header}.{rest}");
+            assert_eq!(
+                check(&*s, Some(&token), v.body.as_bytes(), v.iat).await,
+                Err(Rejection::MalformedSignature),
+                "{alg}"
+            );
+        }
+        assert_eq!(server.hits(KEY_PATH), 0);
+    }
+
+    /// A token signed by another P-256 key under Plaid's kid fails against Plaid's key.
+    #[tokio::test]
+    async fn another_key_under_the_same_kid_is_refused() {
+        let v = vectors();
+        let server = KeyServer::start();
+        server.set(KEY_PATH, key_answer(&v, "valid"));
+        let s = scheme(&server);
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = v.key_response["key"]["kid"].as_str().map(String::from);
+        let claims = serde_json::json!({
+            "iat": v.iat,
+            "request_body_sha256": hex::encode(sha2::Sha256::digest(v.body.as_bytes())),
+        });
+        let forged = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_ec_der(&pair.serialize_der()),
+        )
+        .unwrap();
         assert_eq!(
-            check(&*s, Some(&t), BODY, NOW).await,
+            check(&*s, Some(&forged), v.body.as_bytes(), v.iat).await,
             Err(Rejection::BadSignature)
         );
     }

@@ -66,7 +66,7 @@ pub fn presets() -> &'static [Preset] {
         super::standard_webhooks_senders::BREX,
         super::standard_webhooks_senders::REPLICATE,
         super::standard_webhooks_senders::LIVEBLOCKS,
-        super::beehiiv::PRESET,
+        super::standard_webhooks_senders::BEEHIIV,
         super::gitea::PRESET,
         super::gogs::PRESET,
         super::forgejo::PRESET,
@@ -81,6 +81,9 @@ pub fn presets() -> &'static [Preset] {
         super::teams::PRESET,
         super::netlify::PRESET,
         super::vonage::PRESET,
+        super::contentful::PRESET,
+        super::persona::PRESET,
+        super::braintree::PRESET,
     ];
     ALL
 }

@@ -10,6 +10,7 @@
 //! - Liveblocks: liveblocks.io/docs/platform/webhooks (`WebhookHandler`).
 //! - Clerk: clerk.com/docs/webhooks/sync-data (verified with svix; the unbranded names too).
 //! - Resend: resend.com/docs/dashboard/webhooks/verify-webhooks-requests (svix).
+//! - beehiiv: svix-webhooks ingest source types (beehiiv's source uses `SvixConfig`).
 
 use super::Preset;
 
@@ -63,6 +64,13 @@ pub const RESEND: Preset = Preset {
     ..super::svix::PRESET
 };
 
+pub const BEEHIIV: Preset = Preset {
+    name: "beehiiv",
+    summary: SVIX,
+    reference: "svix-webhooks ingest source types (beehiiv uses SvixConfig); svix: 300 s both ways",
+    ..super::svix::PRESET
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +89,7 @@ mod tests {
             (&LIVEBLOCKS, "webhook"),
             (&CLERK, "svix"),
             (&RESEND, "svix"),
+            (&BEEHIIV, "svix"),
         ] {
             let (sig, id, ts) = (
                 format!("{prefix}-signature"),

@@ -34,23 +34,26 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).digest()` (base64), prefixed `HMAC `.
+    // Official-sample check: Microsoft's outgoing-webhook Node sample
+    // (OfficeDev/msteams-samples-outgoing-webhook-nodejs app.js@51eab0a; the same HMAC check is
+    // in OfficeDev/Microsoft-Teams-Samples samples/outgoing-webhook/nodejs/app.js@7cf3c96), run
+    // unchanged but for its placeholder token, set to the example token its comment prints,
+    // answers "You typed" to this request and refuses it with a tampered body:
+    // scripts/provider-vectors/teams.mjs.
     #[test]
-    fn documented_scheme_vector() {
+    fn official_sample_vector() {
         // The key is the base64 decoding of the configured secret, so signing uses it too.
         let v = Vector {
             // Another base64 key (the secret must be base64).
             wrong_secrets: &["b3RoZXIta2V5LWJ5dGVz"],
             ..Vector::new(
                 &PRESET,
-                &["dGVhbXMtc2VjdXJpdHktdG9rZW4tYnl0ZXMtMDEyMzQ1Njc4OQ=="],
+                &["+ZaRRMC8+mpnfGaGsBOmkIFt98bttL5YQRq3p2tXgcE="],
                 &[(
                     "Authorization",
-                    "HMAC R/lmR6W34HCv5CcFdmVCCq2vSBJQhEDmDqOfBhDBUgQ=",
+                    "HMAC juSpkl/y9LUWBszqIIbHJTR3qgj5BPtxtJnm2kY9EVA=",
                 )],
-                br#"{"id":"evt_1","type":"ping"}"#,
+                br#"{"type":"message","id":"1485983408511","timestamp":"2017-02-01T21:10:07.437Z","text":"<at>Bot</at> hello","from":{"id":"29:1","name":"Tim"}}"#,
             )
         };
         v.assert_all();

@@ -33,19 +33,20 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme as documented (docs.x.com/x-api/enterprise-gnip-2.0/fundamentals/account-activity); no published vector with a key, so the
-    // expected value was computed independently with Python
-    // `hmac.new(key, body, hashlib.sha256).digest()` (base64), prefixed `sha256=`.
+    // Published vector: twitterdev's official `twitter-autohook` test fixture
+    // (twitterdev/autohook test/signature.js@b872e84, consumer_secret "test"), which its
+    // `validateSignature` (npm twitter-autohook@1.7.2) accepts and rejects tampered:
+    // scripts/provider-vectors/twitter.mjs.
     #[test]
-    fn documented_scheme_vector() {
+    fn published_vector() {
         let v = Vector::new(
             &PRESET,
-            &["twitter-consumer-secret"],
+            &["test"],
             &[(
                 "X-Twitter-Webhooks-Signature",
-                "sha256=CnehtemxtmWJ020pZuX8AN8Oi5Avhi6Ae7MzP+Wxpy0=",
+                "sha256=YWHphPn/JFq43jkF0y4/w8R/SelmLjvpunhVFY8JhlI=",
             )],
-            br#"{"id":"evt_1","type":"ping"}"#,
+            br#"{"test_number":1,"test_string":"two"}"#,
         );
         v.assert_all();
     }

@@ -33,16 +33,16 @@ mod tests {
     use super::*;
     use crate::providers::testkit::Vector;
 
-    // Scheme: developer.typeform.com/webhooks/secure-your-webhooks ("sha256=" + base64 of the
-    // HMAC-SHA256 of the payload) and webhooks.fyi (sha256/base64). No published vector: expected
-    // value computed independently with Python `base64.b64encode(hmac.new(secret, body,
-    // hashlib.sha256).digest())`.
+    // Docs-sample check: the Node.js (Express) sample of typeform.com/developers/webhooks/
+    // secure-your-webhooks, run unchanged (its own `verifySignature`), accepts this vector and
+    // refuses it with a tampered body or another secret: scripts/provider-vectors/typeform.mjs.
+    // (Typeform's SDK, @typeform/api-client@2.10.4, has no webhook verification.)
     const SECRET: &str = "typeform-secret";
     const BODY: &[u8] = b"{\"event_id\":\"01F0Z0\",\"event_type\":\"form_response\",\"form_response\":{\"form_id\":\"lT4Z3j\"}}";
     const SIGNATURE: &str = "sha256=oGL+3WwWnfVtpOkOROy6ilZeEN0kMtX9RYHakuIBD1k=";
 
     #[test]
-    fn documented_scheme_vector() {
+    fn docs_sample_vector() {
         Vector::new(
             &PRESET,
             &[SECRET],

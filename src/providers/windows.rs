@@ -24,6 +24,8 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         ),
         "discord" => (super::discord::public_key_hex(&SEED), b"{}".to_vec()),
         "telnyx" => (super::telnyx::public_key_base64(&SEED), b"{}".to_vec()),
+        // Contentful's signing secrets are exactly 64 characters.
+        "contentful" => ("k".repeat(64), b"{}".to_vec()),
         "linear" => (
             "k".into(),
             format!(r#"{{"webhookTimestamp":{}}}"#, T.as_millis()).into_bytes(),
@@ -127,6 +129,8 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
         "mailgun",
         "zendesk",
         "box",
+        "contentful",
+        "persona",
     ] {
         assert!(checked.contains(&name), "{name} not checked: {checked:?}");
     }
@@ -155,4 +159,6 @@ fn windows_match_the_providers_sdks() {
     expect("slack", 300, 300); // python-slack-sdk: abs(now - ts) > 300 refused
     expect("standard-webhooks", 300, 300); // spec libraries: too old / too new
     expect("svix", 300, 300);
+    expect("contentful", 30, 5); // node-apps-toolkit verifyRequest: TTL 30 s, no future bound
+    expect("persona", 300, 300); // no window given by Persona: hookgate's default
 }
