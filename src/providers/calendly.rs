@@ -16,7 +16,7 @@ pub const PRESET: Preset = Preset {
     family: "hmac-timestamped",
     headers: &["Calendly-Webhook-Signature"],
     future_tolerance: Some(super::common::CLOCK_SKEW),
-    reference: "developer.calendly.com webhook signatures (example rejects t older than 3 min; no future bound: hookgate allows 5 s of skew)",
+    reference: "developer.calendly.com webhook signatures (example rejects t older than 3 min; no future bound: hookgate allows 5 s of skew); Calendly publishes no SDK, vector or runnable sample: checked against the documented formula only",
     build,
     ..Preset::DEFAULTS
 };

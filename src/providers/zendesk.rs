@@ -17,7 +17,7 @@ pub const PRESET: Preset = Preset {
     family: "hmac-timestamped",
     headers: &["X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"],
     methods: &["POST", "GET", "PUT", "PATCH", "DELETE"],
-    reference: "developer.zendesk.com webhooks verifying (no window given: 300 s both ways is hookgate's; any method; invocation id kept on retries)",
+    reference: "developer.zendesk.com webhooks verifying (no window given: 300 s both ways is hookgate's; any method; invocation id kept on retries); Zendesk publishes no SDK, vector or runnable sample: checked against the documented formula only",
     build,
     ..Preset::DEFAULTS
 };
