@@ -34,6 +34,11 @@ struct Persona {
     window: common::Window,
 }
 
+/// The most `t=…,v1=…` groups a header may carry. Persona sends two while a secret rotates; each
+/// group is a separate HMAC over the whole body, so an unbounded count would let one request
+/// cost hundreds of body-sized HMACs.
+const MAX_GROUPS: usize = 4;
+
 /// One `t=…,v1=…` group of the header: the timestamp as sent and the decoded signatures.
 struct Group<'v> {
     timestamp: &'v str,
@@ -42,7 +47,8 @@ struct Group<'v> {
 
 /// The groups of a `Persona-Signature` value. Items are separated by commas and whitespace; each
 /// `t=` starts a group and the `v1=` items after it belong to it (other keys are ignored). A
-/// `v1` before any `t`, a group without a decodable `v1`, or no group at all is malformed.
+/// `v1` before any `t`, a group without a decodable `v1`, no group at all or more than
+/// [`MAX_GROUPS`] is malformed.
 fn groups(value: &str) -> Result<Vec<Group<'_>>, Rejection> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     let items = value
@@ -51,6 +57,7 @@ fn groups(value: &str) -> Result<Vec<Group<'_>>, Rejection> {
         .filter_map(|item| item.split_once('='));
     for (key, val) in items {
         match key {
+            "t" if groups.len() == MAX_GROUPS => return Err(Rejection::MalformedSignature),
             "t" => groups.push(Group {
                 timestamp: val,
                 signatures: Vec::new(),
@@ -231,5 +238,25 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// Each group costs an HMAC over the whole body: a header may carry at most `MAX_GROUPS`
+    /// (rotation needs two), more is refused before any HMAC is computed.
+    #[test]
+    fn more_groups_than_rotation_needs_are_refused() {
+        let group =
+            "t=1700000000,v1=da68b38a26bd3708dd096adb5120d7b53e30a550883ecd53ea92b6202b76644a";
+        let run = |n: usize| {
+            let value = vec![group; n].join(" ");
+            vector(&[]).run(
+                &[SECRET],
+                &crate::providers::testkit::headers(&[(HEADER, &value)]),
+                BODY,
+                secs(T),
+            )
+        };
+        assert_ne!(run(MAX_GROUPS), Err(Rejection::MalformedSignature));
+        assert_eq!(run(MAX_GROUPS + 1), Err(Rejection::MalformedSignature));
+        assert_eq!(run(500), Err(Rejection::MalformedSignature));
     }
 }
