@@ -475,3 +475,90 @@ fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {
     assert_eq!(res.status(), 401);
     assert_eq!(up.count(), 1);
 }
+
+/// `;` smuggling through the running gateway (the reviewer's repro): the signed `payload` field
+/// intact, plus an attacker's `payload` behind a raw `;` that an upstream parser splitting on `;`
+/// (Python parse_qs < 3.9.2, Go < 1.17, Rack < 3) would read first — and unsigned extra fields.
+/// Gitea sends only `payload=<json>` with `;` percent-encoded, so these are refused with 401 and
+/// nothing is forwarded. Two Content-Type fields (form and JSON) are refused at the protocol
+/// stage with 400 (RFC 9110 §8.3); the clean delivery still passes byte for byte.
+#[test]
+fn gitea_form_with_smuggled_or_unsigned_fields_or_two_content_types_is_refused() {
+    let json = r#"{"ref":"refs/heads/main","secret":"","commits":[]}"#;
+    let signature = hmac_sha256_hex(b"gitea-secret", &[json.as_bytes()]);
+    let signed = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", json)
+        .finish();
+    let evil = "payload=%7B%22ref%22%3A%22refs%2Fheads%2Fevil%22%7D";
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "",
+        &route_for("gitea", up.port).replace(SECRET, "gitea-secret"),
+    );
+    let send = |body: &str| {
+        client()
+            .post(gw.url("/p/gitea"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Gitea-Signature", &signature)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    for body in [
+        format!("x=1;{evil}&{signed}"),
+        format!("{signed}&x=1;{evil}"),
+        format!("{signed}&extra=evil"),
+    ] {
+        let res = send(&body);
+        assert_eq!(res.status(), 401, "{body}");
+        assert_eq!(
+            res.text().unwrap(),
+            r#"{"error":"invalid signature"}"#,
+            "{body}"
+        );
+    }
+    assert_eq!(up.count(), 0, "nothing forwarded");
+
+    let head = |content_types: &str, body: &str| {
+        format!(
+            "POST /p/gitea HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{content_types}X-Gitea-Signature: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            gw.port,
+            body.len()
+        )
+    };
+    for (content_types, body) in [
+        (
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Type: application/json\r\n",
+            signed.as_str(),
+        ),
+        (
+            "Content-Type: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+            json,
+        ),
+    ] {
+        let out = raw_exchange(
+            gw.port,
+            head(content_types, body).as_bytes(),
+            std::time::Duration::from_secs(5),
+        );
+        assert_eq!(status_of(&out), Some(400), "{content_types:?}: {out}");
+    }
+    assert_eq!(up.count(), 0, "nothing forwarded");
+
+    let res = send(&signed);
+    assert_eq!(res.status(), 200, "{}", res.text().unwrap());
+    assert_eq!(up.received().last().unwrap().body, signed.as_bytes());
+    // The same request as one raw exchange (one Content-Type) passes too: the 400s above are
+    // the duplicate field, not the raw client.
+    let out = raw_exchange(
+        gw.port,
+        head(
+            "Content-Type: application/x-www-form-urlencoded\r\n",
+            &signed,
+        )
+        .as_bytes(),
+        std::time::Duration::from_secs(5),
+    );
+    assert_eq!(status_of(&out), Some(200), "{out}");
+    assert_eq!(up.count(), 2);
+}

@@ -1,5 +1,5 @@
-//! Braintree: no header; the `application/x-www-form-urlencoded` body carries `bt_signature` and
-//! `bt_payload` (base64 of the notification XML). `bt_signature` is one or more
+//! Braintree: no header; the `application/x-www-form-urlencoded` body (that Content-Type is
+//! required) is exactly `bt_signature` and `bt_payload` (base64 of the notification XML). `bt_signature` is one or more
 //! `<public key>|<hex>` pairs joined by `&`; the pair of the route's public key must hold the hex
 //! HMAC-SHA1, keyed with the raw SHA-1 digest of the private key, of `bt_payload` as sent (or of
 //! `bt_payload` + `"\n"`). `bt_payload` may hold only base64 characters and newlines.
@@ -19,6 +19,7 @@
 use sha1::Digest;
 
 use super::common::{self, Algorithm};
+use super::form::{self, FormError};
 use super::handshake::Handshake;
 use super::{
     LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
@@ -59,28 +60,37 @@ pub fn signature_pair(public_key: &str, private_key: &[u8], message: &[u8]) -> S
     format!("{public_key}|{}", hex::encode(mac))
 }
 
-/// `bt_signature` and `bt_payload` from a form body. Absent or empty signature →
-/// `MissingSignature`, absent or empty payload → `MalformedSignature`, either given twice →
-/// `AmbiguousSignature`.
-fn fields(body: &[u8]) -> Result<(String, String), Rejection> {
-    let (mut signature, mut payload) = (None, None);
-    for (name, value) in form_urlencoded::parse(body) {
-        let slot = match name.as_ref() {
-            "bt_signature" => &mut signature,
-            "bt_payload" => &mut payload,
-            _ => continue,
-        };
-        if slot.replace(value.into_owned()).is_some() {
-            return Err(Rejection::AmbiguousSignature);
-        }
+/// `bt_signature` and `bt_payload` from the form body, read as Braintree sends it: under one
+/// `Content-Type: application/x-www-form-urlencoded` (parameters allowed), exactly these two
+/// fields (the SDK's `sampleNotification` returns these two and nothing else) with `;`
+/// percent-encoded ([`form::exact_fields`]).
+///
+/// Another media type, or none → `MalformedSignature` (the fields cannot be found, and the
+/// upstream would read the body as something else); two `Content-Type` fields or a list in one,
+/// or either field given twice → `AmbiguousSignature`; a raw `;`, another field, or a segment
+/// that is not `name=value` → `BadSignature` (content the signature does not cover, which an
+/// upstream parser splitting on `;` or keeping the last field could read instead); absent or
+/// empty signature → `MissingSignature`; absent, empty or non-UTF-8 payload or non-UTF-8
+/// signature → `MalformedSignature`.
+fn fields(headers: &http::HeaderMap, body: &[u8]) -> Result<(String, String), Rejection> {
+    if form::media_type(headers)?.as_deref() != Some(form::FORM) {
+        return Err(Rejection::MalformedSignature);
     }
+    let [signature, payload] =
+        form::exact_fields(body, ["bt_signature", "bt_payload"]).map_err(|e| match e {
+            FormError::Repeated(_) => Rejection::AmbiguousSignature,
+            FormError::Semicolon | FormError::NotAPair | FormError::UnexpectedField => {
+                Rejection::BadSignature
+            }
+        })?;
     let signature = signature
         .filter(|s| !s.is_empty())
         .ok_or(Rejection::MissingSignature)?;
     let payload = payload
         .filter(|p| !p.is_empty())
         .ok_or(Rejection::MalformedSignature)?;
-    Ok((signature, payload))
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| Rejection::MalformedSignature);
+    Ok((text(signature)?, text(payload)?))
 }
 
 /// The SDK's payload check: only `A-Za-z0-9+=/` and newlines.
@@ -103,7 +113,7 @@ fn matching_signature(signature: &str, public_key: &str) -> Option<Vec<u8>> {
 
 impl Scheme for Braintree {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let (signature, payload) = fields(req.body)?;
+        let (signature, payload) = fields(req.headers, req.body)?;
         if !payload_is_clean(&payload) {
             return Err(Rejection::MalformedSignature);
         }
@@ -207,7 +217,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, url_seen_by, Vector};
+    use crate::providers::testkit::{headers, scheme, secs, url_seen_by, Vector};
 
     // braintree (npm) 3.40.0, configured with its test suite's integration_public_key /
     // integration_private_key: `webhookTesting.sampleNotification("subscription_went_past_due",
@@ -339,6 +349,72 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    // `;` smuggling and unsigned fields: the SDK's sample (and so Braintree's POST) is exactly
+    // the two fields, URLSearchParams-encoded (`;` → %3B). Each body below still holds the signed
+    // pair intact and verified before the strict form rule; an upstream whose parser splits on `;`
+    // (Python parse_qs < 3.9.2, Go < 1.17, Rack < 3) would have read the attacker's bt_payload.
+    #[test]
+    fn form_bodies_with_unsigned_content_are_refused() {
+        let v = vector(FORM);
+        let signed = std::str::from_utf8(FORM).unwrap();
+        let evil = "bt_payload=ZXZpbA%3D%3D";
+        for body in [
+            format!("x=1;{evil}&{signed}"),
+            format!("{signed}&x=1;{evil}"),
+            format!("{signed}&extra=evil"),
+            format!("extra=evil&{signed}"),
+            format!("{signed}&"),
+        ] {
+            assert_eq!(
+                v.verify_body(body.as_bytes()),
+                Err(Rejection::BadSignature),
+                "{body}"
+            );
+        }
+        // A second bt_payload, even spelt with an escape, is still ambiguous.
+        let twice = format!("{signed}&bt%5Fpayload=ZXZpbA%3D%3D");
+        assert_eq!(
+            v.verify_body(twice.as_bytes()),
+            Err(Rejection::AmbiguousSignature)
+        );
+        assert_eq!(v.verify_body(FORM), Ok(()));
+    }
+
+    // The SDK's senders post `application/x-www-form-urlencoded`; a JSON or multipart body (or
+    // none declared) would be read differently by the upstream. Parameters are allowed.
+    #[test]
+    fn the_form_content_type_is_required() {
+        let run = |content_types: &[&str]| {
+            let pairs: Vec<(&str, &str)> = content_types
+                .iter()
+                .map(|ct| ("Content-Type", *ct))
+                .collect();
+            vector(FORM).run(&[KEYS], &headers(&pairs), FORM, secs(1_700_000_000))
+        };
+        assert_eq!(
+            run(&["Application/X-WWW-Form-Urlencoded; charset=utf-8"]),
+            Ok(())
+        );
+        for wrong in [
+            &["application/json"][..],
+            &["multipart/form-data; boundary=x"],
+            &["text/plain"],
+            &[],
+        ] {
+            assert_eq!(run(wrong), Err(Rejection::MalformedSignature), "{wrong:?}");
+        }
+        for ambiguous in [
+            &["application/x-www-form-urlencoded", "application/json"][..],
+            &["application/x-www-form-urlencoded, application/json"],
+        ] {
+            assert_eq!(
+                run(ambiguous),
+                Err(Rejection::AmbiguousSignature),
+                "{ambiguous:?}"
+            );
+        }
     }
 
     #[test]

@@ -33,8 +33,17 @@ const TIMESTAMP: &str = "x-contentful-timestamp";
 
 /// The SDK's `TimestampValidator`: later than 2020-01-01T00:00:00Z, in milliseconds.
 const OLDEST_TIMESTAMP_MS: i64 = 1_577_836_800_000;
-/// The SDK's `SecretValidator`, and Contentful's rule for a signing secret.
+/// Contentful's rule for a signing secret: exactly 64 characters matching
+/// `/^[0-9a-zA-Z+/=_-]+$/` (contentful.com/developers/docs "Webhook signing secrets" and "App
+/// signing secret"), so 64 ASCII bytes. The SDK's `SecretValidator` checks only the JavaScript
+/// length (64 UTF-16 code units) and keys the HMAC with the UTF-8 bytes, but Contentful stores
+/// no other secret, so nothing else can sign a delivery.
 const SECRET_LEN: usize = 64;
+
+/// A character Contentful allows in a signing secret.
+fn is_secret_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-')
+}
 
 pub const PRESET: Preset = Preset {
     name: "contentful",
@@ -220,14 +229,23 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     common::require_secrets(settings.secrets)?;
     common::preset_header(settings, SIGNATURE, false)?;
     for (i, secret) in settings.secrets.iter().enumerate() {
-        let len = secret.bytes().len();
-        if len != SECRET_LEN {
+        let bytes = secret.bytes();
+        let in_alphabet = bytes.iter().all(|&b| is_secret_char(b));
+        if bytes.len() != SECRET_LEN || !in_alphabet {
+            // Lengths and the alphabet only: never the secret or any of its characters.
             return Err(SettingsError::new(
                 "secrets",
                 format!(
-                    "secret #{} is {len} bytes long; a Contentful signing secret is exactly \
-                     {SECRET_LEN} characters",
-                    i + 1
+                    "secret #{} is not a Contentful signing secret: those are exactly \
+                     {SECRET_LEN} ASCII characters (bytes), each one of A-Z a-z 0-9 + / = _ -; \
+                     this one is {} bytes long{}",
+                    i + 1,
+                    bytes.len(),
+                    if in_alphabet {
+                        ""
+                    } else {
+                        " and holds other bytes"
+                    }
                 ),
             ));
         }
@@ -435,20 +453,57 @@ mod tests {
     }
 
     #[test]
-    fn secrets_must_be_64_characters() {
-        let secrets = [Secret::literal("too-short")];
-        let err = match build(&SchemeSettings {
-            secrets: &secrets,
-            tolerance: Duration::from_secs(30),
-            signature: None,
-        }) {
-            Err(e) => e,
-            Ok(_) => panic!("a 9-byte secret was accepted"),
+    fn secrets_must_be_64_characters_of_contentfuls_alphabet() {
+        let refused = |secret: &str| {
+            let secrets = [Secret::literal(secret)];
+            match build(&SchemeSettings {
+                secrets: &secrets,
+                tolerance: Duration::from_secs(30),
+                signature: None,
+            }) {
+                Err(e) => e,
+                Ok(_) => panic!("{secret:?} was accepted"),
+            }
         };
-        assert_eq!(err.key, "secrets");
-        assert!(!err.message.contains("too-short"), "{}", err.message);
+        // 64 characters, but `é` is two bytes and outside Contentful's alphabet: the message
+        // must not call it 64 characters long, nor print it.
+        let accented = format!("{}é", &SECRET[..63]);
+        assert_eq!(accented.chars().count(), 64);
+        let too_short = "too-short";
+        let bang = format!("{}!", &SECRET[..63]);
+        for (secret, len, other) in [
+            (accented.as_str(), 65, true),
+            (too_short, 9, false),
+            (bang.as_str(), 64, true),
+        ] {
+            let err = refused(secret);
+            assert_eq!(err.key, "secrets");
+            assert!(
+                err.message
+                    .contains(&format!("this one is {len} bytes long")),
+                "{}",
+                err.message
+            );
+            assert_eq!(
+                err.message.contains("holds other bytes"),
+                other,
+                "{}",
+                err.message
+            );
+            assert!(
+                err.message.contains("64 ASCII characters (bytes)"),
+                "{}",
+                err.message
+            );
+            assert!(!err.message.contains(secret), "{}", err.message);
+            assert!(!err.message.contains(&SECRET[..8]), "{}", err.message);
+        }
         let s = scheme(&PRESET, &[SECRET, OTHER_SECRET], None);
         assert!(s.reads_public_url());
+        // Every character Contentful allows.
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-";
+        scheme(&PRESET, &[&alphabet[..64]], None);
+        scheme(&PRESET, &[&alphabet[alphabet.len() - 64..]], None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 use super::common::{Algorithm, Encoding};
+use super::form;
 use super::hmac_generic::BodyHmac;
 use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 
@@ -33,8 +34,8 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 /// prefix. The forges sign the JSON payload and then send it either as the body
 /// (`Content-Type: application/json`) or form-encoded as `payload=<json>`
 /// (`application/x-www-form-urlencoded`), so for a form delivery the signed bytes are the
-/// decoded `payload` field, not the body. A form body without exactly one `payload` field is
-/// not something the forges send: [`Rejection::BadSignature`].
+/// decoded `payload` field, not the body. A form body that is not exactly one `payload` field
+/// (no `;`, no other field) is not something the forges send: [`Rejection::BadSignature`].
 ///
 /// Sources: go-gitea/gitea `services/webhook/deliver.go` (`newDefaultRequest`,
 /// `addDefaultHeaders`), Forgejo `services/webhook/default.go` + `shared/payloader.go`
@@ -57,30 +58,25 @@ impl ForgePayloadHmac {
     }
 }
 
-/// The bytes the forge signed: the body, or the one `payload` field of a form body.
-fn signed_payload<'b>(headers: &HeaderMap, body: &'b [u8]) -> Option<Cow<'b, [u8]>> {
-    let is_form = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Some(Cow::Borrowed(body));
+/// The bytes the forge signed: the body, or the `payload` field of a form body. A form body
+/// must be exactly `payload=<json>` ([`form::exact_fields`]): the forges send that one field
+/// (Go's `url.Values.Encode` / `url.QueryEscape`, which percent-encode `;`), so a raw `;`, another
+/// field or a second `payload` is content the signature does not cover, which the upstream's form
+/// parser might read instead: [`Rejection::BadSignature`]. Two `Content-Type` fields, or a list
+/// in one: [`Rejection::AmbiguousSignature`] ([`form::media_type`]).
+fn signed_payload<'b>(headers: &HeaderMap, body: &'b [u8]) -> Result<Cow<'b, [u8]>, Rejection> {
+    if form::media_type(headers)?.as_deref() != Some(form::FORM) {
+        return Ok(Cow::Borrowed(body));
     }
-    let mut payloads = form_urlencoded::parse(body).filter(|(name, _)| name == "payload");
-    match (payloads.next(), payloads.next()) {
-        (Some((_, value)), None) => Some(Cow::Owned(value.into_owned().into_bytes())),
-        _ => None,
+    match form::exact_fields(body, ["payload"]) {
+        Ok([Some(payload)]) => Ok(Cow::Owned(payload)),
+        Ok([None]) | Err(_) => Err(Rejection::BadSignature),
     }
 }
 
 impl Scheme for ForgePayloadHmac {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let payload = signed_payload(req.headers, req.body).ok_or(Rejection::BadSignature)?;
+        let payload = signed_payload(req.headers, req.body)?;
         self.0.verify(&WebhookRequest {
             body: &payload,
             ..*req
@@ -88,8 +84,12 @@ impl Scheme for ForgePayloadHmac {
     }
 
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        let payload = signed_payload(req.headers, req.body).ok_or_else(|| {
-            SignError("a form body needs exactly one `payload` field to sign".into())
+        let payload = signed_payload(req.headers, req.body).map_err(|_| {
+            SignError(
+                "a form body must be exactly one `payload=<json>` field (no `;`, no other field), \
+                 under one Content-Type"
+                    .into(),
+            )
         })?;
         self.0.sign(&WebhookRequest {
             body: &payload,
@@ -156,5 +156,65 @@ mod tests {
         let twice = [FORM_BODY, b"&payload=%7B%7D"].concat();
         assert_eq!(v.verify_body(&twice), Err(Rejection::BadSignature));
         assert_eq!(v.verify_body(b"other=1"), Err(Rejection::BadSignature));
+    }
+
+    // `;` smuggling: an upstream whose form parser also splits on `;` (Python parse_qs < 3.9.2,
+    // Go < 1.17, Rack < 3) would see the attacker's `payload` before the signed one; Gitea never
+    // sends a raw `;` (url.Values.Encode escapes it) nor any field but `payload`. Each of these
+    // bodies still holds the signed field intact, and each verified before the strict form rule.
+    #[test]
+    fn form_bodies_with_unsigned_content_are_refused() {
+        let v = Vector::new(
+            &PRESET,
+            &["gitea-secret"],
+            &[
+                ("X-Gitea-Signature", SIGNATURE),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            FORM_BODY,
+        );
+        let evil = "payload=%7B%22ref%22%3A%22refs%2Fheads%2Fevil%22%7D";
+        let signed = std::str::from_utf8(FORM_BODY).unwrap();
+        for body in [
+            format!("x=1;{evil}&{signed}"),
+            format!("{signed}&x=1;{evil}"),
+            format!("{signed}&extra=evil"),
+            format!("extra=evil&{signed}"),
+            format!("{signed}&&"),
+        ] {
+            assert_eq!(
+                v.verify_body(body.as_bytes()),
+                Err(Rejection::BadSignature),
+                "{body}"
+            );
+        }
+        assert_eq!(v.verify_body(FORM_BODY), Ok(()));
+    }
+
+    // Two Content-Type fields (or a list in one): the scheme and the upstream could read the body
+    // as different types (RFC 9110 §8.3). The request path refuses a second field with 400 before
+    // any scheme runs; the scheme refuses both shapes on its own too.
+    #[test]
+    fn an_ambiguous_content_type_is_refused() {
+        for content_types in [
+            &["application/x-www-form-urlencoded", "application/json"][..],
+            &["application/json", "application/x-www-form-urlencoded"],
+            &["application/json, application/x-www-form-urlencoded"],
+        ] {
+            let mut pairs = vec![("X-Gitea-Signature", SIGNATURE)];
+            pairs.extend(content_types.iter().map(|ct| ("Content-Type", *ct)));
+            let v = Vector::new(&PRESET, &["gitea-secret"], &pairs, FORM_BODY);
+            assert_eq!(
+                v.verify(),
+                Err(Rejection::AmbiguousSignature),
+                "{content_types:?}"
+            );
+            let v = Vector::new(&PRESET, &["gitea-secret"], &pairs, BODY);
+            assert_eq!(
+                v.verify(),
+                Err(Rejection::AmbiguousSignature),
+                "{content_types:?}"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod registry;
 
 pub mod basic;
 pub mod ed25519;
+pub mod form;
 pub mod handshake;
 pub mod hmac_generic;
 pub mod parts_hmac;

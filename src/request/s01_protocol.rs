@@ -36,8 +36,18 @@ pub fn check(session: &ServerSession) -> Result<(), Refusal> {
             return Err(Refusal::BadRequest);
         }
     }
-    if header.headers.get_all(http::header::HOST).iter().count() > 1 {
-        return Err(Refusal::BadRequest);
+    singletons(&header.headers)
+}
+
+/// Fields that must appear at most once. `Host` (RFC 9112 §3.2); `Content-Type` (RFC 9110 §8.3:
+/// a singleton whose duplicates recipients resolve differently — first, last, or a merged list —
+/// so a scheme that reads the body as one type could forward it to an upstream that reads it as
+/// another). More than once → 400.
+pub fn singletons(headers: &http::HeaderMap) -> Result<(), Refusal> {
+    for name in [http::header::HOST, http::header::CONTENT_TYPE] {
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return Err(Refusal::BadRequest);
+        }
     }
     Ok(())
 }
@@ -67,7 +77,29 @@ fn raw_has_header(raw: &[u8], name: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::raw_has_header;
+    use super::{raw_has_header, singletons};
+
+    #[test]
+    fn host_and_content_type_appear_at_most_once() {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::HOST, "a".parse().unwrap());
+        h.insert(
+            http::header::CONTENT_TYPE,
+            "application/json".parse().unwrap(),
+        );
+        h.append(http::header::ACCEPT, "a/b".parse().unwrap());
+        h.append(http::header::ACCEPT, "c/d".parse().unwrap());
+        assert!(singletons(&h).is_ok());
+        let mut twice = h.clone();
+        twice.append(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert!(singletons(&twice).is_err());
+        let mut twice = h.clone();
+        twice.append(http::header::HOST, "b".parse().unwrap());
+        assert!(singletons(&twice).is_err());
+    }
 
     #[test]
     fn finds_header_names_case_insensitively_only_at_line_start() {
