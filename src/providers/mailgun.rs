@@ -61,13 +61,12 @@ pub fn signed_fields(content_type: Option<&str>, body: &[u8]) -> Result<SignedFi
 }
 
 fn json_fields(body: &[u8]) -> Result<SignedFields, Rejection> {
-    let json: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| Rejection::MissingSignature)?;
+    use crate::json_pointer::{self, Scalar};
+    let block = json_pointer::raw_at(body, "/signature").ok_or(Rejection::MissingSignature)?;
     let field = |name: &str| -> Option<String> {
-        match json.pointer(&format!("/signature/{name}"))? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
+        match json_pointer::scalar_at(block.get().as_bytes(), &format!("/{name}"))? {
+            Scalar::String(s) | Scalar::Number(s) => Some(s),
+            Scalar::Bool(_) => None,
         }
     };
     Ok(SignedFields {
