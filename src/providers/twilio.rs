@@ -30,7 +30,7 @@ pub const PRESET: Preset = Preset {
     default_tolerance: None,
     event_id: Some("header:I-Twilio-Idempotency-Token"),
     event_type: None,
-    summary: "X-Twilio-Signature: <base64> HMAC-SHA1 of public URL + sorted form params (bodySHA256 for JSON)",
+    summary: "X-Twilio-Signature: <base64> HMAC-SHA1 (SHA-256 when X-Twilio-Webhooks-Signature-Settings says so: SharedKey) of public URL + sorted form params (bodySHA256 for JSON)",
     family: "hmac-url",
     headers: &["X-Twilio-Signature"],
     methods: &["GET", "POST"],
