@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod gateway;
+pub mod json_pointer;
 pub mod logging;
 pub mod providers;
 pub mod request;

@@ -31,8 +31,9 @@ impl FieldSource {
     }
 
     /// The field's value, if present. A JSON string is returned as is; a number or boolean as its
-    /// JSON text. `json` is the body parsed once by the caller (`None` when it is not JSON).
-    pub fn extract(&self, headers: &HeaderMap, json: Option<&serde_json::Value>) -> Option<String> {
+    /// JSON text. A JSON pointer is read from `body` without building the document
+    /// ([`crate::json_pointer`]); a body that is not JSON has no field.
+    pub fn extract(&self, headers: &HeaderMap, body: &[u8]) -> Option<String> {
         match self {
             FieldSource::Header(name) => {
                 let mut values = headers.get_all(name).iter();
@@ -47,18 +48,10 @@ impl FieldSource {
                     .filter(|v| !v.is_empty())
                     .map(str::to_string)
             }
-            FieldSource::JsonPointer(pointer) => match json?.pointer(pointer)? {
-                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
-                    Some(v.to_string())
-                }
-                _ => None,
-            },
+            FieldSource::JsonPointer(pointer) => crate::json_pointer::scalar_at(body, pointer)
+                .map(crate::json_pointer::Scalar::into_text)
+                .filter(|v| !v.is_empty()),
         }
-    }
-
-    pub fn needs_json(&self) -> bool {
-        matches!(self, FieldSource::JsonPointer(_))
     }
 }
 
@@ -68,22 +61,21 @@ mod tests {
 
     #[test]
     fn parses_and_extracts() {
-        let json: serde_json::Value =
-            serde_json::from_str(r#"{"id":"evt_1","data":{"n":7},"empty":""}"#).unwrap();
+        let json = br#"{"id":"evt_1","data":{"n":7},"empty":""}"#;
         let mut headers = HeaderMap::new();
         headers.insert("x-event-id", "abc".parse().unwrap());
         let id = FieldSource::parse("json:/id").unwrap();
-        assert_eq!(id.extract(&headers, Some(&json)).as_deref(), Some("evt_1"));
+        assert_eq!(id.extract(&headers, json).as_deref(), Some("evt_1"));
         let n = FieldSource::parse("json:/data/n").unwrap();
-        assert_eq!(n.extract(&headers, Some(&json)).as_deref(), Some("7"));
+        assert_eq!(n.extract(&headers, json).as_deref(), Some("7"));
         assert_eq!(
             FieldSource::parse("json:/empty")
                 .unwrap()
-                .extract(&headers, Some(&json)),
+                .extract(&headers, json),
             None
         );
         let h = FieldSource::parse("header:X-Event-Id").unwrap();
-        assert_eq!(h.extract(&headers, None).as_deref(), Some("abc"));
+        assert_eq!(h.extract(&headers, b"not json").as_deref(), Some("abc"));
         assert!(FieldSource::parse("id").is_err());
         assert!(FieldSource::parse("json:id").is_err());
     }

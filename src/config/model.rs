@@ -109,15 +109,6 @@ impl RouteConfig {
     pub fn provider(&self) -> &'static str {
         self.scheme.preset.name
     }
-
-    /// Whether the body must be parsed as JSON to find the event ID or type.
-    pub fn needs_json(&self) -> bool {
-        self.event_id.iter().any(FieldSource::needs_json)
-            || self
-                .event_type
-                .as_ref()
-                .is_some_and(FieldSource::needs_json)
-    }
 }
 
 /// What the gateway builder needs to construct a route's [`crate::providers::Scheme`]; already

@@ -6,7 +6,10 @@
 //! Source: Adyen/adyen-node-api-library `src/utils/hmacValidator.ts` and
 //! `src/__tests__/hmacValidator.spec.ts`; docs.adyen.com/development-resources/webhooks/verify-hmac-signatures.
 
+use serde_json::value::RawValue;
 use serde_json::Value;
+
+use crate::json_pointer::{self, Scalar};
 
 use super::common::{self, Algorithm, Encoding};
 use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
@@ -27,17 +30,15 @@ struct Adyen {
     keys: Vec<Secret>,
 }
 
-fn text(item: &Value, pointer: &str) -> String {
-    match item.pointer(pointer) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
+/// The field at `pointer` of one item as Adyen's validator stringifies it (missing: empty).
+fn text(item: &str, pointer: &str) -> String {
+    json_pointer::scalar_at(item.as_bytes(), pointer)
+        .map(Scalar::into_text)
+        .unwrap_or_default()
 }
 
-/// The string Adyen signs for one `NotificationRequestItem`.
-pub fn signed_string(item: &Value) -> String {
+/// The string Adyen signs for one `NotificationRequestItem` (its JSON text).
+pub fn signed_string(item: &str) -> String {
     [
         "/pspReference",
         "/originalReference",
@@ -60,39 +61,52 @@ pub fn item_signature(key_hex: &str, item: &Value) -> Option<String> {
     Some(Encoding::Base64.encode(&common::hmac_parts(
         Algorithm::Sha256,
         &key,
-        &[signed_string(item).as_bytes()],
+        &[signed_string(&item.to_string()).as_bytes()],
     )))
+}
+
+impl Adyen {
+    /// One `notificationItems` entry: its `NotificationRequestItem` must carry a signature that
+    /// one of the keys made over the item's signed string.
+    fn verify_entry(&self, entry: &RawValue) -> Result<(), Rejection> {
+        let item = json_pointer::raw_at(entry.get().as_bytes(), "/NotificationRequestItem")
+            .ok_or(Rejection::MalformedSignature)?;
+        let signature =
+            match json_pointer::raw_at(item.get().as_bytes(), "/additionalData/hmacSignature")
+                .map(json_pointer::scalar)
+            {
+                Some(Some(Scalar::String(s))) => s,
+                Some(_) => return Err(Rejection::MalformedSignature),
+                None => return Err(Rejection::MissingSignature),
+            };
+        let candidate = Encoding::Base64
+            .decode(&signature)
+            .ok_or(Rejection::MalformedSignature)?;
+        common::verify_hmac(
+            Algorithm::Sha256,
+            &self.keys,
+            &[signed_string(item.get()).as_bytes()],
+            &[candidate],
+        )
+    }
 }
 
 impl Scheme for Adyen {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let json: Value =
-            serde_json::from_slice(req.body).map_err(|_| Rejection::MissingSignature)?;
-        let items = json
-            .pointer("/notificationItems")
-            .and_then(Value::as_array)
-            .filter(|a| !a.is_empty())
+        // The batch is walked item by item, never built as a document (json_pointer's reason).
+        let items = json_pointer::raw_at(req.body, "/notificationItems")
             .ok_or(Rejection::MissingSignature)?;
-        for entry in items {
-            let item = entry
-                .get("NotificationRequestItem")
-                .ok_or(Rejection::MalformedSignature)?;
-            let signature = match item.pointer("/additionalData/hmacSignature") {
-                Some(Value::String(s)) => s,
-                Some(_) => return Err(Rejection::MalformedSignature),
-                None => return Err(Rejection::MissingSignature),
-            };
-            let candidate = Encoding::Base64
-                .decode(signature)
-                .ok_or(Rejection::MalformedSignature)?;
-            common::verify_hmac(
-                Algorithm::Sha256,
-                &self.keys,
-                &[signed_string(item).as_bytes()],
-                &[candidate],
-            )?;
+        let mut count = 0usize;
+        let refused = json_pointer::find_in_array(items, |entry| {
+            count += 1;
+            self.verify_entry(entry).err()
+        })
+        .map_err(|_| Rejection::MissingSignature)?;
+        match refused {
+            Some(rejection) => Err(rejection),
+            None if count == 0 => Err(Rejection::MissingSignature),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn sign(&self, _req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
@@ -180,7 +194,7 @@ mod tests {
         let item: Value = serde_json::from_str(BODY).unwrap();
         let item = &item["notificationItems"][0]["NotificationRequestItem"];
         assert_eq!(
-            signed_string(item),
+            signed_string(&item.to_string()),
             "pspReference:originalReference:merchantAccount:reference:1000:EUR:CAPTURE:true"
         );
         assert_eq!(

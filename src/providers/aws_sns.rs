@@ -272,10 +272,15 @@ mod tests {
     const SDK_TOPIC: &str = "arn:aws:sns:us-east-1:810605503585:just_testing";
     const SDK_CERT_PATH: &str = "/SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem";
 
-    // SignatureVersion 2 (SHA256withRSA) messages signed with the OpenSSL CLI (an independent
-    // signer: `openssl dgst -sha256 -sign`) over the canonical string, with a throw-away
-    // RSA-2048 key whose self-signed certificate is sns_openssl_test_cert.pem. AWS publishes no
-    // v2 vector; the v1 vector above fixes the canonical string.
+    // SignatureVersion 2 (SHA256withRSA) messages signed with the OpenSSL CLI (`openssl dgst
+    // -sha256 -sign`) over the canonical string, with a throw-away RSA-2048 key whose
+    // self-signed certificate is sns_openssl_test_cert.pem (AWS publishes no v2 vector). AWS's
+    // own validators accept both messages with that certificate and reject each with a changed
+    // Message, TopicArn, Token or SignatureVersion "1": aws/aws-php-sns-message-validator 1.9.1
+    // (@80850e8d, `MessageValidator::isValid`, certificate through its `certClient` hook;
+    // scripts/provider-vectors/aws_sns.php) and npm sns-validator@0.3.5
+    // (aws/aws-js-sns-message-validator, `MessageValidator.validate`;
+    // scripts/provider-vectors/aws_sns.mjs).
     const V2_NOTIFICATION: &str = include_str!("testdata/sns_openssl_v2_notification.json");
     const V2_CONFIRMATION: &str =
         include_str!("testdata/sns_openssl_v2_subscription_confirmation.json");

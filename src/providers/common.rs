@@ -391,13 +391,7 @@ impl TimestampFormat {
 /// The JSON value at `pointer` in `body`, as text: strings as they are, numbers and booleans
 /// printed. For body fields a scheme reads (Linear's timestamp, challenges).
 pub fn json_text(body: &[u8], pointer: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    match value.pointer(pointer)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    crate::json_pointer::scalar_at(body, pointer).map(crate::json_pointer::Scalar::into_text)
 }
 
 /// A preset accepts a route's `signature` table only to rename its signature header (when

@@ -9,11 +9,10 @@ use crate::config::field_source::FieldSource;
 
 /// The ID the request path derives for `preset`: the first of its sources that yields one.
 fn event_id(preset: &str, map: &HeaderMap, body: &[u8]) -> Option<String> {
-    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     find_preset(preset)
         .unwrap()
         .event_id_sources()
-        .find_map(|s| FieldSource::parse(s).unwrap().extract(map, json.as_ref()))
+        .find_map(|s| FieldSource::parse(s).unwrap().extract(map, body))
 }
 
 // docs.gitlab.com user/project/integrations/webhooks ("Delivery headers"): X-Gitlab-Event-UUID

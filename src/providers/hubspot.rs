@@ -146,9 +146,14 @@ mod tests {
     }
 
     // Issue 10 item 4. HubSpot's v3 docs: the URI is signed after decoding %3A %2F %3F %40 %21 %24
-    // %27 %28 %29 %2A %2C %3B. No published vector carries an escape; the signatures below were
-    // computed independently with Python (`base64(hmac.new(secret, method + decoded_uri + body +
-    // ts, sha256))`, secret "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", ts 1700000000000).
+    // %27 %28 %29 %2A %2C %3B. No published vector carries an escape. The signatures below are
+    // SDK output: PyPI hubspot-api-client==12.0.0 `Signature.get_signature(..., "v3", ...)` over
+    // the decoded URL, accepted there by `Signature.is_valid` and by npm
+    // @hubspot/api-client@13.5.0 `Signature.isValid` (scripts/provider-vectors/hubspot_v3.py,
+    // hubspot_v3.mjs; secret "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", ts 1700000000000). Neither
+    // SDK (nor HubSpot's PHP or Ruby one) decodes anything: the caller passes the decoded URL, and
+    // both reject these signatures over the URL as delivered; so the decoding rule itself rests
+    // on the docs, and `canonical_uri` is what hands the SDKs' input to the HMAC.
     const BATCH: &[u8] = br#"[{"eventId":1,"subscriptionType":"contact.creation"}]"#;
 
     fn escaped(url: &'static str, signature: &'static str) -> Vector<'static> {

@@ -30,11 +30,9 @@ struct Linear {
 
 impl Linear {
     fn check_timestamp(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let body: serde_json::Value =
-            serde_json::from_slice(req.body).map_err(|_| Rejection::MalformedSignature)?;
-        let millis = body
-            .get("webhookTimestamp")
-            .and_then(serde_json::Value::as_i64)
+        // An integer, as @linear/sdk requires (a string or a fraction is malformed).
+        let millis = crate::json_pointer::raw_at(req.body, "/webhookTimestamp")
+            .and_then(|raw| serde_json::from_str::<i64>(raw.get()).ok())
             .ok_or(Rejection::MalformedSignature)?;
         self.window.check_millis(millis, req.now)
     }

@@ -61,13 +61,12 @@ pub fn signed_fields(content_type: Option<&str>, body: &[u8]) -> Result<SignedFi
 }
 
 fn json_fields(body: &[u8]) -> Result<SignedFields, Rejection> {
-    let json: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| Rejection::MissingSignature)?;
+    use crate::json_pointer::{self, Scalar};
+    let block = json_pointer::raw_at(body, "/signature").ok_or(Rejection::MissingSignature)?;
     let field = |name: &str| -> Option<String> {
-        match json.pointer(&format!("/signature/{name}"))? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
+        match json_pointer::scalar_at(block.get().as_bytes(), &format!("/{name}"))? {
+            Scalar::String(s) | Scalar::Number(s) => Some(s),
+            Scalar::Bool(_) => None,
         }
     };
     Ok(SignedFields {
@@ -141,6 +140,11 @@ impl Scheme for Mailgun {
         let fields = signed_fields(content_type, req.body)?;
         self.window
             .check_seconds(common::parse_unix(&fields.timestamp)?, req.now)?;
+        // The account's own signature is always sent: an empty one is not "no signature to
+        // check" that a parent-signature could stand in for.
+        if fields.signature.is_empty() {
+            return Err(Rejection::MissingSignature);
+        }
         let mut candidates = vec![Encoding::Hex
             .decode(&fields.signature)
             .ok_or(Rejection::MalformedSignature)?];
@@ -306,6 +310,20 @@ mod tests {
             v.verify_at(secs(1_700_000_301)),
             Err(Rejection::StaleTimestamp)
         );
+        // A valid parent-signature does not stand in for a missing or broken own signature.
+        let own =
+            "\"signature\":\"b30bcc9520d818422274c8af8d7fea0eca830944d8b46f178afdf1c209062c6f\"";
+        for (replacement, expected) in [
+            ("\"signature\":\"\"", Rejection::MissingSignature),
+            ("\"signature\":\"zz\"", Rejection::MalformedSignature),
+        ] {
+            let body = body.replace(own, replacement);
+            assert_eq!(
+                v.verify_body(body.as_bytes()),
+                Err(expected),
+                "{replacement}"
+            );
+        }
     }
 
     // Issue 10 item 5: the same signed fields as form fields (legacy webhooks, routes) and as

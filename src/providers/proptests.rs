@@ -227,7 +227,6 @@ proptest! {
     /// source points is found again, exactly.
     #[test]
     fn event_ids_are_extracted_exactly(id in "[!-~][ -~]{0,40}[!-~]", json in "[ -~]{0,200}", header in header_text()) {
-        let value: Option<serde_json::Value> = serde_json::from_str(&json).ok();
         for p in super::presets() {
             for source in p.event_id_sources() {
                 let source = FieldSource::parse(source).unwrap();
@@ -237,13 +236,13 @@ proptest! {
                         map.insert(name.clone(), v);
                     }
                 }
-                let _ = source.extract(&map, value.as_ref());
+                let _ = source.extract(&map, json.as_bytes());
                 // Put `id` where the source points and read it back.
                 let (map, body) = match &source {
                     FieldSource::Header(name) => {
                         let mut m = http::HeaderMap::new();
                         m.insert(name.clone(), HeaderValue::from_str(&id).unwrap());
-                        (m, None)
+                        (m, Vec::new())
                     }
                     FieldSource::JsonPointer(pointer) => {
                         let mut v = serde_json::Value::String(id.clone());
@@ -251,10 +250,10 @@ proptest! {
                             let key = key.replace("~1", "/").replace("~0", "~");
                             v = serde_json::json!({ key: v });
                         }
-                        (http::HeaderMap::new(), Some(v))
+                        (http::HeaderMap::new(), v.to_string().into_bytes())
                     }
                 };
-                prop_assert_eq!(source.extract(&map, body.as_ref()), Some(id.clone()), "{}", p.name);
+                prop_assert_eq!(source.extract(&map, &body), Some(id.clone()), "{}", p.name);
             }
         }
     }

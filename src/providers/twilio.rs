@@ -1,7 +1,10 @@
 //! Twilio: `X-Twilio-Signature: <base64 HMAC-SHA1(auth token, URL + sorted POST params)>`, params
 //! sorted by name then value and appended as `name + value`. JSON bodies: the URL carries
 //! `bodySHA256=<hex SHA-256 of the body>`; only the URL is signed and the body hash is compared.
-//! GET callbacks are signed over the URL (with its query) alone.
+//! GET callbacks are signed over the URL (with its query) alone. Webhooks signed with a Twilio
+//! SharedKey carry `X-Twilio-Webhooks-Signature-Settings: key=<id>,algorithm=<HMAC_SHA1 |
+//! HMAC_SHA256>` and are signed the same way with that algorithm (the route's secret is then the
+//! SharedKey secret); without the header it is HMAC-SHA1 ([`signature_algorithm`]).
 //!
 //! Twilio's back ends are not consistent about the URL they sign, so the SDKs try several forms
 //! ([`url_variants`]): as received, without its port and with the scheme's default port added
@@ -11,7 +14,8 @@
 //! parameter kept. [`UrlParamsHmac`] is shared with Mandrill, which signs the URL as received.
 //! Source: twilio/twilio-python `twilio/request_validator.py` and
 //! `tests/unit/test_request_validator.py`; twilio/twilio-node `lib/webhooks/webhooks.ts`
-//! (`validateRequest`, `removePort`, `addPort`, `withLegacyQuerystring`).
+//! (`validateRequest`, `removePort`, `addPort`, `withLegacyQuerystring`,
+//! `getSignatureAlgorithm`); PyPI twilio 9.13.0 and npm twilio 6.3.1 for the SharedKey header.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +30,7 @@ pub const PRESET: Preset = Preset {
     default_tolerance: None,
     event_id: Some("header:I-Twilio-Idempotency-Token"),
     event_type: None,
-    summary: "X-Twilio-Signature: <base64> HMAC-SHA1 of public URL + sorted form params (bodySHA256 for JSON)",
+    summary: "X-Twilio-Signature: <base64> HMAC-SHA1 (SHA-256 when X-Twilio-Webhooks-Signature-Settings says so: SharedKey) of public URL + sorted form params (bodySHA256 for JSON)",
     family: "hmac-url",
     headers: &["X-Twilio-Signature"],
     methods: &["GET", "POST"],
@@ -64,6 +68,15 @@ impl UrlParamsHmac {
         }))
     }
 
+    /// Twilio: [`signature_algorithm`] of the request's settings header (one at most). Mandrill:
+    /// HMAC-SHA1.
+    fn algorithm(&self, req: &WebhookRequest<'_>) -> Result<Algorithm, Rejection> {
+        if !self.twilio {
+            return Ok(Algorithm::Sha1);
+        }
+        signature_algorithm(common::optional_header(req.headers, SIGNATURE_SETTINGS)?)
+    }
+
     /// The `name + value` pairs that follow the URL, concatenated. A GET has none (its
     /// parameters are in the signed URL; any body is not part of the request Twilio made).
     fn params(&self, method: &str, url: &str, body: &[u8]) -> Vec<u8> {
@@ -89,6 +102,29 @@ impl UrlParamsHmac {
             out.extend_from_slice(v.as_bytes());
         }
         out
+    }
+}
+
+/// The header naming a SharedKey signature's algorithm (twilio-python `SIGNATURE_SETTINGS_HEADER`).
+pub const SIGNATURE_SETTINGS: &str = "X-Twilio-Webhooks-Signature-Settings";
+
+/// The HMAC a Twilio signature uses, from the `X-Twilio-Webhooks-Signature-Settings` value:
+/// the first non-empty `algorithm=` of its comma-separated `name=value` parts, `HMAC_SHA1` or
+/// `HMAC_SHA256` (either case); no header, or none named: HMAC-SHA1 (the Auth Token signature).
+/// Any other algorithm → `MalformedSignature` (both SDKs refuse it). As twilio-python's
+/// `get_signature_algorithm` and twilio-node's `getSignatureAlgorithm`.
+pub fn signature_algorithm(settings: Option<&str>) -> Result<Algorithm, Rejection> {
+    let named = settings
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|part| part.split_once('='))
+        .find(|(name, value)| name.trim() == "algorithm" && !value.trim().is_empty())
+        .map(|(_, value)| value.trim());
+    match named {
+        None => Ok(Algorithm::Sha1),
+        Some(a) if a.eq_ignore_ascii_case("HMAC_SHA1") => Ok(Algorithm::Sha1),
+        Some(a) if a.eq_ignore_ascii_case("HMAC_SHA256") => Ok(Algorithm::Sha256),
+        Some(_) => Err(Rejection::MalformedSignature),
     }
 }
 
@@ -232,6 +268,7 @@ impl Scheme for UrlParamsHmac {
         let signature = Encoding::Base64
             .decode(value)
             .ok_or(Rejection::MalformedSignature)?;
+        let algorithm = self.algorithm(req)?;
         let params = self.params(req.method, req.public_url, req.body);
         let candidates = [signature];
         let urls = if self.twilio {
@@ -242,7 +279,7 @@ impl Scheme for UrlParamsHmac {
         let mut matched = false;
         for url in &urls {
             matched |= common::any_hmac_matches(
-                Algorithm::Sha1,
+                algorithm,
                 &self.secrets,
                 &[url.as_bytes(), &params],
                 &candidates,
@@ -264,9 +301,12 @@ impl Scheme for UrlParamsHmac {
 
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         let secret = common::first_secret(&self.secrets)?;
+        let algorithm = self
+            .algorithm(req)
+            .map_err(|_| SignError(format!("{SIGNATURE_SETTINGS} names no supported algorithm")))?;
         let params = self.params(req.method, req.public_url, req.body);
         let mac = common::hmac_parts(
-            Algorithm::Sha1,
+            algorithm,
             secret.bytes(),
             &[req.public_url.as_bytes(), &params],
         );
@@ -383,9 +423,12 @@ mod tests {
         v.assert_all();
     }
 
-    // Issue 10 items 4 and 6. Each rule's signature below was computed independently with Python
-    // (`base64(hmac.new(b"12345", url + sorted params, sha1))`, the twilio-python test's token and
-    // form params) over the URL the named SDK rule produces.
+    // Issue 10 items 4 and 6. Each rule's signature below is SDK output: npm twilio@6.3.1
+    // `webhooks.getExpectedTwilioSignature` over the URL the rule produces, accepted by its
+    // `validateRequest` for the URL as delivered (scripts/provider-vectors/twilio.mjs); the GET and
+    // SharedKey ones also by PyPI twilio==9.13.0 `RequestValidator.validate`
+    // (scripts/provider-vectors/twilio_python.py). Token "12345" and the form params of
+    // twilio-python's test.
     #[test]
     fn get_callbacks_are_signed_over_the_url_alone() {
         // twilio.com/docs/usage/security: for GET the signature covers the full URL with query.
@@ -455,6 +498,70 @@ mod tests {
             }
             .verify(),
             Err(Rejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn shared_key_hmac_sha256_named_by_the_settings_header() {
+        // twilio@6.3.1 getExpectedTwilioSignature(..., "HMAC_SHA256") = twilio==9.13.0
+        // compute_signature(..., "HMAC_SHA256"); both validate it with the algorithm their
+        // getSignatureAlgorithm / get_signature_algorithm read from this header.
+        const SETTINGS: &str = "key=webhooks_sharedkey_test,algorithm=HMAC_SHA256";
+        let v = Vector {
+            url: URL,
+            ..Vector::new(
+                &PRESET,
+                &["12345"],
+                &[
+                    (
+                        "X-Twilio-Signature",
+                        "033hgUJA9M/hXIZsYjwkerEP/DBm35nEri5FhCYjA5s=",
+                    ),
+                    (SIGNATURE_SETTINGS, SETTINGS),
+                ],
+                BODY,
+            )
+        };
+        v.assert_all();
+        // The port rules apply as for HMAC-SHA1 (twilio-python accepts :443 too).
+        assert_eq!(
+            Vector {
+                url: "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+                ..v
+            }
+            .verify(),
+            Ok(())
+        );
+        // Without the header the same signature is checked as HMAC-SHA1 and fails.
+        let sha1 = Vector {
+            headers: &[(
+                "X-Twilio-Signature",
+                "033hgUJA9M/hXIZsYjwkerEP/DBm35nEri5FhCYjA5s=",
+            )],
+            ..v
+        };
+        assert_eq!(sha1.verify(), Err(Rejection::BadSignature));
+        // An algorithm neither SDK knows is refused.
+        let unknown = Vector {
+            headers: &[
+                (
+                    "X-Twilio-Signature",
+                    "033hgUJA9M/hXIZsYjwkerEP/DBm35nEri5FhCYjA5s=",
+                ),
+                (SIGNATURE_SETTINGS, "key=k,algorithm=HMAC_SHA512"),
+            ],
+            ..v
+        };
+        assert_eq!(unknown.verify(), Err(Rejection::MalformedSignature));
+        assert_eq!(signature_algorithm(None), Ok(Algorithm::Sha1));
+        assert_eq!(signature_algorithm(Some("key=k")), Ok(Algorithm::Sha1));
+        assert_eq!(
+            signature_algorithm(Some(" key = k , algorithm = hmac_sha256 ")),
+            Ok(Algorithm::Sha256)
+        );
+        assert_eq!(
+            signature_algorithm(Some("algorithm=,algorithm=HMAC_SHA1")),
+            Ok(Algorithm::Sha1)
         );
     }
 

@@ -9,7 +9,8 @@ use crate::config::model::DedupOnError;
 use crate::gateway::Route;
 use crate::state::{ClaimOutcome, EventKey, Lease};
 
-/// The event ID and type, each where the route reads it; the body is parsed as JSON at most once.
+/// The event ID and type, each where the route reads it (a JSON field is read without building
+/// the document: [`crate::json_pointer`]).
 /// The ID is read whenever the route knows a source (its `dedup.id`, else the preset's `event_id`
 /// then each alias), dedup or not: the audit line and `X-Hookgate-Event-Id` carry it.
 pub fn event_fields(
@@ -18,19 +19,14 @@ pub fn event_fields(
     body: &[u8],
 ) -> (Option<String>, Option<String>) {
     let config = &route.config;
-    let json = if config.needs_json() {
-        serde_json::from_slice::<serde_json::Value>(body).ok()
-    } else {
-        None
-    };
     let id = config
         .event_id
         .iter()
-        .find_map(|source| source.extract(headers, json.as_ref()));
+        .find_map(|source| source.extract(headers, body));
     let event_type = config
         .event_type
         .as_ref()
-        .and_then(|t| t.extract(headers, json.as_ref()));
+        .and_then(|t| t.extract(headers, body));
     (id, event_type)
 }
 
