@@ -1,19 +1,19 @@
 //! One JSON Pointer (RFC 6901) target read out of a body without building the document.
 //!
-//! Parsing a body into a `serde_json::Value` costs about 17× its size (measured: a 10 MiB
-//! `[0,0,…]` body took the gateway's peak memory from 13 MB to 187 MB), and schemes read their
-//! fields before the signature is checked, so anyone could make the gateway pay that. Here
-//! serde_json walks the body one level per pointer token: members off the path are skipped with
-//! [`IgnoredAny`] (validated, never stored) and the member on the path is kept as a borrowed
-//! [`RawValue`] (a slice of the body). Memory is the pointer's depth plus the scalar returned,
-//! whatever the body holds. The whole body is still checked to be one well-formed JSON value, so
-//! a body `serde_json::from_slice::<Value>` refuses is refused here too; of duplicate keys the
+//! Parsing a body into a `serde_json::Value` costs 26–41× its size (`cargo bench --bench
+//! json_memory`), and schemes read their fields before the signature is checked, so anyone could
+//! make the gateway pay that. Here the body is first checked to be one JSON value that
+//! `serde_json::Value` would accept — same recursion limit (128), number range and string escapes
+//! — by a deserializer that keeps nothing ([`Skip`]); then serde_json walks it one level per
+//! pointer token, skipping members off the path and keeping the member on it as a borrowed
+//! [`RawValue`] (a slice of the body). Memory is the nesting depth (at most 128) plus the longest
+//! string's unescaped copy and the scalar returned, whatever the body holds. Of duplicate keys the
 //! last wins, as with `Value`.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// A scalar found at a pointer: what a webhook field (ID, type, timestamp, signature) can be.
@@ -41,6 +41,7 @@ impl Scalar {
 /// past the end or not a decimal index without leading zeros, a scalar on the way).
 pub fn raw_at<'a>(body: &'a [u8], pointer: &str) -> Option<&'a RawValue> {
     let text = std::str::from_utf8(body).ok()?;
+    serde_json::from_str::<Skip>(text).ok()?;
     let mut current: &'a RawValue = serde_json::from_str(text).ok()?;
     if pointer.is_empty() {
         return Some(current);
@@ -88,6 +89,54 @@ pub fn find_in_array<'a, T>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a JSON array")]
 pub struct NotAnArray;
+
+/// A JSON value read and thrown away. Unlike [`IgnoredAny`] (which serde_json skips without
+/// parsing numbers or escapes and without its recursion limit), it goes through
+/// `deserialize_any`, so it refuses exactly what `serde_json::Value` refuses: nesting deeper than
+/// 128, numbers out of range, invalid escapes such as a lone surrogate.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
 
 /// RFC 6901 §4: `~1` is `/`, then `~0` is `~`.
 fn unescape(token: &str) -> Cow<'_, str> {
@@ -239,16 +288,32 @@ mod tests {
         );
     }
 
-    /// A body `Value` refuses is refused here, even when the pointer's target comes first.
+    /// A body `Value` refuses is refused here, even when the pointer's target comes first and
+    /// the fault is off its path: syntax, number range, escapes, nesting past 128.
     #[test]
     fn malformed_bodies_yield_nothing() {
-        for body in [
+        let deep = |n: usize| format!(r#"{{"id":"a","x":{}{}}}"#, "[".repeat(n), "]".repeat(n));
+        assert!(serde_json::from_str::<serde_json::Value>(&deep(126)).is_ok());
+        assert_eq!(
+            scalar_at(deep(126).as_bytes(), "/id"),
+            Some(Scalar::String("a".into()))
+        );
+        let deep_bodies = [
+            deep(128),
+            deep(100_000),
+            format!(r#"{{"id":"a","x":{}"#, "[".repeat(100_000)),
+        ];
+        for body in deep_bodies.iter().map(|b| b.as_bytes()).chain([
             &br#"{"id":"a","x":[1,2"#[..],
             br#"{"id":"a"} trailing"#,
             br#"{"id":"a","x":tru}"#,
+            br#"{"id":"a","x":1e400}"#,
+            br#"{"id":"a","x":"\ud800"}"#,
+            br#"{"id":"a","x":{"\ud800":1}}"#,
             b"\xff{\"id\":\"a\"}",
             b"",
-        ] {
+        ]) {
+            assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
             assert_eq!(
                 scalar_at(body, "/id"),
                 None,

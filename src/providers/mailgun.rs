@@ -140,9 +140,9 @@ impl Scheme for Mailgun {
         let fields = signed_fields(content_type, req.body)?;
         self.window
             .check_seconds(common::parse_unix(&fields.timestamp)?, req.now)?;
-        // The account's own signature is always sent: an empty one is not "no signature to
-        // check" that a parent-signature could stand in for.
-        if fields.signature.is_empty() {
+        // The account's own signature is always sent: an empty (or blank) one is not "no
+        // signature to check" that a parent-signature could stand in for.
+        if fields.signature.trim().is_empty() {
             return Err(Rejection::MissingSignature);
         }
         let mut candidates = vec![Encoding::Hex
@@ -310,11 +310,13 @@ mod tests {
             v.verify_at(secs(1_700_000_301)),
             Err(Rejection::StaleTimestamp)
         );
-        // A valid parent-signature does not stand in for a missing or broken own signature.
+        // The own signature must be there and well-formed; then either it or the
+        // parent-signature may match (Mailgun's docs). A blank or broken one is refused.
         let own =
             "\"signature\":\"b30bcc9520d818422274c8af8d7fea0eca830944d8b46f178afdf1c209062c6f\"";
         for (replacement, expected) in [
             ("\"signature\":\"\"", Rejection::MissingSignature),
+            ("\"signature\":\" \"", Rejection::MissingSignature),
             ("\"signature\":\"zz\"", Rejection::MalformedSignature),
         ] {
             let body = body.replace(own, replacement);
