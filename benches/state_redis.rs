@@ -14,6 +14,8 @@
 
 #[path = "../tests/common/redis.rs"]
 mod common_redis;
+#[path = "../tests/common/ports.rs"]
+mod ports;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 mod common;
 #[path = "common/redis.rs"]
 mod common_redis;
+use common::ports;
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};

@@ -6,6 +6,8 @@
 
 #[path = "common/redis.rs"]
 mod common_redis;
+#[path = "common/ports.rs"]
+mod ports;
 
 use std::net::IpAddr;
 use std::sync::Arc;

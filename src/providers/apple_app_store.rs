@@ -100,12 +100,11 @@ pub fn build_with_options(
         PRESET.name,
         &["bundle_id", "environment", "app_apple_id", "key_ca"],
     )?;
-    if !settings.secrets.is_empty() {
-        return Err(SettingsError::new(
-            "secrets",
-            "apple-app-store takes no secrets (the x5c chain is checked against Apple's root)",
-        ));
-    }
+    common::refuse_secrets(
+        settings.secrets,
+        PRESET.name,
+        "the x5c chain is checked against Apple's root",
+    )?;
     common::preset_header(settings, "", false)?;
     let bundle_id = ProviderOptions::required(&options.bundle_id, "bundle_id")?.to_string();
     let environment = match options.environment.as_deref().unwrap_or("Production") {

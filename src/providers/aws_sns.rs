@@ -55,12 +55,11 @@ pub fn build_with_options(
         PRESET.name,
         &["topic_arns", "key_hosts", "key_ca", "key_timeout"],
     )?;
-    if !settings.secrets.is_empty() {
-        return Err(SettingsError::new(
-            "secrets",
-            "aws-sns takes no secrets (the certificate is fetched from AWS)",
-        ));
-    }
+    common::refuse_secrets(
+        settings.secrets,
+        PRESET.name,
+        "the certificate is fetched from AWS",
+    )?;
     common::preset_header(settings, "", false)?;
     let topics = match options.topic_arns.as_deref() {
         None | Some([]) => {

@@ -272,6 +272,19 @@ pub fn require_secrets(secrets: &[Secret]) -> Result<(), SettingsError> {
     }
 }
 
+/// The route must have no secrets: the preset's keys come from the provider (fetched, or a
+/// bundled root). The error reads "`<preset>` takes no secrets (`why`)".
+pub fn refuse_secrets(secrets: &[Secret], preset: &str, why: &str) -> Result<(), SettingsError> {
+    if secrets.is_empty() {
+        Ok(())
+    } else {
+        Err(SettingsError::new(
+            "secrets",
+            format!("{preset} takes no secrets ({why})"),
+        ))
+    }
+}
+
 /// The first secret, for signing.
 pub fn first_secret(secrets: &[Secret]) -> Result<&Secret, super::SignError> {
     secrets

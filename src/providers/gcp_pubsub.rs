@@ -75,12 +75,7 @@ pub fn build_with_options(
             "key_timeout",
         ],
     )?;
-    if !settings.secrets.is_empty() {
-        return Err(SettingsError::new(
-            "secrets",
-            "gcp-pubsub takes no secrets (Google's keys are fetched)",
-        ));
-    }
+    common::refuse_secrets(settings.secrets, PRESET.name, "Google's keys are fetched")?;
     common::preset_header(settings, "", false)?;
     let audience = ProviderOptions::required(&options.audience, "audience")?.to_string();
     let email = ProviderOptions::required(&options.email, "email")?.to_string();

@@ -60,12 +60,11 @@ pub fn build_with_options(
         PRESET.name,
         &["webhook_id", "key_hosts", "key_ca", "key_timeout"],
     )?;
-    if !settings.secrets.is_empty() {
-        return Err(SettingsError::new(
-            "secrets",
-            "paypal takes no secrets (set provider_options.webhook_id; the certificate is fetched)",
-        ));
-    }
+    common::refuse_secrets(
+        settings.secrets,
+        PRESET.name,
+        "set provider_options.webhook_id; the certificate is fetched",
+    )?;
     common::preset_header(settings, "", false)?;
     let webhook_id = ProviderOptions::required(&options.webhook_id, "webhook_id")?.to_string();
     let fetch = options.fetch_settings(PRESET.name, HOSTS)?;

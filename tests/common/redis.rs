@@ -7,7 +7,6 @@
 //! `let Some(redis) = RedisServer::start(&[]) else { return };`.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,23 +37,9 @@ fn find_binary() -> Option<PathBuf> {
     })
 }
 
-/// As `common::free_port`: never the same port twice in this process (this file is also
-/// compiled on its own, so it keeps its own list).
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
+// The including test crate provides `ports` (`common::ports`, or `common/ports.rs` by path), so
+// one list of handed-out ports serves the gateway and Redis alike.
+use crate::ports::free_port;
 
 impl RedisServer {
     /// Starts a server; `None` (after printing why) when none is installed outside CI.
