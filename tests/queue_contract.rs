@@ -576,3 +576,26 @@ async fn redis_min_replicas_acked_needs_the_replicas() {
         .unwrap();
     assert!(!listed.is_empty());
 }
+
+/// A worker whose retry call failed (Redis was down at that moment) does not keep its lease
+/// alive forever: the lease stops being refreshed, expires, and the message is delivered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_lease_whose_outcome_was_lost_expires_and_is_due_again() {
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let Some(mut redis) = RedisServer::start(&aof) else { return };
+    let q = redis_queue(&redis, "lostcall", 1 << 30, Duration::from_secs(1));
+    let id = q.append(message("r", 13)).await.unwrap();
+    assert_eq!(q.lease_due("r", 1).await.unwrap()[0].info.id, id);
+    redis.stop();
+    assert!(q.retry_later(id, SystemTime::now(), "503").await.is_err());
+    redis.resume();
+    let started = Instant::now();
+    loop {
+        if let Some(m) = q.lease_due("r", 1).await.ok().and_then(|v| v.into_iter().next()) {
+            assert_eq!(m.info.id, id);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "lease never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -155,8 +155,13 @@ fn replica_killed_right_after_its_202s_the_other_delivers_under_the_same_ids() {
         sent.insert(id, (body, queued));
     }
     wait_until("both replicas hold leases", Duration::from_secs(10), || {
-        let stats: serde_json::Value =
-            client().get(b.admin_url("/admin/queue/stats")).send().unwrap().json().unwrap();
+        let text = client()
+            .get(b.admin_url("/admin/queue/stats"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let stats: serde_json::Value = serde_json::from_str(&text).unwrap();
         stats["routes"]["erp"]["leased"].as_u64() == Some(8)
     });
     a.child.kill().unwrap(); // SIGKILL right after the 202s, attempts in flight

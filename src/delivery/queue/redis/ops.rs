@@ -174,7 +174,6 @@ impl Inner {
             })
             .await
             .map_err(CallError::into_queue)?;
-        lock(&self.held).remove(&id);
         Ok(changed == 1)
     }
 
@@ -194,13 +193,15 @@ impl Inner {
             })
             .await
             .map_err(CallError::into_queue)?;
-        lock(&self.held).remove(&id);
         Ok(())
     }
 
-    /// The route of a message this process may hold (the scripts check the lease itself).
+    /// The route of a message this process may hold (the scripts check the lease itself). The
+    /// lease stops being refreshed now, whatever the call's outcome: if the call fails, the lease
+    /// expires after `lease_timeout` and the message is delivered again (at least once), instead
+    /// of being refreshed forever with no worker on it.
     async fn holder_route(&self, id: MessageId) -> Result<Option<String>, QueueError> {
-        let held = lock(&self.held).get(&id).map(|h| h.route.clone());
+        let held = lock(&self.held).remove(&id).map(|h| h.route);
         match held {
             Some(r) => Ok(Some(r)),
             None => self.locate(id).await,
