@@ -183,7 +183,8 @@ if [[ -n "${HOOKGATE_BIN:-}" ]]; then
   for f in gateway.toml compose/gateway.toml "$tmp/k8s-gateway.toml"; do
     [[ -f "$f" ]] || continue
     run "hookgate check -c $f" env STRIPE_WEBHOOK_SECRET=whsec_dummy GITHUB_WEBHOOK_SECRET=dummy \
-      AZOTTE_WEBHOOK_SECRET=dummy HOOKGATE_REDIS_URL=redis://redis:6379/0 "$HOOKGATE_BIN" check -c "$f"
+      AZOTTE_WEBHOOK_SECRET=dummy HOOKGATE_REDIS_URL=redis://redis:6379/0 HOOKGATE_ADMIN_TOKEN=dummy \
+      "$HOOKGATE_BIN" check -c "$f"
   done
 fi
 

@@ -94,7 +94,18 @@ const ROUTE_KEYS: &[&str] = &[
     "delivery",
     "queue",
 ];
-const QUEUE_KEYS: &[&str] = &["backend", "dir", "max_bytes", "admin_token"];
+const QUEUE_KEYS: &[&str] = &[
+    "backend",
+    "dir",
+    "max_bytes",
+    "admin_token",
+    "url",
+    "password",
+    "prefix",
+    "min_replicas_acked",
+    "lease_timeout",
+    "append_connections",
+];
 const ROUTE_QUEUE_KEYS: &[&str] = &[
     "ack_status",
     "concurrency",
@@ -331,9 +342,14 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
                 "{what}: unknown [queue] key `{key}`"
             );
         }
+        let redis = queue.get("backend").and_then(|b| b.as_str()) == Some("redis");
         assert!(
-            queue.get("dir").and_then(|d| d.as_str()).is_some(),
+            redis || queue.get("dir").and_then(|d| d.as_str()).is_some(),
             "{what}: [queue] lacks `dir`"
+        );
+        assert!(
+            !redis || queue.get("dir").is_none(),
+            "{what}: `dir` with backend redis"
         );
         if let Some(token) = queue.get("admin_token") {
             let token = token.as_str().unwrap();
@@ -819,6 +835,23 @@ fn kubernetes_sidecar_example() {
             "sidecar upstream must be 127.0.0.1:3000: {up}"
         );
     }
+
+    // Queued routes on Redis: any replica delivers any replica's events, so a plain Deployment
+    // with no volume can queue (README, "Kubernetes: which backend").
+    assert_eq!(cfg["queue"]["backend"].as_str(), Some("redis"));
+    assert!(
+        cfg["route"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("delivery").and_then(|d| d.as_str()) == Some("queue")),
+        "no queued route in the sidecar example"
+    );
+    assert!(k8s.contains("\nkind: Deployment\n") && !k8s.contains("kind: StatefulSet"));
+    assert!(
+        !k8s.contains("volumeClaimTemplates") && !k8s.contains("persistentVolumeClaim"),
+        "the Redis-queued sidecar needs no volume"
+    );
 
     // Two replicas sharing state: the Redis URL comes from the Secret.
     let var = cfg["state"]["url"]

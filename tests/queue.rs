@@ -1,7 +1,7 @@
-//! Queued delivery, store and workers, on real files and a real upstream on 127.0.0.1:
-//! the backend contract (run against the embedded store), group commit, crash safety under
-//! `kill -9` of a real child process, and the delivery worker's retries, dead letters, replay
-//! and shutdown.
+//! Queued delivery on the embedded store, on real files and a real upstream on 127.0.0.1:
+//! reopening, group commit, crash safety under `kill -9` of a real child process, and the
+//! delivery worker's retries, dead letters, replay and shutdown. The backend contract both
+//! backends pass is in `tests/queue_contract.rs`.
 
 mod common;
 
@@ -19,9 +19,7 @@ use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{
     AttemptResult, DeadReason, DeliveryObserver, RetryPolicy, RouteTarget, Workers,
 };
-use hookgate::delivery::queue::{
-    ListFilter, MessageId, MessageState, NewMessage, QueueError, QueueStore, StoredHead,
-};
+use hookgate::delivery::queue::{ListFilter, MessageId, MessageState, QueueError, QueueStore};
 
 use common::queue_data::{body_of, head_of, message, queued_message};
 use common::upstream::Behavior;

@@ -235,7 +235,6 @@ async fn contract_max_bytes(store: &dyn QueueStore, max_bytes: u64) {
     store.append(message("full", 30)).await.unwrap();
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_store_passes_the_backend_contract() {
     let dir = scratch("contract");
@@ -252,7 +251,9 @@ async fn disk_store_passes_the_backend_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_passes_the_backend_contract() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let store = redis_queue(&redis, "c1", 1 << 30, Duration::from_secs(20));
     contract_append_show_lease_ack(&store).await;
     contract_retry_dead_replay_drop(&store).await;
@@ -322,13 +323,18 @@ async fn fault_backlog_follows_a_moved_upstream(store: Arc<dyn QueueStore>) {
         vec![target(moved_to.port, "/new/hooks", policy(5, 50, 100))],
         Arc::new(NoObserver),
     );
-    until("delivered to the new upstream", Duration::from_secs(10), || {
-        moved_to.count() >= 1
-    })
+    until(
+        "delivered to the new upstream",
+        Duration::from_secs(10),
+        || moved_to.count() >= 1,
+    )
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
     let got = &moved_to.received()[0];
-    assert_eq!(got.target, "/new/hooks?seq=1", "the current upstream's path");
+    assert_eq!(
+        got.target, "/new/hooks?seq=1",
+        "the current upstream's path"
+    );
     let host = format!("127.0.0.1:{}", moved_to.port);
     let hosts: Vec<&str> = got
         .headers
@@ -336,9 +342,17 @@ async fn fault_backlog_follows_a_moved_upstream(store: Arc<dyn QueueStore>) {
         .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
         .map(|(_, v)| v.as_str())
         .collect();
-    assert_eq!(hosts, vec![host.as_str()], "the current upstream's Host, once");
+    assert_eq!(
+        hosts,
+        vec![host.as_str()],
+        "the current upstream's Host, once"
+    );
     assert_eq!(got.body, body_of(1), "byte-identical");
-    assert_eq!(got.header("x-seq"), Some("1"), "the other headers as accepted");
+    assert_eq!(
+        got.header("x-seq"),
+        Some("1"),
+        "the other headers as accepted"
+    );
     assert_eq!(
         got.header("x-hookgate-delivery-id"),
         Some(id.to_string().as_str())
@@ -366,16 +380,27 @@ async fn fault_retry_after_has_a_floor_and_a_ceiling(store: Arc<dyn QueueStore>)
         vec![target(up.port, "/in", policy(10, 300, 1200))],
         Arc::new(NoObserver),
     );
-    until("delivered after three refusals", Duration::from_secs(20), || {
-        up.count() >= 4
-    })
+    until(
+        "delivered after three refusals",
+        Duration::from_secs(20),
+        || up.count() >= 4,
+    )
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
     let at: Vec<Instant> = up.received().iter().map(|r| r.at).collect();
     let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps[0] >= Duration::from_millis(240), "Retry-After: 0 floored: {gaps:?}");
-    assert!(gaps[1] >= Duration::from_millis(480), "past date floored: {gaps:?}");
-    assert!(gaps[2] >= Duration::from_millis(1150), "one day capped at max: {gaps:?}");
+    assert!(
+        gaps[0] >= Duration::from_millis(240),
+        "Retry-After: 0 floored: {gaps:?}"
+    );
+    assert!(
+        gaps[1] >= Duration::from_millis(480),
+        "past date floored: {gaps:?}"
+    );
+    assert!(
+        gaps[2] >= Duration::from_millis(1150),
+        "one day capped at max: {gaps:?}"
+    );
     assert_eq!(up.count(), 4, "delivered once the upstream said yes");
 }
 
@@ -387,7 +412,9 @@ async fn disk_backlog_follows_a_moved_upstream_wholly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_backlog_follows_a_moved_upstream_wholly() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let store = redis_queue(&redis, "moved", 1 << 30, Duration::from_secs(20));
     fault_backlog_follows_a_moved_upstream(Arc::new(store)).await;
 }
@@ -400,7 +427,9 @@ async fn disk_retry_after_has_a_floor_and_a_ceiling() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_retry_after_has_a_floor_and_a_ceiling() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let store = redis_queue(&redis, "ra", 1 << 30, Duration::from_secs(20));
     fault_retry_after_has_a_floor_and_a_ceiling(Arc::new(store)).await;
 }
@@ -414,7 +443,9 @@ async fn redis_retry_after_has_a_floor_and_a_ceiling() {
 /// identical; while A was alive and refreshing, B got nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let lease = Duration::from_secs(1);
     let a = redis_queue(&redis, "takeover", 1 << 30, lease);
     let b = redis_queue(&redis, "takeover", 1 << 30, lease);
@@ -423,7 +454,10 @@ async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
     // A keeps refreshing: well past the lease timeout, B still gets nothing.
     let alive_until = Instant::now() + 3 * lease;
     while Instant::now() < alive_until {
-        assert!(b.lease_due("r", 1).await.unwrap().is_empty(), "taken from a live replica");
+        assert!(
+            b.lease_due("r", 1).await.unwrap().is_empty(),
+            "taken from a live replica"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     drop(a); // kill -9 as far as Redis can tell: the heartbeats stop
@@ -433,7 +467,10 @@ async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
         if let Some(m) = got.into_iter().next() {
             break m;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "never taken over");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never taken over"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(taken.info.id, id, "same delivery ID");
@@ -449,7 +486,9 @@ async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
 /// current holder decides (its ack is still honoured: the message was delivered).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stale_holder_changes_nothing() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let a = redis_queue(&redis, "stale", 1 << 30, Duration::from_secs(20));
     let id = a.append(message("r", 8)).await.unwrap();
     a.lease_due("r", 1).await.unwrap();
@@ -486,7 +525,9 @@ async fn redis_stale_holder_changes_nothing() {
 /// still in the stream are delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_lost_group_is_recreated_counted_and_delivery_resumes() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let q = redis_queue(&redis, "lost", 1 << 30, Duration::from_secs(20));
     let id = q.append(message("r", 9)).await.unwrap();
     let _: i64 = redis::cmd("XGROUP")
@@ -507,12 +548,18 @@ async fn redis_lost_group_is_recreated_counted_and_delivery_resumes() {
 /// back, both work again with the same queue object (connections are rebuilt).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_fails_calls_then_the_queue_recovers() {
-    let Some(mut redis) = RedisServer::prepare(&[]) else { return };
+    let Some(mut redis) = RedisServer::prepare(&[]) else {
+        return;
+    };
     let q = redis_queue(&redis, "outage", 1 << 30, Duration::from_secs(20));
     let started = Instant::now();
     let e = q.append(message("r", 10)).await.unwrap_err();
     assert!(matches!(e, QueueError::Unavailable(_)), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "bounded: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded: {:?}",
+        started.elapsed()
+    );
     assert!(q.lease_due("r", 1).await.is_err());
     assert!(q.metrics().calls("append", "error") + q.metrics().calls("append", "timeout") > 0);
     redis.resume();
@@ -527,7 +574,9 @@ async fn redis_outage_fails_calls_then_the_queue_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restart_with_aof_keeps_every_acknowledged_message() {
     let aof = ["--appendonly", "yes", "--appendfsync", "always"];
-    let Some(mut redis) = RedisServer::start(&aof) else { return };
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
     let q = redis_queue(&redis, "aof", 1 << 30, Duration::from_secs(1));
     let mut ids = Vec::new();
     for seq in 0..40 {
@@ -542,7 +591,11 @@ async fn redis_restart_with_aof_keeps_every_acknowledged_message() {
     for (id, seq) in &ids {
         let m = q.show(*id).await.unwrap().expect("acknowledged, so kept");
         assert_eq!(m.body.as_ref(), body_of(*seq).as_slice());
-        let want = if *id == leased { MessageState::Dead } else { MessageState::Pending };
+        let want = if *id == leased {
+            MessageState::Dead
+        } else {
+            MessageState::Pending
+        };
         assert_eq!(m.info.state, want, "{id}");
     }
     let stats = q.stats().await.unwrap();
@@ -553,7 +606,9 @@ async fn redis_restart_with_aof_keeps_every_acknowledged_message() {
 /// `Unavailable`) once `WAIT` times out; with a replica attached it is acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_min_replicas_acked_needs_the_replicas() {
-    let Some(primary) = RedisServer::start(&[]) else { return };
+    let Some(primary) = RedisServer::start(&[]) else {
+        return;
+    };
     let mut options = RedisQueueOptions::new(&primary.url(), "wait", 1 << 30).unwrap();
     options.settings.min_replicas_acked = 1;
     let q = RedisQueue::new(options, RedisQueueMetrics::unregistered()).unwrap();
@@ -562,7 +617,9 @@ async fn redis_min_replicas_acked_needs_the_replicas() {
     assert_eq!(q.metrics().calls("append", "replicas"), 1);
 
     let port = primary.port().to_string();
-    let Some(_replica) = RedisServer::start(&["--replicaof", "127.0.0.1", &port]) else { return };
+    let Some(_replica) = RedisServer::start(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
     let started = Instant::now();
     loop {
         match q.append(message("r", 12)).await {
@@ -571,7 +628,11 @@ async fn redis_min_replicas_acked_needs_the_replicas() {
         }
     }
     let listed = q
-        .list(&ListFilter { route: Some("r".into()), limit: 10, ..Default::default() })
+        .list(&ListFilter {
+            route: Some("r".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(!listed.is_empty());
@@ -582,7 +643,9 @@ async fn redis_min_replicas_acked_needs_the_replicas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_lease_whose_outcome_was_lost_expires_and_is_due_again() {
     let aof = ["--appendonly", "yes", "--appendfsync", "always"];
-    let Some(mut redis) = RedisServer::start(&aof) else { return };
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
     let q = redis_queue(&redis, "lostcall", 1 << 30, Duration::from_secs(1));
     let id = q.append(message("r", 13)).await.unwrap();
     assert_eq!(q.lease_due("r", 1).await.unwrap()[0].info.id, id);
@@ -591,11 +654,19 @@ async fn redis_lease_whose_outcome_was_lost_expires_and_is_due_again() {
     redis.resume();
     let started = Instant::now();
     loop {
-        if let Some(m) = q.lease_due("r", 1).await.ok().and_then(|v| v.into_iter().next()) {
+        if let Some(m) = q
+            .lease_due("r", 1)
+            .await
+            .ok()
+            .and_then(|v| v.into_iter().next())
+        {
             assert_eq!(m.info.id, id);
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "lease never expired");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "lease never expired"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -96,7 +96,10 @@ fn post(port: u16, body: &[u8]) -> reqwest::blocking::Response {
 fn accepted(port: u16, body: &[u8]) -> String {
     let res = post(port, body);
     assert_eq!(res.status(), 202);
-    res.headers()["x-hookgate-queued"].to_str().unwrap().to_string()
+    res.headers()["x-hookgate-queued"]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn by_event(up: &Upstream) -> BTreeMap<String, Vec<common::upstream::Recorded>> {
@@ -106,7 +109,9 @@ fn by_event(up: &Upstream) -> BTreeMap<String, Vec<common::upstream::Recorded>> 
             continue;
         }
         let v: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON body");
-        out.entry(v["id"].as_str().unwrap().to_string()).or_default().push(r);
+        out.entry(v["id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r);
     }
     out
 }
@@ -140,7 +145,9 @@ fn run_cli(gw: &Gateway, args: &[&str], token: Option<&str>) -> (bool, String) {
 
 #[test]
 fn replica_killed_right_after_its_202s_the_other_delivers_under_the_same_ids() {
-    let Some(redis) = RedisServer::start(&["--appendonly", "yes"]) else { return };
+    let Some(redis) = RedisServer::start(&["--appendonly", "yes"]) else {
+        return;
+    };
     let up = Upstream::start();
     // Every attempt hangs (10 s timeout): both replicas' workers hold leases when A dies.
     up.set(|b| b.delay = Duration::from_secs(30));
@@ -167,10 +174,14 @@ fn replica_killed_right_after_its_202s_the_other_delivers_under_the_same_ids() {
     a.child.kill().unwrap(); // SIGKILL right after the 202s, attempts in flight
     a.child.wait().unwrap();
     up.set(|b| b.delay = Duration::ZERO);
-    wait_until("every accepted event delivered", Duration::from_secs(60), || {
-        let got = by_event(&up);
-        sent.keys().all(|id| got.contains_key(id))
-    });
+    wait_until(
+        "every accepted event delivered",
+        Duration::from_secs(60),
+        || {
+            let got = by_event(&up);
+            sent.keys().all(|id| got.contains_key(id))
+        },
+    );
     // Acked only after a 2xx: a drained queue means B delivered every one (A's included).
     wait_until("B's queue drained", Duration::from_secs(30), || {
         b.metric("hookgate_queue_messages{route=\"erp\",state=\"pending\"}") == 0.0
@@ -179,7 +190,11 @@ fn replica_killed_right_after_its_202s_the_other_delivers_under_the_same_ids() {
     for (id, (body, queued)) in &sent {
         for copy in &got[id] {
             assert_eq!(&copy.body, body, "{id}: byte-identical");
-            assert_eq!(copy.header("x-hookgate-delivery-id"), Some(queued.as_str()), "{id}");
+            assert_eq!(
+                copy.header("x-hookgate-delivery-id"),
+                Some(queued.as_str()),
+                "{id}"
+            );
         }
     }
     assert!(
@@ -190,7 +205,9 @@ fn replica_killed_right_after_its_202s_the_other_delivers_under_the_same_ids() {
 
 #[test]
 fn two_healthy_replicas_deliver_each_event_once() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let up = Upstream::start();
     let text = config(&redis.url(), "twice", up.port, "5s", FAST_RETRY);
     let a = start(&text);
@@ -201,23 +218,29 @@ fn two_healthy_replicas_deliver_each_event_once() {
         let port = if n % 2 == 0 { a.port } else { b.port };
         ids.insert(id.clone(), accepted(port, &event(&id, 100 + n)));
     }
-    wait_until("all delivered", Duration::from_secs(60), || by_event(&up).len() == 200);
+    wait_until("all delivered", Duration::from_secs(60), || {
+        by_event(&up).len() == 200
+    });
     std::thread::sleep(Duration::from_millis(1500)); // any second copy would show by now
     let got = by_event(&up);
     for (id, queued) in &ids {
         assert_eq!(got[id].len(), 1, "{id} delivered {} times", got[id].len());
-        assert_eq!(got[id][0].header("x-hookgate-delivery-id"), Some(queued.as_str()));
+        assert_eq!(
+            got[id][0].header("x-hookgate-delivery-id"),
+            Some(queued.as_str())
+        );
     }
-    let delivered_by = |gw: &Gateway| {
-        gw.metric("hookgate_delivery_attempts_total{route=\"erp\",result=\"2xx\"}")
-    };
+    let delivered_by =
+        |gw: &Gateway| gw.metric("hookgate_delivery_attempts_total{route=\"erp\",result=\"2xx\"}");
     assert_eq!(delivered_by(&a) + delivered_by(&b), 200.0);
 }
 
 #[test]
 fn redis_restarted_with_aof_loses_nothing_acknowledged() {
     let aof = ["--appendonly", "yes", "--appendfsync", "always"];
-    let Some(mut redis) = RedisServer::start(&aof) else { return };
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
     let port = free_port(); // the upstream is down: everything stays queued
     let gw = start(&config(&redis.url(), "aof", port, "2s", FAST_RETRY));
     let mut sent = BTreeMap::new();
@@ -230,19 +253,26 @@ fn redis_restarted_with_aof_loses_nothing_acknowledged() {
     redis.stop(); // SIGKILL
     redis.resume();
     let up = Upstream::start_on(port);
-    wait_until("all 50 delivered after the restart", Duration::from_secs(60), || {
-        by_event(&up).len() == 50
-    });
+    wait_until(
+        "all 50 delivered after the restart",
+        Duration::from_secs(60),
+        || by_event(&up).len() == 50,
+    );
     let got = by_event(&up);
     for (id, (body, queued)) in &sent {
         assert_eq!(&got[id][0].body, body);
-        assert_eq!(got[id][0].header("x-hookgate-delivery-id"), Some(queued.as_str()));
+        assert_eq!(
+            got[id][0].header("x-hookgate-delivery-id"),
+            Some(queued.as_str())
+        );
     }
 }
 
 #[test]
 fn redis_down_answers_503_direct_routes_serve_and_the_queue_recovers() {
-    let Some(mut redis) = RedisServer::prepare(&[]) else { return };
+    let Some(mut redis) = RedisServer::prepare(&[]) else {
+        return;
+    };
     let up = Upstream::start();
     // Started while Redis is down.
     let gw = start(&config(&redis.url(), "down", up.port, "2s", FAST_RETRY));
@@ -252,7 +282,11 @@ fn redis_down_answers_503_direct_routes_serve_and_the_queue_recovers() {
     let refused = post(gw.port, &body);
     assert_eq!(refused.status(), 503);
     assert!(refused.headers().get("x-hookgate-queued").is_none());
-    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     assert_eq!(
         gw.metric("hookgate_requests_total{route=\"erp\",outcome=\"unavailable\"}"),
@@ -261,28 +295,41 @@ fn redis_down_answers_503_direct_routes_serve_and_the_queue_recovers() {
     assert!(gw.metric("hookgate_queue_redis_calls_total{op=\"append\",result=\"error\"}") >= 1.0);
     redis.resume();
     // The provider's retry of the same event: its dedup claim was released, so it is accepted.
-    wait_until("accepted once Redis is back", Duration::from_secs(20), || {
-        post(gw.port, &body).status() == 202
+    wait_until(
+        "accepted once Redis is back",
+        Duration::from_secs(20),
+        || post(gw.port, &body).status() == 202,
+    );
+    wait_until("delivered", Duration::from_secs(20), || {
+        by_event(&up).contains_key("evt_down")
     });
-    wait_until("delivered", Duration::from_secs(20), || by_event(&up).contains_key("evt_down"));
     assert_eq!(by_event(&up)["evt_down"].len(), 1);
 }
 
 #[test]
 fn queue_cli_and_admin_api_work_against_redis() {
-    let Some(redis) = RedisServer::start(&[]) else { return };
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
     let up = Upstream::start();
     up.set(|b| b.status = 500);
-    let one = r#"{ concurrency = 1, max_attempts = 2, backoff = { initial = "50ms", max = "100ms" } }"#;
+    let one =
+        r#"{ concurrency = 1, max_attempts = 2, backoff = { initial = "50ms", max = "100ms" } }"#;
     let gw = start(&config(&redis.url(), "cli", up.port, "2s", one));
     let body = event("evt_cli", 300);
     let id = accepted(gw.port, &body);
     wait_until("dead letter", Duration::from_secs(10), || {
         gw.metric("hookgate_delivery_dead_total{route=\"erp\"}") == 1.0
     });
-    assert_eq!(gw.metric("hookgate_queue_messages{route=\"erp\",state=\"dead\"}"), 1.0);
+    assert_eq!(
+        gw.metric("hookgate_queue_messages{route=\"erp\",state=\"dead\"}"),
+        1.0
+    );
     let (ok, listed) = run_cli(&gw, &["list", "--dead", "--route", "erp"], None);
-    assert!(ok && listed.contains(&id) && listed.contains("dead"), "{listed}");
+    assert!(
+        ok && listed.contains(&id) && listed.contains("dead"),
+        "{listed}"
+    );
     let (ok, stats) = run_cli(&gw, &["stats"], None);
     assert!(ok && stats.contains("erp"), "{stats}");
     let (ok, out) = run_cli(&gw, &["replay", &id], None);
@@ -290,9 +337,15 @@ fn queue_cli_and_admin_api_work_against_redis() {
     let (ok, shown) = run_cli(&gw, &["show", &id], Some(ADMIN_TOKEN));
     assert!(ok && shown.contains("body_base64"), "{shown}");
     up.set(|b| b.status = 200);
-    let (ok, out) = run_cli(&gw, &["replay", "--dead", "--route", "erp"], Some(ADMIN_TOKEN));
+    let (ok, out) = run_cli(
+        &gw,
+        &["replay", "--dead", "--route", "erp"],
+        Some(ADMIN_TOKEN),
+    );
     assert!(ok && out.contains("replayed 1"), "{out}");
-    wait_until("replayed delivery", Duration::from_secs(10), || up.count() == 3);
+    wait_until("replayed delivery", Duration::from_secs(10), || {
+        up.count() == 3
+    });
     let last = up.received().pop().unwrap();
     assert_eq!(last.body, body);
     assert_eq!(last.header("x-hookgate-attempt"), Some("1"));
@@ -304,15 +357,24 @@ fn queue_cli_and_admin_api_work_against_redis() {
         .bearer_auth(ADMIN_TOKEN)
         .send()
         .unwrap();
-    assert!(res.status() == 200 || res.status() == 404, "{}", res.status());
+    assert!(
+        res.status() == 200 || res.status() == 404,
+        "{}",
+        res.status()
+    );
 }
 
 #[test]
 fn check_refuses_an_evicting_redis_and_warns_on_persistence_off() {
-    let Some(redis) = RedisServer::start(&["--maxmemory-policy", "allkeys-lru"]) else { return };
+    let Some(redis) = RedisServer::start(&["--maxmemory-policy", "allkeys-lru"]) else {
+        return;
+    };
     let dir = TempDir::new();
     let check = |text: &str| {
-        let path = dir.write("gateway.toml", &format!("[server]\nlisten = \"127.0.0.1:1\"\n{text}"));
+        let path = dir.write(
+            "gateway.toml",
+            &format!("[server]\nlisten = \"127.0.0.1:1\"\n{text}"),
+        );
         Command::new(bin())
             .args(["check", "-c"])
             .arg(&path)
@@ -324,7 +386,10 @@ fn check_refuses_an_evicting_redis_and_warns_on_persistence_off() {
     let out = check(&config(&redis.url(), "chk", 1, "2s", FAST_RETRY));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("allkeys-lru") && stderr.contains("evict"), "{stderr}");
+    assert!(
+        stderr.contains("allkeys-lru") && stderr.contains("evict"),
+        "{stderr}"
+    );
     let _: () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("maxmemory-policy")
@@ -333,6 +398,10 @@ fn check_refuses_an_evicting_redis_and_warns_on_persistence_off() {
         .unwrap();
     let out = check(&config(&redis.url(), "chk", 1, "2s", FAST_RETRY));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("appendonly is off"), "{stdout}");
 }

@@ -148,19 +148,15 @@ fn redis_only_key(s: &QueueSection) -> Option<&'static str> {
     .find_map(|(key, set)| set.then_some(key))
 }
 
-/// Validates the Redis backend's keys. `url` and `password` follow `[state]`'s rules (`env:`,
-/// `file:`, literal; never shown); without `url`, the `[state]` URL is used.
-fn compile_redis(
+/// The Redis backend's URL: `url` (+ `password`) with `[state]`'s rules, else `[state]`'s URL.
+fn redis_url(
     s: &QueueSection,
     file: &str,
     base_dir: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
     state: Option<&StateSettings>,
-) -> Result<RedisQueueSettings, ConfigError> {
-    if s.dir.is_some() {
-        return Err(queue_key(file, "dir", "applies only to backend \"disk\""));
-    }
-    let url = match (&s.url, state) {
+) -> Result<RedisUrl, ConfigError> {
+    Ok(match (&s.url, state) {
         (Some(text), _) => {
             let section = super::state::StateSection {
                 url: text.clone(),
@@ -182,7 +178,11 @@ fn compile_redis(
         }
         (None, Some(state)) if s.password.is_none() => state.url.clone(),
         (None, Some(_)) => {
-            return Err(queue_key(file, "password", "needs queue.url (else the [state] url and its password are used)"))
+            return Err(queue_key(
+                file,
+                "password",
+                "needs queue.url (else the [state] url and its password are used)",
+            ))
         }
         (None, None) => {
             return Err(queue_key(
@@ -191,7 +191,22 @@ fn compile_redis(
                 "is required for backend \"redis\" when there is no [state] section",
             ))
         }
-    };
+    })
+}
+
+/// Validates the Redis backend's keys. `url` and `password` follow `[state]`'s rules (`env:`,
+/// `file:`, literal; never shown); without `url`, the `[state]` URL is used.
+fn compile_redis(
+    s: &QueueSection,
+    file: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    state: Option<&StateSettings>,
+) -> Result<RedisQueueSettings, ConfigError> {
+    if s.dir.is_some() {
+        return Err(queue_key(file, "dir", "applies only to backend \"disk\""));
+    }
+    let url = redis_url(s, file, base_dir, env, state)?;
     let prefix = s
         .prefix
         .clone()
@@ -209,11 +224,19 @@ fn compile_redis(
         Some(t) => parse_duration(t).map_err(|m| queue_key(file, "lease_timeout", m))?,
     };
     if lease_timeout < MIN_LEASE_TIMEOUT {
-        return Err(queue_key(file, "lease_timeout", "must be at least 900ms (leases are refreshed every third of it)"));
+        return Err(queue_key(
+            file,
+            "lease_timeout",
+            "must be at least 900ms (leases are refreshed every third of it)",
+        ));
     }
     let append_connections = s.append_connections.unwrap_or(DEFAULT_APPEND_CONNECTIONS);
     if !(1..=64).contains(&append_connections) {
-        return Err(queue_key(file, "append_connections", "must be between 1 and 64"));
+        return Err(queue_key(
+            file,
+            "append_connections",
+            "must be between 1 and 64",
+        ));
     }
     Ok(RedisQueueSettings {
         url,
@@ -382,7 +405,13 @@ mod tests {
 
     fn queue(text: &str) -> Result<Option<QueueSettings>, ConfigError> {
         let section: QueueSection = toml::from_str(text).unwrap();
-        compile_queue(Some(&section), FILE, std::path::Path::new(""), &no_env, None)
+        compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &no_env,
+            None,
+        )
     }
 
     fn settings() -> QueueSettings {
@@ -442,10 +471,18 @@ mod tests {
     fn redis_backend_defaults_to_the_state_url_and_reads_its_keys() {
         let state = crate::config::state::StateSettings::for_url("redis://:pw@r:6379/0").unwrap();
         let section: QueueSection = toml::from_str("backend = \"redis\"").unwrap();
-        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &no_env, Some(&state))
-            .unwrap()
-            .unwrap();
-        let QueueBackend::Redis(r) = s.backend else { panic!("redis") };
+        let s = compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &no_env,
+            Some(&state),
+        )
+        .unwrap()
+        .unwrap();
+        let QueueBackend::Redis(r) = s.backend else {
+            panic!("redis")
+        };
         assert_eq!(r.url, state.url);
         assert_eq!(r.prefix, "hookgate");
         assert_eq!(r.lease_timeout, DEFAULT_LEASE_TIMEOUT);
@@ -457,10 +494,18 @@ mod tests {
              prefix = \"hq\"\nmin_replicas_acked = 1\nlease_timeout = \"3s\"\nappend_connections = 2",
         )
         .unwrap();
-        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, Some(&state))
-            .unwrap()
-            .unwrap();
-        let QueueBackend::Redis(r) = s.backend else { panic!("redis") };
+        let s = compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &env,
+            Some(&state),
+        )
+        .unwrap()
+        .unwrap();
+        let QueueBackend::Redis(r) = s.backend else {
+            panic!("redis")
+        };
         assert_eq!(r.url.redacted(), "redis://:***@q:6380/1");
         assert_eq!(r.url.password().as_deref(), Some("s3cret"));
         assert!(!format!("{r:?}").contains("s3cret"));
@@ -471,13 +516,25 @@ mod tests {
             ("backend = \"redis\"\nurl = \"http://x\"", "queue.url"),
             ("backend = \"redis\"\nurl = \"env:NOPE\"", "queue.url"),
             ("backend = \"redis\"\nprefix = \"a{b}\"", "queue.prefix"),
-            ("backend = \"redis\"\nlease_timeout = \"100ms\"", "queue.lease_timeout"),
-            ("backend = \"redis\"\nappend_connections = 0", "queue.append_connections"),
+            (
+                "backend = \"redis\"\nlease_timeout = \"100ms\"",
+                "queue.lease_timeout",
+            ),
+            (
+                "backend = \"redis\"\nappend_connections = 0",
+                "queue.append_connections",
+            ),
             ("backend = \"redis\"\npassword = \"x\"", "queue.password"),
         ] {
             let section: QueueSection = toml::from_str(text).unwrap();
-            let e = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, Some(&state))
-                .unwrap_err();
+            let e = compile_queue(
+                Some(&section),
+                FILE,
+                std::path::Path::new(""),
+                &env,
+                Some(&state),
+            )
+            .unwrap_err();
             assert_eq!(e.key.as_deref(), Some(key), "{text}: {e}");
         }
     }
@@ -495,7 +552,8 @@ mod tests {
 
         let section: QueueSection =
             toml::from_str("dir = \"/q\"\nadmin_token = \"env:MISSING\"").unwrap();
-        let e = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, None).unwrap_err();
+        let e =
+            compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, None).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.admin_token"));
         assert!(e.message.contains("MISSING") && !e.message.contains("s3cret"));
     }

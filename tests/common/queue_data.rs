@@ -54,4 +54,3 @@ pub fn queued_message(seq: u64) -> NewMessage {
     m.head.headers.push(("content-length".into(), length));
     m
 }
-

@@ -134,7 +134,10 @@ mod tests {
         // `Retry-After: 0` (or a past date) cannot shorten the schedule.
         for _ in 0..100 {
             let d = b.delay(1, Some(Duration::ZERO), &mut rng);
-            assert!(d >= Duration::from_secs(4) && d <= Duration::from_secs(6), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(4) && d <= Duration::from_secs(6),
+                "{d:?}"
+            );
             let d = b.delay(5, Some(Duration::from_secs(1)), &mut rng);
             assert!(d >= Duration::from_secs(64), "{d:?}");
         }

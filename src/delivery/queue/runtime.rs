@@ -33,7 +33,8 @@ impl QueueRuntime {
     /// Errors: the directory cannot be opened (e.g. another hookgate holds it) or a record is
     /// unreadable; the Redis URL is refused; the metrics are already registered.
     pub fn open(settings: QueueSettings, registry: &Registry) -> Result<QueueRuntime, QueueError> {
-        let registered = |e: prometheus::Error| QueueError::Unavailable(format!("queue metrics: {e}"));
+        let registered =
+            |e: prometheus::Error| QueueError::Unavailable(format!("queue metrics: {e}"));
         let store: Arc<dyn QueueStore> = match &settings.backend {
             QueueBackend::Disk { dir } => {
                 Arc::new(DiskQueue::open(DiskOptions::new(dir, settings.max_bytes))?)
@@ -79,12 +80,17 @@ fn log_redis_findings(settings: RedisQueueSettings) {
     let spawned = std::thread::Builder::new()
         .name("hookgate-queue-inspect".into())
         .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
             else {
                 return;
             };
             for _ in 0..30 {
-                let found = runtime.block_on(health::inspect(&settings, std::time::Duration::from_secs(2)));
+                let found = runtime.block_on(health::inspect(
+                    &settings,
+                    std::time::Duration::from_secs(2),
+                ));
                 match found {
                     Ok(findings) => return log_findings(&findings),
                     Err(e) => tracing::debug!(error = %e, "queue redis not inspected yet"),

@@ -70,7 +70,9 @@ impl Inner {
                 .await
                 .map_err(CallError::into_queue)?;
             for (field, json) in page {
-                let Some(id) = message_id(&field) else { continue };
+                let Some(id) = message_id(&field) else {
+                    continue;
+                };
                 if filter.after.is_some_and(|a| id <= a) {
                     continue;
                 }
@@ -113,11 +115,17 @@ impl Inner {
         let meta_json: Option<Vec<u8>> = self
             .conns
             .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                redis::cmd("HGET").arg(&k.meta).arg(id.to_string()).query_async(&mut c).await
+                redis::cmd("HGET")
+                    .arg(&k.meta)
+                    .arg(id.to_string())
+                    .query_async(&mut c)
+                    .await
             })
             .await
             .map_err(CallError::into_queue)?;
-        let Some(json) = meta_json else { return Ok(None) };
+        let Some(json) = meta_json else {
+            return Ok(None);
+        };
         let meta = Meta::decode(id, &json)?;
         let (stream, sid) = match (&meta.dead, &meta.dsid) {
             (true, Some(dsid)) => (self.keys(&route).dead, dsid.clone()),

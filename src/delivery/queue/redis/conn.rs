@@ -161,7 +161,9 @@ impl Conns {
         };
         self.metrics.call(
             op,
-            outcome.as_ref().map_or_else(CallError::result_label, |_| "ok"),
+            outcome
+                .as_ref()
+                .map_or_else(CallError::result_label, |_| "ok"),
         );
         outcome
     }

@@ -65,7 +65,11 @@ impl Inner {
         match reclaimed {
             Ok(0) => 0,
             Ok(n) => {
-                tracing::warn!(route, leases = n, "queue leases expired (a replica stopped refreshing them): due again");
+                tracing::warn!(
+                    route,
+                    leases = n,
+                    "queue leases expired (a replica stopped refreshing them): due again"
+                );
                 self.conns.metrics.takeovers(route, n);
                 n
             }

@@ -125,7 +125,11 @@ impl Inner {
             })
             .await
             .map_err(CallError::into_queue)?;
-        Ok(routes.into_iter().zip(found).find(|(_, f)| *f).map(|(r, _)| r))
+        Ok(routes
+            .into_iter()
+            .zip(found)
+            .find(|(_, f)| *f)
+            .map(|(r, _)| r))
     }
 
     /// Removes `id` whatever its state (`remove.lua`); `false` when unknown.
@@ -143,7 +147,11 @@ impl Inner {
             .conns
             .run(Pool::Work, op, WORK_TIMEOUT, |mut c| async move {
                 let mut call = scripts::REMOVE.prepare_invoke();
-                call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.bytes).key(&k.dead);
+                call.key(&k.stream)
+                    .key(&k.due)
+                    .key(&k.meta)
+                    .key(&k.bytes)
+                    .key(&k.dead);
                 call.arg(GROUP).arg(id.to_string());
                 call.invoke_async(&mut c).await
             })
@@ -169,7 +177,11 @@ impl Inner {
             .run(Pool::Work, "update", WORK_TIMEOUT, |mut c| async move {
                 let mut call = scripts::RETRY.prepare_invoke();
                 call.key(&k.stream).key(&k.due).key(&k.meta);
-                call.arg(GROUP).arg(consumer).arg(id.to_string()).arg(delay).arg(error);
+                call.arg(GROUP)
+                    .arg(consumer)
+                    .arg(id.to_string())
+                    .arg(delay)
+                    .arg(error);
                 call.invoke_async(&mut c).await
             })
             .await
@@ -178,7 +190,12 @@ impl Inner {
     }
 
     /// The holder gives up: dead letter with its body (`dead.lua`; stale → nothing).
-    pub async fn dead(&self, id: MessageId, reason: &str, attempted: bool) -> Result<(), QueueError> {
+    pub async fn dead(
+        &self,
+        id: MessageId,
+        reason: &str,
+        attempted: bool,
+    ) -> Result<(), QueueError> {
         let Some(route) = self.holder_route(id).await? else {
             return Ok(());
         };
@@ -187,7 +204,10 @@ impl Inner {
             .run(Pool::Work, "update", WORK_TIMEOUT, |mut c| async move {
                 let mut call = scripts::DEAD.prepare_invoke();
                 call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
-                call.arg(GROUP).arg(consumer).arg(id.to_string()).arg(reason);
+                call.arg(GROUP)
+                    .arg(consumer)
+                    .arg(id.to_string())
+                    .arg(reason);
                 call.arg(u8::from(attempted));
                 call.invoke_async::<i64>(&mut c).await
             })

@@ -263,14 +263,22 @@ impl Inner {
     ) -> Result<AppendReply, QueueError> {
         let keys = self.keys(&message.route);
         let replicas = self.min_replicas;
-        let budget = APPEND_TIMEOUT + if replicas > 0 { WAIT_TIMEOUT } else { Duration::ZERO };
+        let budget = APPEND_TIMEOUT
+            + if replicas > 0 {
+                WAIT_TIMEOUT
+            } else {
+                Duration::ZERO
+            };
         let event = message.event_id.as_deref().unwrap_or("");
         let reply: (Vec<i64>, Option<i64>) = self
             .conns
             .run(Pool::Append, "append", budget, |mut c| async move {
                 let mut call = scripts::APPEND.prepare_invoke();
                 call.key(&keys.stream).key(&keys.meta).key(&keys.bytes);
-                call.arg(GROUP).arg(id.to_string()).arg(head).arg(&message.body[..]);
+                call.arg(GROUP)
+                    .arg(id.to_string())
+                    .arg(head)
+                    .arg(&message.body[..]);
                 call.arg(event).arg(size).arg(room);
                 let reply: redis::Value = call.invoke_async(&mut c).await?;
                 let acked = if replicas > 0 && first_int(&reply) == Some(1) {
