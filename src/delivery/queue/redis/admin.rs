@@ -13,6 +13,9 @@ use crate::delivery::queue::store::{
     StoredMessage,
 };
 
+/// One `HSCAN` step's field/value pairs (delivery ID, meta JSON).
+type ScanPage = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Meta records read per `HSCAN` step.
 const SCAN_COUNT: usize = 500;
 /// Most leases a route's PEL is read for at once (workers × replicas; far below this).
@@ -56,7 +59,7 @@ impl Inner {
         let mut cursor = 0u64;
         loop {
             let key = meta_key.clone();
-            let (next, page): (u64, Vec<(Vec<u8>, Vec<u8>)>) = self
+            let (next, page): (u64, ScanPage) = self
                 .conns
                 .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
                     redis::cmd("HSCAN")
