@@ -161,7 +161,11 @@ async fn appends(
     }
     let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
     latencies.sort();
-    (rate, percentile(&latencies, 0.5), percentile(&latencies, 0.99))
+    (
+        rate,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    )
 }
 
 /// A redis-server with AOF (`everysec`) on a free port; `None` when none is installed.
@@ -174,7 +178,14 @@ fn start_redis() -> Option<(std::process::Child, u16, PathBuf)> {
     let dir = scratch(&format!("redis-{port}"));
     std::fs::create_dir_all(&dir).ok()?;
     let child = std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
         .args(["--appendonly", "yes", "--appendfsync", "everysec"])
         .args(["--auto-aof-rewrite-percentage", "0", "--dir"])
         .arg(&dir)

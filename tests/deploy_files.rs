@@ -1080,9 +1080,18 @@ fn gateway_tomls_for_image_and_compose() {
         compose.contains("\n  redis:\n"),
         "compose has a redis service"
     );
+    // The same Redis holds the queue: never an allkeys-* policy (it would evict queued
+    // events); volatile-lru evicts only keys with an expiry (dedup, rate limits). AOF with an
+    // fsync per reply makes a 202 survive a crash of Redis or of the host.
+    assert_eq!(compose_cfg["queue"]["backend"].as_str(), Some("redis"));
     assert!(
-        compose.contains("allkeys-lru"),
-        "compose Redis evicts with allkeys-lru"
+        compose.contains("      - volatile-lru") && !compose.contains("      - allkeys-"),
+        "compose Redis must not evict queued events"
+    );
+    assert!(
+        compose.contains("--appendonly\n      - \"yes\"")
+            && compose.contains("--appendfsync\n      - always"),
+        "compose Redis runs with AOF, appendfsync always"
     );
     assert_eq!(
         compose.matches(&format!("{var}: ")).count(),
