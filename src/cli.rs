@@ -4,9 +4,10 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config};
+use crate::logging::LogFormat;
 use crate::providers::WebhookRequest;
 use crate::server::state::GatewayState;
 
@@ -19,12 +20,6 @@ use crate::server::state::GatewayState;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum LogFormat {
-    Json,
-    Text,
 }
 
 #[derive(Debug, Subcommand)]

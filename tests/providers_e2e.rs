@@ -176,7 +176,7 @@ fn every_preset_forwards_a_signed_request_and_refuses_a_forged_one() {
     let names: Vec<&str> = providers::presets()
         .iter()
         .map(|p| p.name)
-        .filter(|n| providers::key_fetch::builder(n).is_none())
+        .filter(|n| providers::options_builder(n).is_none())
         .collect();
     assert!(names.len() >= 69, "presets: {names:?}");
     let routes: String = names.iter().map(|n| route_for(n, up.port)).collect();

@@ -393,7 +393,7 @@ fn option_presets() -> Vec<&'static str> {
     providers::presets()
         .iter()
         .map(|p| p.name)
-        .filter(|n| providers::key_fetch::builder(n).is_some())
+        .filter(|n| providers::options_builder(n).is_some())
         .collect()
 }
 

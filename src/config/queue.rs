@@ -10,8 +10,6 @@ use serde::Deserialize;
 use super::error::ConfigError;
 use super::secret::{self, Secret};
 use super::units::{parse_duration, parse_size};
-use crate::delivery::queue::backoff::Backoff;
-use crate::delivery::queue::worker::RetryPolicy;
 
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 pub const DEFAULT_ACK_STATUS: u16 = 202;
@@ -85,6 +83,28 @@ pub struct RouteQueue {
     /// Status answered once the request is durable (2xx; default 202).
     pub ack_status: u16,
     pub retry: RetryPolicy,
+}
+
+/// A route's retry policy (`queue = { ... }` on the route), as the delivery workers read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Workers (attempts in flight at once) for the route.
+    pub concurrency: usize,
+    /// Attempts before the message becomes a dead letter (≥ 1).
+    pub max_attempts: u32,
+    /// Age (since acceptance) after which no further attempt is scheduled.
+    pub max_age: Duration,
+    pub backoff: Backoff,
+}
+
+/// A route's backoff (`queue.backoff = { initial, max }`); the delays it gives are
+/// [`crate::delivery::queue::backoff`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// Delay after the first failed attempt (before jitter).
+    pub initial: Duration,
+    /// No delay exceeds this, `Retry-After` included.
+    pub max: Duration,
 }
 
 fn queue_key(file: &str, key: &str, message: impl Into<String>) -> ConfigError {

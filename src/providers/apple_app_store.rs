@@ -69,7 +69,7 @@ static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm
 ];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(PRESET.name, settings)
+    super::key_fetch::options::build_without_options(build_with_options, settings)
 }
 
 /// An App Store environment, spelled as in the payload.

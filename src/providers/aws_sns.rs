@@ -41,7 +41,7 @@ pub const PRESET: Preset = Preset {
 const HOSTS: &[&str] = &["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(PRESET.name, settings)
+    super::key_fetch::options::build_without_options(build_with_options, settings)
 }
 
 /// The constructor with the route's `provider_options` (`topic_arns`, and the key-fetch

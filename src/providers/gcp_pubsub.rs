@@ -54,7 +54,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 const MIN_REFETCH: Duration = Duration::from_secs(60);
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(PRESET.name, settings)
+    super::key_fetch::options::build_without_options(build_with_options, settings)
 }
 
 /// The constructor with the route's `provider_options` (`audience`, `email`; `key_url`,

@@ -101,7 +101,7 @@ use http::HeaderMap;
 
 use crate::config::secret::Secret;
 
-pub use registry::{find_preset, presets};
+pub use registry::{find_preset, options_builder, presets};
 
 /// What a scheme sees of a request. Everything a provider may sign is here.
 #[derive(Debug, Clone, Copy)]
@@ -389,7 +389,7 @@ pub fn build_scheme(
     options: Option<&key_fetch::ProviderOptions>,
     key_fetch: &key_fetch::KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    match (key_fetch::builder(preset.name), options) {
+    match (registry::options_builder(preset.name), options) {
         (Some(build), options) => build(settings, &options.cloned().unwrap_or_default(), key_fetch),
         (None, Some(_)) => Err(SettingsError::new(
             "provider_options",

@@ -46,7 +46,7 @@ const HOSTS: &[&str] = &[
 ];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(PRESET.name, settings)
+    super::key_fetch::options::build_without_options(build_with_options, settings)
 }
 
 /// The constructor with the route's `provider_options` (`webhook_id`; `key_hosts`, `key_ca`,

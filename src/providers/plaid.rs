@@ -42,7 +42,7 @@ const HOSTS: &[&str] = &["production.plaid.com", "sandbox.plaid.com"];
 const KEY_PATH: &str = "/webhook_verification_key/get";
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(PRESET.name, settings)
+    super::key_fetch::options::build_without_options(build_with_options, settings)
 }
 
 /// The constructor with the route's `provider_options` (`client_id`, `environment`; `key_url`,

@@ -1,5 +1,6 @@
 //! The list of presets. Adding a provider is adding its file and one line here.
 
+use super::key_fetch::BuildWithOptions;
 use super::Preset;
 
 /// Every preset, in the order `hookgate check` and the README list them.
@@ -91,6 +92,20 @@ pub fn presets() -> &'static [Preset] {
 /// The preset named `name`, if any.
 pub fn find_preset(name: &str) -> Option<&'static Preset> {
     presets().iter().find(|p| p.name == name)
+}
+
+/// The options-reading constructor of preset `name`, if it has one: the key-fetching presets,
+/// which read the route's `provider_options`. Presets without one take no `provider_options`.
+pub fn options_builder(name: &str) -> Option<BuildWithOptions> {
+    use super::{apple_app_store, aws_sns, gcp_pubsub, paypal, plaid};
+    match name {
+        "apple-app-store" => Some(apple_app_store::build_with_options),
+        "aws-sns" => Some(aws_sns::build_with_options),
+        "gcp-pubsub" => Some(gcp_pubsub::build_with_options),
+        "paypal" => Some(paypal::build_with_options),
+        "plaid" => Some(plaid::build_with_options),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

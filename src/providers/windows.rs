@@ -79,7 +79,7 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
         };
         // No default window (SendGrid, as its SDK: covered by its own test), or keys fetched at
         // run time (their windows are tested against a local key server in their modules).
-        if past.is_zero() || crate::providers::key_fetch::builder(p.name).is_some() {
+        if past.is_zero() || crate::providers::options_builder(p.name).is_some() {
             continue;
         }
         let future = p.future_tolerance.unwrap_or(past);

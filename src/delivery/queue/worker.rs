@@ -15,7 +15,8 @@ use pingora::http::RequestHeader;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::backoff::{parse_retry_after, Backoff};
+use super::backoff::parse_retry_after;
+pub use crate::config::queue::RetryPolicy;
 use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
 use crate::config::model::Upstream;
 use crate::delivery::forward::{self, ForwardError};
@@ -30,18 +31,6 @@ const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
 pub const DELIVERY_ID_HEADER: &str = "x-hookgate-delivery-id";
 /// Header carrying the attempt number, 1 for the first.
 pub const ATTEMPT_HEADER: &str = "x-hookgate-attempt";
-
-/// A route's retry policy (`queue = { ... }` on the route).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Workers (attempts in flight at once) for the route.
-    pub concurrency: usize,
-    /// Attempts before the message becomes a dead letter (≥ 1).
-    pub max_attempts: u32,
-    /// Age (since acceptance) after which no further attempt is scheduled.
-    pub max_age: Duration,
-    pub backoff: Backoff,
-}
 
 /// Where one queued route delivers, and how.
 #[derive(Clone, Debug)]

@@ -4,6 +4,9 @@
 //! bounded in time and size, cached with stale-while-revalidate and single-flight
 //! ([`fetcher::KeyFetcher`]), and counted per outcome ([`counters::FetchCounters`]).
 //!
+//! The family knows nothing of its presets: each preset's file holds its constructor, and the
+//! registry ([`crate::providers::registry::options_builder`]) maps a preset name to it.
+//!
 //! How a request flows: the verify stage awaits [`crate::providers::Scheme::prepare`] (a future
 //! only on a cache miss), then calls the synchronous `verify`, which reads the cache.
 
@@ -19,4 +22,4 @@ pub mod testserver;
 
 pub use counters::FetchCounters;
 pub use fetcher::{FetchError, FetchRequest, FetchSettings, KeyFetcher, Lookup};
-pub use options::{builder, KeyFetchContext, ProviderOptions};
+pub use options::{BuildWithOptions, KeyFetchContext, ProviderOptions};

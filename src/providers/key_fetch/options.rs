@@ -174,28 +174,13 @@ pub type BuildWithOptions = fn(
     &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError>;
 
-/// The options-reading constructor of preset `name`, if it has one. Presets without one take no
-/// `provider_options`.
-pub fn builder(name: &str) -> Option<BuildWithOptions> {
-    use crate::providers::{apple_app_store, aws_sns, gcp_pubsub, paypal, plaid};
-    match name {
-        "apple-app-store" => Some(apple_app_store::build_with_options),
-        "aws-sns" => Some(aws_sns::build_with_options),
-        "gcp-pubsub" => Some(gcp_pubsub::build_with_options),
-        "paypal" => Some(paypal::build_with_options),
-        "plaid" => Some(plaid::build_with_options),
-        _ => None,
-    }
-}
-
-/// A `Preset::build` for an options-reading preset, used where no route options exist
-/// (benchmarks, `hookgate sign` without a route): the options are empty, so presets that
-/// require one report it missing.
+/// A `Preset::build` for an options-reading preset (`build`, its own constructor), used where no
+/// route options exist (benchmarks, `hookgate sign` without a route): the options are empty, so
+/// presets that require one report it missing.
 pub fn build_without_options(
-    name: &str,
+    build: BuildWithOptions,
     settings: &SchemeSettings<'_>,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    let build = builder(name).expect("an options-reading preset");
     build(
         settings,
         &ProviderOptions::default(),
