@@ -4,8 +4,10 @@
 use base64::Engine;
 
 use super::common;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "basic",
@@ -64,7 +66,7 @@ pub fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // RFC 7617 §2: user "Aladdin", password "open sesame" → `Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==`.
     #[test]
@@ -82,7 +84,7 @@ mod tests {
         assert_eq!(
             v.run(
                 v.wrong_secrets,
-                &crate::providers::testkit::headers(v.headers),
+                &crate::providers::families::testkit::headers(v.headers),
                 v.body,
                 v.now
             ),
@@ -91,7 +93,7 @@ mod tests {
         assert_eq!(
             v.run(
                 v.secrets,
-                &crate::providers::testkit::headers(&[]),
+                &crate::providers::families::testkit::headers(&[]),
                 v.body,
                 v.now
             ),
@@ -100,7 +102,7 @@ mod tests {
         assert_eq!(
             v.run(
                 v.secrets,
-                &crate::providers::testkit::headers(&[(
+                &crate::providers::families::testkit::headers(&[(
                     "Authorization",
                     "Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
                 )]),

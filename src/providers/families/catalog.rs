@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{presets, Preset};
+use crate::providers::{presets, Preset};
 
 /// The line that starts the README's generated table.
 pub const README_START: &str =
@@ -109,7 +109,7 @@ mod tests {
     /// The README's provider table is exactly `hookgate providers`' output.
     #[test]
     fn readme_table_is_the_generated_one() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let start = readme
             .find(README_START)
             .expect("README lacks the providers table start marker");

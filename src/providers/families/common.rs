@@ -9,8 +9,8 @@ use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use subtle::ConstantTimeEq;
 
-use super::{Rejection, SettingsError};
 use crate::config::secret::Secret;
+use crate::providers::{Rejection, SettingsError};
 
 /// The hash functions HMAC schemes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,7 @@ pub fn strip_prefix_ci<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
 pub const CLOCK_SKEW: Duration = Duration::from_secs(5);
 
 /// A timestamp window: how old (`past`) and how far ahead of now (`future`) a signed timestamp
-/// may be. Bounds are inclusive. Built by [`super::Preset::window`].
+/// may be. Bounds are inclusive. Built by [`crate::providers::Preset::window`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub past: Duration,
@@ -286,10 +286,10 @@ pub fn refuse_secrets(secrets: &[Secret], preset: &str, why: &str) -> Result<(),
 }
 
 /// The first secret, for signing.
-pub fn first_secret(secrets: &[Secret]) -> Result<&Secret, super::SignError> {
+pub fn first_secret(secrets: &[Secret]) -> Result<&Secret, crate::providers::SignError> {
     secrets
         .first()
-        .ok_or_else(|| super::SignError("the route has no secret".into()))
+        .ok_or_else(|| crate::providers::SignError("the route has no secret".into()))
 }
 
 /// HMAC check as a verdict: `Ok` when any secret's MAC over `parts` equals any candidate.
@@ -410,7 +410,7 @@ pub fn json_text(body: &[u8], pointer: &str) -> Option<String> {
 /// A preset accepts a route's `signature` table only to rename its signature header (when
 /// `header_renamable`); anything else in it is a configuration error, never silently ignored.
 pub fn preset_header(
-    settings: &super::SchemeSettings<'_>,
+    settings: &crate::providers::SchemeSettings<'_>,
     default: &str,
     header_renamable: bool,
 ) -> Result<String, SettingsError> {
@@ -446,7 +446,7 @@ pub fn check_header_name(key: &'static str, name: &str) -> Result<(), SettingsEr
 }
 
 /// `signature.encoding`, hex when absent.
-pub fn encoding_setting(spec: &super::SignatureSpec) -> Result<Encoding, SettingsError> {
+pub fn encoding_setting(spec: &crate::providers::SignatureSpec) -> Result<Encoding, SettingsError> {
     match spec.encoding.as_deref() {
         None => Ok(Encoding::Hex),
         Some(e) => Encoding::parse(e).ok_or_else(|| {
@@ -459,7 +459,7 @@ pub fn encoding_setting(spec: &super::SignatureSpec) -> Result<Encoding, Setting
 }
 
 /// `signature.header`, which the generic families require.
-pub fn required_header(spec: &super::SignatureSpec) -> Result<String, SettingsError> {
+pub fn required_header(spec: &crate::providers::SignatureSpec) -> Result<String, SettingsError> {
     let header = spec
         .header
         .clone()

@@ -5,8 +5,10 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use super::common::{self, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "ed25519",
@@ -182,7 +184,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, secs, str_pairs};
+    use crate::providers::families::testkit::{headers, secs, str_pairs};
     use crate::providers::SignatureSpec;
 
     fn scheme(

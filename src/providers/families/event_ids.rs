@@ -3,9 +3,9 @@
 
 use http::HeaderMap;
 
-use super::find_preset;
 use super::testkit::headers;
 use crate::config::field_source::FieldSource;
+use crate::providers::find_preset;
 
 /// The ID the request path derives for `preset`: the first of its sources that yields one.
 fn event_id(preset: &str, map: &HeaderMap, body: &[u8]) -> Option<String> {
@@ -72,13 +72,13 @@ fn svix_reads_the_id_under_both_header_names() {
 /// under each of them, and every default source is valid config syntax.
 #[test]
 fn id_sources_cover_every_signature_alias() {
-    for p in super::presets() {
+    for p in crate::providers::presets() {
         for source in p.event_id_sources() {
             FieldSource::parse(source).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         }
     }
     // The presets built on Svix's branded + unbranded names.
-    for p in super::presets() {
+    for p in crate::providers::presets() {
         if p.headers.first().is_some_and(|h| h.starts_with("svix-")) {
             let sources: Vec<&str> = p.event_id_sources().collect();
             assert_eq!(

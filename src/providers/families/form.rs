@@ -12,7 +12,7 @@
 use http::HeaderMap;
 use percent_encoding::percent_decode;
 
-use super::Rejection;
+use crate::providers::Rejection;
 
 /// Why a form body is not exactly the signed fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! Dropbox `?challenge=`, …). Providers give the answer as a plain function; the delegation to
 //! the scheme is written once here.
 
-use super::{LocalResponse, Rejection, Scheme, SignError, WebhookRequest};
+use crate::providers::{LocalResponse, Rejection, Scheme, SignError, WebhookRequest};
 
 /// Answers a handshake request, given the provider's scheme (for handshakes that sign with the
 /// route's secret); `None` when the request is not a handshake.

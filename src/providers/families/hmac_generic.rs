@@ -5,8 +5,10 @@
 //! `X-Soshia-Signature: <hex>`, and base64 variants.
 
 use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "hmac",
@@ -242,7 +244,7 @@ mod tests {
             },
             &["hello+world"],
         );
-        let body = include_bytes!("testdata/worldline_connect.json");
+        let body = include_bytes!("../presets/testdata/worldline_connect.json");
         let sig = "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=";
         assert_eq!(verify(&*s, "X-GCS-Signature", sig, body), Ok(()));
         assert_eq!(

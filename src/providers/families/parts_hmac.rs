@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm, Encoding, TimestampFormat};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 /// One piece of the signed string, concatenated in order without separators.
 #[derive(Debug, Clone, Copy)]

@@ -9,8 +9,8 @@ use http::{HeaderName, HeaderValue};
 use proptest::prelude::*;
 
 use super::testkit::{headers, scheme};
-use super::{find_preset, Rejection, WebhookRequest};
 use crate::config::field_source::FieldSource;
+use crate::providers::{find_preset, Rejection, WebhookRequest};
 
 /// Cases per property (issue 10: at least 10,000 under `cargo test --release`).
 const CASES: u32 = 10_000;
@@ -185,7 +185,7 @@ proptest! {
         extra in proptest::collection::vec(("[a-z\\-]{1,10}", "[ -~]{0,20}"), 0..6),
         token in "[a-f0-9]{10,50}",
     ) {
-        use super::mailgun::signed_fields;
+        use crate::providers::presets::mailgun::signed_fields;
         for ct in ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b0undary", "multipart/form-data"] {
             let _ = signed_fields(Some(ct), &garbage);
         }
@@ -209,25 +209,25 @@ proptest! {
     /// escape survives HubSpot's; Node's legacy query re-encoding is idempotent.
     #[test]
     fn url_canonicalisation_is_total_and_stable(url in "[ -~]{0,120}", q in proptest::collection::vec(("[ -~]{1,8}", "[ -~]{0,8}"), 0..6)) {
-        let canonical = super::hubspot::canonical_uri(&url);
+        let canonical = crate::providers::presets::hubspot::canonical_uri(&url);
         for code in ["%3A", "%2F", "%3F", "%40", "%21", "%24", "%27", "%28", "%29", "%2A", "%2C", "%3B"] {
             prop_assert!(!canonical.to_ascii_uppercase().contains(code), "{} in {}", code, canonical);
         }
-        let _ = super::twilio::url_variants(&url);
+        let _ = crate::providers::presets::twilio::url_variants(&url);
         let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(q.iter()).finish();
         let with_query = format!("https://h.example/p?{query}");
         for text in [url.as_str(), with_query.as_str()] {
-            let once = super::twilio::legacy_query(text);
-            prop_assert_eq!(super::twilio::legacy_query(&once), once.clone());
+            let once = crate::providers::presets::twilio::legacy_query(text);
+            prop_assert_eq!(crate::providers::presets::twilio::legacy_query(&once), once.clone());
         }
-        prop_assert!(super::twilio::url_variants(&with_query).contains(&with_query));
+        prop_assert!(crate::providers::presets::twilio::url_variants(&with_query).contains(&with_query));
     }
 
     /// Event-ID extraction: arbitrary headers and JSON never panic; an ID put where a preset's
     /// source points is found again, exactly.
     #[test]
     fn event_ids_are_extracted_exactly(id in "[!-~][ -~]{0,40}[!-~]", json in "[ -~]{0,200}", header in header_text()) {
-        for p in super::presets() {
+        for p in crate::providers::presets() {
             for source in p.event_id_sources() {
                 let source = FieldSource::parse(source).unwrap();
                 let mut map = http::HeaderMap::new();

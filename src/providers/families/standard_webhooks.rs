@@ -7,8 +7,10 @@
 use std::time::Duration;
 
 use super::common::{self, Algorithm};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "standard-webhooks",
@@ -120,7 +122,7 @@ impl Scheme for StandardWebhooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const BODY: &[u8] = b"{\"test\": 2432232314}";

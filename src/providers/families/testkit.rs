@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Preset, Rejection, Scheme, SchemeSettings, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{Preset, Rejection, Scheme, SchemeSettings, WebhookRequest};
 
 /// Borrowed `(name, value)` pairs of the headers a signer returned.
 pub fn str_pairs(signed: &[(String, String)]) -> Vec<(&str, &str)> {

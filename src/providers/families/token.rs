@@ -3,8 +3,10 @@
 //! time. There is no body integrity: anyone holding the token can send anything.
 
 use super::common;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "token",
@@ -78,7 +80,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, secs, str_pairs};
+    use crate::providers::families::testkit::{headers, secs, str_pairs};
     use crate::providers::SignatureSpec;
     use std::time::Duration;
 

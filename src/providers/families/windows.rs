@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::testkit::scheme;
-use super::{presets, Preset, Rejection, Scheme, WebhookRequest};
+use crate::providers::{presets, Preset, Rejection, Scheme, WebhookRequest};
 
 const T: Duration = Duration::from_secs(1_700_000_000);
 const SEED: [u8; 32] = [3u8; 32];
@@ -22,8 +22,14 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
             b"{}".to_vec(),
         ),
-        "discord" => (super::discord::public_key_hex(&SEED), b"{}".to_vec()),
-        "telnyx" => (super::telnyx::public_key_base64(&SEED), b"{}".to_vec()),
+        "discord" => (
+            crate::providers::presets::discord::public_key_hex(&SEED),
+            b"{}".to_vec(),
+        ),
+        "telnyx" => (
+            crate::providers::presets::telnyx::public_key_base64(&SEED),
+            b"{}".to_vec(),
+        ),
         // Contentful's signing secrets are exactly 64 characters.
         "contentful" => ("k".repeat(64), b"{}".to_vec()),
         "linear" => (
@@ -31,7 +37,11 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
             format!(r#"{{"webhookTimestamp":{}}}"#, T.as_millis()).into_bytes(),
         ),
         "mailgun" => {
-            let sig = super::mailgun::body_signature(b"k", &T.as_secs().to_string(), "tok");
+            let sig = crate::providers::presets::mailgun::body_signature(
+                b"k",
+                &T.as_secs().to_string(),
+                "tok",
+            );
             (
                 "k".into(),
                 format!(
@@ -52,8 +62,8 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         now: T,
     };
     let pairs = match p.name {
-        "discord" => super::discord::sign_with_private_key(&SEED, &req),
-        "telnyx" => super::telnyx::sign_with_private_key(&SEED, &req),
+        "discord" => crate::providers::presets::discord::sign_with_private_key(&SEED, &req),
+        "telnyx" => crate::providers::presets::telnyx::sign_with_private_key(&SEED, &req),
         "mailgun" => Vec::new(),
         _ => s
             .sign(&req)
@@ -141,7 +151,7 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
 #[test]
 fn windows_match_the_providers_sdks() {
     let expect = |name: &str, past: u64, future: u64| {
-        let p = super::find_preset(name).unwrap();
+        let p = crate::providers::find_preset(name).unwrap();
         let w = p.window(p.default_tolerance.unwrap());
         assert_eq!(
             (w.past.as_secs(), w.future.as_secs()),

@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use crate::json_pointer::{self, Scalar};
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "adyen",
@@ -144,7 +146,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // vectors.json adyen-01: adyen-node-api-library src/__tests__/hmacValidator.spec.ts @02bab06c
     // (key DFB1…AB00, signed string "pspReference:originalReference:merchantAccount:reference:

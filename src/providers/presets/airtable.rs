@@ -1,9 +1,9 @@
 //! Airtable: `X-Airtable-Content-MAC: hmac-sha256=<hex HMAC-SHA256(key, raw body)>`; the secret is the webhook's `macSecretBase64` as given, and the key is its base64 decoding.
 //! Source: airtable.com/developers/web/api/webhooks-overview (notification MAC; macSecretBase64).
 
-use super::common::{self, Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "airtable",
@@ -32,7 +32,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // Docs-sample output: the verification snippet of airtable.com/developers/web/api/
     // webhooks-overview (notification delivery), run unchanged with this macSecretBase64 and

@@ -29,9 +29,9 @@ use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Deserialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::key_fetch::jwt;
-use super::key_fetch::{options::read_ca, KeyFetchContext, ProviderOptions};
-use super::{
+use crate::providers::families::key_fetch::jwt;
+use crate::providers::families::key_fetch::{options::read_ca, KeyFetchContext, ProviderOptions};
+use crate::providers::{
     common, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
 };
 
@@ -69,7 +69,10 @@ static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm
 ];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(build_with_options, settings)
+    crate::providers::families::key_fetch::options::build_without_options(
+        build_with_options,
+        settings,
+    )
 }
 
 /// An App Store environment, spelled as in the payload.
@@ -361,7 +364,7 @@ impl Scheme for AppStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::families::testkit::{headers, secs};
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use base64::Engine;
     use sha2::Digest;

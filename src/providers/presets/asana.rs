@@ -4,10 +4,12 @@
 //! (hookgate does not store it), after which events verify.
 //! Source: developers.asana.com/reference/createwebhook and docs/webhooks-guide.
 
-use super::common::{self, Algorithm, Encoding};
-use super::handshake::Handshake;
-use super::hmac_generic::BodyHmac;
-use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{
+    LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "asana",
@@ -51,7 +53,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, Vector};
 
     // Official sample output: Asana's Asana/devrel-examples javascript/webhooks-nodejs/index.js @
     // 7f1833450aff98d52d21884d003e68f7dc5bbce4, run unchanged, echoes X-Hook-Secret on the

@@ -16,10 +16,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::common;
-use super::key_fetch::certs::{RsaHash, SigningCert};
-use super::key_fetch::{FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions};
-use super::{
+use crate::providers::families::common;
+use crate::providers::families::key_fetch::certs::{RsaHash, SigningCert};
+use crate::providers::families::key_fetch::{
+    FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
+};
+use crate::providers::{
     LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
     WebhookRequest,
 };
@@ -41,7 +43,10 @@ pub const PRESET: Preset = Preset {
 const HOSTS: &[&str] = &["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(build_with_options, settings)
+    crate::providers::families::key_fetch::options::build_without_options(
+        build_with_options,
+        settings,
+    )
 }
 
 /// The constructor with the route's `provider_options` (`topic_arns`, and the key-fetch
@@ -258,8 +263,8 @@ impl Scheme for Sns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::families::key_fetch::testserver::{Answer, KeyServer};
+    use crate::providers::families::testkit::{headers, secs};
 
     // AWS SDK for Java v2, services/sns/src/test/resources/software/amazon/awssdk/services/sns/
     // sample-message.json and unit-test-public-cert.pem (@30c3112c; used by

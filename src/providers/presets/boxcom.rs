@@ -9,10 +9,12 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding, TimestampFormat};
-use super::parts_hmac::made_up_id;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding, TimestampFormat};
+use crate::providers::families::parts_hmac::made_up_id;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "box",
@@ -23,7 +25,7 @@ pub const PRESET: Preset = Preset {
         "box-signature-primary/-secondary: <base64> HMAC-SHA256 of body + box-delivery-timestamp",
     family: "hmac-timestamped",
     headers: &["box-signature-primary", "box-signature-secondary", "box-delivery-timestamp"],
-    future_tolerance: Some(super::common::CLOCK_SKEW),
+    future_tolerance: Some(crate::providers::families::common::CLOCK_SKEW),
     reference: "developer.box.com/guides/webhooks/v2 (BOX-DELIVERY-ID changes on retry, the payload id does not) and signatures-v2 (reject older than 10 min; Box SDKs refuse future timestamps: hookgate allows 5 s of skew)",
     build,
     ..Preset::DEFAULTS
@@ -117,7 +119,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     // vectors.json box-01: box-python-sdk test/unit/object/test_webhook.py @b858596a and
     // box-node-sdk webhooks-test.js (validateMessage). The node test froze its clock ten years

@@ -18,14 +18,14 @@
 
 use sha1::Digest;
 
-use super::common::{self, Algorithm};
-use super::form::{self, FormError};
-use super::handshake::Handshake;
-use super::{
+use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm};
+use crate::providers::families::form::{self, FormError};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::{
     LocalResponse, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
     WebhookRequest,
 };
-use crate::config::secret::Secret;
 
 pub const PRESET: Preset = Preset {
     name: "braintree",
@@ -217,7 +217,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, url_seen_by, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, url_seen_by, Vector};
 
     // braintree (npm) 3.40.0, configured with its test suite's integration_public_key /
     // integration_private_key: `webhookTesting.sampleNotification("subscription_went_past_due",

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::stripe::ListShape;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "calendly",
@@ -15,7 +15,7 @@ pub const PRESET: Preset = Preset {
     summary: "Calendly-Webhook-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\"",
     family: "hmac-timestamped",
     headers: &["Calendly-Webhook-Signature"],
-    future_tolerance: Some(super::common::CLOCK_SKEW),
+    future_tolerance: Some(crate::providers::families::common::CLOCK_SKEW),
     reference: "developer.calendly.com webhook signatures (example rejects t older than 3 min; no future bound: hookgate allows 5 s of skew); Calendly publishes no SDK, vector or runnable sample: checked against the documented formula only",
     build,
     ..Preset::DEFAULTS
@@ -36,7 +36,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // Scheme: developer.calendly.com "Webhook signatures" (split the header on ",", t= and v1=,

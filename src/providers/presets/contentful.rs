@@ -23,9 +23,11 @@ use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 const SIGNATURE: &str = "x-contentful-signature";
 const SIGNED_HEADERS: &str = "x-contentful-signed-headers";
@@ -259,7 +261,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, Vector};
 
     // @contentful/node-apps-toolkit@3.16.1: `signRequest(SECRET, request, 1700000000000)` made
     // these headers and `verifyRequest` accepts them (and refuses the tampered body, another

@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use super::common::{self, Encoding};
-use super::ed25519::{self, Ed25519Scheme};
-use super::handshake::Handshake;
-use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{self, Encoding};
+use crate::providers::families::ed25519::{self, Ed25519Scheme};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::{
+    LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "discord",
@@ -74,7 +76,9 @@ pub fn public_key_hex(private_key: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme as build_scheme, secs, str_pairs, Vector};
+    use crate::providers::families::testkit::{
+        headers, scheme as build_scheme, secs, str_pairs, Vector,
+    };
     use crate::providers::Rejection;
 
     // Discord publishes no fixed vector (its SDK tests generate keys). The key is RFC 8032 §7.1

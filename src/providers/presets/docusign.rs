@@ -3,9 +3,11 @@
 //! Source: developers.docusign.com/platform/webhooks/connect/hmac ("Validating HMAC signatures");
 //! webhooks.fyi.
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "docusign",
@@ -76,7 +78,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // Vector from DocuSign's own sample code: github.com/docusign/code-examples-node
     // lib/connect/examples/validateWebhookMessage.js @ 8b0ee71cc6ebd73462eae40b88c7115ea419b94a.

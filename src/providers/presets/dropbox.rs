@@ -3,10 +3,12 @@
 //! `X-Content-Type-Options: nosniff`.
 //! Source: dropbox.com/developers/reference/webhooks; webhooks.fyi.
 
-use super::common::{Algorithm, Encoding};
-use super::handshake::Handshake;
-use super::hmac_generic::BodyHmac;
-use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{
+    LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "dropbox",
@@ -54,7 +56,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, url_seen_by, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, url_seen_by, Vector};
 
     // Checked by Dropbox's official webhook sample, github.com/dropbox/mdwebhook app.py
     // @ 1b32d5aec51019eb698905345a21af46e0d4be8e: its `webhook()` view (hex HMAC-SHA256 of the raw

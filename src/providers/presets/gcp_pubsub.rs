@@ -18,10 +18,12 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
-use super::common;
-use super::key_fetch::jwt;
-use super::key_fetch::{FetchRequest, KeyFetchContext, KeyFetcher, Lookup, ProviderOptions};
-use super::{
+use crate::providers::families::common;
+use crate::providers::families::key_fetch::jwt;
+use crate::providers::families::key_fetch::{
+    FetchRequest, KeyFetchContext, KeyFetcher, Lookup, ProviderOptions,
+};
+use crate::providers::{
     Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
 };
 
@@ -54,7 +56,10 @@ const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 const MIN_REFETCH: Duration = Duration::from_secs(60);
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(build_with_options, settings)
+    crate::providers::families::key_fetch::options::build_without_options(
+        build_with_options,
+        settings,
+    )
 }
 
 /// The constructor with the route's `provider_options` (`audience`, `email`; `key_url`,
@@ -187,8 +192,8 @@ impl Scheme for PubSub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::families::key_fetch::testserver::{Answer, KeyServer};
+    use crate::providers::families::testkit::{headers, secs};
 
     // Google publishes no push token together with the key that signed it (its keys rotate). The
     // tokens here are signed by Google's own library, google-auth 2.63.0 (PyPI;

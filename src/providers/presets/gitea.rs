@@ -9,10 +9,12 @@ use std::borrow::Cow;
 
 use http::HeaderMap;
 
-use super::common::{Algorithm, Encoding};
-use super::form;
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::form;
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "gitea",
@@ -101,7 +103,7 @@ impl Scheme for ForgePayloadHmac {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     /// The body of both vectors: a trimmed Gitea push payload (docs.gitea.com/usage/webhooks).
     const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
@@ -144,7 +146,7 @@ mod tests {
             FORM_BODY,
         );
         v.assert_vector_cases();
-        v.assert_sign_round_trip(crate::providers::testkit::secs(1_700_000_000));
+        v.assert_sign_round_trip(crate::providers::families::testkit::secs(1_700_000_000));
         // A changed `payload` value, or a second one (which would the upstream read?), is refused.
         let changed = String::from_utf8(FORM_BODY.to_vec())
             .unwrap()

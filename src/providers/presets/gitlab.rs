@@ -1,9 +1,9 @@
 //! GitLab: the secret token itself in `X-Gitlab-Token`, compared in constant time (no body
 //! integrity). Source: docs.gitlab.com/user/project/integrations/webhooks ("Secret token").
 
-use super::common;
-use super::token::TokenScheme;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common;
+use crate::providers::families::token::TokenScheme;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "gitlab",
@@ -30,7 +30,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // docs.gitlab.com webhooks "Secret token": GitLab sends the configured token verbatim in

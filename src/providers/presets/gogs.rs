@@ -5,7 +5,7 @@
 //! `internal/database/webhook.go` (`prepareHookTasks` signs, `deliver` sends).
 
 use super::gitea::ForgePayloadHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "gogs",
@@ -26,7 +26,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
 

@@ -1,7 +1,7 @@
 //! HubSpot (signature v3): `X-HubSpot-Signature-v3: <base64 HMAC-SHA256(client secret,
 //! method + uri + raw body + timestamp)>` with `X-HubSpot-Request-Timestamp` in **milliseconds**;
 //! at most 5 minutes old (HubSpot refuses older; nothing is said of the future, so
-//! [`super::common::CLOCK_SKEW`] is allowed). `uri` is the route's public URL after HubSpot's
+//! [`crate::providers::families::common::CLOCK_SKEW`] is allowed). `uri` is the route's public URL after HubSpot's
 //! canonicalisation: exactly the twelve percent-escapes its docs list are decoded
 //! ([`canonical_uri`]), everything else is signed as received. v1/v2 are the `hubspot-v1` /
 //! `hubspot-v2` presets.
@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use super::common::{Algorithm, Encoding, TimestampFormat};
-use super::parts_hmac::{Part, Shape, TimestampHeader};
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding, TimestampFormat};
+use crate::providers::families::parts_hmac::{Part, Shape, TimestampHeader};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "hubspot",
@@ -22,7 +22,7 @@ pub const PRESET: Preset = Preset {
     summary: "X-HubSpot-Signature-v3: <base64> HMAC-SHA256 of method + public URL + body + timestamp (ms)",
     family: "hmac-url",
     headers: &["X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp"],
-    future_tolerance: Some(super::common::CLOCK_SKEW),
+    future_tolerance: Some(crate::providers::families::common::CLOCK_SKEW),
     reference: "developers.hubspot.com/docs/api/webhooks/validating-requests (v3: reject older than 5 min; no future bound: hookgate allows 5 s of skew)",
     build,
     ..Preset::DEFAULTS
@@ -98,7 +98,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // vectors.json hubspot-v3-01: HubSpot/hubspot-api-python tests/spec/utils/test_signature.py

@@ -8,9 +8,11 @@
 
 use sha2::Digest;
 
-use super::common::{self, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "hubspot-v1",
@@ -102,7 +104,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // vectors.json hubspot-v1-01 (hubspot-api-nodejs test/unit/signature.spec.ts @39d11e5d) and
     // hubspot-v1-02-python (hubspot-api-python tests/spec/utils/test_signature.py @83aedb04).

@@ -6,7 +6,7 @@
 //! HubSpot/hubspot-api-nodejs `test/unit/signature.spec.ts`.
 
 use super::hubspot_v1::SecretPrefixHash;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "hubspot-v2",
@@ -26,7 +26,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // vectors.json hubspot-v2-01 (GET, empty body) and hubspot-v2-02 (POST with body):

@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "linear",
@@ -68,7 +70,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // SDK output: @linear/sdk@98.0.0 `LinearWebhookClient.verify` (dist/webhooks, signature =
     // hex HMAC-SHA256 of the raw body; |Date.now() - webhookTimestamp| <= 60 000 ms) accepts this
@@ -134,8 +136,8 @@ mod tests {
         let headers = [("Linear-Signature", sig.as_str())];
         let v = Vector::new(&PRESET, &["lin_wh_secret"], &headers, body);
         assert_eq!(v.verify(), Err(Rejection::MalformedSignature));
-        let s = crate::providers::testkit::scheme(&PRESET, &["lin_wh_secret"], None);
-        let map = crate::providers::testkit::headers(&[]);
+        let s = crate::providers::families::testkit::scheme(&PRESET, &["lin_wh_secret"], None);
+        let map = crate::providers::families::testkit::headers(&[]);
         assert!(s
             .sign(&WebhookRequest {
                 method: "POST",

@@ -10,9 +10,11 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "mailgun",
@@ -193,7 +195,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{scheme, secs, Vector};
+    use crate::providers::families::testkit::{scheme, secs, Vector};
 
     // Mailgun publishes no key with a signature, and mailgun.js has no verify helper. The
     // signature was computed with Python `hmac.new(key, b"1700000000" + token, sha256)`; the Node
@@ -257,7 +259,7 @@ mod tests {
             Err(Rejection::StaleTimestamp),
             "future"
         );
-        let map = crate::providers::testkit::headers(&[]);
+        let map = crate::providers::families::testkit::headers(&[]);
         assert!(s
             .sign(&WebhookRequest {
                 method: "POST",

@@ -5,7 +5,7 @@
 //! ("Authenticating webhook requests").
 
 use super::twilio::UrlParamsHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "mandrill",
@@ -27,7 +27,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // Official sample output: the PHP `generateSignature($webhook_key, $url, $params)` published

@@ -4,9 +4,9 @@
 //! Instagram and the WhatsApp Cloud API sign their webhooks the same way (Meta payload signature);
 //! their presets are this one under their own name and source.
 
-use super::common::{Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "meta",
@@ -47,7 +47,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // Published vector: Meta's official WhatsApp Node.js SDK test fixture
     // (WhatsApp/WhatsApp-Nodejs-SDK src/__tests__/utils.test.ts@58ca3d5: `generateXHub256Sig`

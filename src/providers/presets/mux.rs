@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::stripe::ListShape;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "mux",
@@ -34,7 +34,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // SDK output: @mux/mux-node@15.3.0 `mux.webhooks.verifySignature` (resources/webhooks:

@@ -6,9 +6,11 @@
 use serde::de::DeserializeOwned;
 use sha2::Digest;
 
-use super::common;
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "netlify",
@@ -114,7 +116,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // Netlify has no SDK helper and publishes no token. This one was signed by jsonwebtoken@9.0.3
     // `jwt.sign({ iss: "netlify", sha256 }, secret)` with the secret hard-coded in the Node sample

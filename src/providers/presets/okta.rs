@@ -4,9 +4,9 @@
 //! Source: developer.okta.com/docs/concepts/event-hooks ("Event hook setup": authentication
 //! field and secret); help.okta.com create event hooks.
 
-use super::common;
-use super::token::TokenScheme;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common;
+use crate::providers::families::token::TokenScheme;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "okta",
@@ -32,7 +32,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // Okta's docs: the "Authentication secret" is sent verbatim in the chosen header. The secret

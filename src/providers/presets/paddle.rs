@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::stripe::ListShape;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "paddle",
@@ -17,7 +17,7 @@ pub const PRESET: Preset = Preset {
         "Paddle-Signature: ts=<unix>;h1=<hex> HMAC-SHA256 of \"{ts}:{body}\" (any h1 may match)",
     family: "hmac-timestamped",
     headers: &["Paddle-Signature"],
-    future_tolerance: Some(super::common::CLOCK_SKEW),
+    future_tolerance: Some(crate::providers::families::common::CLOCK_SKEW),
     reference: "paddle-node-sdk webhooks-validator.ts (now - ts <= 5 s, no future bound: hookgate allows 5 s of skew)",
     build,
     ..Preset::DEFAULTS
@@ -38,7 +38,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // vectors.json paddle-01..04: paddle-node-sdk

@@ -2,9 +2,9 @@
 //! raw body; one `v1` per active secret during rotation, any may match.
 //! Source: developer.pagerduty.com/docs/webhooks/webhook-signatures; webhooks.fyi.
 
-use super::common::{Algorithm, Encoding};
-use super::parts_hmac::{Part, Shape};
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::parts_hmac::{Part, Shape};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "pagerduty",
@@ -37,7 +37,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // Published vector: PagerDuty's official Go SDK, github.com/PagerDuty/go-pagerduty

@@ -11,10 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::common;
-use super::key_fetch::certs::{RsaHash, SigningCert};
-use super::key_fetch::{FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions};
-use super::{
+use crate::providers::families::common;
+use crate::providers::families::key_fetch::certs::{RsaHash, SigningCert};
+use crate::providers::families::key_fetch::{
+    FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
+};
+use crate::providers::{
     Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
 };
 
@@ -46,7 +48,10 @@ const HOSTS: &[&str] = &[
 ];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(build_with_options, settings)
+    crate::providers::families::key_fetch::options::build_without_options(
+        build_with_options,
+        settings,
+    )
 }
 
 /// The constructor with the route's `provider_options` (`webhook_id`; `key_hosts`, `key_ca`,
@@ -139,8 +144,8 @@ impl Scheme for PayPal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::families::key_fetch::testserver::{Answer, KeyServer};
+    use crate::providers::families::testkit::{headers, secs};
 
     // paypal/PayPal-Java-SDK rest-api-sdk/src/test/java/com/paypal/base/ValidateCertTest.java and
     // src/test/resources/clientCertTest.crt @ccaa336b: a real sandbox delivery of 2019-08-29,

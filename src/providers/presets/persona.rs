@@ -8,9 +8,11 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 const HEADER: &str = "Persona-Signature";
 
@@ -132,7 +134,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     // Persona publishes no SDK and no signed example. The v1 values are what Persona's own Python
     // sample (docs.withpersona.com/docs/webhooks-best-practices, "Checking signatures") computes,
@@ -230,7 +232,7 @@ mod tests {
             assert_eq!(
                 vector(&[]).run(
                     &[SECRET],
-                    &crate::providers::testkit::headers(&[(HEADER, bad)]),
+                    &crate::providers::families::testkit::headers(&[(HEADER, bad)]),
                     BODY,
                     secs(T)
                 ),
@@ -250,7 +252,7 @@ mod tests {
             let value = vec![group; n].join(" ");
             vector(&[]).run(
                 &[SECRET],
-                &crate::providers::testkit::headers(&[(HEADER, &value)]),
+                &crate::providers::families::testkit::headers(&[(HEADER, &value)]),
                 BODY,
                 secs(T),
             )

@@ -16,13 +16,15 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use sha2::Digest;
 
-use super::common;
-use super::key_fetch::jwt;
-use super::key_fetch::{FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions};
-use super::{
+use crate::config::secret::Secret;
+use crate::providers::families::common;
+use crate::providers::families::key_fetch::jwt;
+use crate::providers::families::key_fetch::{
+    FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
+};
+use crate::providers::{
     Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
 };
-use crate::config::secret::Secret;
 
 pub const PRESET: Preset = Preset {
     name: "plaid",
@@ -42,7 +44,10 @@ const HOSTS: &[&str] = &["production.plaid.com", "sandbox.plaid.com"];
 const KEY_PATH: &str = "/webhook_verification_key/get";
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::key_fetch::options::build_without_options(build_with_options, settings)
+    crate::providers::families::key_fetch::options::build_without_options(
+        build_with_options,
+        settings,
+    )
 }
 
 /// The constructor with the route's `provider_options` (`client_id`, `environment`; `key_url`,
@@ -202,8 +207,8 @@ impl Scheme for Plaid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
-    use crate::providers::testkit::{headers, secs};
+    use crate::providers::families::key_fetch::testserver::{Answer, KeyServer};
+    use crate::providers::families::testkit::{headers, secs};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     use jsonwebtoken::{EncodingKey, Header};

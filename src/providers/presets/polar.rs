@@ -13,10 +13,10 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 
-use super::common;
-use super::standard_webhooks::StandardWebhooks;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
 use crate::config::secret::Secret;
+use crate::providers::families::common;
+use crate::providers::families::standard_webhooks::StandardWebhooks;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "polar",
@@ -70,7 +70,7 @@ fn hmac_keys(secret: &Secret) -> Vec<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // SDK output: scripts/provider-vectors/polar.mjs signs this event with standardwebhooks@1.1.1

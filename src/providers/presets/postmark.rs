@@ -4,7 +4,7 @@
 //! Source: postmarkapp.com/developer/webhooks/webhooks-overview ("Protecting your webhook":
 //! basic HTTP authentication).
 
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "postmark",
@@ -18,13 +18,13 @@ pub const PRESET: Preset = Preset {
 };
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    super::basic::build(settings)
+    crate::providers::families::basic::build(settings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // RFC 7617 §2's example credentials as Postmark would send them from

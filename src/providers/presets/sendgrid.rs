@@ -9,8 +9,10 @@ use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
 
-use super::common::{self, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
+use crate::providers::families::common::{self, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "sendgrid",
@@ -126,7 +128,7 @@ pub fn public_key_base64(private_key: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, str_pairs, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, str_pairs, Vector};
 
     // vectors.json sendgrid-01/-02-bad-sig/-03-bad-key: sendgrid-nodejs
     // packages/eventwebhook/src/eventwebhook.spec.js @31bf6a02.

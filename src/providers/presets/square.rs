@@ -2,9 +2,9 @@
 //! raw body)>`. The URL is the route's public URL and must equal the one registered with Square.
 //! Source: square/square-python-sdk `src/square/utils/webhooks_helper.py` and tests.
 
-use super::common::{Algorithm, Encoding};
-use super::parts_hmac::{Part, Shape};
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::parts_hmac::{Part, Shape};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "square",
@@ -38,7 +38,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
     use crate::providers::Rejection;
 
     // vectors.json square-01, -02-escaped, -03-url-mismatch: square-python-sdk

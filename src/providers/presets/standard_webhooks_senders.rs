@@ -12,7 +12,7 @@
 //! - Resend: resend.com/docs/dashboard/webhooks/verify-webhooks-requests (svix).
 //! - beehiiv: svix-webhooks ingest source types (beehiiv's source uses `SvixConfig`).
 
-use super::Preset;
+use crate::providers::Preset;
 
 /// The summary of the senders on the unbranded `webhook-*` headers.
 const UNBRANDED: &str =
@@ -25,7 +25,7 @@ pub const OPENAI: Preset = Preset {
     name: "openai",
     summary: UNBRANDED,
     reference: "platform.openai.com/docs/guides/webhooks (verify with the standardwebhooks library: 300 s both ways; webhook-id kept on retries)",
-    ..super::standard_webhooks::PRESET
+    ..crate::providers::families::standard_webhooks::PRESET
 };
 
 pub const BREX: Preset = Preset {
@@ -33,21 +33,21 @@ pub const BREX: Preset = Preset {
     summary: UNBRANDED,
     reference:
         "developer.brex.com/docs/webhooks (verifying: 300 s both ways; Webhook-Id kept on retries)",
-    ..super::standard_webhooks::PRESET
+    ..crate::providers::families::standard_webhooks::PRESET
 };
 
 pub const REPLICATE: Preset = Preset {
     name: "replicate",
     summary: UNBRANDED,
     reference: "replicate.com/docs/topics/webhooks/verify-webhook (300 s both ways; webhook-id kept on retries)",
-    ..super::standard_webhooks::PRESET
+    ..crate::providers::families::standard_webhooks::PRESET
 };
 
 pub const LIVEBLOCKS: Preset = Preset {
     name: "liveblocks",
     summary: UNBRANDED,
     reference: "liveblocks.io/docs/platform/webhooks (WebhookHandler: 300 s both ways; webhook-id kept on retries)",
-    ..super::standard_webhooks::PRESET
+    ..crate::providers::families::standard_webhooks::PRESET
 };
 
 pub const CLERK: Preset = Preset {
@@ -74,7 +74,7 @@ pub const BEEHIIV: Preset = Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     /// vectors.json stdwebhooks-01 (standard-webhooks libraries/python/tests/test_webhooks.py

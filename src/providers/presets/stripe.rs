@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "stripe",
@@ -107,7 +109,7 @@ impl Scheme for TimestampList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     // vectors.json stripe-dotnet-01/-02-stale/-03-tampered: stripe-dotnet
     // src/StripeTests/Services/Events/EventUtilityTest.cs + Resources/event_test_signature.json

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use super::standard_webhooks::StandardWebhooks;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::standard_webhooks::StandardWebhooks;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "svix",
@@ -28,7 +28,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // vectors.json svix-01-branded: svix-webhooks python/tests/test_webhooks.py + go/webhook_test.go

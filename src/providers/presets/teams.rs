@@ -1,9 +1,9 @@
 //! Microsoft Teams outgoing webhooks: `Authorization: HMAC <base64 HMAC-SHA256(key, raw body)>`; the secret is the security token Teams shows, and the key is its base64 decoding.
 //! Source: learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook (verify HMAC; activity id).
 
-use super::common::{self, Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "teams",
@@ -32,7 +32,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // Official-sample check: Microsoft's outgoing-webhook Node sample
     // (OfficeDev/msteams-samples-outgoing-webhook-nodejs app.js@51eab0a; the same HMAC check is

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use super::common::{self, Encoding};
-use super::ed25519::{self, Ed25519Scheme};
-use super::{Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{self, Encoding};
+use crate::providers::families::ed25519::{self, Ed25519Scheme};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
 
 pub const PRESET: Preset = Preset {
     name: "telnyx",
@@ -56,7 +56,9 @@ pub fn public_key_base64(private_key: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme as build_scheme, secs, str_pairs, Vector};
+    use crate::providers::families::testkit::{
+        headers, scheme as build_scheme, secs, str_pairs, Vector,
+    };
     use crate::providers::Rejection;
 
     // Telnyx's SDK tests generate their keys, so there is no fixed published vector. The key is

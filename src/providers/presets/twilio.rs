@@ -21,9 +21,11 @@ use std::collections::BTreeMap;
 
 use sha2::Digest;
 
-use super::common::{self, Algorithm, Encoding};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common::{self, Algorithm, Encoding};
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "twilio",
@@ -320,7 +322,7 @@ impl Scheme for UrlParamsHmac {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     // vectors.json twilio-01..07: twilio-python tests/unit/test_request_validator.py @30368b08
     // (auth token "12345"; the form body is an urlencoding of the test's params).

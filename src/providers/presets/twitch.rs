@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding, TimestampFormat};
-use super::handshake::Handshake;
-use super::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
-use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{self, Algorithm, Encoding, TimestampFormat};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::families::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
+use crate::providers::{
+    LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "twitch",
@@ -19,7 +21,7 @@ pub const PRESET: Preset = Preset {
     summary: "Twitch-Eventsub-Message-Signature: sha256=<hex> HMAC-SHA256 of message id + timestamp + body",
     family: "hmac-timestamped",
     headers: &["Twitch-Eventsub-Message-Signature", "Twitch-Eventsub-Message-Id", "Twitch-Eventsub-Message-Timestamp"],
-    future_tolerance: Some(super::common::CLOCK_SKEW),
+    future_tolerance: Some(crate::providers::families::common::CLOCK_SKEW),
     reference: "dev.twitch.tv/docs/eventsub/handling-webhook-events (reject older than 10 min; Message-Id kept on retries; no future bound: hookgate allows 5 s of skew)",
     build,
     ..Preset::DEFAULTS
@@ -63,7 +65,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, Vector};
     use crate::providers::Rejection;
 
     // Official sample output: Twitch's twitchdev/eventsub-webhooks-node-sample index.js @

@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::common;
 use super::netlify::{body_sha256, hs256_claims, hs256_token};
-use super::{Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest};
 use crate::config::secret::Secret;
+use crate::providers::families::common;
+use crate::providers::{
+    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "vonage",
@@ -79,7 +81,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
 
     // No published token; this one (iat 1700000000, payload_hash = hex SHA-256 of the body) was
     // built with Python. SDK output: @vonage/jwt@1.14.0 `verifySignature(token, secret)` accepts

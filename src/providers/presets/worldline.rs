@@ -3,9 +3,9 @@
 //! tried (rotation). The `GET` endpoint-verification echo is not answered by the gateway.
 //! Source: Ingenico-ePayments/connect-sdk-php `tests/Ingenico/Connect/Sdk/Webhooks/WebhooksHelperTest.php`.
 
-use super::common::{Algorithm, Encoding};
-use super::hmac_generic::BodyHmac;
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::hmac_generic::BodyHmac;
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "worldline",
@@ -32,7 +32,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::Vector;
+    use crate::providers::families::testkit::Vector;
 
     // vectors.json worldline-connect-01: connect-sdk-php WebhooksHelperTest.php @81502159
     // (secret "hello+world", LF line endings, no trailing newline).

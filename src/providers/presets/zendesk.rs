@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use super::common::{Algorithm, Encoding, TimestampFormat};
-use super::parts_hmac::{Part, Shape, TimestampHeader};
-use super::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::common::{Algorithm, Encoding, TimestampFormat};
+use crate::providers::families::parts_hmac::{Part, Shape, TimestampHeader};
+use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "zendesk",
@@ -43,7 +43,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{secs, Vector};
+    use crate::providers::families::testkit::{secs, Vector};
     use crate::providers::Rejection;
 
     // Scheme: developer.zendesk.com/documentation/webhooks/verifying ("base64(HMACSHA256(TIMESTAMP +

@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use super::common::{self, Algorithm, Encoding, TimestampFormat};
-use super::handshake::Handshake;
-use super::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
-use super::{LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest};
+use crate::providers::families::common::{self, Algorithm, Encoding, TimestampFormat};
+use crate::providers::families::handshake::Handshake;
+use crate::providers::families::parts_hmac::{Part, PartsHmac, Shape, TimestampHeader};
+use crate::providers::{
+    LocalResponse, Preset, Scheme, SchemeSettings, SettingsError, WebhookRequest,
+};
 
 pub const PRESET: Preset = Preset {
     name: "zoom",
@@ -72,7 +74,7 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testkit::{headers, scheme, secs, Vector};
+    use crate::providers::families::testkit::{headers, scheme, secs, Vector};
     use crate::providers::Rejection;
 
     // Official sample output: Zoom's zoom/webhook-sample index.js @

@@ -541,7 +541,7 @@ fn client(settings: &FetchSettings) -> Result<reqwest::Client, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::key_fetch::testserver::{Answer, KeyServer};
+    use crate::providers::families::key_fetch::testserver::{Answer, KeyServer};
 
     fn text(body: &[u8]) -> Result<String, String> {
         String::from_utf8(body.to_vec()).map_err(|e| e.to_string())

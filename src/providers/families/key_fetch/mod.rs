@@ -5,7 +5,7 @@
 //! ([`fetcher::KeyFetcher`]), and counted per outcome ([`counters::FetchCounters`]).
 //!
 //! The family knows nothing of its presets: each preset's file holds its constructor, and the
-//! registry ([`crate::providers::registry::options_builder`]) maps a preset name to it.
+//! registry ([`crate::providers::families::registry::options_builder`]) maps a preset name to it.
 //!
 //! How a request flows: the verify stage awaits [`crate::providers::Scheme::prepare`] (a future
 //! only on a cache miss), then calls the synchronous `verify`, which reads the cache.

@@ -1,7 +1,7 @@
 //! The local HTTPS key server of `tests/common/key_server.rs`, for the unit tests, plus the
 //! route options that point a scheme at it.
 
-#[path = "../../../tests/common/key_server.rs"]
+#[path = "../../../../tests/common/key_server.rs"]
 mod shared;
 
 pub use shared::{Answer, KeyServer, Received};
