@@ -149,7 +149,7 @@ pub fn main_with(cli: Cli) -> i32 {
             command,
         } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
         Command::Providers => {
-            print!("{}", crate::providers::catalog::markdown_table());
+            print!("{}", crate::providers::families::catalog::markdown_table());
             0
         }
     }
@@ -183,7 +183,7 @@ pub fn describe(config: &Config) -> String {
         }
         guards.push(format!(
             "max_body {}",
-            crate::providers::catalog::size(r.max_body)
+            crate::providers::families::catalog::size(r.max_body)
         ));
         let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
         out.push_str(&format!(

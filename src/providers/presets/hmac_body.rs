@@ -1,24 +1,26 @@
 //! Senders that sign the raw body with an HMAC and differ only in data: the signature header,
-//! the algorithm, the encoding and a prefix, plus the event ID and type sources, the summary and
-//! the document followed. Each row below is one [`Preset`] (its constant is named after the
-//! sender); its vector, from the provider's docs or SDK (cited beside it), is in the test module
-//! of the same name at the end of this file.
+//! the algorithm, the encoding, a prefix and how the secret becomes the key, plus the event ID and
+//! type sources, the summary and the document followed. Each row below is one [`Preset`] (its
+//! constant is named after the sender); its vector, from the provider's docs or SDK (cited beside
+//! it), is in the test module of the same name at the end of this file.
 //!
 //! Adding such a sender is one row here, its vector below, and its line in
 //! [`crate::providers::families::registry`]. A sender with logic of its own (another signed
 //! string, a handshake, several presets sharing code) keeps a file of its own.
 
-use crate::providers::families::common::{Algorithm, Encoding};
+use crate::providers::families::common::{self, Algorithm, Encoding};
 use crate::providers::families::hmac_generic::BodyHmac;
 use crate::providers::Preset;
 
-/// Rows of body-HMAC senders: `CONST = "name": "Header", Algorithm, Encoding, "prefix" { the
-/// remaining [`Preset`] fields }`. Each becomes `pub const CONST: Preset` with the family
+/// Rows of body-HMAC senders: `CONST = "name": "Header", Algorithm, Encoding, "prefix"
+/// [, keys: decoder] { the remaining [`Preset`] fields }` (`keys: base64_keys`: the HMAC key is the
+/// base64 the provider hands out, decoded by [`common::base64_keys`]). Each becomes `pub const CONST: Preset` with the family
 /// `hmac-body`, `headers = ["Header"]` and a constructor verifying that header.
 macro_rules! body_hmac_senders {
     ($(
         $(#[$doc:meta])*
-        $konst:ident = $name:literal: $header:literal, $algorithm:ident, $encoding:ident, $prefix:literal {
+        $konst:ident = $name:literal: $header:literal, $algorithm:ident, $encoding:ident, $prefix:literal
+            $(, keys: $keys:ident)? {
             $($field:ident: $value:expr,)*
         }
     )*) => {$(
@@ -29,13 +31,16 @@ macro_rules! body_hmac_senders {
             headers: &[$header],
             $($field: $value,)*
             build: |settings| {
-                BodyHmac::boxed(
+                #[allow(unused_mut)]
+                let mut scheme = BodyHmac::for_preset(
                     settings,
                     $header,
                     Algorithm::$algorithm,
                     Encoding::$encoding,
                     $prefix,
-                )
+                )?;
+                $(scheme.secrets = common::$keys(settings.secrets)?;)?
+                Ok(Box::new(scheme))
             },
             ..Preset::DEFAULTS
         };
@@ -217,6 +222,23 @@ body_hmac_senders! {
         event_type: None,
         summary: "x-xero-signature: <base64> HMAC-SHA256 of the raw body",
         reference: "developer.xero.com webhooks (intent to receive)",
+    }
+    /// Airtable: `X-Airtable-Content-MAC: hmac-sha256=<hex HMAC-SHA256(key, raw body)>`; the secret is the webhook's `macSecretBase64` as given, and the key is its base64 decoding.
+    /// Source: airtable.com/developers/web/api/webhooks-overview (notification MAC; macSecretBase64).
+    AIRTABLE = "airtable": "X-Airtable-Content-MAC", Sha256, Hex, "hmac-sha256=", keys: base64_keys {
+        event_id: None,
+        event_type: None,
+        summary: "X-Airtable-Content-MAC: hmac-sha256=<hex> HMAC-SHA-256 of the raw body; key = base64 of the secret",
+        reference: "airtable.com/developers/web/api/webhooks-overview (notification MAC; macSecretBase64)",
+    }
+
+    /// Microsoft Teams outgoing webhooks: `Authorization: HMAC <base64 HMAC-SHA256(key, raw body)>`; the secret is the security token Teams shows, and the key is its base64 decoding.
+    /// Source: learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook (verify HMAC; activity id).
+    TEAMS = "teams": "Authorization", Sha256, Base64, "HMAC ", keys: base64_keys {
+        event_id: Some("json:/id"),
+        event_type: Some("json:/type"),
+        summary: "Authorization: HMAC <base64> HMAC-SHA-256 of the raw body; key = base64 of the secret",
+        reference: "learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook (verify HMAC; activity id)",
     }
 }
 
@@ -755,5 +777,69 @@ mod xero {
     #[test]
     fn xero_sample_vector() {
         Vector::new(&PRESET, &[SECRET], &[("x-xero-signature", SIGNATURE)], BODY).assert_all();
+    }
+}
+
+#[cfg(test)]
+mod airtable {
+    use super::*;
+
+    const PRESET: Preset = AIRTABLE;
+    use crate::providers::families::testkit::Vector;
+
+    // Docs-sample output: the verification snippet of airtable.com/developers/web/api/
+    // webhooks-overview (notification delivery), run unchanged with this macSecretBase64 and
+    // notification, prints this X-Airtable-Content-MAC: scripts/provider-vectors/airtable.mjs.
+    // (Airtable's SDK, npm airtable@0.12.2, has no webhook verification.)
+    #[test]
+    fn docs_sample_vector() {
+        // The key is the base64 decoding of the configured secret, so signing uses it too.
+        let v = Vector {
+            // Another base64 key (the secret must be base64).
+            wrong_secrets: &["b3RoZXIta2V5LWJ5dGVz"],
+            ..Vector::new(
+                &PRESET,
+                &["YWlydGFibGUtbWFjLXNlY3JldC0zMi1ieXRlcy1sb25nISE="],
+                &[(
+                    "X-Airtable-Content-MAC",
+                    "hmac-sha256=341cc93cca7eabb854984aa40ab9e2b8fe1e5c9fab5aa0a5fb392183754df89d",
+                )],
+                br#"{"base":{"id":"app00000000000000"},"webhook":{"id":"ach00000000000000"},"timestamp":"2022-02-01T21:25:05.663Z"}"#,
+            )
+        };
+        v.assert_all();
+    }
+}
+
+#[cfg(test)]
+mod teams {
+    use super::*;
+
+    const PRESET: Preset = TEAMS;
+    use crate::providers::families::testkit::Vector;
+
+    // Official-sample check: Microsoft's outgoing-webhook Node sample
+    // (OfficeDev/msteams-samples-outgoing-webhook-nodejs app.js@51eab0a; the same HMAC check is
+    // in OfficeDev/Microsoft-Teams-Samples samples/outgoing-webhook/nodejs/app.js@7cf3c96), run
+    // unchanged but for its placeholder token, set to the example token its comment prints,
+    // answers "You typed" to this request and refuses it with a tampered body:
+    // scripts/provider-vectors/teams.mjs.
+    #[test]
+    fn official_sample_vector() {
+        // The key is the base64 decoding of the configured secret, so signing uses it too.
+        let v = Vector {
+            // Another base64 key (the secret must be base64).
+            wrong_secrets: &["b3RoZXIta2V5LWJ5dGVz"],
+            ..Vector::new(
+                &PRESET,
+                &["+ZaRRMC8+mpnfGaGsBOmkIFt98bttL5YQRq3p2tXgcE="],
+                &[(
+                    "Authorization",
+                    "HMAC juSpkl/y9LUWBszqIIbHJTR3qgj5BPtxtJnm2kY9EVA=",
+                )],
+                br#"{"type":"message","id":"1485983408511","timestamp":"2017-02-01T21:10:07.437Z","text":"<at>Bot</at> hello","from":{"id":"29:1","name":"Tim"}}"#,
+            )
+        };
+        v.assert_all();
     }
 }

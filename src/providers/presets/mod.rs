@@ -4,7 +4,6 @@
 //! its line in [`super::families::registry`].
 
 pub mod adyen;
-pub mod airtable;
 pub mod apple_app_store;
 pub mod asana;
 pub mod aws_sns;
@@ -44,7 +43,6 @@ pub mod square;
 pub mod standard_webhooks_senders;
 pub mod stripe;
 pub mod svix;
-pub mod teams;
 pub mod telnyx;
 pub mod twilio;
 pub mod twitch;
