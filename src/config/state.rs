@@ -10,6 +10,7 @@
 //! timeout = "50ms"                # budget of one store call on the request path
 //! connect_timeout = "1s"          # budget of one connection attempt (in the background)
 //! breaker = { failures = 5, cooldown = "2s" }
+//! client_key = "env:HOOKGATE_CLIENT_KEY" # optional; keys the digest of client addresses
 //! ```
 //!
 //! The URL may carry a password, so the validated [`StateSettings`] keep it as a [`Secret`] and
@@ -44,6 +45,9 @@ pub struct StateSection {
     pub timeout: Option<String>,
     pub connect_timeout: Option<String>,
     pub breaker: Option<BreakerSection>,
+    /// Optional secret (`env:NAME`, `file:PATH` or literal) keying the digest of client
+    /// addresses in per-client rate-limit keys.
+    pub client_key: Option<String>,
 }
 
 /// `[state] breaker = { failures, cooldown }` as written.
@@ -65,7 +69,14 @@ pub struct StateSettings {
     /// Budget of one connection attempt, made in the background.
     pub connect_timeout: Duration,
     pub breaker: BreakerSettings,
+    /// Keys the digest that stands for a client address in per-client rate-limit keys
+    /// ([`crate::state::redis::client_key`]); `None`: a key derived from `prefix`.
+    pub client_key: Option<Secret>,
 }
+
+/// The shortest `client_key` accepted, in bytes: a guessable key would let a reader of Redis
+/// hash every IPv4 address and find who is behind a key.
+pub const MIN_CLIENT_KEY_BYTES: usize = 16;
 
 /// Circuit-breaker settings: open after `failures` consecutive failed calls; while open, probe
 /// the store every `cooldown` in the background and close on the first answer.
@@ -93,6 +104,7 @@ impl StateSettings {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             breaker: BreakerSettings::default(),
+            client_key: None,
         })
     }
 }
@@ -328,13 +340,38 @@ pub fn compile_state(
             BreakerSettings { failures, cooldown }
         }
     };
+    let client_key = match &section.client_key {
+        None => None,
+        Some(reference) => {
+            Some(client_key(reference, base_dir, env).map_err(|m| err("client_key", m))?)
+        }
+    };
     Ok(StateSettings {
         url,
         prefix,
         timeout,
         connect_timeout,
         breaker,
+        client_key,
     })
+}
+
+/// Resolves `client_key`; errors give its length, never its value.
+fn client_key(
+    reference: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, String> {
+    let key = secret::resolve(reference, base_dir, env)
+        .map_err(|e| e.to_string())?
+        .secret;
+    if key.bytes().len() < MIN_CLIENT_KEY_BYTES {
+        return Err(format!(
+            "is {} bytes long; use at least {MIN_CLIENT_KEY_BYTES} random bytes (e.g. `openssl rand -hex 32`)",
+            key.bytes().len()
+        ));
+    }
+    Ok(key)
 }
 
 fn check_prefix(prefix: &str) -> Result<(), String> {

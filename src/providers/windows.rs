@@ -14,8 +14,9 @@ const T: Duration = Duration::from_secs(1_700_000_000);
 const SEED: [u8; 32] = [3u8; 32];
 const URL: &str = "https://hooks.example.com/w";
 
-/// A request to `p` signed at `T`: the scheme, its headers and body.
-fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
+/// A request to `p` signed at `T`: the scheme (with the route's `tolerance`, the preset's default
+/// when `None`), its headers and body.
+fn signed_at_t(p: &Preset, tolerance: Option<Duration>) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
     let empty = HeaderMap::new();
     let (secret, body): (String, Vec<u8>) = match p.name {
         _ if p.family == "standard-webhooks" => (
@@ -24,6 +25,7 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         ),
         "discord" => (super::discord::public_key_hex(&SEED), b"{}".to_vec()),
         "telnyx" => (super::telnyx::public_key_base64(&SEED), b"{}".to_vec()),
+        "sendgrid" => (super::sendgrid::public_key_base64(&SEED), b"{}".to_vec()),
         // Contentful's signing secrets are exactly 64 characters.
         "contentful" => ("k".repeat(64), b"{}".to_vec()),
         "linear" => (
@@ -43,7 +45,7 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         }
         _ => ("k".into(), b"{}".to_vec()),
     };
-    let s = scheme(p, &[secret.as_str()], None);
+    let s = scheme(p, &[secret.as_str()], tolerance);
     let req = WebhookRequest {
         method: "POST",
         public_url: URL,
@@ -54,6 +56,7 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
     let pairs = match p.name {
         "discord" => super::discord::sign_with_private_key(&SEED, &req),
         "telnyx" => super::telnyx::sign_with_private_key(&SEED, &req),
+        "sendgrid" => super::sendgrid::sign_with_private_key(&SEED, &req),
         "mailgun" => Vec::new(),
         _ => s
             .sign(&req)
@@ -83,7 +86,7 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
             continue;
         }
         let future = p.future_tolerance.unwrap_or(past);
-        let (s, map, body) = signed_at_t(p);
+        let (s, map, body) = signed_at_t(p, None);
         let at = |now: Duration| {
             s.verify(&WebhookRequest {
                 method: "POST",
@@ -131,6 +134,47 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
         "box",
         "contentful",
         "persona",
+    ] {
+        assert!(checked.contains(&name), "{name} not checked: {checked:?}");
+    }
+}
+
+/// `tolerance = "0s"` is documented as "not checked": every timestamped preset then accepts a
+/// correctly signed request however old or far ahead its timestamp is (the skew-only future
+/// bounds included), and still refuses a wrong signature.
+#[test]
+fn a_zero_tolerance_switches_every_window_off() {
+    let year = Duration::from_secs(365 * 86_400);
+    let mut checked = Vec::new();
+    for p in presets() {
+        if p.default_tolerance.is_none() || crate::providers::key_fetch::builder(p.name).is_some() {
+            continue;
+        }
+        let (s, map, body) = signed_at_t(p, Some(Duration::ZERO));
+        let at = |now: Duration, body: &[u8]| {
+            s.verify(&WebhookRequest {
+                method: "POST",
+                public_url: URL,
+                headers: &map,
+                body,
+                now,
+            })
+        };
+        assert_eq!(at(T + 10 * year, &body), Ok(()), "{}: 10 years old", p.name);
+        assert_eq!(at(T - year, &body), Ok(()), "{}: a year ahead", p.name);
+        if p.name != "mailgun" && p.name != "linear" {
+            // (Mailgun's and Linear's timestamps are in the body: any change is a parse error.)
+            assert_ne!(at(T, b"{ }"), Ok(()), "{}: another body", p.name);
+        }
+        checked.push(p.name);
+    }
+    for name in [
+        "stripe",
+        "slack",
+        "standard-webhooks",
+        "twitch",
+        "box",
+        "sendgrid",
     ] {
         assert!(checked.contains(&name), "{name} not checked: {checked:?}");
     }
