@@ -270,33 +270,7 @@ pub fn compile_state(
         key: Some(format!("state.{key}")),
         message,
     };
-    let url_text = if section.url.starts_with("env:") || section.url.starts_with("file:") {
-        let resolved =
-            secret::resolve(&section.url, base_dir, env).map_err(|e| err("url", e.to_string()))?;
-        resolved
-            .secret
-            .as_str()
-            .ok_or_else(|| err("url", "the URL is not UTF-8 text".into()))?
-            .trim()
-            .to_string()
-    } else {
-        section.url.clone()
-    };
-    if url_text.is_empty() {
-        return Err(err("url", "may not be empty".into()));
-    }
-    let password = match &section.password {
-        None => None,
-        Some(reference) => Some(
-            secret::resolve(reference, base_dir, env)
-                .map_err(|e| err("password", e.to_string()))?
-                .secret,
-        ),
-    };
-    let url = RedisUrl::parse(&url_text, password.as_ref()).map_err(|m| {
-        // The message never contains the password; the URL itself is not repeated.
-        err("url", m)
-    })?;
+    let url = compile_url(section, base_dir, env).map_err(|(key, m)| err(key, m))?;
 
     let prefix = section
         .prefix
@@ -328,17 +302,7 @@ pub fn compile_state(
     }
     let breaker = match &section.breaker {
         None => BreakerSettings::default(),
-        Some(b) => {
-            let failures = b.failures.unwrap_or(DEFAULT_BREAKER_FAILURES);
-            if failures == 0 {
-                return Err(err("breaker.failures", "must be at least 1".into()));
-            }
-            let cooldown = duration("breaker.cooldown", &b.cooldown, DEFAULT_BREAKER_COOLDOWN)?;
-            if cooldown.is_zero() {
-                return Err(err("breaker.cooldown", "must be more than 0".into()));
-            }
-            BreakerSettings { failures, cooldown }
-        }
+        Some(b) => compile_breaker(b).map_err(|(key, m)| err(key, m))?,
     };
     let client_key = match &section.client_key {
         None => None,
@@ -354,6 +318,55 @@ pub fn compile_state(
         breaker,
         client_key,
     })
+}
+
+/// `url` (resolved when `env:`/`file:`) with `password` applied; an error names its key and never
+/// the password (the URL itself is not repeated).
+fn compile_url(
+    section: &StateSection,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<RedisUrl, (&'static str, String)> {
+    let url_text = if section.url.starts_with("env:") || section.url.starts_with("file:") {
+        let resolved =
+            secret::resolve(&section.url, base_dir, env).map_err(|e| ("url", e.to_string()))?;
+        resolved
+            .secret
+            .as_str()
+            .ok_or(("url", "the URL is not UTF-8 text".to_string()))?
+            .trim()
+            .to_string()
+    } else {
+        section.url.clone()
+    };
+    if url_text.is_empty() {
+        return Err(("url", "may not be empty".into()));
+    }
+    let password = match &section.password {
+        None => None,
+        Some(reference) => Some(
+            secret::resolve(reference, base_dir, env)
+                .map_err(|e| ("password", e.to_string()))?
+                .secret,
+        ),
+    };
+    RedisUrl::parse(&url_text, password.as_ref()).map_err(|m| ("url", m))
+}
+
+/// `breaker = { failures, cooldown }`; an error names its key (`breaker.failures`, …).
+fn compile_breaker(b: &BreakerSection) -> Result<BreakerSettings, (&'static str, String)> {
+    let failures = b.failures.unwrap_or(DEFAULT_BREAKER_FAILURES);
+    if failures == 0 {
+        return Err(("breaker.failures", "must be at least 1".into()));
+    }
+    let cooldown = match &b.cooldown {
+        None => DEFAULT_BREAKER_COOLDOWN,
+        Some(t) => parse_duration(t).map_err(|m| ("breaker.cooldown", m))?,
+    };
+    if cooldown.is_zero() {
+        return Err(("breaker.cooldown", "must be more than 0".into()));
+    }
+    Ok(BreakerSettings { failures, cooldown })
 }
 
 /// Resolves `client_key`; errors give its length, never its value.
