@@ -114,7 +114,7 @@ fn a_zero_tolerance_switches_the_timestamp_window_off() {
 /// The secret and extra route keys `hookgate sign` needs for `name`; `None` for the presets it
 /// cannot sign (public keys, signatures inside the body, keys held by the provider).
 fn signable(name: &str) -> Option<(String, &'static str)> {
-    if hookgate::providers::key_fetch::builder(name).is_some() {
+    if hookgate::providers::options_builder(name).is_some() {
         return None;
     }
     Some(match name {
@@ -167,7 +167,7 @@ fn header_lines(text: &str) -> Vec<(String, String)> {
 /// Another valid value of the same kind: a timestamp a second (or a millisecond) earlier, an id
 /// with one more character.
 fn variant(value: &str) -> String {
-    use hookgate::providers::common::{format_rfc3339, parse_rfc3339_millis};
+    use hookgate::providers::families::common::{format_rfc3339, parse_rfc3339_millis};
     if let Ok(n) = value.parse::<u64>() {
         (n - 1).to_string()
     } else if let Ok(ms) = parse_rfc3339_millis(value) {
