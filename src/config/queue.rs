@@ -185,6 +185,7 @@ fn redis_url(
                 timeout: None,
                 connect_timeout: None,
                 breaker: None,
+                client_key: None,
             };
             super::state::compile_state(&section, file, base_dir, env)
                 .map_err(|e| {
