@@ -456,7 +456,7 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
 
 /// A Gitea form delivery (`application/x-www-form-urlencoded`, body `payload=<json>`) through the
 /// real binary: Gitea signs the JSON, not the form body. Body and header as Gitea's own signer
-/// produced them (`src/providers/presets/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
+/// produced them (`src/providers/presets/forge_senders.rs`, `gitea_signer_form_vector`); the form reaches the
 /// upstream byte for byte, and a changed payload is refused.
 #[test]
 fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {
