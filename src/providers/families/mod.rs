@@ -26,6 +26,7 @@ pub mod registry;
 pub mod standard_webhooks;
 #[cfg(test)]
 pub(super) mod testkit;
+pub mod timestamp_list;
 pub mod token;
 #[cfg(test)]
 pub(super) mod windows;
