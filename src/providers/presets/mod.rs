@@ -1,7 +1,10 @@
-//! One file per sender: its [`super::Preset`] (header, window, event ID, size, methods, the
+//! The senders: each one's [`super::Preset`] (header, window, event ID, size, methods, the
 //! document it follows), its constructor assembled from [`super::families`], and the published
-//! vectors (the provider's docs or SDK output) its tests check. Adding a sender is a file here and
-//! its line in [`super::families::registry`].
+//! vectors (the provider's docs or SDK output) its tests check. Senders that differ only in data
+//! are rows of one table per family, with their vectors beside them (`hmac_body`,
+//! `timestamp_list_senders`, `ed25519_senders`, `forge_senders`, `token_senders`,
+//! `standard_webhooks_senders`); a sender with logic of its own has a file. Adding a sender is a
+//! row (or a file) here and its line in [`super::families::registry`].
 
 pub mod adyen;
 pub mod apple_app_store;
