@@ -148,7 +148,6 @@ pub const TELNYX_SIGNER: Ed25519Sender = Ed25519Sender {
 
 #[cfg(test)]
 mod discord {
-
     use super::*;
 
     const PRESET: Preset = DISCORD;
@@ -245,7 +244,6 @@ mod discord {
 
 #[cfg(test)]
 mod telnyx {
-
     use super::*;
 
     const PRESET: Preset = TELNYX;

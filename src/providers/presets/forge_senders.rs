@@ -57,7 +57,6 @@ pub const FORGEJO: Preset = Preset {
 
 #[cfg(test)]
 mod gitea {
-
     use super::*;
 
     const PRESET: Preset = GITEA;
@@ -182,7 +181,6 @@ mod gitea {
 
 #[cfg(test)]
 mod gogs {
-
     use super::*;
 
     const PRESET: Preset = GOGS;
@@ -228,7 +226,6 @@ mod gogs {
 
 #[cfg(test)]
 mod forgejo {
-
     use super::*;
 
     const PRESET: Preset = FORGEJO;

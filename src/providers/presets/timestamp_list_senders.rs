@@ -119,7 +119,6 @@ const MUX_SHAPE: ListShape = ListShape {
 
 #[cfg(test)]
 mod stripe {
-
     use super::*;
 
     const PRESET: Preset = STRIPE;
@@ -188,7 +187,6 @@ mod stripe {
 
 #[cfg(test)]
 mod paddle {
-
     use super::*;
 
     const PRESET: Preset = PADDLE;
@@ -241,7 +239,6 @@ mod paddle {
 
 #[cfg(test)]
 mod calendly {
-
     use super::*;
 
     const PRESET: Preset = CALENDLY;
@@ -282,7 +279,6 @@ mod calendly {
 
 #[cfg(test)]
 mod mux {
-
     use super::*;
 
     const PRESET: Preset = MUX;

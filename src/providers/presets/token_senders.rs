@@ -44,7 +44,6 @@ pub const OKTA: Preset = Preset {
 
 #[cfg(test)]
 mod gitlab {
-
     use super::*;
 
     const PRESET: Preset = GITLAB;
@@ -90,7 +89,6 @@ mod gitlab {
 
 #[cfg(test)]
 mod okta {
-
     use super::*;
 
     const PRESET: Preset = OKTA;
