@@ -405,3 +405,66 @@ fn check_refuses_an_evicting_redis_and_warns_on_persistence_off() {
     );
     assert!(stdout.contains("appendonly is off"), "{stdout}");
 }
+
+/// A Redis restart drops every pooled connection; each one failed on its first use afterwards
+/// (broken pipe), so up to `append_connections` provider requests got 503 while Redis was up.
+/// The append is sent once more on a fresh connection, with the same delivery ID.
+#[test]
+fn appends_after_a_redis_restart_are_accepted_not_503() {
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
+    let port = free_port(); // the upstream is down: everything stays queued
+    let gw = start(&config(&redis.url(), "restart", port, "2s", FAST_RETRY));
+    let mut sent = BTreeMap::new();
+    for n in 0..8 {
+        let id = format!("evt_before_{n}");
+        let body = event(&id, 100);
+        sent.insert(id, (accepted(gw.port, &body), body));
+    }
+    redis.stop();
+    redis.resume();
+    for n in 0..12 {
+        let id = format!("evt_after_{n}");
+        let body = event(&id, 100);
+        let res = post(gw.port, &body);
+        assert_eq!(res.status(), 202, "{id}: Redis is up again");
+        let queued = res.headers()["x-hookgate-queued"].to_str().unwrap();
+        sent.insert(id, (queued.to_string(), body));
+    }
+    let up = Upstream::start_on(port);
+    wait_until("all 20 delivered", Duration::from_secs(60), || {
+        by_event(&up).len() == 20
+    });
+    for (id, (queued, body)) in &sent {
+        let got = &by_event(&up)[id][0];
+        assert_eq!(&got.body, body);
+        assert_eq!(got.header("x-hookgate-delivery-id"), Some(queued.as_str()));
+    }
+}
+
+/// Redis lost its data (`FLUSHALL`, a restart without persistence) while the gateway ran: the
+/// routes set went with it, and a route is registered once per process, so every message
+/// queued afterwards was invisible to `queue list|stats` and the admin API. The maintenance
+/// pass puts the gateway's routes back.
+#[test]
+fn messages_queued_after_a_flushall_are_listed() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let port = free_port(); // the upstream is down: everything stays queued
+    let gw = start(&config(&redis.url(), "flush", port, "2s", FAST_RETRY));
+    accepted(gw.port, &event("evt_lost", 50));
+    redis::cmd("FLUSHALL")
+        .query::<()>(&mut redis.conn())
+        .unwrap();
+    let id = accepted(gw.port, &event("evt_kept", 50));
+    wait_until("listed after the flush", Duration::from_secs(20), || {
+        let (ok, listed) = run_cli(&gw, &["list", "--route", "erp"], None);
+        let (_, all) = run_cli(&gw, &["list"], None);
+        ok && listed.contains(&id) && all.contains(&id)
+    });
+    let (ok, stats) = run_cli(&gw, &["stats"], None);
+    assert!(ok && stats.contains("erp"), "{stats}");
+}

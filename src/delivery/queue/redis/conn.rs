@@ -156,7 +156,7 @@ impl Conns {
         };
         let outcome = match tokio::time::timeout(budget, call(conn)).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.classify(slot, &e)),
+            Ok(Err(e)) => Err(self.classify(pool, &e)),
             Err(_) => Err(CallError::Timeout),
         };
         self.metrics.call(
@@ -168,7 +168,7 @@ impl Conns {
         outcome
     }
 
-    fn classify(&self, slot: &Mutex<Option<ConnectionManager>>, e: &RedisError) -> CallError {
+    fn classify(&self, pool: Pool, e: &RedisError) -> CallError {
         if e.is_timeout() {
             return CallError::Timeout;
         }
@@ -178,9 +178,17 @@ impl Conns {
                 text: self.redact(e),
             };
         }
-        // A failed connection: start over with a fresh manager on the next call (a manager
-        // whose first connect failed on auth or TLS does not retry by itself).
-        *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        // A failed connection: start over with fresh managers on the next calls (a manager
+        // whose first connect failed on auth or TLS does not retry by itself). The whole pool:
+        // when Redis dropped one connection (a restart, a failover) it dropped them all, and
+        // each stale one would fail its next call, a provider's append among them.
+        let slots = match pool {
+            Pool::Work => std::slice::from_ref(&self.work),
+            Pool::Append => &self.append[..],
+        };
+        for slot in slots {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
         CallError::Connection(self.redact(e))
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::conn::Pool;
-use super::keys::GROUP;
+use super::keys::{routes_key, GROUP};
 use super::scripts;
 use super::store::{lock, Inner, WORK_TIMEOUT};
 
@@ -80,6 +80,31 @@ impl Inner {
         }
     }
 
+    /// Puts `routes` back in the routes set: a set lost with the rest of Redis's data (a
+    /// `FLUSHALL`, a restart without persistence) would hide every message appended since from
+    /// `queue stats|list|show`, the admin API and other routes' `max_bytes` budget (appends
+    /// register a route once per process).
+    async fn reregister(&self, routes: &[String]) {
+        if routes.is_empty() {
+            return;
+        }
+        let key = routes_key(&self.prefix);
+        let routes = routes.to_vec();
+        let added = self
+            .conns
+            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
+                redis::cmd("SADD")
+                    .arg(key)
+                    .arg(routes)
+                    .query_async::<()>(&mut c)
+                    .await
+            })
+            .await;
+        if let Err(e) = added {
+            tracing::warn!(error = %e.into_queue(), "queue routes set refresh failed");
+        }
+    }
+
     async fn pass(&self) {
         let mut held: HashMap<String, Vec<String>> = HashMap::new();
         for h in lock(&self.held).values() {
@@ -89,6 +114,7 @@ impl Inner {
             self.touch(&route, sids).await;
         }
         let routes: Vec<String> = lock(&self.active).iter().cloned().collect();
+        self.reregister(&routes).await;
         let mut reclaimed = 0;
         for route in routes {
             reclaimed += self.reclaim(&route).await;

@@ -172,14 +172,17 @@ impl Inner {
 
     /// Every route that ever queued under the prefix.
     pub async fn routes(&self, budget: Duration) -> Result<Vec<String>, QueueError> {
+        self.routes_raw(budget).await.map_err(CallError::into_queue)
+    }
+
+    async fn routes_raw(&self, budget: Duration) -> Result<Vec<String>, CallError> {
         let key = routes_key(&self.prefix);
         let mut routes: Vec<String> = self
             .conns
             .run(Pool::Work, "admin", budget, |mut c| async move {
                 redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await
             })
-            .await
-            .map_err(CallError::into_queue)?;
+            .await?;
         routes.sort();
         Ok(routes)
     }
@@ -190,27 +193,10 @@ impl Inner {
             .0
             .is_some_and(|at| at.elapsed() < OTHERS_REFRESH);
         if !fresh {
-            let routes = self.routes(APPEND_TIMEOUT).await?;
-            let keys: Vec<String> = routes.iter().map(|r| self.keys(r).bytes).collect();
-            let counts: Vec<Option<u64>> = if keys.is_empty() {
-                Vec::new()
-            } else {
-                self.conns
-                    .run(Pool::Append, "append", APPEND_TIMEOUT, |mut c| async move {
-                        let mut pipe = redis::pipe();
-                        for k in &keys {
-                            pipe.cmd("GET").arg(k);
-                        }
-                        pipe.query_async(&mut c).await
-                    })
-                    .await
-                    .map_err(CallError::into_queue)?
-            };
-            let map = routes
-                .into_iter()
-                .zip(counts.into_iter().map(Option::unwrap_or_default))
-                .collect();
-            *lock(&self.route_bytes) = (Some(Instant::now()), map);
+            // Once more on a fresh connection when a pooled one was dropped (see `append`).
+            if let Err(CallError::Connection(_)) = self.refresh_others().await {
+                self.refresh_others().await.map_err(CallError::into_queue)?;
+            }
         }
         let bytes = lock(&self.route_bytes);
         Ok(bytes
@@ -219,6 +205,31 @@ impl Inner {
             .filter(|(r, _)| r.as_str() != route)
             .map(|(_, b)| *b)
             .sum())
+    }
+
+    /// Reads every route's byte count into `route_bytes`.
+    async fn refresh_others(&self) -> Result<(), CallError> {
+        let routes = self.routes_raw(APPEND_TIMEOUT).await?;
+        let keys: Vec<String> = routes.iter().map(|r| self.keys(r).bytes).collect();
+        let counts: Vec<Option<u64>> = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.conns
+                .run(Pool::Append, "append", APPEND_TIMEOUT, |mut c| async move {
+                    let mut pipe = redis::pipe();
+                    for k in &keys {
+                        pipe.cmd("GET").arg(k);
+                    }
+                    pipe.query_async(&mut c).await
+                })
+                .await?
+        };
+        let map = routes
+            .into_iter()
+            .zip(counts.into_iter().map(Option::unwrap_or_default))
+            .collect();
+        *lock(&self.route_bytes) = (Some(Instant::now()), map);
+        Ok(())
     }
 
     /// Appends `message`: durable (as the server's persistence makes it) once `Ok`.
@@ -230,13 +241,27 @@ impl Inner {
         let others = self.others_bytes(&message.route).await?;
         let room = self.max_bytes.saturating_sub(others);
         let head = encode_head(&message.head);
+        let mut resent = false;
+        let mut id = self.next_id();
         for _ in 0..3 {
-            let id = self.next_id();
-            match self.append_once(&message, id, &head, size, room).await? {
+            let raw = match self.append_once(&message, id, &head, size, room).await {
+                // A pooled connection that Redis dropped (a restart, a failover, an idle
+                // timeout) fails on its first use: send once more on a fresh connection, with
+                // the same delivery ID, rather than answer 503 while Redis is up.
+                Err(CallError::Connection(_)) if !resent => {
+                    resent = true;
+                    continue;
+                }
+                other => other.map_err(CallError::into_queue)?,
+            };
+            match self.append_reply(raw)? {
                 AppendReply::Done => {
                     self.wakeup.notify_waiters();
                     return Ok(id);
                 }
+                // The first send landed before its connection dropped: that append stands.
+                AppendReply::Taken if resent => return self.landed_before_drop(id),
+                AppendReply::Taken => id = self.next_id(),
                 AppendReply::Full(held) => {
                     self.conns.metrics.call("append", "full");
                     return Err(QueueError::Full {
@@ -245,12 +270,25 @@ impl Inner {
                         max_bytes: self.max_bytes,
                     });
                 }
-                AppendReply::Taken => continue,
             }
         }
         Err(QueueError::Unavailable(
             "no free delivery ID after 3 tries".into(),
         ))
+    }
+
+    /// The resent append found its own first send in Redis: acknowledged, unless replicas had
+    /// to confirm it (the first send's `WAIT` never answered).
+    fn landed_before_drop(&self, id: MessageId) -> Result<MessageId, QueueError> {
+        if self.min_replicas > 0 {
+            return Err(QueueError::Unavailable(
+                "the connection dropped before the replicas confirmed the append (it stays \
+                 queued; a provider retry may be delivered twice)"
+                    .into(),
+            ));
+        }
+        self.wakeup.notify_waiters();
+        Ok(id)
     }
 
     async fn append_once(
@@ -260,7 +298,7 @@ impl Inner {
         head: &[u8],
         size: u64,
         room: u64,
-    ) -> Result<AppendReply, QueueError> {
+    ) -> Result<(Vec<i64>, Option<i64>), CallError> {
         let keys = self.keys(&message.route);
         let replicas = self.min_replicas;
         let budget = APPEND_TIMEOUT
@@ -270,8 +308,7 @@ impl Inner {
                 Duration::ZERO
             };
         let event = message.event_id.as_deref().unwrap_or("");
-        let reply: (Vec<i64>, Option<i64>) = self
-            .conns
+        self.conns
             .run(Pool::Append, "append", budget, |mut c| async move {
                 let mut call = scripts::APPEND.prepare_invoke();
                 call.key(&keys.stream).key(&keys.meta).key(&keys.bytes);
@@ -291,8 +328,6 @@ impl Inner {
                 Ok((ints(&reply), acked))
             })
             .await
-            .map_err(CallError::into_queue)?;
-        self.append_reply(reply)
     }
 
     fn append_reply(&self, reply: (Vec<i64>, Option<i64>)) -> Result<AppendReply, QueueError> {
