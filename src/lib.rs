@@ -13,7 +13,8 @@
 //! - [`delivery`] — what happens to an accepted request: a [`delivery::Delivery`] handed to a
 //!   [`delivery::Deliverer`] (`direct` today).
 //! - [`telemetry`] — outcomes, the per-gateway metrics registry, the audit line.
-//! - [`cli`] — `hookgate run | check | sign | providers`.
+//! - [`trigger`] — `hookgate trigger`: signed sample deliveries from `samples/`.
+//! - [`cli`] — `hookgate run | check | sign | trigger | providers | queue`.
 
 pub mod cli;
 pub mod config;
@@ -26,3 +27,4 @@ pub mod request;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod trigger;

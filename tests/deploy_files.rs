@@ -25,6 +25,8 @@ const COUNTERS_AND_GAUGES: &[&str] = &[
     "hookgate_queue_oldest_pending_age_seconds",
     "hookgate_delivery_attempts_total",
     "hookgate_delivery_dead_total",
+    "hookgate_shadow_refusals_total",
+    "hookgate_secret_matches_total",
 ];
 const HISTOGRAMS: &[&str] = &[
     "hookgate_request_duration_seconds",
@@ -59,6 +61,7 @@ const KNOWN_LABELS: &[&str] = &[
     "class",
     "result",
     "state",
+    "secret",
     "le",
     "instance",
     "job",
@@ -93,6 +96,7 @@ const ROUTE_KEYS: &[&str] = &[
     "signature",
     "delivery",
     "queue",
+    "enforce",
 ];
 const QUEUE_KEYS: &[&str] = &["backend", "dir", "max_bytes", "admin_token"];
 const ROUTE_QUEUE_KEYS: &[&str] = &[
@@ -703,6 +707,10 @@ const REQUIRED_ALERTS: &[(&str, &str)] = &[
     ),
     ("HookgateQueueDeadLetters", "hookgate_delivery_dead_total"),
     ("HookgateUnavailable", "outcome=\"unavailable\""),
+    (
+        "HookgateShadowWouldRefuse",
+        "hookgate_shadow_refusals_total",
+    ),
 ];
 
 #[test]

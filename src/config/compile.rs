@@ -15,7 +15,6 @@ use super::model::{
     CidrSet, Config, DedupOnError, DedupSpec, EventTypes, RateLimitOnError, RateLimitSpec,
     RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
 };
-use super::secret;
 use super::state::compile_state;
 use super::units::{parse_duration, parse_size};
 use crate::providers::key_fetch::KeyFetchContext;
@@ -275,23 +274,18 @@ fn compile_route(
     })?;
     // Relative `file:` paths resolve from the config file's directory, as nginx's from its prefix.
     let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
-    let mut secrets = Vec::with_capacity(r.secrets.len());
-    for (i, reference) in r.secrets.iter().enumerate() {
-        let key = format!("secrets[{i}]");
-        let resolved =
-            secret::resolve(reference, base_dir, ctx.env).map_err(|e| err(&key, e.to_string()))?;
-        if let Some(read) = resolved.file.filter(|f| f.trimmed_line_ending) {
-            notices.push(ConfigNotice::route(
-                file,
-                &name,
-                &key,
-                format!(
-                    "removed one trailing line ending from secret file {}",
-                    read.path.display()
-                ),
-            ));
-        }
-        secrets.push(resolved.secret);
+    let (secrets, windows) =
+        super::secret_entry::compile_all(&r.secrets, file, &name, base_dir, ctx.env, notices)?;
+    if crate::providers::key_fetch::builder(preset.name).is_some()
+        && windows.iter().any(|w| w.is_bounded())
+    {
+        return Err(err(
+            "secrets",
+            format!(
+                "provider {:?} fetches its keys from the provider; `from`/`until` windows apply only to signing secrets",
+                preset.name
+            ),
+        ));
     }
     let timestamped = preset.default_tolerance.is_some()
         || r.signature
@@ -326,6 +320,7 @@ fn compile_route(
     let scheme = SchemeSpec {
         preset,
         secrets,
+        windows,
         tolerance,
         signature: r.signature.clone(),
         provider_options: r.provider_options.clone(),
@@ -505,6 +500,7 @@ fn compile_route(
         upstream_timeout,
         public_url,
         answer_challenges: r.answer_challenges.unwrap_or(false),
+        enforce: r.enforce.unwrap_or(true),
         max_body,
         methods,
         event_id,

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod common;
 pub mod key_fetch;
 pub mod registry;
+pub mod route_scheme;
 
 pub mod basic;
 pub mod ed25519;

@@ -210,6 +210,7 @@ proptest! {
                 proto: "http",
                 event_id: None,
                 body_len: 2,
+                shadow: None,
             },
         )
         .unwrap();

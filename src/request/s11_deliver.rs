@@ -37,6 +37,7 @@ pub async fn deliver(
             proto: client.proto,
             event_id: facts.event_id.as_deref(),
             body_len: body.len(),
+            shadow: facts.shadow.map(|o| o.label()),
         },
     )
     .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
