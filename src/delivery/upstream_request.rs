@@ -26,9 +26,6 @@ pub struct ForwardContext<'a> {
     pub proto: &'static str,
     pub event_id: Option<&'a str>,
     pub body_len: usize,
-    /// On a route in shadow mode: the refusal the gateway did not answer, sent as
-    /// `X-Hookgate-Shadow` (a sender's own was dropped with every `x-hookgate-*` header).
-    pub shadow: Option<&'static str>,
 }
 
 /// The head to send upstream for `original`, received on `route`.
@@ -110,9 +107,6 @@ pub fn build(
             headers.insert(X_HOOKGATE_EVENT_ID, v);
         }
     }
-    if let Some(outcome) = ctx.shadow {
-        headers.insert(X_HOOKGATE_SHADOW, HeaderValue::from_static(outcome));
-    }
     Ok(UpstreamHead {
         method: original.method.clone(),
         path_and_query: path,
@@ -123,7 +117,6 @@ pub fn build(
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const X_HOOKGATE_SHADOW: HeaderName = HeaderName::from_static("x-hookgate-shadow");
 const X_HOOKGATE_ROUTE: HeaderName = HeaderName::from_static("x-hookgate-route");
 const X_HOOKGATE_PROVIDER: HeaderName = HeaderName::from_static("x-hookgate-provider");
 const X_HOOKGATE_EVENT_ID: HeaderName = HeaderName::from_static("x-hookgate-event-id");

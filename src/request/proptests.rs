@@ -210,7 +210,6 @@ proptest! {
                 proto: "http",
                 event_id: None,
                 body_len: 2,
-                shadow: None,
             },
         )
         .unwrap();

@@ -27,8 +27,7 @@ pub struct Metrics {
     verify_duration: HistogramVec,
     pub dedup_entries: IntGaugeVec,
     config_reloads: IntCounterVec,
-    shadow_refusals: IntCounterVec,
-    secret_matches: IntCounterVec,
+    rollout: RolloutCounters,
     /// The shared state store's calls, breaker and fallbacks (zero without `[state]`).
     pub state: crate::state::redis::StateMetrics,
 }
@@ -92,29 +91,7 @@ impl Metrics {
             &["result"],
         )
         .expect("valid metric");
-        let shadow_refusals = IntCounterVec::new(
-            Opts::new(
-                "hookgate_shadow_refusals_total",
-                "Requests a route in shadow mode (enforce = false) forwarded although this stage would have refused them.",
-            ),
-            &["route", "outcome"],
-        )
-        .expect("valid metric");
-        let secret_matches = IntCounterVec::new(
-            Opts::new(
-                "hookgate_secret_matches_total",
-                "Verified requests by the secret that verified them: its index in the route's `secrets`.",
-            ),
-            &["route", "secret"],
-        )
-        .expect("valid metric");
-        for c in [
-            &requests,
-            &upstream_responses,
-            &config_reloads,
-            &shadow_refusals,
-            &secret_matches,
-        ] {
+        for c in [&requests, &upstream_responses, &config_reloads] {
             registry
                 .register(Box::new(c.clone()))
                 .expect("unique metric");
@@ -131,9 +108,9 @@ impl Metrics {
         for result in ["ok", "error"] {
             config_reloads.with_label_values(&[result]);
         }
-        let state = crate::state::redis::StateMetrics::register(&registry).expect("unique metric");
         Metrics {
-            state,
+            state: crate::state::redis::StateMetrics::register(&registry).expect("unique metric"),
+            rollout: RolloutCounters::register(&registry),
             registry,
             requests,
             upstream_responses,
@@ -141,8 +118,6 @@ impl Metrics {
             verify_duration,
             dedup_entries,
             config_reloads,
-            shadow_refusals,
-            secret_matches,
         }
     }
 
@@ -152,12 +127,16 @@ impl Metrics {
     pub fn route(&self, route: &str, secrets: usize, shadow: bool) -> RouteMetrics {
         RouteMetrics {
             shadow_refusals: shadow.then(|| {
-                Outcome::SHADOWABLE
-                    .map(|o| self.shadow_refusals.with_label_values(&[route, o.label()]))
+                Outcome::SHADOWABLE.map(|o| {
+                    self.rollout
+                        .shadow_refusals
+                        .with_label_values(&[route, o.label()])
+                })
             }),
             secret_matches: (0..secrets)
                 .map(|i| {
-                    self.secret_matches
+                    self.rollout
+                        .secret_matches
                         .with_label_values(&[route, i.to_string().as_str()])
                 })
                 .collect(),
@@ -189,6 +168,37 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut out)
             .expect("text encoding cannot fail");
         out
+    }
+}
+
+/// The counters of rolling out: `hookgate_shadow_refusals_total{route, outcome}` and
+/// `hookgate_secret_matches_total{route, secret}`.
+struct RolloutCounters {
+    shadow_refusals: IntCounterVec,
+    secret_matches: IntCounterVec,
+}
+
+impl RolloutCounters {
+    fn register(registry: &Registry) -> RolloutCounters {
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        RolloutCounters {
+            shadow_refusals: counter(
+                "hookgate_shadow_refusals_total",
+                "Requests a route in shadow mode (enforce = false) forwarded although this stage would have refused them.",
+                &["route", "outcome"],
+            ),
+            secret_matches: counter(
+                "hookgate_secret_matches_total",
+                "Verified requests by the secret that verified them: its index in the route's `secrets`.",
+                &["route", "secret"],
+            ),
+        }
     }
 }
 
