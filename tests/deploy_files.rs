@@ -166,10 +166,12 @@ fn family(name: &str) -> &str {
     name
 }
 
-/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`).
+/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`); each alternative of a
+/// regex match (`=~"a|b"`) is a value of its own.
 fn label_values(text: &str, label: &str) -> Vec<String> {
     let mut out = Vec::new();
     for op in ["=\"", "!=\"", "=~\"", "!~\""] {
+        let regex = op.contains('~');
         let needle = format!("{label}{op}");
         let mut rest = text;
         while let Some(pos) = rest.find(&needle) {
@@ -178,7 +180,10 @@ fn label_values(text: &str, label: &str) -> Vec<String> {
             let after = &rest[pos + needle.len()..];
             if before.is_none_or(|c| !is_ident(c)) {
                 let end = after.find('"').expect("unterminated label value");
-                out.push(after[..end].to_string());
+                match regex {
+                    true => out.extend(after[..end].split('|').map(str::to_string)),
+                    false => out.push(after[..end].to_string()),
+                }
             }
             rest = after;
         }
@@ -544,6 +549,7 @@ fn helpers_work() {
         label_values(r#"{outcome="a",xoutcome="z", outcome!~"b"}"#, "outcome"),
         ["a", "b"]
     );
+    assert_eq!(label_values(r#"{outcome=~"a|b"}"#, "outcome"), ["a", "b"]);
     assert_eq!(
         grouping_labels("sum by (route, le) (x) / sum without(a) (y)"),
         ["route", "le", "a"]
