@@ -411,3 +411,30 @@ fn check_warns_of_expired_and_expiring_secrets_and_names_bad_windows() {
     assert!(err.contains("key `secrets[2].until`"), "{err}");
     assert!(err.contains("RFC 3339"), "{err}");
 }
+
+/// A queued route in shadow mode: a forged request is accepted into the queue like any other
+/// (answered 202 once durable) and delivered with its `X-Hookgate-Shadow`, stored with it.
+#[test]
+fn a_queued_shadow_route_delivers_the_mark_with_the_message() {
+    let up = Upstream::start();
+    let dir = TempDir::new();
+    let queue = format!("[queue]\ndir = \"{}\"\n", dir.0.join("q").display());
+    let routes = format!(
+        "{queue}{}",
+        route(&up, "queued", "enforce = false\ndelivery = \"queue\"")
+    );
+    let gw = Gateway::start("", &routes);
+    let res = post(&gw, "/queued", r#"{"id":"q1"}"#, "forged");
+    assert_eq!(res.status(), 202);
+    let until = Instant::now() + Duration::from_secs(10);
+    while up.count() == 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let got = up.received();
+    assert_eq!(got.len(), 1, "{}", gw.log());
+    assert_eq!(got[0].header("x-hookgate-shadow"), Some("invalid_signature"));
+    assert_eq!(got[0].body, br#"{"id":"q1"}"#);
+    assert_eq!(wait_metric(&gw, &shadow("queued", "invalid_signature"), 1.0), 1.0);
+    let queued = r#"hookgate_requests_total{route="queued",outcome="queued"}"#;
+    assert_eq!(wait_metric(&gw, queued, 1.0), 1.0);
+}
