@@ -432,9 +432,15 @@ fn a_queued_shadow_route_delivers_the_mark_with_the_message() {
     }
     let got = up.received();
     assert_eq!(got.len(), 1, "{}", gw.log());
-    assert_eq!(got[0].header("x-hookgate-shadow"), Some("invalid_signature"));
+    assert_eq!(
+        got[0].header("x-hookgate-shadow"),
+        Some("invalid_signature")
+    );
     assert_eq!(got[0].body, br#"{"id":"q1"}"#);
-    assert_eq!(wait_metric(&gw, &shadow("queued", "invalid_signature"), 1.0), 1.0);
+    assert_eq!(
+        wait_metric(&gw, &shadow("queued", "invalid_signature"), 1.0),
+        1.0
+    );
     let queued = r#"hookgate_requests_total{route="queued",outcome="queued"}"#;
     assert_eq!(wait_metric(&gw, queued, 1.0), 1.0);
 }

@@ -276,13 +276,13 @@ fn compile_route(
     let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
     let (secrets, windows) =
         super::secret_entry::compile_all(&r.secrets, file, &name, base_dir, ctx.env, notices)?;
-    if crate::providers::key_fetch::builder(preset.name).is_some()
+    if !crate::providers::route_scheme::splits(preset.name)
         && windows.iter().any(|w| w.is_bounded())
     {
         return Err(err(
             "secrets",
             format!(
-                "provider {:?} fetches its keys from the provider; `from`/`until` windows apply only to signing secrets",
+                "provider {:?} does not take its secrets as alternatives (its keys are fetched from the provider, or positional); `from`/`until` do not apply",
                 preset.name
             ),
         ));

@@ -7,7 +7,9 @@
 //! request's time — all of them, with no early exit, so timing says which secrets are in their
 //! window (configuration) but not which one matched — and reports the first that accepted.
 //! Presets whose keys come from the provider (key-fetching: SNS, Pub/Sub, PayPal, Plaid, App
-//! Store) keep one scheme (their key cache is per scheme) and report no index.
+//! Store) keep one scheme (their key cache is per scheme) and report no index; so does Box, whose
+//! two secrets are positional (the primary key checks `box-signature-primary`, the secondary
+//! `box-signature-secondary`: either header may carry the match during Box's own rotation).
 
 use std::time::Duration;
 
@@ -17,6 +19,12 @@ use super::{
 };
 use crate::config::model::SchemeSpec;
 use crate::config::secret_entry::Validity;
+
+/// Whether `preset`'s secrets are alternatives the route can try one by one (with windows, and
+/// counted by index): every preset but the key-fetching ones and Box (see the module docs).
+pub fn splits(preset: &str) -> bool {
+    key_fetch::builder(preset).is_none() && preset != "box"
+}
 
 /// A route's signature scheme, split per secret.
 pub struct RouteScheme {
@@ -50,7 +58,7 @@ impl RouteScheme {
         let options = spec.provider_options.as_ref();
         let all = build_scheme(spec.preset, &settings(&spec.secrets), options, key_fetch)?;
         let mut each = Vec::new();
-        if key_fetch::builder(spec.preset.name).is_none() {
+        if splits(spec.preset.name) {
             for (i, secret) in spec.secrets.iter().enumerate() {
                 let one = std::slice::from_ref(secret);
                 let scheme = build_scheme(spec.preset, &settings(one), options, key_fetch)?;
@@ -198,6 +206,39 @@ mod tests {
         assert_eq!(at(&by_old, 100), Ok(Verified { secret: Some(1) }));
         assert_eq!(at(&by_old, 500), Err(Rejection::BadSignature));
         assert_eq!(at(&HeaderMap::new(), 100), Err(Rejection::MissingSignature));
+    }
+
+    /// Box's secrets are positional: a delivery whose primary header was signed with a key the
+    /// route does not have still verifies by its secondary header and the route's second secret.
+    #[test]
+    fn box_secrets_keep_their_positions() {
+        let mut spec = spec(&["primary", "secondary"], vec![]);
+        spec.preset = super::super::find_preset("box").unwrap();
+        spec.tolerance = Duration::from_secs(600);
+        let scheme = RouteScheme::build(&spec, &Default::default()).unwrap();
+        let now = Duration::from_secs(1_700_000_000);
+        let timestamp = crate::providers::common::format_rfc3339(now.as_secs());
+        let body = b"{}";
+        let mac = |key: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(crate::providers::common::hmac_parts(
+                crate::providers::common::Algorithm::Sha256,
+                key.as_bytes(),
+                &[body, timestamp.as_bytes()],
+            ))
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("box-delivery-timestamp", timestamp.parse().unwrap());
+        headers.insert("box-signature-primary", mac("rotated").parse().unwrap());
+        headers.insert("box-signature-secondary", mac("secondary").parse().unwrap());
+        let req = WebhookRequest {
+            method: "POST",
+            public_url: "",
+            headers: &headers,
+            body,
+            now,
+        };
+        assert_eq!(scheme.verify(&req), Ok(Verified { secret: None }));
     }
 
     #[test]
