@@ -86,7 +86,7 @@ pub enum Command {
     ///
     /// Signed with the route's first secret valid now, as the provider signs. Exit 0 on a 2xx
     /// answer, 1 otherwise, 2 when the route cannot be triggered (keys that belong to the
-    /// provider, public-key secrets, a signature inside the body).
+    /// provider, public-key secrets).
     Trigger {
         /// Config file
         #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]

@@ -3,6 +3,10 @@
 
 /// `(preset, sample file text)`, by preset then file name.
 pub const SAMPLES: &[(&str, &str)] = &[
+    (
+        "adyen",
+        include_str!("../../samples/adyen/AUTHORISATION.json"),
+    ),
     ("airtable", include_str!("../../samples/airtable/ping.json")),
     ("asana", include_str!("../../samples/asana/changed.json")),
     ("basic", include_str!("../../samples/basic/test.event.json")),
@@ -15,6 +19,10 @@ pub const SAMPLES: &[(&str, &str)] = &[
         include_str!("../../samples/bitbucket/repo-push.json"),
     ),
     ("box", include_str!("../../samples/box/FILE.UPLOADED.json")),
+    (
+        "braintree",
+        include_str!("../../samples/braintree/check.json"),
+    ),
     (
         "brex",
         include_str!("../../samples/brex/EXPENSE_PAYMENT_UPDATED.json"),
@@ -93,6 +101,10 @@ pub const SAMPLES: &[(&str, &str)] = &[
     (
         "liveblocks",
         include_str!("../../samples/liveblocks/storageUpdated.json"),
+    ),
+    (
+        "mailgun",
+        include_str!("../../samples/mailgun/delivered.json"),
     ),
     ("mandrill", include_str!("../../samples/mandrill/send.json")),
     ("meta", include_str!("../../samples/meta/page.json")),

@@ -6,8 +6,9 @@
 //!
 //! Exit codes: 0 when the answer is 2xx; 1 for any other answer, a config or network error; 2
 //! when the route cannot be triggered (its keys belong to the provider, its secrets are public
-//! keys, its signature lives inside the body, or it has no sample).
+//! keys, or it has no sample). Presets that sign inside the body are signed by [`body_signed`].
 
+mod body_signed;
 pub mod catalog;
 pub mod samples;
 mod send;
@@ -105,9 +106,6 @@ pub fn not_triggerable(preset: &str) -> Option<&'static str> {
         Some("ed25519" | "ecdsa") => Some(
             "its secrets are the provider's public keys; only the provider holds the private key",
         ),
-        Some("hmac-fields") => Some(
-            "its signature is inside the body, which `trigger` does not build; use the provider's test tool",
-        ),
         _ if samples::for_preset(preset).is_empty() => Some("no sample delivery for it"),
         _ => None,
     }
@@ -132,7 +130,10 @@ pub fn prepare(args: &Args<'_>) -> Result<Delivery, TriggerError> {
         None => default_url(&config, route),
     };
     let now = crate::config::secret_entry::now();
-    let rendered = sample.render(&Fresh::new(now));
+    let mut rendered = sample.render(&Fresh::new(now));
+    if body_signed::handles(preset) {
+        body_signed::sign(preset, first_valid_secret(route, now)?, &mut rendered)?;
+    }
     let headers = sign(route, &url, &rendered, now)?;
     Ok(Delivery {
         url,
@@ -142,6 +143,25 @@ pub fn prepare(args: &Args<'_>) -> Result<Delivery, TriggerError> {
         headers,
         body: rendered.body,
     })
+}
+
+/// The route's first secret valid at `now` (for the presets signed in the body).
+fn first_valid_secret(
+    route: &RouteConfig,
+    now: std::time::Duration,
+) -> Result<&crate::config::secret::Secret, TriggerError> {
+    let spec = &route.scheme;
+    spec.secrets
+        .iter()
+        .zip(&spec.windows)
+        .find(|(_, window)| window.contains(now))
+        .map(|(secret, _)| secret)
+        .ok_or_else(|| {
+            TriggerError::CannotTrigger(format!(
+                "route {:?} has no secret valid now (see its `from`/`until`)",
+                route.name
+            ))
+        })
 }
 
 fn load(path: &Path) -> Result<Config, TriggerError> {
@@ -230,17 +250,11 @@ fn sign(
         headers.insert(name, value);
     }
     let public_url = route.public_url.clone().unwrap_or_else(|| url.to_string());
-    let signed = scheme
-        .sign(&WebhookRequest {
-            method: "POST",
-            public_url: &public_url,
-            headers: &headers,
-            body: &rendered.body,
-            now,
-        })
-        .map_err(|e| {
-            TriggerError::CannotTrigger(format!("route {:?} cannot be signed: {e}", route.name))
-        })?;
+    let signed = if body_signed::handles(route.provider()) {
+        Vec::new()
+    } else {
+        header_signature(&scheme, &public_url, &headers, rendered, now, &route.name)?
+    };
     let mut out: Vec<(String, String)> = headers
         .iter()
         .filter(|(k, _)| {
@@ -252,4 +266,24 @@ fn sign(
         .collect();
     out.extend(signed);
     Ok(out)
+}
+
+/// The scheme's signature headers for the request (the signer behind `hookgate sign`).
+fn header_signature(
+    scheme: &crate::providers::route_scheme::RouteScheme,
+    public_url: &str,
+    headers: &http::HeaderMap,
+    rendered: &Rendered,
+    now: std::time::Duration,
+    route: &str,
+) -> Result<Vec<(String, String)>, TriggerError> {
+    scheme
+        .sign(&WebhookRequest {
+            method: "POST",
+            public_url,
+            headers,
+            body: &rendered.body,
+            now,
+        })
+        .map_err(|e| TriggerError::CannotTrigger(format!("route {route:?} cannot be signed: {e}")))
 }
