@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::model::RouteConfig;
 use crate::delivery::Deliverer;
-use crate::providers::route_scheme::RouteScheme;
+use crate::providers::families::route_scheme::RouteScheme;
 use crate::state::fallback::Fallback;
 use crate::state::{DedupStore, RateLimitStore};
 use crate::telemetry::RouteMetrics;

@@ -160,9 +160,54 @@ pub async fn serve(
     session.set_write_timeout(Some(WRITE_TIMEOUT));
 
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    match tokio::time::timeout(head_budget, session.read_request()).await {
+    if !read_head(state, &mut session, head_budget).await {
+        return None;
+    }
+    let _in_flight = state.drain.track_request();
+    let deadline = started + server.read_timeout.max(Duration::from_millis(1));
+
+    let method = session.req_header().method.clone();
+    let path = session.req_header().uri.path().to_owned();
+    let route = gateway.routes.find(&path).cloned();
+
+    let mut facts = Facts::default();
+    let result = run(
+        state,
+        &gateway,
+        route.as_deref(),
+        &mut session,
+        deadline,
+        &mut facts,
+    )
+    .await;
+    let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
+    log(
+        state,
+        route.as_deref(),
+        &facts,
+        (method.as_str(), &path),
+        &finished,
+        started,
+    );
+
+    if !finished.reusable || closing || state.drain.is_draining() {
+        session.set_keepalive(None);
+    }
+    let settings = HttpPersistentSettings::for_session(&session);
+    match session.finish().await {
+        Ok(Some(stream)) if finished.reusable => {
+            Some(ReusedHttpStream::from_reusable_stream(stream, settings))
+        }
+        _ => None,
+    }
+}
+
+/// Reads the request head within `budget`. `false`: the connection ends here (closed by the
+/// client, or the head refused and answered).
+async fn read_head(state: &GatewayState, session: &mut ServerSession, budget: Duration) -> bool {
+    match tokio::time::timeout(budget, session.read_request()).await {
         Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return None,
+        Ok(Ok(false)) => return false,
         Ok(Err(e)) => {
             let refusal = match e.etype() {
                 ErrorType::ReadTimedout => Refusal::Timeout,
@@ -183,14 +228,14 @@ pub async fn serve(
                         .unwrap_or(Refusal::BadRequest)
                 }
                 ErrorType::InvalidHTTPHeader => Refusal::BadRequest,
-                _ => return None,
+                _ => return false,
             };
-            refuse_unparsed(state, &mut session, refusal).await;
-            return None;
+            refuse_unparsed(state, session, refusal).await;
+            return false;
         }
         Err(_) => {
-            refuse_unparsed(state, &mut session, Refusal::Timeout).await;
-            return None;
+            refuse_unparsed(state, session, Refusal::Timeout).await;
+            return false;
         }
     }
     // Only a chunked body needs the raw bytes the tap keeps of the head read.
@@ -206,59 +251,65 @@ pub async fn serve(
             tap.not_chunked();
         }
     }
-    let _in_flight = state.drain.track_request();
-    let deadline = started + server.read_timeout.max(Duration::from_millis(1));
+    true
+}
 
-    let method = session.req_header().method.clone();
-    let path = session.req_header().uri.path().to_owned();
-    let route = gateway.routes.find(&path).cloned();
-
-    let mut facts = Facts::default();
-    let result = run(
-        state,
-        &gateway,
-        route.as_deref(),
-        &mut session,
-        deadline,
-        &mut facts,
-    )
-    .await;
+/// Counts the outcome and writes the answer: the upstream's response, the queue's
+/// acknowledgement or the refusal.
+async fn answer(
+    state: &GatewayState,
+    session: &mut ServerSession,
+    route: Option<&Route>,
+    result: Result<Delivered, Refusal>,
+    facts: &Facts,
+) -> Finished {
     let body_read = facts.body_bytes.is_some();
     // The outcome is counted before the answer is written, so a client holding its answer finds
     // the request in /metrics.
-    let count = |outcome: Outcome| match &route {
+    let count = |outcome: Outcome| match route {
         Some(r) => r.metrics.count(outcome),
         None => state.metrics.unmatched(outcome),
     };
-    let finished = match result {
+    match result {
         Ok(Delivered::Upstream(response)) => {
             count(Outcome::Forwarded);
-            relay(&mut session, *response).await
+            relay(session, *response).await
         }
         Ok(Delivered::Accepted { status, headers }) => {
             count(Outcome::Queued);
             let mut reply = Reply::acknowledged("queued");
             reply.status = status;
             reply.headers = headers.into_iter().map(|(n, v)| (n.into(), v)).collect();
-            write(&mut session, Outcome::Queued, Some(reply), body_read).await
+            write(session, Outcome::Queued, Some(reply), body_read).await
         }
         Err(refusal) => {
             let (outcome, reply) = refusal.reply();
             count(outcome);
-            write(&mut session, outcome, reply, body_read).await
+            write(session, outcome, reply, body_read).await
         }
-    };
+    }
+}
 
+/// The request's duration histogram and its audit line; `request` is its method and path.
+fn log(
+    state: &GatewayState,
+    route: Option<&Route>,
+    facts: &Facts,
+    request: (&str, &str),
+    finished: &Finished,
+    started: Instant,
+) {
+    let (method, path) = request;
     let elapsed = started.elapsed();
-    if let Some(r) = &route {
+    if let Some(r) = route {
         r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
     state.audit.emit(&AuditRecord {
-        route: route.as_ref().map(|r| r.name()),
-        provider: route.as_ref().map(|r| r.config.provider()),
+        route: route.map(|r| r.name()),
+        provider: route.map(|r| r.config.provider()),
         client_ip: facts.client_ip,
-        method: method.as_str(),
-        path: &path,
+        method,
+        path,
         event_id: facts.event_id.as_deref(),
         event_type: facts.event_type.as_deref(),
         outcome: Some(finished.outcome),
@@ -270,17 +321,6 @@ pub async fn serve(
         upstream_duration: facts.upstream,
         shadow: facts.shadow.map(|o| o.label()),
     });
-
-    if !finished.reusable || closing || state.drain.is_draining() {
-        session.set_keepalive(None);
-    }
-    let settings = HttpPersistentSettings::for_session(&session);
-    match session.finish().await {
-        Ok(Some(stream)) if finished.reusable => {
-            Some(ReusedHttpStream::from_reusable_stream(stream, settings))
-        }
-        _ => None,
-    }
 }
 
 /// Answers a request whose head could not be read or parsed, then the connection closes.

@@ -3,12 +3,12 @@
 //! with the providers' own helpers, under the route's first secret valid now.
 //!
 //! - Mailgun: `signature.signature` = HMAC-SHA256 of `signature.timestamp` + `signature.token`
-//!   ([`crate::providers::mailgun::body_signature`]).
+//!   ([`crate::providers::presets::mailgun::body_signature`]).
 //! - Adyen: each `NotificationRequestItem.additionalData.hmacSignature`
-//!   ([`crate::providers::adyen::item_signature`]; the secret is the hex HMAC key).
+//!   ([`crate::providers::presets::adyen::item_signature`]; the secret is the hex HMAC key).
 //! - Braintree: the sample's body is the notification XML; it is sent as the form
 //!   `bt_signature=<public key>|<hex>&bt_payload=<base64 XML>` as the SDK's
-//!   `sampleNotification` builds it ([`crate::providers::braintree::signature_pair`]; the secret is
+//!   `sampleNotification` builds it ([`crate::providers::presets::braintree::signature_pair`]; the secret is
 //!   `public_key:private_key`).
 
 use base64::Engine;
@@ -48,8 +48,11 @@ fn mailgun(key: &[u8], rendered: &mut Rendered) -> Result<(), TriggerError> {
             .unwrap_or_default()
             .to_string()
     };
-    let signature =
-        crate::providers::mailgun::body_signature(key, &field("timestamp"), &field("token"));
+    let signature = crate::providers::presets::mailgun::body_signature(
+        key,
+        &field("timestamp"),
+        &field("token"),
+    );
     body["signature"]["signature"] = Value::String(signature);
     rendered.body = body.to_string().into_bytes();
     Ok(())
@@ -63,8 +66,8 @@ fn adyen(key_hex: &str, rendered: &mut Rendered) -> Result<(), TriggerError> {
         .flatten();
     for item in items {
         let item = &mut item["NotificationRequestItem"];
-        let signature =
-            crate::providers::adyen::item_signature(key_hex, item).ok_or_else(|| {
+        let signature = crate::providers::presets::adyen::item_signature(key_hex, item)
+            .ok_or_else(|| {
                 TriggerError::Failed("the route's Adyen secret is not a hex HMAC key".into())
             })?;
         item["additionalData"]["hmacSignature"] = Value::String(signature);
@@ -87,7 +90,7 @@ fn braintree(pair: &str, rendered: &mut Rendered) -> Result<(), TriggerError> {
         "{}\n",
         base64::engine::general_purpose::STANDARD.encode(xml)
     );
-    let signature = crate::providers::braintree::signature_pair(
+    let signature = crate::providers::presets::braintree::signature_pair(
         public.trim(),
         private.trim().as_bytes(),
         payload.as_bytes(),

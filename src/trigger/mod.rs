@@ -97,7 +97,7 @@ fn list(args: &Args<'_>) -> Result<String, TriggerError> {
 
 /// Why `preset` cannot be triggered whatever the route's settings, if so.
 pub fn not_triggerable(preset: &str) -> Option<&'static str> {
-    if crate::providers::key_fetch::builder(preset).is_some() {
+    if crate::providers::options_builder(preset).is_some() {
         return Some(
             "its signing keys belong to the provider (the gateway fetches them to verify); only the provider can sign its deliveries",
         );
@@ -270,7 +270,7 @@ fn sign(
 
 /// The scheme's signature headers for the request (the signer behind `hookgate sign`).
 fn header_signature(
-    scheme: &crate::providers::route_scheme::RouteScheme,
+    scheme: &crate::providers::families::route_scheme::RouteScheme,
     public_url: &str,
     headers: &http::HeaderMap,
     rendered: &Rendered,

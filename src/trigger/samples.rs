@@ -81,7 +81,7 @@ impl Fresh {
             .replace("{{uuid}}", &self.uuid)
             .replace(
                 "{{now}}",
-                &crate::providers::common::format_rfc3339(self.now.as_secs()),
+                &crate::providers::families::common::format_rfc3339(self.now.as_secs()),
             )
     }
 }
