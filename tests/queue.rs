@@ -91,6 +91,7 @@ fn head_of(seq: u64) -> StoredHead {
             ("x-seq".into(), seq.to_string().into_bytes()),
             ("x-raw".into(), vec![0x80, 0xfe, b'!']),
         ],
+        trace: None,
     }
 }
 
@@ -572,6 +573,7 @@ fn target(port: u16, policy: RetryPolicy, timeout: Duration) -> RouteTarget {
         timeout,
         policy,
         resolver: Default::default(),
+        tracing: None,
     }
 }
 

@@ -52,6 +52,11 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
     };
     let queue = super::queue::compile_queue(parsed.queue.as_ref(), &file, base_dir, ctx.env)?;
+    let tracing = parsed
+        .tracing
+        .as_ref()
+        .map(|s| super::tracing::compile_tracing(s, &file, base_dir, ctx.env))
+        .transpose()?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -110,6 +115,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         notices,
         state,
         queue,
+        tracing,
     })
 }
 

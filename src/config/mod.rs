@@ -10,6 +10,7 @@ pub mod model;
 pub mod queue;
 pub mod secret;
 pub mod state;
+pub mod tracing;
 pub mod units;
 pub mod upstream_dns;
 

@@ -19,6 +19,7 @@ pub mod s08_handshake;
 pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
+pub mod trace;
 
 #[cfg(test)]
 mod proptests;
@@ -59,6 +60,8 @@ pub struct Facts {
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
+    /// The request's server span, when tracing is on.
+    pub trace: Option<crate::telemetry::tracing::RequestSpan>,
 }
 
 /// The stages, in order. `Ok` is an accepted request's delivery result.
@@ -75,7 +78,8 @@ pub async fn run(
     s03_method::check(route, session)?;
     let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, route, session)?;
     facts.client_ip = client.ip;
-    s05_rate_limit::check(route, &client).await?;
+    let span = trace::store_call(facts, route.rate_limit_fallback.is_some(), "rate_limit");
+    trace::ended(span, s05_rate_limit::check(route, &client).await)?;
     let body = s06_body::read(
         route,
         session,
@@ -98,11 +102,14 @@ pub async fn run(
             .unwrap_or_default(),
     };
     s08_handshake::before_verify(route, &request)?;
-    facts.verify = Some(s07_verify::verify(route, &request).await?);
+    let span = trace::child(facts, "verify", opentelemetry::trace::SpanKind::Internal);
+    let verified = s07_verify::verify(route, &request, facts.trace.as_ref()).await;
+    facts.verify = Some(trace::ended(span, verified)?);
     s08_handshake::after_verify(route, &request)?;
 
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
-    let lease = s09_dedup::claim(route, facts.event_id.as_deref()).await?;
+    let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
+    let lease = trace::ended(span, s09_dedup::claim(route, facts.event_id.as_deref()).await)?;
     s10_filter::check(route, facts.event_type.as_deref())?;
     s11_deliver::deliver(route, header, &client, facts, body, lease).await
 }
@@ -191,7 +198,10 @@ pub async fn serve(
     let path = session.req_header().uri.path().to_owned();
     let route = gateway.routes.find(&path).cloned();
 
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        trace: trace::start(state, &gateway, route.as_deref(), &session),
+        ..Facts::default()
+    };
     let result = run(
         state,
         &gateway,
@@ -231,6 +241,7 @@ pub async fn serve(
     if let Some(r) = &route {
         r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
+    let trace_id = facts.trace.as_ref().map(|t| t.trace_id());
     state.audit.emit(&AuditRecord {
         route: route.as_ref().map(|r| r.name()),
         provider: route.as_ref().map(|r| r.config.provider()),
@@ -246,7 +257,19 @@ pub async fn serve(
         duration: elapsed,
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
+        trace_id,
     });
+    trace::finish(
+        facts.trace.take(),
+        &crate::telemetry::tracing::RequestEnd {
+            outcome: finished.outcome.label(),
+            status: finished.status,
+            body_bytes: facts.body_bytes,
+            event_id: facts.event_id.as_deref(),
+            event_type: facts.event_type.as_deref(),
+            client_ip: facts.client_ip,
+        },
+    );
 
     if !finished.reusable || closing || state.drain.is_draining() {
         session.set_keepalive(None);

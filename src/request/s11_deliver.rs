@@ -28,7 +28,7 @@ pub async fn deliver(
     } else {
         body
     };
-    let head = upstream_request::build(
+    let mut head = upstream_request::build(
         original,
         &route.config,
         &ForwardContext {
@@ -40,16 +40,19 @@ pub async fn deliver(
         },
     )
     .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
+    let (span, trace) = super::trace::outgoing(route, facts, &mut head);
     let delivery = Delivery {
         route: route.config.name.clone(),
         head,
         body,
         event_id: facts.event_id.clone(),
         lease,
+        trace,
     };
     let started = Instant::now();
     let delivered = route.deliverer.deliver(delivery).await;
     facts.upstream = Some(started.elapsed());
+    super::trace::delivered(span, &delivered);
     match delivered {
         Ok(Delivered::Upstream(response)) => {
             route.metrics.upstream_status(response.status());

@@ -28,6 +28,8 @@ pub struct AuditRecord<'a> {
     pub duration: Duration,
     pub verify_duration: Option<Duration>,
     pub upstream_duration: Option<Duration>,
+    /// The request's trace, when tracing is on (joins the line to the trace).
+    pub trace_id: Option<opentelemetry::trace::TraceId>,
 }
 
 /// Where audit lines go.
@@ -105,6 +107,9 @@ impl AuditRecord<'_> {
         if let Some(d) = self.upstream_duration {
             let _ = write!(out, ",\"upstream_ms\":{}", millis(d));
         }
+        if let Some(id) = self.trace_id {
+            let _ = write!(out, ",\"trace_id\":\"{id:032x}\"");
+        }
         out.extend_from_slice(b"}\n");
     }
 
@@ -125,6 +130,7 @@ impl AuditRecord<'_> {
             duration_ms = millis(self.duration),
             verify_ms = self.verify_duration.map(millis),
             upstream_ms = self.upstream_duration.map(millis),
+            trace_id = self.trace_id.map(|id| format!("{id:032x}")),
             "webhook"
         );
     }
@@ -179,5 +185,21 @@ mod tests {
         assert_eq!(v["duration_ms"], 1.5);
         assert_eq!(v["outcome"], "forwarded");
         assert!(v.get("event_type").is_none());
+        assert!(v.get("trace_id").is_none());
+    }
+
+    #[test]
+    fn json_line_carries_the_trace_id_when_tracing_is_on() {
+        let id = opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+        let record = AuditRecord {
+            method: "POST",
+            path: "/",
+            trace_id: Some(id),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        record.write_json(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["trace_id"], "0af7651916cd43dd8448eb211c80319c");
     }
 }
