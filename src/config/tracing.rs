@@ -247,7 +247,10 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("tracing.endpoint"));
         let e = compile("endpoint = \"http://x\"\nsample_ratio = 1.5").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("tracing.sample_ratio"));
-        assert_eq!(e.to_string(), "gw.toml: key `tracing.sample_ratio`: 1.5 is not between 0.0 and 1.0");
+        assert_eq!(
+            e.to_string(),
+            "gw.toml: key `tracing.sample_ratio`: 1.5 is not between 0.0 and 1.0"
+        );
         let e = compile("endpoint = \"http://x\"\nheaders = { \"x-api-key\" = \"env:NOPE\" }")
             .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("tracing.headers.x-api-key"));

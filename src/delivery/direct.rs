@@ -74,7 +74,13 @@ async fn settle(
 ) {
     let Some(lease) = lease else { return };
     let commit = matches!(status, Some(200..=299));
-    let mut span = trace.and_then(|t| t.store_call(if commit { "dedup.commit" } else { "dedup.release" }));
+    let mut span = trace.and_then(|t| {
+        t.store_call(if commit {
+            "dedup.commit"
+        } else {
+            "dedup.release"
+        })
+    });
     let result = if commit {
         lease.commit().await
     } else {

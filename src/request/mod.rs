@@ -109,7 +109,10 @@ pub async fn run(
 
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
     let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
-    let lease = trace::ended(span, s09_dedup::claim(route, facts.event_id.as_deref()).await)?;
+    let lease = trace::ended(
+        span,
+        s09_dedup::claim(route, facts.event_id.as_deref()).await,
+    )?;
     s10_filter::check(route, facts.event_type.as_deref())?;
     s11_deliver::deliver(route, header, &client, facts, body, lease).await
 }

@@ -87,10 +87,16 @@ pub fn outgoing(
     };
     if let Some(span) = span.as_mut() {
         if queued {
-            span.set(KeyValue::new("messaging.destination.name", route.name().to_string()));
+            span.set(KeyValue::new(
+                "messaging.destination.name",
+                route.name().to_string(),
+            ));
         } else {
             let upstream = &route.config.upstream;
-            span.set(KeyValue::new("http.request.method", crate::telemetry::tracing::request::method_name(&head.method)));
+            span.set(KeyValue::new(
+                "http.request.method",
+                crate::telemetry::tracing::request::method_name(&head.method),
+            ));
             span.set(KeyValue::new("server.address", upstream.authority.clone()));
         }
     }
@@ -105,7 +111,10 @@ pub fn delivered(span: Option<ChildSpan>, result: &Result<Delivered, DeliveryErr
     match result {
         Ok(Delivered::Upstream(response)) => {
             let status = response.status();
-            span.set(KeyValue::new("http.response.status_code", i64::from(status)));
+            span.set(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
             if status >= 500 {
                 span.fail("upstream_5xx");
             }

@@ -10,6 +10,7 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
+use crate::config::tracing::TracingSettings;
 use crate::config::{self, Config, ConfigError};
 use crate::delivery::queue::runtime::QueueRuntime;
 use crate::delivery::queue::QueueError;
@@ -17,7 +18,6 @@ use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
-use crate::config::tracing::TracingSettings;
 use crate::telemetry::tracing::Tracing;
 use crate::telemetry::{AuditSink, Metrics};
 

@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn json_line_carries_the_trace_id_when_tracing_is_on() {
-        let id = opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+        let id =
+            opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
         let record = AuditRecord {
             method: "POST",
             path: "/",

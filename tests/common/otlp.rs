@@ -1,13 +1,16 @@
-//! A test OpenTelemetry collector: an OTLP/HTTP receiver on 127.0.0.1 (hyper) that decodes every
-//! `POST /v1/traces` with opentelemetry-proto, keeps the spans, and answers 200 with an empty
-//! `ExportTraceServiceResponse`, as a collector does.
+//! A test OpenTelemetry collector on 127.0.0.1 (hyper): an OTLP/HTTP receiver (HTTP/1.1,
+//! `POST /v1/traces`) or an OTLP/gRPC one (HTTP/2, `TraceService/Export`, length-prefixed
+//! messages, `grpc-status` trailer). It decodes every export with opentelemetry-proto, keeps the
+//! spans, and answers with an empty `ExportTraceServiceResponse`, as a collector does.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -75,8 +78,21 @@ pub struct Collector {
     pub bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
+/// Each export's `x-api-key` header, when it had one.
+static API_KEYS: Mutex<Vec<(u16, String)>> = Mutex::new(Vec::new());
+
 impl Collector {
+    /// An OTLP/HTTP receiver.
     pub fn start() -> Collector {
+        Self::start_with(false)
+    }
+
+    /// An OTLP/gRPC receiver.
+    pub fn start_grpc() -> Collector {
+        Self::start_with(true)
+    }
+
+    fn start_with(grpc: bool) -> Collector {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -88,7 +104,7 @@ impl Collector {
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(serve(listener, s, b));
+            rt.block_on(serve(listener, port, grpc, s, b));
         });
         Collector {
             port,
@@ -97,9 +113,27 @@ impl Collector {
         }
     }
 
-    /// The `[tracing]` endpoint of this receiver.
+    /// The `[tracing]` endpoint of this receiver (OTLP/HTTP).
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The `[tracing]` endpoint of this receiver (OTLP/gRPC).
+    pub fn grpc_endpoint(&self) -> String {
+        format!("grpc://127.0.0.1:{}", self.port)
+    }
+
+    /// The distinct `x-api-key` values exports to this receiver carried.
+    pub fn api_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = API_KEYS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| *p == self.port)
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.dedup();
+        keys
     }
 
     pub fn spans(&self) -> Vec<Exported> {
@@ -114,7 +148,10 @@ impl Collector {
             if done(&spans) {
                 return spans;
             }
-            assert!(Instant::now() < until, "timed out waiting for {what}; got {spans:#?}");
+            assert!(
+                Instant::now() < until,
+                "timed out waiting for {what}; got {spans:#?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -122,6 +159,8 @@ impl Collector {
 
 async fn serve(
     listener: std::net::TcpListener,
+    port: u16,
+    grpc: bool,
     spans: Arc<Mutex<Vec<Exported>>>,
     bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 ) {
@@ -132,33 +171,63 @@ async fn serve(
         };
         let (spans, bodies) = (spans.clone(), bodies.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                if let Some(key) = req.headers().get("x-api-key") {
+                    let key = key.to_str().unwrap_or_default().to_string();
+                    API_KEYS.lock().unwrap().push((port, key));
+                }
                 receive(req, spans.clone(), bodies.clone())
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await;
+            if grpc {
+                let executor = hyper_util::rt::TokioExecutor::new();
+                let _ = hyper::server::conn::http2::Builder::new(executor)
+                    .serve_connection(io, service)
+                    .await;
+            } else {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            }
         });
     }
 }
+
+/// The gRPC method of OTLP trace export.
+const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+type Body = BoxBody<Bytes, Infallible>;
 
 async fn receive(
     req: Request<hyper::body::Incoming>,
     spans: Arc<Mutex<Vec<Exported>>>,
     bodies: Arc<Mutex<Vec<Vec<u8>>>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path_ok = req.uri().path() == "/v1/traces";
-    let protobuf = req
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v == "application/x-protobuf");
+) -> Result<Response<Body>, Infallible> {
+    let grpc = req.uri().path() == GRPC_EXPORT;
+    let content_type = req.headers().get("content-type").cloned();
+    let http_ok = req.uri().path() == "/v1/traces"
+        && content_type
+            .as_ref()
+            .is_some_and(|v| v == "application/x-protobuf");
+    let grpc_ok = grpc
+        && content_type
+            .as_ref()
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
     let body = req.into_body().collect().await.unwrap().to_bytes();
-    if !path_ok || !protobuf {
-        return Ok(Response::builder().status(404).body(Full::default()).unwrap());
+    if !http_ok && !grpc_ok {
+        let empty = Full::default().boxed();
+        return Ok(Response::builder().status(404).body(empty).unwrap());
     }
     bodies.lock().unwrap().push(body.to_vec());
-    let request = ExportTraceServiceRequest::decode(body).expect("an OTLP trace export");
+    let message = if grpc {
+        // gRPC framing: a compressed flag (0: not compressed) and a 4-byte big-endian length.
+        assert_eq!(body[0], 0, "uncompressed");
+        let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+        body.slice(5..5 + len)
+    } else {
+        body
+    };
+    let request = ExportTraceServiceRequest::decode(message).expect("an OTLP trace export");
     let mut got = spans.lock().unwrap();
     for resource_spans in request.resource_spans {
         let service = resource_spans
@@ -180,10 +249,33 @@ async fn receive(
             }
         }
     }
+    drop(got);
     let answer = ExportTraceServiceResponse::default().encode_to_vec();
+    if grpc {
+        return Ok(grpc_answer(&answer));
+    }
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/x-protobuf")
-        .body(Full::new(Bytes::from(answer)))
+        .body(Full::new(Bytes::from(answer)).boxed())
         .unwrap())
+}
+
+/// A unary gRPC answer: the framed message, then `grpc-status: 0` as a trailer.
+fn grpc_answer(message: &[u8]) -> Response<Body> {
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    framed.extend_from_slice(message);
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+    let frames: Vec<Result<Frame<Bytes>, Infallible>> = vec![
+        Ok(Frame::data(Bytes::from(framed))),
+        Ok(Frame::trailers(trailers)),
+    ];
+    let body = StreamBody::new(futures_util::stream::iter(frames)).boxed();
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/grpc")
+        .body(body)
+        .unwrap()
 }

@@ -34,9 +34,7 @@ use prometheus::Registry;
 use crate::config::tracing::{OtlpProtocol, TracingSettings};
 use export::{DynExporter, ExportCounters};
 
-pub use request::{
-    AttemptSpan, ChildSpan, DeliveryTrace, RequestEnd, RequestSpan, RouteLabels,
-};
+pub use request::{AttemptSpan, ChildSpan, DeliveryTrace, RequestEnd, RequestSpan, RouteLabels};
 
 /// The instrumentation scope of every span.
 const SCOPE: &str = "hookgate";
@@ -140,7 +138,9 @@ fn build_exporter(
                 .with_tonic()
                 .with_endpoint(settings.endpoint.clone())
                 .with_timeout(settings.timeout)
-                .with_metadata(opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers))
+                .with_metadata(
+                    opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers),
+                )
                 .build()
         }
     };

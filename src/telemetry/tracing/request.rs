@@ -60,7 +60,10 @@ impl Tracing {
         headers: &HeaderMap,
         trusted_peer: bool,
     ) -> RequestSpan {
-        let parent = match trusted_peer.then(|| propagation::extract(headers)).flatten() {
+        let parent = match trusted_peer
+            .then(|| propagation::extract(headers))
+            .flatten()
+        {
             Some(remote) => Context::new().with_remote_span_context(remote),
             None => Context::new(),
         };
@@ -110,7 +113,10 @@ impl Tracing {
             .start_with_context(&self.tracer, &Context::new());
         if span.is_recording() {
             span.set_attribute(KeyValue::new("hookgate.route", route.to_string()));
-            span.set_attribute(KeyValue::new("hookgate.delivery_id", delivery_id.to_string()));
+            span.set_attribute(KeyValue::new(
+                "hookgate.delivery_id",
+                delivery_id.to_string(),
+            ));
             span.set_attribute(KeyValue::new("hookgate.attempt", i64::from(attempt)));
         }
         AttemptSpan {

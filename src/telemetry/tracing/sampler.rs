@@ -40,13 +40,7 @@ impl ShouldSample for WebhookSampler {
                 trace_state: TraceState::default(),
             };
         }
-        self.inner.should_sample(
-            parent_context,
-            trace_id,
-            name,
-            span_kind,
-            attributes,
-            links,
-        )
+        self.inner
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
     }
 }
