@@ -148,51 +148,8 @@ pub async fn serve(
     session.set_write_timeout(Some(WRITE_TIMEOUT));
 
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    match tokio::time::timeout(head_budget, session.read_request()).await {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return None,
-        Ok(Err(e)) => {
-            let refusal = match e.etype() {
-                ErrorType::ReadTimedout => Refusal::Timeout,
-                // A head over the size limit, or with more fields than pingora parses (256,
-                // httparse's "too many headers"): both are 431 (RFC 6585 §5).
-                ErrorType::InvalidHTTPHeader
-                    if e.to_string().contains("larger than")
-                        || e.to_string().contains("too many headers") =>
-                {
-                    Refusal::HeaderTooLarge
-                }
-                // pingora refused the head over its Transfer-Encoding (a final coding that is
-                // not chunked); the head was parsed, so the gateway's rule tells 400 from 501.
-                ErrorType::InvalidHTTPHeader if e.to_string().contains("Transfer-Encoding") => {
-                    session
-                        .as_http1()
-                        .and_then(|h1| s01_protocol::te_rule(&h1.req_header().headers).err())
-                        .unwrap_or(Refusal::BadRequest)
-                }
-                ErrorType::InvalidHTTPHeader => Refusal::BadRequest,
-                _ => return None,
-            };
-            refuse_unparsed(state, &mut session, refusal).await;
-            return None;
-        }
-        Err(_) => {
-            refuse_unparsed(state, &mut session, Refusal::Timeout).await;
-            return None;
-        }
-    }
-    // Only a chunked body needs the raw bytes the tap keeps of the head read.
-    if !session
-        .req_header()
-        .headers
-        .contains_key(http::header::TRANSFER_ENCODING)
-    {
-        if let Some(tap) = session
-            .as_http1()
-            .and_then(|h1| crate::server::tap::FramingTap::of(h1.stream()))
-        {
-            tap.not_chunked();
-        }
+    if !read_head(state, &mut session, head_budget).await {
+        return None;
     }
     let _in_flight = state.drain.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
@@ -214,65 +171,16 @@ pub async fn serve(
         &mut facts,
     )
     .await;
-    let body_read = facts.body_bytes.is_some();
-    // The outcome is counted before the answer is written, so a client holding its answer finds
-    // the request in /metrics.
-    let count = |outcome: Outcome| match &route {
-        Some(r) => r.metrics.count(outcome),
-        None => state.metrics.unmatched(outcome),
-    };
-    let finished = match result {
-        Ok(Delivered::Upstream(response)) => {
-            count(Outcome::Forwarded);
-            relay(&mut session, *response).await
-        }
-        Ok(Delivered::Accepted { status, headers }) => {
-            count(Outcome::Queued);
-            let mut reply = Reply::acknowledged("queued");
-            reply.status = status;
-            reply.headers = headers.into_iter().map(|(n, v)| (n.into(), v)).collect();
-            write(&mut session, Outcome::Queued, Some(reply), body_read).await
-        }
-        Err(refusal) => {
-            let (outcome, reply) = refusal.reply();
-            count(outcome);
-            write(&mut session, outcome, reply, body_read).await
-        }
-    };
-
-    let elapsed = started.elapsed();
-    if let Some(r) = &route {
-        r.metrics.request_duration.observe(elapsed.as_secs_f64());
-    }
-    let trace_id = facts.trace.as_ref().map(|t| t.trace_id());
-    state.audit.emit(&AuditRecord {
-        route: route.as_ref().map(|r| r.name()),
-        provider: route.as_ref().map(|r| r.config.provider()),
-        client_ip: facts.client_ip,
-        method: method.as_str(),
-        path: &path,
-        event_id: facts.event_id.as_deref(),
-        event_type: facts.event_type.as_deref(),
-        outcome: Some(finished.outcome),
-        status: finished.status,
-        upstream_status: finished.upstream_status,
-        body_bytes: facts.body_bytes.unwrap_or(0),
-        duration: elapsed,
-        verify_duration: facts.verify,
-        upstream_duration: facts.upstream,
-        trace_id,
-    });
-    trace::finish(
-        facts.trace.take(),
-        &crate::telemetry::tracing::RequestEnd {
-            outcome: finished.outcome.label(),
-            status: finished.status,
-            body_bytes: facts.body_bytes,
-            event_id: facts.event_id.as_deref(),
-            event_type: facts.event_type.as_deref(),
-            client_ip: facts.client_ip,
-        },
+    let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
+    log(
+        state,
+        route.as_deref(),
+        &facts,
+        (method.as_str(), &path),
+        &finished,
+        started,
     );
+    trace::finish(&mut facts, finished.outcome.label(), finished.status);
 
     if !finished.reusable || closing || state.drain.is_draining() {
         session.set_keepalive(None);
@@ -284,6 +192,128 @@ pub async fn serve(
         }
         _ => None,
     }
+}
+
+/// Reads the request head within `budget`. `false`: the connection ends here (closed by the
+/// client, or the head refused and answered).
+async fn read_head(state: &GatewayState, session: &mut ServerSession, budget: Duration) -> bool {
+    match tokio::time::timeout(budget, session.read_request()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return false,
+        Ok(Err(e)) => {
+            let refusal = match e.etype() {
+                ErrorType::ReadTimedout => Refusal::Timeout,
+                // A head over the size limit, or with more fields than pingora parses (256,
+                // httparse's "too many headers"): both are 431 (RFC 6585 §5).
+                ErrorType::InvalidHTTPHeader
+                    if e.to_string().contains("larger than")
+                        || e.to_string().contains("too many headers") =>
+                {
+                    Refusal::HeaderTooLarge
+                }
+                // pingora refused the head over its Transfer-Encoding (a final coding that is
+                // not chunked); the head was parsed, so the gateway's rule tells 400 from 501.
+                ErrorType::InvalidHTTPHeader if e.to_string().contains("Transfer-Encoding") => {
+                    session
+                        .as_http1()
+                        .and_then(|h1| s01_protocol::te_rule(&h1.req_header().headers).err())
+                        .unwrap_or(Refusal::BadRequest)
+                }
+                ErrorType::InvalidHTTPHeader => Refusal::BadRequest,
+                _ => return false,
+            };
+            refuse_unparsed(state, session, refusal).await;
+            return false;
+        }
+        Err(_) => {
+            refuse_unparsed(state, session, Refusal::Timeout).await;
+            return false;
+        }
+    }
+    // Only a chunked body needs the raw bytes the tap keeps of the head read.
+    if !session
+        .req_header()
+        .headers
+        .contains_key(http::header::TRANSFER_ENCODING)
+    {
+        if let Some(tap) = session
+            .as_http1()
+            .and_then(|h1| crate::server::tap::FramingTap::of(h1.stream()))
+        {
+            tap.not_chunked();
+        }
+    }
+    true
+}
+
+/// Counts the outcome and writes the answer: the upstream's response, the queue's
+/// acknowledgement or the refusal.
+async fn answer(
+    state: &GatewayState,
+    session: &mut ServerSession,
+    route: Option<&Route>,
+    result: Result<Delivered, Refusal>,
+    facts: &Facts,
+) -> Finished {
+    let body_read = facts.body_bytes.is_some();
+    // The outcome is counted before the answer is written, so a client holding its answer finds
+    // the request in /metrics.
+    let count = |outcome: Outcome| match route {
+        Some(r) => r.metrics.count(outcome),
+        None => state.metrics.unmatched(outcome),
+    };
+    match result {
+        Ok(Delivered::Upstream(response)) => {
+            count(Outcome::Forwarded);
+            relay(session, *response).await
+        }
+        Ok(Delivered::Accepted { status, headers }) => {
+            count(Outcome::Queued);
+            let mut reply = Reply::acknowledged("queued");
+            reply.status = status;
+            reply.headers = headers.into_iter().map(|(n, v)| (n.into(), v)).collect();
+            write(session, Outcome::Queued, Some(reply), body_read).await
+        }
+        Err(refusal) => {
+            let (outcome, reply) = refusal.reply();
+            count(outcome);
+            write(session, outcome, reply, body_read).await
+        }
+    }
+}
+
+/// The request's duration histogram and its audit line; `request` is its method and path.
+fn log(
+    state: &GatewayState,
+    route: Option<&Route>,
+    facts: &Facts,
+    request: (&str, &str),
+    finished: &Finished,
+    started: Instant,
+) {
+    let (method, path) = request;
+    let elapsed = started.elapsed();
+    if let Some(r) = route {
+        r.metrics.request_duration.observe(elapsed.as_secs_f64());
+    }
+    let trace_id = facts.trace.as_ref().map(|t| t.trace_id());
+    state.audit.emit(&AuditRecord {
+        route: route.map(|r| r.name()),
+        provider: route.map(|r| r.config.provider()),
+        client_ip: facts.client_ip,
+        method,
+        path,
+        event_id: facts.event_id.as_deref(),
+        event_type: facts.event_type.as_deref(),
+        outcome: Some(finished.outcome),
+        status: finished.status,
+        upstream_status: finished.upstream_status,
+        body_bytes: facts.body_bytes.unwrap_or(0),
+        duration: elapsed,
+        verify_duration: facts.verify,
+        upstream_duration: facts.upstream,
+        trace_id,
+    });
 }
 
 /// Answers a request whose head could not be read or parsed, then the connection closes.

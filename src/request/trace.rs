@@ -36,11 +36,19 @@ pub fn start(
     Some(tracing.request(&header.method, labels, &header.headers, trusted_peer))
 }
 
-/// Ends the server span.
-pub fn finish(span: Option<RequestSpan>, end: &RequestEnd<'_>) {
-    if let Some(span) = span {
-        span.finish(end);
-    }
+/// Ends the server span with the request's outcome (its metric label) and answered status.
+pub fn finish(facts: &mut Facts, outcome: &'static str, status: u16) {
+    let Some(span) = facts.trace.take() else {
+        return;
+    };
+    span.finish(&RequestEnd {
+        outcome,
+        status,
+        body_bytes: facts.body_bytes,
+        event_id: facts.event_id.as_deref(),
+        event_type: facts.event_type.as_deref(),
+        client_ip: facts.client_ip,
+    });
 }
 
 /// A child span for a call to the shared store (`rate_limit`, `dedup.claim`): only when the
