@@ -181,6 +181,9 @@ pub fn describe(config: &Config) -> String {
         if r.events.is_some() {
             guards.push("events".into());
         }
+        if r.scheme.window_off() {
+            guards.push("timestamp window off".into());
+        }
         guards.push(format!(
             "max_body {}",
             crate::providers::families::catalog::size(r.max_body)
@@ -234,18 +237,7 @@ fn sign(
         }
         Some(path) => std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?,
     };
-    let mut headers = http::HeaderMap::new();
-    for h in extra_headers {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
-        headers.append(
-            http::HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| format!("bad header name {name:?}"))?,
-            http::HeaderValue::from_str(value.trim())
-                .map_err(|_| format!("bad header value for {name}"))?,
-        );
-    }
+    let headers = parse_headers(extra_headers)?;
     let url = match (&route.public_url, curl) {
         (Some(u), _) => u.clone(),
         (None, Some(u)) => u.to_string(),
@@ -263,16 +255,45 @@ fn sign(
             now,
         })
         .map_err(|e| format!("route {route_name:?}: cannot sign: {e}"))?;
+    // A header given with `-H` that the scheme signs (an id, a timestamp) went into the signature
+    // and comes back in `signed`: printed once, from there (twice would be an ambiguous request).
     let mut lines: Vec<(String, String)> = headers
         .iter()
+        .filter(|(k, _)| {
+            !signed
+                .iter()
+                .any(|(s, _)| k.as_str().eq_ignore_ascii_case(s))
+        })
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect();
     lines.extend(signed);
+    render(&lines, curl, body)
+}
+
+/// `-H 'Name: value'` arguments as a header map.
+fn parse_headers(extra_headers: &[String]) -> Result<http::HeaderMap, String> {
+    let mut headers = http::HeaderMap::new();
+    for h in extra_headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
+        headers.append(
+            http::HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| format!("bad header name {name:?}"))?,
+            http::HeaderValue::from_str(value.trim())
+                .map_err(|_| format!("bad header value for {name}"))?,
+        );
+    }
+    Ok(headers)
+}
+
+/// `sign`'s output: one `Name: value` per line, or a whole curl command.
+fn render(lines: &[(String, String)], curl: Option<&str>, body: Vec<u8>) -> Result<String, String> {
     match curl {
         None => Ok(lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()),
         Some(url) => {
             let mut cmd = format!("curl -sS -X POST {}", shell_quote(url));
-            for (k, v) in &lines {
+            for (k, v) in lines {
                 cmd.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
             }
             if body.is_empty() {

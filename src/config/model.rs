@@ -126,6 +126,24 @@ pub struct SchemeSpec {
     pub provider_options: Option<ProviderOptions>,
 }
 
+impl SchemeSpec {
+    /// Whether the scheme signs a timestamp (a preset with a window, or a generic family given
+    /// `signature.timestamp_header`).
+    pub fn timestamped(&self) -> bool {
+        self.preset.default_tolerance.is_some()
+            || self
+                .signature
+                .as_ref()
+                .is_some_and(|s| s.timestamp_header.is_some())
+    }
+
+    /// A timestamped scheme whose window is off: `tolerance = "0s"` (or a preset, such as
+    /// SendGrid, whose default checks no window). `hookgate check` says so.
+    pub fn window_off(&self) -> bool {
+        self.timestamped() && self.tolerance.is_zero()
+    }
+}
+
 /// A route's `rate_limit`: GCRA with `per_second` refill and `burst` capacity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimitSpec {

@@ -117,6 +117,23 @@ pub async fn run(
     s11_deliver::deliver(route, header, &client, facts, body, lease).await
 }
 
+/// Reads the request head. When the read includes the connection's idle wait (HTTP/1 over TLS,
+/// whose stream cannot be peeked), draining ends the wait: `Ok(false)`, the connection closes
+/// without starting a request, as a plain connection does in the listener.
+async fn read_request_or_drain(
+    session: &mut ServerSession,
+    drain: &crate::server::drain::Drain,
+    idle_included: bool,
+) -> pingora::Result<bool> {
+    if !idle_included {
+        return session.read_request().await;
+    }
+    tokio::select! {
+        _ = drain.started() => Ok(false),
+        read = session.read_request() => read,
+    }
+}
+
 /// How a request ended, for the log, the metrics and connection reuse.
 struct Finished {
     outcome: Outcome,
@@ -147,8 +164,9 @@ pub async fn serve(
     session.set_read_timeout(Some(server.read_timeout));
     session.set_write_timeout(Some(WRITE_TIMEOUT));
 
+    let idle_included = head_budget.is_none() && session.as_http1().is_some();
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    if !read_head(state, &mut session, head_budget).await {
+    if !read_head(state, &mut session, head_budget, idle_included).await {
         return None;
     }
     let _in_flight = state.drain.track_request();
@@ -195,9 +213,16 @@ pub async fn serve(
 }
 
 /// Reads the request head within `budget`. `false`: the connection ends here (closed by the
-/// client, or the head refused and answered).
-async fn read_head(state: &GatewayState, session: &mut ServerSession, budget: Duration) -> bool {
-    match tokio::time::timeout(budget, session.read_request()).await {
+/// client, the head refused and answered, or — when the read includes the idle wait — draining
+/// started first).
+async fn read_head(
+    state: &GatewayState,
+    session: &mut ServerSession,
+    budget: Duration,
+    idle_included: bool,
+) -> bool {
+    let head = read_request_or_drain(session, &state.drain, idle_included);
+    match tokio::time::timeout(budget, head).await {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => return false,
         Ok(Err(e)) => {

@@ -63,9 +63,15 @@ pub async fn deliver(
     }
 }
 
-/// Logs a failed delivery once, with its cause, and turns it into the client's answer.
+/// Logs a failed delivery once, with its cause, and turns it into the client's answer. A host that
+/// does not resolve is logged by the resolver once per transition (README: "not one per
+/// request"), so its requests log here only at debug level; the audit line still has each.
 fn failed(route: &Route, error: DeliveryError) -> Refusal {
-    tracing::warn!(route = route.name(), error = %error, "delivery failed");
+    if matches!(error, DeliveryError::Forward(ForwardError::Unresolved(_))) {
+        tracing::debug!(route = route.name(), error = %error, "delivery failed");
+    } else {
+        tracing::warn!(route = route.name(), error = %error, "delivery failed");
+    }
     match error {
         DeliveryError::Forward(e) => Refusal::Upstream(e),
         DeliveryError::Unavailable {
