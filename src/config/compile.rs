@@ -63,11 +63,8 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         ctx.env,
         state.as_ref(),
     )?;
-    let tracing = parsed
-        .tracing
-        .as_ref()
-        .map(|s| super::tracing::compile_tracing(s, &file, base_dir, ctx.env))
-        .transpose()?;
+    let tracing =
+        super::tracing::compile_optional(parsed.tracing.as_ref(), &file, base_dir, ctx.env)?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }

@@ -162,6 +162,18 @@ pub fn compile_tracing(
     })
 }
 
+/// [`compile_tracing`] for a section that may be absent (tracing off).
+pub fn compile_optional(
+    section: Option<&TracingSection>,
+    file: &str,
+    base_dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<TracingSettings>, ConfigError> {
+    section
+        .map(|s| compile_tracing(s, file, base_dir, env))
+        .transpose()
+}
+
 /// The exporter's URL and transport for an endpoint as written.
 fn parse_endpoint(text: &str) -> Result<(String, OtlpProtocol), String> {
     let mut url = url::Url::parse(text.trim()).map_err(|e| {
