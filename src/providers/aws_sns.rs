@@ -38,7 +38,10 @@ pub const PRESET: Preset = Preset {
 };
 
 /// The hosts AWS documents for `SigningCertURL` and `SubscribeURL`.
-const HOSTS: &[&str] = &["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"];
+const HOSTS: &[&str] = &[
+    "sns.{region}.amazonaws.com",
+    "sns.{region}.amazonaws.com.cn",
+];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     super::key_fetch::options::build_without_options(PRESET.name, settings)

@@ -5,6 +5,16 @@
 //! Shared mechanics — HMAC, encodings, prefixes, multi-signature headers, constant-time compare,
 //! timestamp windows — live in [`crate::providers::common`] so each provider file stays small.
 
+// Panic-free by construction (issue 20): no `unwrap`, `expect`, indexing or `panic!` on
+// input-dependent state outside tests (clippy.toml allows them in tests); each exception is
+// allowed where it stands, with the reason it cannot fail.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 pub mod catalog;
 pub mod common;
 pub mod key_fetch;

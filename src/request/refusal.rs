@@ -15,6 +15,9 @@ pub enum Refusal {
     BadRequest,
     /// A `Transfer-Encoding` coding the gateway does not implement: 501.
     NotImplemented,
+    /// CONNECT, or `OPTIONS *`: the gateway is not a proxy and has no server-wide options (RFC
+    /// 9112 §3.2.3-3.2.4): 501.
+    MethodNotImplemented,
     /// Request target over the limit: 414.
     UriTooLong,
     /// Request head over the limit: 431.
@@ -61,6 +64,10 @@ impl Refusal {
             Refusal::NotImplemented => (
                 Outcome::BadRequest,
                 Reply::error(501, "transfer coding not implemented"),
+            ),
+            Refusal::MethodNotImplemented => (
+                Outcome::BadRequest,
+                Reply::error(501, "method not implemented"),
             ),
             Refusal::UriTooLong => (Outcome::BadRequest, Reply::error(414, "uri too long")),
             Refusal::HeaderTooLarge => (

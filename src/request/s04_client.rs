@@ -6,8 +6,8 @@
 use std::net::IpAddr;
 
 use http::HeaderMap;
-use pingora::protocols::http::ServerSession;
 
+use super::head::ReadSession;
 use super::refusal::Refusal;
 use crate::config::model::{canonical, CidrSet};
 use crate::gateway::Route;
@@ -30,9 +30,9 @@ pub fn identify(
     trusted: &CidrSet,
     listener_tls: bool,
     route: &Route,
-    session: &ServerSession,
+    session: &ReadSession,
 ) -> Result<Client, Refusal> {
-    let headers = &session.req_header().headers;
+    let headers = &session.head().headers;
     let peer = session
         .client_addr()
         .and_then(|a| a.as_inet())
