@@ -238,6 +238,13 @@ impl<V: Send + Sync + 'static> KeyFetcher<V> {
         self.inner.settings.allowlist.check(url).is_some()
     }
 
+    /// Counts a key URL refused by the allowlist before any request (outcome `refused`).
+    pub fn refused(&self) -> Rejection {
+        let inner = &self.inner;
+        inner.counters.count(inner.settings.provider, "refused");
+        FetchError::Refused.rejection()
+    }
+
     /// The cache entry for `key`, without any network activity.
     pub fn lookup(&self, key: &str) -> Lookup<V> {
         let now = Instant::now();
