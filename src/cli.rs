@@ -4,9 +4,10 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config};
+use crate::logging::LogFormat;
 use crate::providers::WebhookRequest;
 use crate::server::state::GatewayState;
 
@@ -19,12 +20,6 @@ use crate::server::state::GatewayState;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum LogFormat {
-    Json,
-    Text,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,7 +149,7 @@ pub fn main_with(cli: Cli) -> i32 {
             command,
         } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
         Command::Providers => {
-            print!("{}", crate::providers::catalog::markdown_table());
+            print!("{}", crate::providers::families::catalog::markdown_table());
             0
         }
     }
@@ -188,7 +183,7 @@ pub fn describe(config: &Config) -> String {
         }
         guards.push(format!(
             "max_body {}",
-            crate::providers::catalog::size(r.max_body)
+            crate::providers::families::catalog::size(r.max_body)
         ));
         let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
         out.push_str(&format!(

@@ -23,8 +23,15 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::cli::LogFormat;
 use crate::telemetry::audit::{AuditFormat, AuditSink};
+
+/// `--log-format` of `hookgate run`: how stderr diagnostics and (with `text`) the audit lines are
+/// written. Defined here, not in `cli`, so logging depends on nothing above it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
 
 /// The environment variable holding the diagnostics filter (`EnvFilter` syntax:
 /// `warn`, `info,pingora_core=warn`, `debug`; `off` also turns the audit log off).

@@ -720,7 +720,7 @@ fn sendgrid_checks_no_timestamp_window_unless_the_route_sets_one() {
     // timestamp + body and checks no window; hookgate's default is the same.
     const SCALAR: [u8; 32] = [9u8; 32];
     let up = Upstream::start();
-    let key = hookgate::providers::sendgrid::public_key_base64(&SCALAR);
+    let key = hookgate::providers::presets::sendgrid::public_key_base64(&SCALAR);
     let routes = format!(
         "[[route]]\nname = \"sg\"\npath = \"/sg\"\nupstream = \"{up}\"\nprovider = \"sendgrid\"\nsecrets = [\"{key}\"]\n\
          [[route]]\nname = \"sg5m\"\npath = \"/sg5m\"\nupstream = \"{up}\"\nprovider = \"sendgrid\"\nsecrets = [\"{key}\"]\ntolerance = \"5m\"\n",
@@ -732,7 +732,7 @@ fn sendgrid_checks_no_timestamp_window_unless_the_route_sets_one() {
     let headers = http::HeaderMap::new();
     let post = |path: &str| {
         let url = gw.url(path);
-        let signed = hookgate::providers::sendgrid::sign_with_private_key(
+        let signed = hookgate::providers::presets::sendgrid::sign_with_private_key(
             &SCALAR,
             &hookgate::providers::WebhookRequest {
                 method: "POST",

@@ -44,9 +44,12 @@ fn route_for(name: &str, port: u16) -> String {
         "contentful" => (CONTENTFUL_SECRET.into(), ""),
         "braintree" => (format!("{BT_PUBLIC}:{BT_PRIVATE}"), ""),
         "postmark" => ("user:pass".into(), ""),
-        "discord" => (providers::discord::public_key_hex(&ED_SEED), ""),
-        "telnyx" => (providers::telnyx::public_key_base64(&ED_SEED), ""),
-        "sendgrid" => (providers::sendgrid::public_key_base64(&P256_SCALAR), ""),
+        "discord" => (providers::presets::discord::public_key_hex(&ED_SEED), ""),
+        "telnyx" => (providers::presets::telnyx::public_key_base64(&ED_SEED), ""),
+        "sendgrid" => (
+            providers::presets::sendgrid::public_key_base64(&P256_SCALAR),
+            "",
+        ),
         _ => (SECRET.into(), ""),
     };
     format!(
@@ -61,8 +64,11 @@ fn body_for(name: &str) -> Vec<u8> {
         .as_secs();
     match name {
         "mailgun" => {
-            let sig =
-                providers::mailgun::body_signature(SECRET.as_bytes(), &now_s.to_string(), "tok123");
+            let sig = providers::presets::mailgun::body_signature(
+                SECRET.as_bytes(),
+                &now_s.to_string(),
+                "tok123",
+            );
             format!(
                 r#"{{"signature":{{"timestamp":"{now_s}","token":"tok123","signature":"{sig}"}},"event-data":{{"id":"m1","event":"delivered"}}}}"#
             )
@@ -77,7 +83,7 @@ fn body_for(name: &str) -> Vec<u8> {
                 "eventCode": "AUTHORISATION",
                 "success": "true",
             });
-            let sig = providers::adyen::item_signature(ADYEN_KEY, &item).unwrap();
+            let sig = providers::presets::adyen::item_signature(ADYEN_KEY, &item).unwrap();
             item["additionalData"] = serde_json::json!({ "hmacSignature": sig });
             serde_json::to_vec(&serde_json::json!({
                 "live": "false",
@@ -93,7 +99,7 @@ fn body_for(name: &str) -> Vec<u8> {
             // SDK's sample) signed for the key pair's public key, form-encoded.
             let xml = format!("<notification><timestamp type=\"datetime\">{now_s}</timestamp><kind>check</kind><subject><check type=\"boolean\">true</check></subject></notification>");
             let payload = format!("{}\n", STANDARD.encode(xml));
-            let signature = providers::braintree::signature_pair(
+            let signature = providers::presets::braintree::signature_pair(
                 BT_PUBLIC,
                 BT_PRIVATE.as_bytes(),
                 payload.as_bytes(),
@@ -127,9 +133,11 @@ fn signed_headers_for(gw: &Gateway, name: &str, body: &[u8], url: &str) -> Vec<(
         now,
     };
     match name {
-        "discord" => return providers::discord::sign_with_private_key(&ED_SEED, &req),
-        "telnyx" => return providers::telnyx::sign_with_private_key(&ED_SEED, &req),
-        "sendgrid" => return providers::sendgrid::sign_with_private_key(&P256_SCALAR, &req),
+        "discord" => return providers::presets::discord::sign_with_private_key(&ED_SEED, &req),
+        "telnyx" => return providers::presets::telnyx::sign_with_private_key(&ED_SEED, &req),
+        "sendgrid" => {
+            return providers::presets::sendgrid::sign_with_private_key(&P256_SCALAR, &req)
+        }
         "ed25519" => {
             use ed25519_dalek::Signer;
             let sig = ed25519_dalek::SigningKey::from_bytes(&ED_SEED).sign(body);
@@ -181,7 +189,7 @@ fn every_preset_forwards_a_signed_request_and_refuses_a_forged_one() {
     let names: Vec<&str> = providers::presets()
         .iter()
         .map(|p| p.name)
-        .filter(|n| providers::key_fetch::builder(n).is_none())
+        .filter(|n| providers::options_builder(n).is_none())
         .collect();
     assert!(names.len() >= 69, "presets: {names:?}");
     let routes: String = names.iter().map(|n| route_for(n, up.port)).collect();
@@ -297,7 +305,7 @@ fn handshakes_are_answered_by_the_gateway_when_enabled() {
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.text().unwrap(),
-        providers::braintree::signature_pair(
+        providers::presets::braintree::signature_pair(
             BT_PUBLIC,
             BT_PRIVATE.as_bytes(),
             b"20f9f8ed05f77439fe955c977e4c8a53"
@@ -376,7 +384,7 @@ fn mailgun_form_and_multipart_bodies_verify_and_are_forwarded_unchanged() {
     let up = Upstream::start();
     let gw = Gateway::start("", &route_for("mailgun", up.port));
     let now = now_unix().to_string();
-    let sig = providers::mailgun::body_signature(SECRET.as_bytes(), &now, "tok-e2e");
+    let sig = providers::presets::mailgun::body_signature(SECRET.as_bytes(), &now, "tok-e2e");
     let form = format!(
         "recipient=alice%40example.com&event=delivered&timestamp={now}&token=tok-e2e&signature={sig}"
     );
@@ -425,10 +433,12 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
-        .find(providers::catalog::README_START)
+        .find(providers::families::catalog::README_START)
         .expect("README start marker");
-    let end = readme.find(providers::catalog::README_END).unwrap();
-    let table = readme[start + providers::catalog::README_START.len()..end].trim();
+    let end = readme
+        .find(providers::families::catalog::README_END)
+        .unwrap();
+    let table = readme[start + providers::families::catalog::README_START.len()..end].trim();
     assert_eq!(table, printed.trim());
     for p in providers::presets() {
         assert!(printed.contains(&format!("| `{}` |", p.name)), "{}", p.name);
@@ -451,7 +461,7 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
 
 /// A Gitea form delivery (`application/x-www-form-urlencoded`, body `payload=<json>`) through the
 /// real binary: Gitea signs the JSON, not the form body. Body and header as Gitea's own signer
-/// produced them (`src/providers/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
+/// produced them (`src/providers/presets/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
 /// upstream byte for byte, and a changed payload is refused.
 #[test]
 fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {
@@ -593,7 +603,7 @@ fn url_signing_presets_verify_alike_over_http_1_1_and_http_2() {
     let names: Vec<&str> = providers::presets()
         .iter()
         .map(|p| p.name)
-        .filter(|n| providers::key_fetch::builder(n).is_none() && reads_url(n))
+        .filter(|n| providers::options_builder(n).is_none() && reads_url(n))
         .collect();
     for want in [
         "twilio",

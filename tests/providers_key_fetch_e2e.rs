@@ -24,8 +24,8 @@ use sha2::Digest;
 
 /// A throw-away RSA-2048 key (`openssl genpkey`, also the key of gcp-pubsub's unit tests) and its
 /// public half as a JWK set (kid `hookgate-test-1`).
-const RSA_KEY_PEM: &str = include_str!("../src/providers/testdata/gcp_pubsub_test_key.pem");
-const RSA_JWKS: &str = include_str!("../src/providers/testdata/gcp_pubsub_test_jwks.json");
+const RSA_KEY_PEM: &str = include_str!("../src/providers/presets/testdata/gcp_pubsub_test_key.pem");
+const RSA_JWKS: &str = include_str!("../src/providers/presets/testdata/gcp_pubsub_test_jwks.json");
 const RSA_KID: &str = "hookgate-test-1";
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:orders";
@@ -224,7 +224,7 @@ impl Fixture {
             // docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html, v2.
             "aws-sns" => {
                 let (id, message) = ("6f5d5c7a-0000-4000-8000-000000000001", "{\"order\":1}");
-                let timestamp = providers::common::format_rfc3339(now);
+                let timestamp = providers::families::common::format_rfc3339(now);
                 let canonical = format!(
                     "Message\n{message}\nMessageId\n{id}\nTimestamp\n{timestamp}\nTopicArn\n{TOPIC}\nType\nNotification\n"
                 );
@@ -246,7 +246,7 @@ impl Fixture {
                     br#"{"id":"WH-EVT-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{"amount":"10.00"}}"#.to_vec();
                 let (id, time) = (
                     "afa30d40-ca4a-11e9-ab68-7d4e2605c70c",
-                    providers::common::format_rfc3339(now),
+                    providers::families::common::format_rfc3339(now),
                 );
                 let signed = format!("{id}|{time}|{PAYPAL_WEBHOOK_ID}|{}", crc32fast::hash(&body));
                 Signed {
@@ -396,7 +396,7 @@ fn option_presets() -> Vec<&'static str> {
     providers::presets()
         .iter()
         .map(|p| p.name)
-        .filter(|n| providers::key_fetch::builder(n).is_some())
+        .filter(|n| providers::options_builder(n).is_some())
         .collect()
 }
 

@@ -1,6 +1,6 @@
 // Asana: Asana's official sample Asana/devrel-examples javascript/webhooks-nodejs/index.js, run
 // unchanged (port 8080, secret kept in its .env), takes the handshake below and then accepts the
-// event pinned in src/providers/asana.rs.
+// event pinned in src/providers/presets/asana.rs.
 // Run from a scratch dir:
 //   npm install express@4.22.3 dotenv@18.0.10
 //   mkdir -p sample/asana && echo "X_HOOK_SECRET=" > sample/asana/.env && curl -o sample/asana/index.js \

@@ -1,16 +1,16 @@
 // AWS SNS: AWS's JavaScript validator, npm `sns-validator@0.3.5` (aws/aws-js-sns-message-validator,
 // author Amazon Web Services), checks the SignatureVersion 2 messages pinned in
-// src/providers/aws_sns.rs. It fetches SigningCertURL with `https.get` and has no client hook,
+// src/providers/presets/aws_sns.rs. It fetches SigningCertURL with `https.get` and has no client hook,
 // so that one function is answered locally with the test certificate; its URL check, string to
 // sign and crypto.createVerify run as shipped.
-// Run from a scratch dir: npm i sns-validator@0.3.5 && node <repo>/scripts/provider-vectors/aws_sns.mjs <repo>/src/providers/testdata
+// Run from a scratch dir: npm i sns-validator@0.3.5 && node <repo>/scripts/provider-vectors/aws_sns.mjs <repo>/src/providers/presets/testdata
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { PassThrough } from "node:stream";
 import { sdk, version, check } from "./_sdk.mjs";
 
 const data = process.argv[2];
-if (!data) throw new Error("usage: node aws_sns.mjs <repo>/src/providers/testdata");
+if (!data) throw new Error("usage: node aws_sns.mjs <repo>/src/providers/presets/testdata");
 const CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem";
 const cert = readFileSync(`${data}/sns_openssl_test_cert.pem`, "utf8");
 

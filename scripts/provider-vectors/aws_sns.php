@@ -1,19 +1,19 @@
 <?php
 // AWS SNS: AWS's own validator, aws/aws-php-sns-message-validator (tag 1.9.1, commit
 // 80850e8d93fb57889ce609e113895dd2f1d7eed6; Composer package aws/aws-php-sns-message-validator),
-// checks the SignatureVersion 2 messages pinned in src/providers/aws_sns.rs. Its `certClient`
+// checks the SignatureVersion 2 messages pinned in src/providers/presets/aws_sns.rs. Its `certClient`
 // constructor hook (documented for tests) hands it the test certificate for the message's
 // SigningCertURL instead of fetching it; its URL check, string to sign and openssl_verify run as
 // shipped. Its src/ is loaded directly (Packagist is unreachable here; it needs no dependency
 // for Message::fromJsonString and MessageValidator::validate).
 //
 //   git clone https://github.com/aws/aws-php-sns-message-validator && git -C it checkout 1.9.1
-//   php scripts/provider-vectors/aws_sns.php <that checkout>/src src/providers/testdata
+//   php scripts/provider-vectors/aws_sns.php <that checkout>/src src/providers/presets/testdata
 //
 // Prints one ok line per check; exits 1 on the first failure. PHP 8.2 CLI with ext-openssl.
 [$_, $src, $data] = $argv + [null, null, null];
 if (!$src || !$data) {
-    fwrite(STDERR, "usage: php aws_sns.php <validator>/src <repo>/src/providers/testdata\n");
+    fwrite(STDERR, "usage: php aws_sns.php <validator>/src <repo>/src/providers/presets/testdata\n");
     exit(2);
 }
 require "$src/Exception/InvalidSnsMessageException.php";

@@ -2,7 +2,7 @@
 // WebhookTestingGateway.sampleNotification (signs bt_payload like Braintree's servers do),
 // WebhookNotificationGateway.parse (verifies) and .verify (the bt_challenge answer).
 // Not run by CI (needs the npm package); the printed values are pinned in
-// src/providers/braintree.rs.
+// src/providers/presets/braintree.rs.
 //
 //   mkdir -p /tmp/pv && cd /tmp/pv && npm install braintree@3.40.0
 //   NODE_PATH=/tmp/pv/node_modules node scripts/provider-vectors/braintree.mjs

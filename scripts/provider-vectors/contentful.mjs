@@ -1,6 +1,6 @@
 // Contentful request verification vectors from the official SDK, @contentful/node-apps-toolkit
 // (signRequest / verifyRequest). Not run by CI (needs the npm package); the printed values are
-// pinned in src/providers/contentful.rs.
+// pinned in src/providers/presets/contentful.rs.
 //
 //   mkdir -p /tmp/pv && cd /tmp/pv && npm install @contentful/node-apps-toolkit@3.16.1
 //   NODE_PATH=/tmp/pv/node_modules node scripts/provider-vectors/contentful.mjs

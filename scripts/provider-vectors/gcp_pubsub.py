@@ -7,7 +7,7 @@ JWK set the way www.googleapis.com/oauth2/v3/certs serves keys, and asks google-
 push verifier (google.oauth2.id_token.verify_oauth2_token) for its verdict on each token at fixed
 instants, against both certificate formats Google serves: the v3 JWK set and the v1 {kid: PEM
 certificate} map (the published public_cert.pem). Prints JSON for
-src/providers/testdata/gcp_pubsub_google_auth_vectors.json.
+src/providers/presets/testdata/gcp_pubsub_google_auth_vectors.json.
 
 Usage: python3 gcp_pubsub.py <google-auth-library-python checkout>/tests/data > vectors.json
 Needs: pip install google-auth==2.63.0 pyjwt==2.15.1 freezegun==1.5.5 (google-auth's JWK path

@@ -1,6 +1,6 @@
 // HubSpot v3: npm @hubspot/api-client@13.5.0 `Signature.isValid` (signatureVersion "v3", with
 // Date.now pinned 1 s after the timestamp) accepts the signatures pinned in
-// src/providers/hubspot.rs over the URL HubSpot's docs say is signed (the twelve listed escapes
+// src/providers/presets/hubspot.rs over the URL HubSpot's docs say is signed (the twelve listed escapes
 // decoded; see hubspot_v3.py) and rejects them over the URL as delivered: the SDK decodes nothing.
 // Run from a scratch dir: npm i @hubspot/api-client@13.5.0 && node <repo>/scripts/provider-vectors/hubspot_v3.mjs
 import { sdk, version, check, at } from "./_sdk.mjs";

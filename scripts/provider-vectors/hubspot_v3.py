@@ -1,5 +1,5 @@
 # Not named hubspot.py: that would shadow the SDK package it imports.
-"""HubSpot v3: the signatures pinned in src/providers/hubspot.rs for delivered URLs with
+"""HubSpot v3: the signatures pinned in src/providers/presets/hubspot.rs for delivered URLs with
 percent-escapes, made by PyPI hubspot-api-client==12.0.0 (`hubspot.utils.signature.Signature.
 get_signature`, checked by `Signature.is_valid(..., signature_version="v3")` at the vector's
 instant with freezegun==1.5.5).

@@ -1,5 +1,5 @@
 // Linear: @linear/sdk's LinearWebhookClient.verify accepts the vector pinned in
-// src/providers/linear.rs and rejects what the preset rejects.
+// src/providers/presets/linear.rs and rejects what the preset rejects.
 // Run from a scratch dir: npm install @linear/sdk@98.0.0 && node <repo>/scripts/provider-vectors/linear.mjs
 import crypto from "node:crypto";
 import { sdk, version, at, check, accepts } from "./_sdk.mjs";

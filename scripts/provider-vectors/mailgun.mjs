@@ -1,5 +1,5 @@
 // Mailgun: the Node snippet on Mailgun's "Securing Webhooks" page, run unchanged, accepts the
-// signature block pinned in src/providers/mailgun.rs. mailgun.js has no verify helper.
+// signature block pinned in src/providers/presets/mailgun.rs. mailgun.js has no verify helper.
 // Run from a scratch dir: save the NodeJS code block of
 // https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
 // (retrieved 2026-11-30) as sample/mailgun/verify.js, then

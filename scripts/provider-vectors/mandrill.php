@@ -2,7 +2,7 @@
 // Mandrill (Mailchimp Transactional): the PHP `generateSignature` published on Mailchimp's
 // "Authenticating webhook requests" (mailchimp.com/developer/transactional/guides/
 // track-respond-activity-webhooks, formerly mandrill.zendesk.com article 205583257), run
-// unchanged, produces the X-Mandrill-Signature pinned in src/providers/mandrill.rs.
+// unchanged, produces the X-Mandrill-Signature pinned in src/providers/presets/mandrill.rs.
 // Save that function (without `<?php`) as sample/mandrill/generateSignature.php, then
 //   php <repo>/scripts/provider-vectors/mandrill.php sample/mandrill/generateSignature.php
 eval(file_get_contents($argv[1]));

@@ -1,5 +1,5 @@
 // Netlify: jsonwebtoken (the library Netlify's docs sample uses) signs the token pinned in
-// src/providers/netlify.rs, and the docs' own Node sample accepts it.
+// src/providers/presets/netlify.rs, and the docs' own Node sample accepts it.
 // Run from a scratch dir:
 //   npm install jsonwebtoken@9.0.3 express@4.22.3
 //   Save the Node/Express code block of "Payload signature" on

@@ -3,7 +3,7 @@
 // paystack.com/docs/payments/webhooks), from Paystack's docs-snippet repository
 // github.com/PaystackOSS/doc-code-snippets @ a3635f8198098e4bcba932ed64e7eb6ad6c64337,
 // src/doc/payments/webhooks/verifying-transaction/index.php, run unchanged under PHP's built-in
-// server, accepts the x-paystack-signature pinned in src/providers/paystack.rs (the snippet keys
+// server, accepts the x-paystack-signature pinned in src/providers/presets/hmac_body.rs (the snippet keys
 // the HMAC with its own placeholder secret, 'SECRET_KEY') and rejects altered ones.
 // Save that file as sample/paystack/index.php, then
 //   php <repo>/scripts/provider-vectors/paystack.php sample/paystack/index.php

@@ -8,7 +8,7 @@ its two lines are used below unchanged except that `request.headers[...]` / `req
 space-separated `t=...,v1=...` groups, per the same page) has no published code: each group's v1
 is the sample's digest with that group's secret.
 
-Not run by CI; the printed values are pinned in src/providers/persona.rs.
+Not run by CI; the printed values are pinned in src/providers/presets/persona.rs.
     python3 scripts/provider-vectors/persona.py
 """
 

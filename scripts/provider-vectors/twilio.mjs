@@ -1,5 +1,5 @@
 // Twilio: npm twilio@6.3.1 (`webhooks.getExpectedTwilioSignature`, `validateRequest`) makes and
-// accepts the URL-rule signatures pinned in src/providers/twilio.rs: GET callbacks (URL with
+// accepts the URL-rule signatures pinned in src/providers/presets/twilio.rs: GET callbacks (URL with
 // query, no params), the WHATWG `new URL()` form and the legacy-querystring form of a delivered
 // URL, and a SharedKey HMAC_SHA256 signature (`X-Twilio-Webhooks-Signature-Settings`).
 // Run from a scratch dir: npm i twilio@6.3.1 && node <repo>/scripts/provider-vectors/twilio.mjs

@@ -1,6 +1,6 @@
 """Twilio: PyPI twilio==9.13.0 `twilio.request_validator.RequestValidator` (`compute_signature`,
 `validate`, `get_signature_algorithm`) makes and accepts the GET-callback and SharedKey
-HMAC_SHA256 signatures pinned in src/providers/twilio.rs (twilio-python has no WHATWG or
+HMAC_SHA256 signatures pinned in src/providers/presets/twilio.rs (twilio-python has no WHATWG or
 legacy-querystring rule: those come from twilio.mjs).
 
   python3 -m venv v && v/bin/pip install twilio==9.13.0

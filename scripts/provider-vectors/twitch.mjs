@@ -1,6 +1,6 @@
 // Twitch EventSub: Twitch's official sample twitchdev/eventsub-webhooks-node-sample (index.js,
 // secret "keepItSecretKeepItSafe" hard-coded there, port 3000) accepts the requests pinned in
-// src/providers/twitch.rs and rejects tampered ones. Prints the vectors it checks.
+// src/providers/presets/twitch.rs and rejects tampered ones. Prints the vectors it checks.
 // Run from a scratch dir:
 //   npm install express@4.22.3 dotenv@18.0.10
 //   mkdir -p sample/twitch && curl -o sample/twitch/index.js \

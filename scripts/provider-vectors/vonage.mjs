@@ -1,4 +1,4 @@
-// Vonage: @vonage/jwt's verifySignature accepts the token pinned in src/providers/vonage.rs, and
+// Vonage: @vonage/jwt's verifySignature accepts the token pinned in src/providers/presets/vonage.rs, and
 // Vonage's official sample (which also checks payload_hash) accepts the request.
 // Run from a scratch dir:
 //   npm install @vonage/jwt@1.14.0 jsonwebtoken@9.0.3 js-sha256@1.0.0 express@4.22.3 dotenv@18.0.10

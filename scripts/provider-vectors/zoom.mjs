@@ -1,5 +1,5 @@
 // Zoom: Zoom's official sample zoom/webhook-sample (index.js), run unchanged, accepts the requests
-// pinned in src/providers/zoom.rs and answers the endpoint.url_validation with the encryptedToken
+// pinned in src/providers/presets/zoom.rs and answers the endpoint.url_validation with the encryptedToken
 // pinned there.
 // Run from a scratch dir:
 //   npm install express@4.22.3 dotenv@18.0.10

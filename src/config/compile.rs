@@ -1,5 +1,18 @@
 //! Turns the file format into the validated [`super::model`], checking every value and naming the
 //! file, route and key of the first problem.
+//!
+//! [`compile`] checks the file's sections and each route's name and path, then a route's keys are
+//! compiled by concern, each part returning its piece of [`RouteConfig`]: the signature scheme
+//! (`compile/scheme.rs`), the guards before verification (`compile/guards.rs`: IP allowlist, rate
+//! limit, methods), the event fields (`compile/events.rs`: event ID, dedup, event type and
+//! filter), the limits (`compile/limits.rs`: body size, upstream timeout) and delivery
+//! ([`super::queue::compile_delivery`]); `[server]` is `compile/server.rs`.
+
+mod events;
+mod guards;
+mod limits;
+mod scheme;
+mod server;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -9,18 +22,10 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::error::{ConfigError, ConfigNotice};
-use super::field_source::FieldSource;
-use super::file::{FileConfig, RouteSection, ServerSection};
-use super::model::{
-    CidrSet, Config, DedupOnError, DedupSpec, EventTypes, RateLimitOnError, RateLimitSpec,
-    RouteConfig, SchemeSpec, ServerSettings, TlsFiles, Upstream,
-};
-use super::secret;
+use super::file::{FileConfig, RouteSection};
+use super::model::{Config, RouteConfig, ServerSettings, Upstream};
 use super::state::compile_state;
-use super::units::{parse_duration, parse_size};
-use crate::providers::key_fetch::KeyFetchContext;
-use crate::providers::Preset;
-use crate::providers::{build_scheme, find_preset, presets, SchemeSettings};
+use server::compile_server;
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
@@ -113,134 +118,22 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
     })
 }
 
-/// `rate_limit.on_store_error`: `local`, `allow` or `reject`.
-fn parse_rate_limit_policy(text: &str) -> Result<RateLimitOnError, String> {
-    match text {
-        "local" => Ok(RateLimitOnError::Local),
-        "allow" => Ok(RateLimitOnError::Allow),
-        "reject" => Ok(RateLimitOnError::Reject),
-        _ => Err(format!(
-            "{text:?} is not one of \"local\", \"allow\", \"reject\""
-        )),
+/// Where a route's errors point: the file and the route, to which each part adds its key.
+#[derive(Clone, Copy)]
+struct RouteAt<'a> {
+    file: &'a str,
+    route: &'a str,
+}
+
+impl RouteAt<'_> {
+    /// The error at `key` of this route.
+    fn err(&self, key: &str, message: String) -> ConfigError {
+        ConfigError::route(self.file, self.route, key, message)
     }
 }
 
-/// `dedup.on_store_error`: `forward` or `reject`.
-fn parse_dedup_policy(text: &str) -> Result<DedupOnError, String> {
-    match text {
-        "forward" => Ok(DedupOnError::Forward),
-        "reject" => Ok(DedupOnError::Reject),
-        _ => Err(format!("{text:?} is not one of \"forward\", \"reject\"")),
-    }
-}
-
-fn compile_server(s: &ServerSection, file: &str) -> Result<ServerSettings, ConfigError> {
-    let duration =
-        |key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
-            match v {
-                None => Ok(default),
-                Some(t) => parse_duration(t).map_err(|m| ConfigError::server(file, key, m)),
-            }
-        };
-    let listen = s
-        .listen
-        .clone()
-        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-    check_socket_addr(&listen).map_err(|m| ConfigError::server(file, "listen", m))?;
-    if let Some(admin) = &s.admin_listen {
-        check_socket_addr(admin).map_err(|m| ConfigError::server(file, "admin_listen", m))?;
-        if *admin == listen {
-            return Err(ConfigError::server(
-                file,
-                "admin_listen",
-                "must differ from `listen`",
-            ));
-        }
-    }
-    let max_body = match &s.max_body {
-        None => None,
-        Some(t) => Some(parse_size(t).map_err(|m| ConfigError::server(file, "max_body", m))?),
-    };
-    let max_connections = match s.max_connections {
-        Some(0) => {
-            return Err(ConfigError::server(
-                file,
-                "max_connections",
-                "must be at least 1",
-            ))
-        }
-        Some(n) => n,
-        None => DEFAULT_MAX_CONNECTIONS,
-    };
-    let body_memory_limit = match &s.body_memory_limit {
-        None => DEFAULT_BODY_MEMORY_LIMIT,
-        Some(t) => parse_size(t).map_err(|m| ConfigError::server(file, "body_memory_limit", m))?,
-    };
-    if body_memory_limit == 0 {
-        return Err(ConfigError::server(
-            file,
-            "body_memory_limit",
-            "must be greater than zero",
-        ));
-    }
-    let trusted = s
-        .trusted_proxies
-        .iter()
-        .flatten()
-        .map(|c| parse_cidr(c).map_err(|m| ConfigError::server(file, "trusted_proxies", m)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let tls = match (&s.tls_cert, &s.tls_key) {
-        (None, None) => None,
-        (Some(cert), Some(key)) => {
-            for (k, path) in [("tls_cert", cert), ("tls_key", key)] {
-                if !Path::new(path).is_file() {
-                    return Err(ConfigError::server(
-                        file,
-                        k,
-                        format!("{path}: no such file"),
-                    ));
-                }
-            }
-            Some(TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-            })
-        }
-        (Some(_), None) => {
-            return Err(ConfigError::server(
-                file,
-                "tls_key",
-                "is required with tls_cert",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(ConfigError::server(
-                file,
-                "tls_cert",
-                "is required with tls_key",
-            ))
-        }
-    };
-    let threads = match s.threads {
-        Some(0) => return Err(ConfigError::server(file, "threads", "must be at least 1")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    Ok(ServerSettings {
-        listen,
-        admin_listen: s.admin_listen.clone(),
-        max_body,
-        trusted_proxies: CidrSet::new(trusted),
-        read_timeout: duration("read_timeout", &s.read_timeout, DEFAULT_READ_TIMEOUT)?,
-        idle_timeout: duration("idle_timeout", &s.idle_timeout, DEFAULT_IDLE_TIMEOUT)?,
-        grace_period: duration("grace_period", &s.grace_period, DEFAULT_GRACE_PERIOD)?,
-        tls,
-        threads,
-        max_connections,
-        body_memory_limit,
-    })
-}
-
+/// Compiles one route: its name, path and upstream here, then each concern in turn (in this
+/// order, so the first problem reported is the same whatever else is wrong).
 fn compile_route(
     r: RouteSection,
     server: &ServerSettings,
@@ -250,239 +143,26 @@ fn compile_route(
     notices: &mut Vec<ConfigNotice>,
 ) -> Result<RouteConfig, ConfigError> {
     let name = r.name.clone();
-    let err = |key: &str, m: String| ConfigError::route(file, &name, key, m);
+    let at = RouteAt { file, route: &name };
     if name.is_empty() {
-        return Err(err("name", "may not be empty".into()));
+        return Err(at.err("name", "may not be empty".into()));
     }
     if !r.path.starts_with('/') || r.path.contains('?') {
-        return Err(err(
+        return Err(at.err(
             "path",
             format!("{:?} must start with '/' and have no query", r.path),
         ));
     }
-    let upstream = compile_upstream(&r.upstream).map_err(|m| err("upstream", m))?;
-
-    let preset = find_preset(&r.provider).ok_or_else(|| {
-        let known: Vec<&str> = presets().iter().map(|p| p.name).collect();
-        err(
-            "provider",
-            format!(
-                "unknown provider {:?}; known: {}",
-                r.provider,
-                known.join(", ")
-            ),
-        )
-    })?;
-    // Relative `file:` paths resolve from the config file's directory, as nginx's from its prefix.
-    let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
-    let mut secrets = Vec::with_capacity(r.secrets.len());
-    for (i, reference) in r.secrets.iter().enumerate() {
-        let key = format!("secrets[{i}]");
-        let resolved =
-            secret::resolve(reference, base_dir, ctx.env).map_err(|e| err(&key, e.to_string()))?;
-        if let Some(read) = resolved.file.filter(|f| f.trimmed_line_ending) {
-            notices.push(ConfigNotice::route(
-                file,
-                &name,
-                &key,
-                format!(
-                    "removed one trailing line ending from secret file {}",
-                    read.path.display()
-                ),
-            ));
-        }
-        secrets.push(resolved.secret);
-    }
-    let timestamped = preset.default_tolerance.is_some()
-        || r.signature
-            .as_ref()
-            .is_some_and(|s| s.timestamp_header.is_some());
-    let tolerance = match &r.tolerance {
-        Some(_) if !timestamped => {
-            return Err(err(
-                "tolerance",
-                format!(
-                    "provider {:?} checks no signed timestamp on this route, so a replay window cannot apply; remove the key",
-                    preset.name
-                ),
-            ))
-        }
-        Some(t) => parse_duration(t).map_err(|m| err("tolerance", m))?,
-        None => preset.default_tolerance.unwrap_or(FALLBACK_TOLERANCE),
-    };
-    // Built once here only to check the settings (with throw-away key-fetch counters); the
-    // gateway builder builds the one it runs.
-    build_scheme(
-        preset,
-        &SchemeSettings {
-            secrets: &secrets,
-            tolerance,
-            signature: r.signature.as_ref(),
-        },
-        r.provider_options.as_ref(),
-        &KeyFetchContext::default(),
-    )
-    .map_err(|e| err(e.key, e.message))?;
-    let scheme = SchemeSpec {
-        preset,
-        secrets,
-        tolerance,
-        signature: r.signature.clone(),
-        provider_options: r.provider_options.clone(),
-    };
-
-    let allow_ips = match &r.allow_ips {
-        None => None,
-        Some(list) if list.is_empty() => None,
-        Some(list) => Some(CidrSet::new(
-            list.iter()
-                .map(|c| parse_cidr(c).map_err(|m| err("allow_ips", m)))
-                .collect::<Result<_, _>>()?,
-        )),
-    };
-
-    let upstream_timeout = match &r.upstream_timeout {
-        None => DEFAULT_UPSTREAM_TIMEOUT,
-        Some(t) => parse_duration(t).map_err(|m| err("upstream_timeout", m))?,
-    };
-    if upstream_timeout.is_zero() {
-        return Err(err("upstream_timeout", "must be greater than zero".into()));
-    }
-
-    let rate_limit = match &r.rate_limit {
-        None => None,
-        Some(rl) => {
-            if !(rl.per_second.is_finite() && rl.per_second > 0.0) {
-                return Err(err(
-                    "rate_limit.per_second",
-                    format!("{} must be a positive number", rl.per_second),
-                ));
-            }
-            let burst = rl
-                .burst
-                .unwrap_or_else(|| rl.per_second.ceil().max(1.0) as u32);
-            if burst == 0 {
-                return Err(err("rate_limit.burst", "must be at least 1".into()));
-            }
-            let per_client = match rl.key.as_deref() {
-                None | Some("route") => false,
-                Some("client_ip") => true,
-                Some(other) => {
-                    return Err(err(
-                        "rate_limit.key",
-                        format!("{other:?} is not one of \"route\", \"client_ip\""),
-                    ))
-                }
-            };
-            let on_store_error = match rl.on_store_error.as_deref() {
-                None => RateLimitOnError::default(),
-                Some(text) => parse_rate_limit_policy(text)
-                    .map_err(|m| err("rate_limit.on_store_error", m))?,
-            };
-            Some(RateLimitSpec {
-                per_second: rl.per_second,
-                burst,
-                per_client,
-                on_store_error,
-                shared: rl.shared.unwrap_or(true),
-            })
-        }
-    };
-
-    let mut event_id = preset_event_ids(preset).map_err(|m| err("provider", m))?;
-    let dedup = match &r.dedup {
-        None => None,
-        Some(d) => {
-            let ttl = match &d.ttl {
-                None => DEFAULT_DEDUP_TTL,
-                Some(t) => parse_duration(t).map_err(|m| err("dedup.ttl", m))?,
-            };
-            let max_entries = d.max_entries.unwrap_or(DEFAULT_DEDUP_MAX_ENTRIES);
-            if max_entries == 0 {
-                return Err(err("dedup.max_entries", "must be at least 1".into()));
-            }
-            let id_text = d.id.as_deref().or(preset.event_id).ok_or_else(|| {
-                err(
-                    "dedup.id",
-                    format!(
-                        "provider {:?} has no event-ID source; set `id = \"json:/pointer\"` or `id = \"header:Name\"`",
-                        preset.name
-                    ),
-                )
-            })?;
-            let id = FieldSource::parse(id_text).map_err(|m| err("dedup.id", m))?;
-            // The route's own `id` replaces the preset's sources; else the aliases follow.
-            event_id = if d.id.is_some() {
-                vec![id.clone()]
-            } else {
-                preset_event_ids(preset).map_err(|m| err("dedup.id", m))?
-            };
-            let on_store_error = match d.on_store_error.as_deref() {
-                None => DedupOnError::default(),
-                Some(text) => {
-                    parse_dedup_policy(text).map_err(|m| err("dedup.on_store_error", m))?
-                }
-            };
-            Some(DedupSpec {
-                ttl,
-                max_entries,
-                id,
-                on_store_error,
-                shared: d.shared.unwrap_or(true),
-            })
-        }
-    };
-
-    let event_type = match r.event_type.as_deref().or(preset.event_type) {
-        None => None,
-        Some(t) => Some(FieldSource::parse(t).map_err(|m| err("event_type", m))?),
-    };
-    let events = match &r.events {
-        None => None,
-        Some(list) => {
-            if event_type.is_none() {
-                return Err(err(
-                    "events",
-                    format!(
-                        "provider {:?} has no event-type source; set `event_type = \"json:/pointer\"` or `\"header:Name\"`",
-                        preset.name
-                    ),
-                ));
-            }
-            Some(EventTypes::new(list.iter().cloned()))
-        }
-    };
-
-    let public_url = match &r.public_url {
-        None => None,
-        Some(u) => {
-            let parsed =
-                url::Url::parse(u).map_err(|e| err("public_url", format!("{u:?}: {e}")))?;
-            if parsed.query().is_some() {
-                return Err(err(
-                    "public_url",
-                    "must not contain a query (the request's is appended)".into(),
-                ));
-            }
-            Some(u.clone())
-        }
-    };
-    let max_body = match &r.max_body {
-        Some(t) => parse_size(t).map_err(|m| err("max_body", m))?,
-        None => server
-            .max_body
-            .or(preset.max_body)
-            .unwrap_or(DEFAULT_MAX_BODY),
-    };
-    let methods = match &r.methods {
-        None => preset
-            .methods
-            .iter()
-            .map(|m| http::Method::from_bytes(m.as_bytes()).expect("preset methods are valid"))
-            .collect(),
-        Some(list) => compile_methods(list).map_err(|m| err("methods", m))?,
-    };
-
+    let upstream = compile_upstream(&r.upstream).map_err(|m| at.err("upstream", m))?;
+    let scheme = scheme::compile_scheme(&r, at, ctx, notices)?;
+    let preset = scheme.preset;
+    let allow_ips = guards::allow_ips(r.allow_ips.as_deref(), at)?;
+    let upstream_timeout = limits::upstream_timeout(r.upstream_timeout.as_deref(), at)?;
+    let rate_limit = guards::rate_limit(r.rate_limit.as_ref(), at)?;
+    let events = events::compile_events(&r, preset, at)?;
+    let public_url = scheme::public_url(r.public_url.as_deref(), at)?;
+    let max_body = limits::max_body(r.max_body.as_deref(), server, preset, at)?;
+    let methods = guards::methods(r.methods.as_deref(), preset, at)?;
     let delivery = super::queue::compile_delivery(
         file,
         &name,
@@ -499,45 +179,16 @@ fn compile_route(
         scheme,
         allow_ips,
         rate_limit,
-        dedup,
-        event_type,
-        events,
+        dedup: events.dedup,
+        event_type: events.event_type,
+        events: events.events,
         upstream_timeout,
         public_url,
         answer_challenges: r.answer_challenges.unwrap_or(false),
         max_body,
         methods,
-        event_id,
+        event_id: events.event_id,
     })
-}
-
-/// A preset's event-ID sources (`event_id`, then `event_id_aliases`), parsed.
-fn preset_event_ids(preset: &Preset) -> Result<Vec<FieldSource>, String> {
-    preset.event_id_sources().map(FieldSource::parse).collect()
-}
-
-/// A route's `methods`: non-empty, each a method token, no repeats; upper-cased (methods are
-/// case-sensitive on the wire and every provider sends them upper-case).
-fn compile_methods(list: &[String]) -> Result<Vec<http::Method>, String> {
-    if list.is_empty() {
-        return Err("must list at least one method, e.g. [\"POST\"]".into());
-    }
-    let mut methods = Vec::with_capacity(list.len());
-    for text in list {
-        let upper = text.trim().to_ascii_uppercase();
-        let method = http::Method::from_bytes(upper.as_bytes())
-            .ok()
-            .filter(|_| !upper.is_empty())
-            .ok_or_else(|| format!("{text:?} is not an HTTP method"))?;
-        if matches!(method, http::Method::CONNECT | http::Method::TRACE) {
-            return Err(format!("{upper} cannot carry a webhook"));
-        }
-        if methods.contains(&method) {
-            return Err(format!("{upper} is listed twice"));
-        }
-        methods.push(method);
-    }
-    Ok(methods)
 }
 
 fn compile_upstream(text: &str) -> Result<Upstream, String> {

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::providers::key_fetch::ProviderOptions;
+use crate::providers::families::key_fetch::ProviderOptions;
 use crate::providers::SignatureSpec;
 
 #[derive(Debug, Clone, Deserialize)]

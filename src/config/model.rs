@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use super::field_source::FieldSource;
 use super::secret::Secret;
-use crate::providers::key_fetch::ProviderOptions;
+use crate::providers::families::key_fetch::ProviderOptions;
 use crate::providers::{Preset, SignatureSpec};
 
 /// A whole `gateway.toml`, validated.

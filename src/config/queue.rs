@@ -10,8 +10,6 @@ use serde::Deserialize;
 use super::error::ConfigError;
 use super::secret::{self, Secret};
 use super::units::{parse_duration, parse_size};
-use crate::delivery::queue::backoff::Backoff;
-use crate::delivery::queue::worker::RetryPolicy;
 
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 pub const DEFAULT_ACK_STATUS: u16 = 202;
@@ -85,6 +83,28 @@ pub struct RouteQueue {
     /// Status answered once the request is durable (2xx; default 202).
     pub ack_status: u16,
     pub retry: RetryPolicy,
+}
+
+/// A route's retry policy (`queue = { ... }` on the route), as the delivery workers read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Workers (attempts in flight at once) for the route.
+    pub concurrency: usize,
+    /// Attempts before the message becomes a dead letter (≥ 1).
+    pub max_attempts: u32,
+    /// Age (since acceptance) after which no further attempt is scheduled.
+    pub max_age: Duration,
+    pub backoff: Backoff,
+}
+
+/// A route's backoff (`queue.backoff = { initial, max }`); the delays it gives are
+/// [`crate::delivery::queue::backoff`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// Delay after the first failed attempt (before jitter).
+    pub initial: Duration,
+    /// No delay exceeds this, `Retry-After` included.
+    pub max: Duration,
 }
 
 fn queue_key(file: &str, key: &str, message: impl Into<String>) -> ConfigError {
@@ -186,61 +206,70 @@ pub fn compile_delivery(
                 ));
             }
             let q = queue.cloned().unwrap_or_default();
-            let duration = |key: &str, v: &Option<String>, default: Duration| match v {
-                None => Ok(default),
-                Some(t) => match parse_duration(t) {
-                    Ok(d) if d.is_zero() => Err(err(key, "must be more than 0".into())),
-                    Ok(d) => Ok(d),
-                    Err(m) => Err(err(key, m)),
-                },
-            };
-            let ack_status = q.ack_status.unwrap_or(DEFAULT_ACK_STATUS);
-            if !(200..=299).contains(&ack_status) {
-                return Err(err(
-                    "queue.ack_status",
-                    format!("{ack_status} is not a 2xx status (202 or 200 are usual)"),
-                ));
-            }
-            let concurrency = q.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-            if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-                return Err(err(
-                    "queue.concurrency",
-                    format!("{concurrency} is not between 1 and {MAX_CONCURRENCY}"),
-                ));
-            }
-            let max_attempts = q.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
-            if max_attempts == 0 {
-                return Err(err("queue.max_attempts", "must be at least 1".into()));
-            }
-            let max_age = duration("queue.max_age", &q.max_age, DEFAULT_MAX_AGE)?;
-            let b = q.backoff.unwrap_or_default();
-            let initial = duration("queue.backoff.initial", &b.initial, DEFAULT_BACKOFF_INITIAL)?;
-            let max = duration(
-                "queue.backoff.max",
-                &b.max,
-                DEFAULT_BACKOFF_MAX.max(initial),
-            )?;
-            if max < initial {
-                return Err(err(
-                    "queue.backoff.max",
-                    format!("must be at least backoff.initial ({initial:?})"),
-                ));
-            }
-            Ok(DeliveryMode::Queue(RouteQueue {
-                ack_status,
-                retry: RetryPolicy {
-                    concurrency,
-                    max_attempts,
-                    max_age,
-                    backoff: Backoff { initial, max },
-                },
-            }))
+            route_queue(&q, &err).map(DeliveryMode::Queue)
         }
         other => Err(err(
             "delivery",
             format!("{other:?} is not a delivery mode (\"direct\" or \"queue\")"),
         )),
     }
+}
+
+/// A queued route's `queue = { ack_status, concurrency, max_attempts, max_age, backoff }`;
+/// `err` names the file and route.
+fn route_queue(
+    q: &RouteQueueSection,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<RouteQueue, ConfigError> {
+    let duration = |key: &str, v: &Option<String>, default: Duration| match v {
+        None => Ok(default),
+        Some(t) => match parse_duration(t) {
+            Ok(d) if d.is_zero() => Err(err(key, "must be more than 0".into())),
+            Ok(d) => Ok(d),
+            Err(m) => Err(err(key, m)),
+        },
+    };
+    let ack_status = q.ack_status.unwrap_or(DEFAULT_ACK_STATUS);
+    if !(200..=299).contains(&ack_status) {
+        return Err(err(
+            "queue.ack_status",
+            format!("{ack_status} is not a 2xx status (202 or 200 are usual)"),
+        ));
+    }
+    let concurrency = q.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+        return Err(err(
+            "queue.concurrency",
+            format!("{concurrency} is not between 1 and {MAX_CONCURRENCY}"),
+        ));
+    }
+    let max_attempts = q.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    if max_attempts == 0 {
+        return Err(err("queue.max_attempts", "must be at least 1".into()));
+    }
+    let max_age = duration("queue.max_age", &q.max_age, DEFAULT_MAX_AGE)?;
+    let b = q.backoff.clone().unwrap_or_default();
+    let initial = duration("queue.backoff.initial", &b.initial, DEFAULT_BACKOFF_INITIAL)?;
+    let max = duration(
+        "queue.backoff.max",
+        &b.max,
+        DEFAULT_BACKOFF_MAX.max(initial),
+    )?;
+    if max < initial {
+        return Err(err(
+            "queue.backoff.max",
+            format!("must be at least backoff.initial ({initial:?})"),
+        ));
+    }
+    Ok(RouteQueue {
+        ack_status,
+        retry: RetryPolicy {
+            concurrency,
+            max_attempts,
+            max_age,
+            backoff: Backoff { initial, max },
+        },
+    })
 }
 
 #[cfg(test)]

@@ -258,33 +258,7 @@ pub fn compile_state(
         key: Some(format!("state.{key}")),
         message,
     };
-    let url_text = if section.url.starts_with("env:") || section.url.starts_with("file:") {
-        let resolved =
-            secret::resolve(&section.url, base_dir, env).map_err(|e| err("url", e.to_string()))?;
-        resolved
-            .secret
-            .as_str()
-            .ok_or_else(|| err("url", "the URL is not UTF-8 text".into()))?
-            .trim()
-            .to_string()
-    } else {
-        section.url.clone()
-    };
-    if url_text.is_empty() {
-        return Err(err("url", "may not be empty".into()));
-    }
-    let password = match &section.password {
-        None => None,
-        Some(reference) => Some(
-            secret::resolve(reference, base_dir, env)
-                .map_err(|e| err("password", e.to_string()))?
-                .secret,
-        ),
-    };
-    let url = RedisUrl::parse(&url_text, password.as_ref()).map_err(|m| {
-        // The message never contains the password; the URL itself is not repeated.
-        err("url", m)
-    })?;
+    let url = state_url(section, base_dir, env, &err)?;
 
     let prefix = section
         .prefix
@@ -334,6 +308,43 @@ pub fn compile_state(
         timeout,
         connect_timeout,
         breaker,
+    })
+}
+
+/// `url` (the literal, or an `env:`/`file:` reference to it) with `password` applied; `err`
+/// names the file and the key. The message never contains the password.
+fn state_url(
+    section: &StateSection,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<RedisUrl, ConfigError> {
+    let url_text = if section.url.starts_with("env:") || section.url.starts_with("file:") {
+        let resolved =
+            secret::resolve(&section.url, base_dir, env).map_err(|e| err("url", e.to_string()))?;
+        resolved
+            .secret
+            .as_str()
+            .ok_or_else(|| err("url", "the URL is not UTF-8 text".into()))?
+            .trim()
+            .to_string()
+    } else {
+        section.url.clone()
+    };
+    if url_text.is_empty() {
+        return Err(err("url", "may not be empty".into()));
+    }
+    let password = match &section.password {
+        None => None,
+        Some(reference) => Some(
+            secret::resolve(reference, base_dir, env)
+                .map_err(|e| err("password", e.to_string()))?
+                .secret,
+        ),
+    };
+    RedisUrl::parse(&url_text, password.as_ref()).map_err(|m| {
+        // The message never contains the password; the URL itself is not repeated.
+        err("url", m)
     })
 }
 

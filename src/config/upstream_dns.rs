@@ -4,9 +4,13 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, ToSocketAddrs};
+use std::time::Duration;
 
 use super::{Config, ConfigNotice};
-use crate::delivery::resolve::RESOLVE_TTL;
+
+/// How long a resolved address is used before the name is looked up again (the gateway's
+/// resolver, [`crate::delivery::resolve`], reads it; the notice below quotes it).
+pub const RESOLVE_TTL: Duration = Duration::from_secs(30);
 
 /// One notice per route whose upstream host (not an IP literal) does not resolve here, naming
 /// the file, route, key `upstream`, host and the resolver's reason. Blocking: one system lookup

@@ -17,8 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-/// How long a resolved address is used before the name is looked up again.
-pub const RESOLVE_TTL: Duration = Duration::from_secs(30);
+pub use crate::config::upstream_dns::RESOLVE_TTL;
 /// How long a failed lookup is remembered (its requests answer 502 without a new lookup), so a
 /// burst of webhooks for a name that does not resolve costs one lookup per second, not one each.
 pub const FAILURE_TTL: Duration = Duration::from_secs(1);

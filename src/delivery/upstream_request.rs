@@ -45,28 +45,7 @@ pub fn build(
         path.push(if path.contains('?') { '&' } else { '?' });
         path.push_str(q);
     }
-    // Built fresh rather than cloned-then-pruned: copying kept headers is a refcount bump each.
-    let mut headers = HeaderMap::with_capacity(original.headers.len() + 8);
-
-    // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
-    let mut nominated = connection_tokens(&original.headers);
-    // A client may not use `Connection` to strip what the gateway vouches for.
-    nominated.retain(|t| !PROTECTED.contains(&t.as_str()));
-    for (name, value) in original.headers.iter() {
-        let n = name.as_str();
-        let replaced = matches!(n, "host" | "content-length")
-            || (FORWARDING.contains(&n) && !(ctx.trusted_peer && PASSED_FROM_TRUSTED.contains(&n)));
-        // Nothing the sender wrote may pass for the gateway's own headers.
-        if replaced
-            || HOP_BY_HOP.contains(&n)
-            || n.starts_with("x-hookgate-")
-            || nominated.iter().any(|t| t == n)
-        {
-            continue;
-        }
-        headers.append(name.clone(), value.clone());
-    }
-
+    let mut headers = kept_headers(&original.headers, ctx.trusted_peer);
     headers.insert(http::header::HOST, value(&route.upstream.authority)?);
     // A GET or HEAD goes with no body and so with no length (its signature is over the URL).
     if ctx.body_len > 0 || !crate::request::s03_method::bodyless(&original.method) {
@@ -77,22 +56,10 @@ pub fn build(
     }
 
     if let Some(ip) = ctx.peer_ip {
-        let earlier: Vec<&str> = if ctx.trusted_peer {
-            original
-                .headers
-                .get_all(X_FORWARDED_FOR)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .filter(|v| !v.trim().is_empty())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let forwarded_for = match earlier {
-            v if v.is_empty() => ip.to_string(),
-            v => format!("{}, {ip}", v.join(", ")),
-        };
-        headers.insert(X_FORWARDED_FOR, value(&forwarded_for)?);
+        headers.insert(
+            X_FORWARDED_FOR,
+            forwarded_for(original, ip, ctx.trusted_peer)?,
+        );
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.proto));
     if !headers.contains_key(X_FORWARDED_HOST) {
@@ -115,6 +82,58 @@ pub fn build(
         path_and_query: path,
         headers,
     })
+}
+
+/// The client's headers that go upstream: all but hop-by-hop ones (and those `Connection`
+/// nominates), `Host` and `Content-Length` (set anew), the gateway's own `X-Hookgate-*`, and
+/// forwarding headers unless a trusted proxy sent them.
+fn kept_headers(original: &HeaderMap, trusted_peer: bool) -> HeaderMap {
+    // Built fresh rather than cloned-then-pruned: copying kept headers is a refcount bump each.
+    let mut headers = HeaderMap::with_capacity(original.len() + 8);
+
+    // Headers the client nominated in `Connection` are hop-by-hop too (rare: only then allocate).
+    let mut nominated = connection_tokens(original);
+    // A client may not use `Connection` to strip what the gateway vouches for.
+    nominated.retain(|t| !PROTECTED.contains(&t.as_str()));
+    for (name, value) in original.iter() {
+        let n = name.as_str();
+        let replaced = matches!(n, "host" | "content-length")
+            || (FORWARDING.contains(&n) && !(trusted_peer && PASSED_FROM_TRUSTED.contains(&n)));
+        // Nothing the sender wrote may pass for the gateway's own headers.
+        if replaced
+            || HOP_BY_HOP.contains(&n)
+            || n.starts_with("x-hookgate-")
+            || nominated.iter().any(|t| t == n)
+        {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    headers
+}
+
+/// `X-Forwarded-For`: a trusted proxy's list with the peer `ip` appended, else the peer alone.
+fn forwarded_for(
+    original: &RequestHeader,
+    ip: IpAddr,
+    trusted_peer: bool,
+) -> Result<HeaderValue, http::Error> {
+    let earlier: Vec<&str> = if trusted_peer {
+        original
+            .headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let forwarded_for = match earlier {
+        v if v.is_empty() => ip.to_string(),
+        v => format!("{}, {ip}", v.join(", ")),
+    };
+    value(&forwarded_for)
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

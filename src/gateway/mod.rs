@@ -22,7 +22,7 @@ use crate::delivery::queue::deliverer::Queued;
 use crate::delivery::queue::QueueStore;
 use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
-use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::families::key_fetch::KeyFetchContext;
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
 use crate::state::fallback::Fallback;
 use crate::state::memory::MemoryBackend;

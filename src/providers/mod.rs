@@ -1,9 +1,14 @@
-//! Signature schemes: one file per provider preset, plus the generic families.
+//! Signature schemes, in two folders:
 //!
-//! A preset is data ([`Preset`]) plus a constructor that turns a route's resolved settings into a
-//! [`Scheme`]: the object that verifies a request (and, for `hookgate sign` and tests, signs one).
-//! Shared mechanics — HMAC, encodings, prefixes, multi-signature headers, constant-time compare,
-//! timestamp windows — live in [`crate::providers::common`] so each provider file stays small.
+//! - [`families`]: the scheme families and the mechanics every preset shares — HMAC over the
+//!   body or over parts, encodings, prefixes, multi-signature headers, constant-time compare
+//!   ([`families::common`]), timestamp windows, handshakes, the key-fetch family, the preset list
+//!   ([`families::registry`]) and the README table ([`families::catalog`]).
+//! - [`presets`]: the senders. A preset is data ([`Preset`]) plus a constructor that turns a
+//!   route's resolved settings into a [`Scheme`]: the object that verifies a request (and, for
+//!   `hookgate sign` and tests, signs one). Senders that differ only in data are rows of one
+//!   table ([`presets::hmac_body`], [`presets::standard_webhooks_senders`]); a sender with logic
+//!   of its own has a file. Each carries the provider's published vectors beside it.
 
 // Panic-free by construction (issue 20): no `unwrap`, `expect`, indexing or `panic!` on
 // input-dependent state outside tests (clippy.toml allows them in tests); each exception is
@@ -15,95 +20,8 @@
     clippy::panic
 )]
 
-pub mod catalog;
-pub mod common;
-pub mod key_fetch;
-pub mod registry;
-
-pub mod basic;
-pub mod ed25519;
-pub mod form;
-pub mod handshake;
-pub mod hmac_generic;
-pub mod parts_hmac;
-pub mod token;
-
-pub mod adyen;
-pub mod airtable;
-pub mod apple_app_store;
-pub mod asana;
-pub mod aws_sns;
-pub mod bitbucket;
-pub mod boxcom;
-pub mod braintree;
-pub mod calendly;
-pub mod coinbase;
-pub mod contentful;
-pub mod discord;
-pub mod docusign;
-pub mod dropbox;
-pub mod forgejo;
-pub mod gcp_pubsub;
-pub mod gitea;
-pub mod github;
-pub mod gitlab;
-pub mod gogs;
-pub mod gusto;
-pub mod hubspot;
-pub mod hubspot_v1;
-pub mod hubspot_v2;
-pub mod intercom;
-pub mod jira;
-pub mod lemonsqueezy;
-pub mod linear;
-pub mod mailgun;
-pub mod mandrill;
-pub mod meta;
-pub mod mux;
-pub mod netlify;
-pub mod notion;
-pub mod okta;
-pub mod paddle;
-pub mod pagerduty;
-pub mod paypal;
-pub mod paystack;
-pub mod persona;
-pub mod plaid;
-pub mod polar;
-pub mod postmark;
-pub mod razorpay;
-pub mod segment;
-pub mod sendgrid;
-pub mod sentry;
-pub mod shopify;
-pub mod slack;
-pub mod square;
-pub mod standard_webhooks;
-pub mod standard_webhooks_senders;
-pub mod stripe;
-pub mod svix;
-pub mod teams;
-pub mod telnyx;
-pub mod twilio;
-pub mod twitch;
-pub mod twitter;
-pub mod typeform;
-pub mod vercel;
-pub mod vonage;
-pub mod woocommerce;
-pub mod worldline;
-pub mod xero;
-pub mod zendesk;
-pub mod zoom;
-
-#[cfg(test)]
-mod event_ids;
-#[cfg(test)]
-mod proptests;
-#[cfg(test)]
-mod testkit;
-#[cfg(test)]
-mod windows;
+pub mod families;
+pub mod presets;
 
 use std::time::Duration;
 
@@ -111,7 +29,8 @@ use http::HeaderMap;
 
 use crate::config::secret::Secret;
 
-pub use registry::{find_preset, presets};
+pub use families::registry::{find_preset, options_builder, presets};
+use families::{common, key_fetch, registry};
 
 /// What a scheme sees of a request. Everything a provider may sign is here.
 #[derive(Debug, Clone, Copy)]
@@ -399,7 +318,7 @@ pub fn build_scheme(
     options: Option<&key_fetch::ProviderOptions>,
     key_fetch: &key_fetch::KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    match (key_fetch::builder(preset.name), options) {
+    match (registry::options_builder(preset.name), options) {
         (Some(build), options) => build(settings, &options.cloned().unwrap_or_default(), key_fetch),
         (None, Some(_)) => Err(SettingsError::new(
             "provider_options",

@@ -112,50 +112,8 @@ impl ChunkedFraming {
                     };
                     continue;
                 }
-                State::Size { digits } => match hex(b) {
-                    Some(h) => {
-                        if digits == 16 {
-                            return Err(FramingError::SizeTooLong);
-                        }
-                        self.size = self.size * 16 + u64::from(h);
-                        State::Size { digits: digits + 1 }
-                    }
-                    None if digits == 0 => {
-                        return Err(if b == b'\r' || b == b'\n' || b == b';' {
-                            FramingError::EmptySize
-                        } else {
-                            FramingError::BadSizeLine(b)
-                        })
-                    }
-                    None => match b {
-                        b' ' | b'\t' => State::AfterSize {
-                            in_ext: false,
-                            ext_len: 0,
-                        },
-                        b';' => State::AfterSize {
-                            in_ext: true,
-                            ext_len: 0,
-                        },
-                        b'\r' => State::SizeLf,
-                        _ => return Err(FramingError::BadSizeLine(b)),
-                    },
-                },
-                State::AfterSize { in_ext, ext_len } => match b {
-                    b'\r' => State::SizeLf,
-                    b';' if !in_ext => State::AfterSize {
-                        in_ext: true,
-                        ext_len: 0,
-                    },
-                    b' ' | b'\t' if !in_ext => State::AfterSize { in_ext, ext_len },
-                    _ if !in_ext => return Err(FramingError::BadSizeLine(b)),
-                    _ if (b < 0x20 && b != b'\t') || b == 0x7f || ext_len >= MAX_CHUNK_EXT => {
-                        return Err(FramingError::BadExtension)
-                    }
-                    _ => State::AfterSize {
-                        in_ext,
-                        ext_len: ext_len + 1,
-                    },
-                },
+                State::Size { digits } => self.size_byte(digits, b)?,
+                State::AfterSize { in_ext, ext_len } => after_size_byte(in_ext, ext_len, b)?,
                 State::SizeLf => match b {
                     b'\n' if self.size == 0 => State::TrailerStart,
                     b'\n' => State::Data(std::mem::take(&mut self.size)),
@@ -188,6 +146,38 @@ impl ChunkedFraming {
         Ok(())
     }
 
+    /// The next state after byte `b` of the chunk-size line, `digits` hex digits read so far.
+    fn size_byte(&mut self, digits: u8, b: u8) -> Result<State, FramingError> {
+        Ok(match hex(b) {
+            Some(h) => {
+                if digits == 16 {
+                    return Err(FramingError::SizeTooLong);
+                }
+                self.size = self.size * 16 + u64::from(h);
+                State::Size { digits: digits + 1 }
+            }
+            None if digits == 0 => {
+                return Err(if b == b'\r' || b == b'\n' || b == b';' {
+                    FramingError::EmptySize
+                } else {
+                    FramingError::BadSizeLine(b)
+                })
+            }
+            None => match b {
+                b' ' | b'\t' => State::AfterSize {
+                    in_ext: false,
+                    ext_len: 0,
+                },
+                b';' => State::AfterSize {
+                    in_ext: true,
+                    ext_len: 0,
+                },
+                b'\r' => State::SizeLf,
+                _ => return Err(FramingError::BadSizeLine(b)),
+            },
+        })
+    }
+
     fn trailer_byte(&mut self, b: u8) -> Result<State, FramingError> {
         self.trailer_bytes += 1;
         if self.trailer_bytes > MAX_TRAILERS || (b < 0x20 && b != b'\t') || b == 0x7f {
@@ -195,6 +185,27 @@ impl ChunkedFraming {
         }
         Ok(State::Trailer)
     }
+}
+
+/// The next state after byte `b` following the chunk size: whitespace, then an optional
+/// extension (`in_ext`, `ext_len` bytes of it so far), up to the CR.
+fn after_size_byte(in_ext: bool, ext_len: usize, b: u8) -> Result<State, FramingError> {
+    Ok(match b {
+        b'\r' => State::SizeLf,
+        b';' if !in_ext => State::AfterSize {
+            in_ext: true,
+            ext_len: 0,
+        },
+        b' ' | b'\t' if !in_ext => State::AfterSize { in_ext, ext_len },
+        _ if !in_ext => return Err(FramingError::BadSizeLine(b)),
+        _ if (b < 0x20 && b != b'\t') || b == 0x7f || ext_len >= MAX_CHUNK_EXT => {
+            return Err(FramingError::BadExtension)
+        }
+        _ => State::AfterSize {
+            in_ext,
+            ext_len: ext_len + 1,
+        },
+    })
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -150,7 +150,55 @@ pub async fn serve(
     session.set_write_timeout(Some(WRITE_TIMEOUT));
 
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    let mut session = match ReadSession::read(session, head_budget).await {
+    let mut session = read_head(state, session, head_budget).await?;
+    let _in_flight = state.drain.track_request();
+    let deadline = started + server.read_timeout.max(Duration::from_millis(1));
+
+    let method = session.head().method.clone();
+    let path = session.head().uri.path().to_owned();
+    let route = gateway.routes.find(&path).cloned();
+
+    let mut facts = Facts::default();
+    let result = run(
+        state,
+        &gateway,
+        route.as_deref(),
+        &mut session,
+        deadline,
+        &mut facts,
+    )
+    .await;
+    let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
+    log(
+        state,
+        route.as_deref(),
+        &facts,
+        (method.as_str(), &path),
+        &finished,
+        started,
+    );
+
+    if !finished.reusable || closing || state.drain.is_draining() {
+        session.set_keepalive(None);
+    }
+    let session = session.into_inner();
+    let settings = HttpPersistentSettings::for_session(&session);
+    match session.finish().await {
+        Ok(Some(stream)) if finished.reusable => {
+            Some(ReusedHttpStream::from_reusable_stream(stream, settings))
+        }
+        _ => None,
+    }
+}
+
+/// Reads the request head within `budget` ([`ReadSession::read`]). `None`: the connection ends
+/// here (closed by the client, or the head refused and answered).
+async fn read_head(
+    state: &GatewayState,
+    session: ServerSession,
+    budget: Duration,
+) -> Option<ReadSession> {
+    let session = match ReadSession::read(session, budget).await {
         Ok(session) => session,
         Err((mut session, HeadError::Refused(refusal))) => {
             refuse_unparsed(state, &mut session, refusal).await;
@@ -171,59 +219,65 @@ pub async fn serve(
             tap.not_chunked();
         }
     }
-    let _in_flight = state.drain.track_request();
-    let deadline = started + server.read_timeout.max(Duration::from_millis(1));
+    Some(session)
+}
 
-    let method = session.head().method.clone();
-    let path = session.head().uri.path().to_owned();
-    let route = gateway.routes.find(&path).cloned();
-
-    let mut facts = Facts::default();
-    let result = run(
-        state,
-        &gateway,
-        route.as_deref(),
-        &mut session,
-        deadline,
-        &mut facts,
-    )
-    .await;
+/// Counts the outcome and writes the answer: the upstream's response, the queue's
+/// acknowledgement or the refusal.
+async fn answer(
+    state: &GatewayState,
+    session: &mut ReadSession,
+    route: Option<&Route>,
+    result: Result<Delivered, Refusal>,
+    facts: &Facts,
+) -> Finished {
     let body_read = facts.body_bytes.is_some();
     // The outcome is counted before the answer is written, so a client holding its answer finds
     // the request in /metrics.
-    let count = |outcome: Outcome| match &route {
+    let count = |outcome: Outcome| match route {
         Some(r) => r.metrics.count(outcome),
         None => state.metrics.unmatched(outcome),
     };
-    let finished = match result {
+    match result {
         Ok(Delivered::Upstream(response)) => {
             count(Outcome::Forwarded);
-            relay(&mut session, *response).await
+            relay(session, *response).await
         }
         Ok(Delivered::Accepted { status, headers }) => {
             count(Outcome::Queued);
             let mut reply = Reply::acknowledged("queued");
             reply.status = status;
             reply.headers = headers.into_iter().map(|(n, v)| (n.into(), v)).collect();
-            write(&mut session, Outcome::Queued, Some(reply), body_read).await
+            write(session, Outcome::Queued, Some(reply), body_read).await
         }
         Err(refusal) => {
             let (outcome, reply) = refusal.reply();
             count(outcome);
-            write(&mut session, outcome, reply, body_read).await
+            write(session, outcome, reply, body_read).await
         }
-    };
+    }
+}
 
+/// The request's duration histogram and its audit line; `request` is its method and path.
+fn log(
+    state: &GatewayState,
+    route: Option<&Route>,
+    facts: &Facts,
+    request: (&str, &str),
+    finished: &Finished,
+    started: Instant,
+) {
+    let (method, path) = request;
     let elapsed = started.elapsed();
-    if let Some(r) = &route {
+    if let Some(r) = route {
         r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
     state.audit.emit(&AuditRecord {
-        route: route.as_ref().map(|r| r.name()),
-        provider: route.as_ref().map(|r| r.config.provider()),
+        route: route.map(|r| r.name()),
+        provider: route.map(|r| r.config.provider()),
         client_ip: facts.client_ip,
-        method: method.as_str(),
-        path: &path,
+        method,
+        path,
         event_id: facts.event_id.as_deref(),
         event_type: facts.event_type.as_deref(),
         outcome: Some(finished.outcome),
@@ -234,18 +288,6 @@ pub async fn serve(
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
     });
-
-    if !finished.reusable || closing || state.drain.is_draining() {
-        session.set_keepalive(None);
-    }
-    let session = session.into_inner();
-    let settings = HttpPersistentSettings::for_session(&session);
-    match session.finish().await {
-        Ok(Some(stream)) if finished.reusable => {
-            Some(ReusedHttpStream::from_reusable_stream(stream, settings))
-        }
-        _ => None,
-    }
 }
 
 /// Answers a request whose head could not be read or parsed, then the connection closes.

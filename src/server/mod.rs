@@ -57,40 +57,7 @@ pub enum ServerError {
 pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerError> {
     let gateway = state.gateway();
     let settings = &gateway.server;
-    // Unique per server, so two gateways in one process do not share pingora's files.
-    static SERVERS: AtomicU64 = AtomicU64::new(0);
-    let id = format!(
-        "{}-{}",
-        std::process::id(),
-        SERVERS.fetch_add(1, Ordering::Relaxed)
-    );
-    let conf = ServerConf {
-        threads: settings.threads,
-        // Measured ~20% less CPU per request than work stealing for this short request/response
-        // work (bench/FINDINGS.md). Not for an in-process gateway (`StopOn::Notify`): pingora-runtime
-        // 0.9.1 records a no-steal runtime's handles in a process-wide `thread_local::ThreadLocal`,
-        // whose entries outlive their thread and are handed to any later thread that gets the
-        // recycled id. A gateway started after another one in the same process stopped then
-        // spawns its accept loops onto the dead runtime, and never listens
-        // (cloudflare/pingora#981). A work-stealing runtime asks tokio for the current handle.
-        work_stealing: matches!(stop, StopOn::Notify(_)),
-        // `DrainOn` has already waited out `grace_period` (for requests and workers) when it hands
-        // pingora a graceful terminate, so pingora's own grace sleep is zero. It must be a
-        // *graceful* terminate: only that broadcasts shutdown to the services, which is what ends
-        // pingora 0.9.1's accept loops. A fast shutdown drops the runtimes under them, and the
-        // accept loop then spins on "Tokio context is being shutdown", logging forever.
-        grace_period_seconds: Some(0),
-        graceful_shutdown_timeout_seconds: Some(1),
-        pid_file: std::env::temp_dir()
-            .join(format!("hookgate-{id}.pid"))
-            .display()
-            .to_string(),
-        upgrade_sock: std::env::temp_dir()
-            .join(format!("hookgate-{id}.sock"))
-            .display()
-            .to_string(),
-        ..ServerConf::default()
-    };
+    let conf = server_conf(settings.threads, stop);
     let webhook_socket = bind::bind("listen", &settings.listen)?;
     let admin_socket = match &settings.admin_listen {
         Some(addr) => Some(bind::bind("admin_listen", addr)?),
@@ -99,23 +66,7 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 
-    let mut webhooks = Service::new(
-        "webhooks".to_string(),
-        listener::WebhookListener::new(state.clone()),
-    );
-    match &settings.tls {
-        None => webhooks.add_tcp(&settings.listen),
-        Some(tls) => {
-            let mut tls_settings =
-                TlsSettings::intermediate(&tls.cert, &tls.key).map_err(|e| ServerError::Tls {
-                    cert: tls.cert.clone(),
-                    key: tls.key.clone(),
-                    cause: e.to_string(),
-                })?;
-            tls_settings.enable_h2();
-            webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
-        }
-    }
+    let webhooks = webhook_service(state, settings)?;
     server.add_service(bind::PreBound::new(webhooks, vec![webhook_socket]));
 
     if let (Some(admin_addr), Some(admin_socket)) = (&settings.admin_listen, admin_socket) {
@@ -145,6 +96,70 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
         ));
     }
     Ok(server)
+}
+
+/// pingora's settings for one gateway: `threads`, the runtime kind (see below), no grace sleep of
+/// its own, and pid/upgrade files unique to this server.
+fn server_conf(threads: usize, stop: &StopOn) -> ServerConf {
+    // Unique per server, so two gateways in one process do not share pingora's files.
+    static SERVERS: AtomicU64 = AtomicU64::new(0);
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        SERVERS.fetch_add(1, Ordering::Relaxed)
+    );
+    ServerConf {
+        threads,
+        // Measured ~20% less CPU per request than work stealing for this short request/response
+        // work (bench/FINDINGS.md). Not for an in-process gateway (`StopOn::Notify`): pingora-runtime
+        // 0.9.1 records a no-steal runtime's handles in a process-wide `thread_local::ThreadLocal`,
+        // whose entries outlive their thread and are handed to any later thread that gets the
+        // recycled id. A gateway started after another one in the same process stopped then
+        // spawns its accept loops onto the dead runtime, and never listens
+        // (cloudflare/pingora#981). A work-stealing runtime asks tokio for the current handle.
+        work_stealing: matches!(stop, StopOn::Notify(_)),
+        // `DrainOn` has already waited out `grace_period` (for requests and workers) when it hands
+        // pingora a graceful terminate, so pingora's own grace sleep is zero. It must be a
+        // *graceful* terminate: only that broadcasts shutdown to the services, which is what ends
+        // pingora 0.9.1's accept loops. A fast shutdown drops the runtimes under them, and the
+        // accept loop then spins on "Tokio context is being shutdown", logging forever.
+        grace_period_seconds: Some(0),
+        graceful_shutdown_timeout_seconds: Some(1),
+        pid_file: std::env::temp_dir()
+            .join(format!("hookgate-{id}.pid"))
+            .display()
+            .to_string(),
+        upgrade_sock: std::env::temp_dir()
+            .join(format!("hookgate-{id}.sock"))
+            .display()
+            .to_string(),
+        ..ServerConf::default()
+    }
+}
+
+/// The webhook listener's service on `listen`, plain TCP or TLS (HTTP/2 offered by ALPN).
+fn webhook_service(
+    state: &Arc<GatewayState>,
+    settings: &crate::config::model::ServerSettings,
+) -> Result<Service<listener::WebhookListener>, ServerError> {
+    let mut webhooks = Service::new(
+        "webhooks".to_string(),
+        listener::WebhookListener::new(state.clone()),
+    );
+    match &settings.tls {
+        None => webhooks.add_tcp(&settings.listen),
+        Some(tls) => {
+            let mut tls_settings =
+                TlsSettings::intermediate(&tls.cert, &tls.key).map_err(|e| ServerError::Tls {
+                    cert: tls.cert.clone(),
+                    key: tls.key.clone(),
+                    cause: e.to_string(),
+                })?;
+            tls_settings.enable_h2();
+            webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
+        }
+    }
+    Ok(webhooks)
 }
 
 /// Registers `concurrency` delivery workers per queued route with the drain: on SIGTERM they

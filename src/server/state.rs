@@ -15,7 +15,7 @@ use crate::delivery::queue::runtime::QueueRuntime;
 use crate::delivery::queue::QueueError;
 use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
-use crate::providers::key_fetch::KeyFetchContext;
+use crate::providers::families::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
 use crate::telemetry::{AuditSink, Metrics};
 

@@ -40,40 +40,28 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "hookgate_requests_total",
-                "Webhook requests by route and outcome.",
-            ),
+        let requests = counter(
+            &registry,
+            "hookgate_requests_total",
+            "Webhook requests by route and outcome.",
             &["route", "outcome"],
-        )
-        .expect("valid metric");
-        let upstream_responses = IntCounterVec::new(
-            Opts::new(
-                "hookgate_upstream_responses_total",
-                "Upstream answers by route and status class.",
-            ),
+        );
+        let upstream_responses = counter(
+            &registry,
+            "hookgate_upstream_responses_total",
+            "Upstream answers by route and status class.",
             &["route", "class"],
-        )
-        .expect("valid metric");
-        let request_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "hookgate_request_duration_seconds",
-                "Whole request time, from the request head to the end of the answer.",
-            )
-            .buckets(BUCKETS.to_vec()),
-            &["route"],
-        )
-        .expect("valid metric");
-        let verify_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "hookgate_verify_duration_seconds",
-                "Time spent checking the signature alone.",
-            )
-            .buckets(BUCKETS.to_vec()),
-            &["route"],
-        )
-        .expect("valid metric");
+        );
+        let request_duration = histogram(
+            &registry,
+            "hookgate_request_duration_seconds",
+            "Whole request time, from the request head to the end of the answer.",
+        );
+        let verify_duration = histogram(
+            &registry,
+            "hookgate_verify_duration_seconds",
+            "Time spent checking the signature alone.",
+        );
         let dedup_entries = IntGaugeVec::new(
             Opts::new(
                 "hookgate_dedup_entries",
@@ -82,27 +70,15 @@ impl Metrics {
             &["route"],
         )
         .expect("valid metric");
-        let config_reloads = IntCounterVec::new(
-            Opts::new(
-                "hookgate_config_reloads_total",
-                "Configuration reloads by result.",
-            ),
-            &["result"],
-        )
-        .expect("valid metric");
-        for c in [&requests, &upstream_responses, &config_reloads] {
-            registry
-                .register(Box::new(c.clone()))
-                .expect("unique metric");
-        }
-        for h in [&request_duration, &verify_duration] {
-            registry
-                .register(Box::new(h.clone()))
-                .expect("unique metric");
-        }
         registry
             .register(Box::new(dedup_entries.clone()))
             .expect("unique metric");
+        let config_reloads = counter(
+            &registry,
+            "hookgate_config_reloads_total",
+            "Configuration reloads by result.",
+            &["result"],
+        );
         // Both results exist from the start, so `increase()` works on the first reload.
         for result in ["ok", "error"] {
             config_reloads.with_label_values(&[result]);
@@ -182,4 +158,26 @@ impl RouteMetrics {
         };
         self.upstream_classes[index].inc();
     }
+}
+
+/// A counter family `name` with `labels`, registered in `registry`.
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(c.clone()))
+        .expect("unique metric");
+    c
+}
+
+/// A per-route histogram `name` over [`BUCKETS`] (seconds), registered in `registry`.
+fn histogram(registry: &Registry, name: &str, help: &str) -> HistogramVec {
+    let h = HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()),
+        &["route"],
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(h.clone()))
+        .expect("unique metric");
+    h
 }

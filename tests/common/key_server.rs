@@ -1,7 +1,7 @@
 //! A real HTTPS key server on 127.0.0.1 for the key-fetching tests, with its own test CA
 //! (rcgen): serves what each path is told to, records every request, can answer slowly.
 //! Never the internet. Shared by the integration tests (`tests/common`) and the library's unit
-//! tests (`providers::key_fetch::testserver` includes this file).
+//! tests (`providers::families::key_fetch::testserver` includes this file).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -10,17 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
+pub use crate::config::queue::Backoff;
+
 /// The jitter fraction: delays vary by ±20%.
 pub const JITTER: f64 = 0.2;
-
-/// A route's backoff (`queue.backoff = { initial, max }`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
-    /// Delay after the first failed attempt (before jitter).
-    pub initial: Duration,
-    /// No delay exceeds this, `Retry-After` included.
-    pub max: Duration,
-}
 
 impl Backoff {
     /// The delay before the next attempt after `failed_attempts` (≥ 1) failures, with jitter

@@ -100,14 +100,41 @@ async fn run_async(
     admin: Option<&str>,
     command: QueueCommand,
 ) -> Result<String, String> {
-    let table = || -> Result<toml::Table, String> {
-        let text = std::fs::read_to_string(config)
-            .map_err(|e| format!("{}: cannot read: {e}", config.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {}", config.display(), e.message().trim()))
-    };
-    let addr = match admin {
-        Some(a) => a.to_string(),
-        None => table()?
+    let addr = admin_addr(config, admin)?;
+    let (token, token_problem) = admin_token(config);
+    let client = AdminClient::new(&addr, token, token_problem)?;
+    match command {
+        QueueCommand::Stats => client
+            .get("/admin/queue/stats")
+            .await
+            .map(|v| print_stats(&v)),
+        QueueCommand::List { dead, route, limit } => list(&client, dead, route, limit).await,
+        QueueCommand::Show { id } => {
+            let v = client
+                .call("GET", &format!("/admin/queue/messages/{id}"))
+                .await?;
+            Ok(format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))
+        }
+        QueueCommand::Replay { ids, dead, route } => replay(&client, ids, dead, route).await,
+        QueueCommand::Drop { ids } => drop_messages(&client, ids).await,
+    }
+}
+
+/// The config file as a TOML table (only `[server]` and `[queue]` are read from it).
+fn read_table(config: &Path) -> Result<toml::Table, String> {
+    let text = std::fs::read_to_string(config)
+        .map_err(|e| format!("{}: cannot read: {e}", config.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {}", config.display(), e.message().trim()))
+}
+
+/// `--admin`, else the config's `[server] admin_listen`.
+fn admin_addr(config: &Path, admin: Option<&str>) -> Result<String, String> {
+    match admin {
+        Some(a) => Ok(a.to_string()),
+        None => read_table(config)?
             .get("server")
             .and_then(|s| s.get("admin_listen"))
             .and_then(|a| a.as_str())
@@ -117,13 +144,17 @@ async fn run_async(
                     "{}: no [server] admin_listen; pass --admin HOST:PORT",
                     config.display()
                 )
-            })?,
-    };
-    // A token that cannot be resolved matters only to the calls that need one: it is reported
-    // with their 401.
-    let (token, token_problem) = match std::env::var(TOKEN_ENV) {
+            }),
+    }
+}
+
+/// The admin token: `HOOKGATE_ADMIN_TOKEN`, else the config's `queue.admin_token` resolved; with
+/// why it could not be resolved. A token that cannot be resolved matters only to the calls that
+/// need one: it is reported with their 401.
+fn admin_token(config: &Path) -> (Option<Secret>, Option<String>) {
+    match std::env::var(TOKEN_ENV) {
         Ok(t) if !t.is_empty() => (Some(Secret::literal(&t)), None),
-        _ => match table().ok().and_then(|t| {
+        _ => match read_table(config).ok().and_then(|t| {
             t.get("queue")
                 .and_then(|q| q.get("admin_token"))
                 .and_then(|a| a.as_str())
@@ -145,85 +176,85 @@ async fn run_async(
             }
             None => (None, None),
         },
-    };
-    let client = AdminClient::new(&addr, token, token_problem)?;
-    match command {
-        QueueCommand::Stats => client
-            .get("/admin/queue/stats")
-            .await
-            .map(|v| print_stats(&v)),
-        QueueCommand::List { dead, route, limit } => {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            if dead {
-                query.append_pair("state", "dead");
-            }
-            if let Some(r) = &route {
-                query.append_pair("route", r);
-            }
-            query.append_pair("limit", &limit.to_string());
-            let v = client
-                .get(&format!("/admin/queue/messages?{}", query.finish()))
-                .await?;
-            Ok(print_list(&v))
-        }
-        QueueCommand::Show { id } => {
-            let v = client
-                .call("GET", &format!("/admin/queue/messages/{id}"))
-                .await?;
-            Ok(format!(
-                "{}\n",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            ))
-        }
-        QueueCommand::Replay { ids, dead, route } => {
-            if dead {
-                if !ids.is_empty() {
-                    return Err("give either IDs or --dead --route R, not both".into());
-                }
-                let route = route.expect("clap requires --route with --dead");
-                let query = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("route", &route)
-                    .append_pair("dead", "true")
-                    .finish();
-                let v = client
-                    .call("POST", &format!("/admin/queue/replay?{query}"))
-                    .await?;
-                return Ok(format!(
-                    "replayed {} dead letter(s) of route {route}\n",
-                    v["replayed"].as_u64().unwrap_or(0)
-                ));
-            }
-            if ids.is_empty() {
-                return Err("give the IDs to replay, or --dead --route R".into());
-            }
-            let mut out = String::new();
-            for id in ids {
-                let v = client
-                    .call("POST", &format!("/admin/queue/messages/{id}/replay"))
-                    .await?;
-                out.push_str(&if v["replayed"].as_bool() == Some(true) {
-                    format!("replayed {id}\n")
-                } else {
-                    format!("not replayed {id}: unknown, or an attempt is in flight\n")
-                });
-            }
-            Ok(out)
-        }
-        QueueCommand::Drop { ids } => {
-            let mut out = String::new();
-            for id in ids {
-                let v = client
-                    .call("DELETE", &format!("/admin/queue/messages/{id}"))
-                    .await?;
-                out.push_str(&if v["dropped"].as_bool() == Some(true) {
-                    format!("dropped {id}\n")
-                } else {
-                    format!("not dropped {id}: unknown\n")
-                });
-            }
-            Ok(out)
-        }
     }
+}
+
+/// `hookgate queue list`.
+async fn list(
+    client: &AdminClient,
+    dead: bool,
+    route: Option<String>,
+    limit: usize,
+) -> Result<String, String> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if dead {
+        query.append_pair("state", "dead");
+    }
+    if let Some(r) = &route {
+        query.append_pair("route", r);
+    }
+    query.append_pair("limit", &limit.to_string());
+    let v = client
+        .get(&format!("/admin/queue/messages?{}", query.finish()))
+        .await?;
+    Ok(print_list(&v))
+}
+
+/// `hookgate queue replay`: the given IDs, or a route's dead letters with `--dead --route`.
+async fn replay(
+    client: &AdminClient,
+    ids: Vec<String>,
+    dead: bool,
+    route: Option<String>,
+) -> Result<String, String> {
+    if dead {
+        if !ids.is_empty() {
+            return Err("give either IDs or --dead --route R, not both".into());
+        }
+        let route = route.expect("clap requires --route with --dead");
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("route", &route)
+            .append_pair("dead", "true")
+            .finish();
+        let v = client
+            .call("POST", &format!("/admin/queue/replay?{query}"))
+            .await?;
+        return Ok(format!(
+            "replayed {} dead letter(s) of route {route}\n",
+            v["replayed"].as_u64().unwrap_or(0)
+        ));
+    }
+    if ids.is_empty() {
+        return Err("give the IDs to replay, or --dead --route R".into());
+    }
+    let mut out = String::new();
+    for id in ids {
+        let v = client
+            .call("POST", &format!("/admin/queue/messages/{id}/replay"))
+            .await?;
+        out.push_str(&if v["replayed"].as_bool() == Some(true) {
+            format!("replayed {id}\n")
+        } else {
+            format!("not replayed {id}: unknown, or an attempt is in flight\n")
+        });
+    }
+    Ok(out)
+}
+
+/// `hookgate queue drop`.
+async fn drop_messages(client: &AdminClient, ids: Vec<String>) -> Result<String, String> {
+    let mut out = String::new();
+    for id in ids {
+        let v = client
+            .call("DELETE", &format!("/admin/queue/messages/{id}"))
+            .await?;
+        out.push_str(&if v["dropped"].as_bool() == Some(true) {
+            format!("dropped {id}\n")
+        } else {
+            format!("not dropped {id}: unknown\n")
+        });
+    }
+    Ok(out)
 }
 
 struct AdminClient {

@@ -15,9 +15,10 @@ use pingora::http::RequestHeader;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::backoff::{parse_retry_after, Backoff};
+use super::backoff::parse_retry_after;
 use super::store::{MessageId, QueueStore, StoredHead, StoredMessage};
 use crate::config::model::Upstream;
+pub use crate::config::queue::RetryPolicy;
 use crate::delivery::forward::{self, ForwardError};
 use crate::delivery::resolve::Resolver;
 
@@ -30,18 +31,6 @@ const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
 pub const DELIVERY_ID_HEADER: &str = "x-hookgate-delivery-id";
 /// Header carrying the attempt number, 1 for the first.
 pub const ATTEMPT_HEADER: &str = "x-hookgate-attempt";
-
-/// A route's retry policy (`queue = { ... }` on the route).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Workers (attempts in flight at once) for the route.
-    pub concurrency: usize,
-    /// Attempts before the message becomes a dead letter (≥ 1).
-    pub max_attempts: u32,
-    /// Age (since acceptance) after which no further attempt is scheduled.
-    pub max_age: Duration,
-    pub backoff: Backoff,
-}
 
 /// Where one queued route delivers, and how.
 #[derive(Clone, Debug)]
@@ -252,36 +241,10 @@ async fn deliver(
     observer: &dyn DeliveryObserver,
     message: StoredMessage,
 ) {
-    let policy = &target.policy;
     let id = message.info.id;
-    let age = |now: SystemTime| {
-        now.duration_since(message.info.created_at)
-            .unwrap_or(Duration::ZERO)
-    };
     // A message may come back from a restart or a replay already past its limits.
-    if message.info.attempts >= policy.max_attempts {
-        return dead(
-            store,
-            target,
-            observer,
-            id,
-            DeadReason::MaxAttempts,
-            "max_attempts reached",
-            false,
-        )
-        .await;
-    }
-    if age(SystemTime::now()) >= policy.max_age {
-        return dead(
-            store,
-            target,
-            observer,
-            id,
-            DeadReason::MaxAge,
-            "max_age reached",
-            false,
-        )
-        .await;
+    if let Some((reason, text)) = past_limits(&message, &target.policy) {
+        return dead(store, target, observer, id, reason, text, false).await;
     }
 
     let attempt = message.info.attempts + 1;
@@ -307,40 +270,61 @@ async fn deliver(
 
     let outcome = if result.delivered() {
         store.ack(id).await
-    } else if attempt >= policy.max_attempts {
-        let reason = format!("max_attempts reached; last: {}", result.describe());
-        return dead(
-            store,
-            target,
-            observer,
-            id,
-            DeadReason::MaxAttempts,
-            &reason,
-            true,
-        )
-        .await;
     } else {
-        let now = SystemTime::now();
-        let delay = policy.backoff.delay(attempt, retry_after, &mut rand::rng());
-        if age(now) + delay > policy.max_age {
-            let reason = format!("max_age reached; last: {}", result.describe());
-            return dead(
-                store,
-                target,
-                observer,
-                id,
-                DeadReason::MaxAge,
-                &reason,
-                true,
-            )
-            .await;
+        match next_attempt(&message, &target.policy, attempt, result, retry_after) {
+            Ok(at) => store.retry_later(id, at, &result.describe()).await,
+            Err((reason, text)) => {
+                return dead(store, target, observer, id, reason, &text, true).await;
+            }
         }
-        store.retry_later(id, now + delay, &result.describe()).await
     };
     if let Err(e) = outcome {
         tracing::error!(route = %target.route, delivery_id = %id, error = %e, "queue update failed");
         observer.store_error(&target.route);
     }
+}
+
+/// How long ago the message was accepted, at `now`.
+fn age(message: &StoredMessage, now: SystemTime) -> Duration {
+    now.duration_since(message.info.created_at)
+        .unwrap_or(Duration::ZERO)
+}
+
+/// Why a message must become a dead letter before any attempt: `max_attempts` or `max_age`
+/// already reached.
+fn past_limits(
+    message: &StoredMessage,
+    policy: &RetryPolicy,
+) -> Option<(DeadReason, &'static str)> {
+    if message.info.attempts >= policy.max_attempts {
+        return Some((DeadReason::MaxAttempts, "max_attempts reached"));
+    }
+    if age(message, SystemTime::now()) >= policy.max_age {
+        return Some((DeadReason::MaxAge, "max_age reached"));
+    }
+    None
+}
+
+/// When to try again after failed attempt number `attempt` (backoff, or the upstream's
+/// `Retry-After`), or why the message becomes a dead letter instead.
+fn next_attempt(
+    message: &StoredMessage,
+    policy: &RetryPolicy,
+    attempt: u32,
+    result: AttemptResult,
+    retry_after: Option<Duration>,
+) -> Result<SystemTime, (DeadReason, String)> {
+    if attempt >= policy.max_attempts {
+        let reason = format!("max_attempts reached; last: {}", result.describe());
+        return Err((DeadReason::MaxAttempts, reason));
+    }
+    let now = SystemTime::now();
+    let delay = policy.backoff.delay(attempt, retry_after, &mut rand::rng());
+    if age(message, now) + delay > policy.max_age {
+        let reason = format!("max_age reached; last: {}", result.describe());
+        return Err((DeadReason::MaxAge, reason));
+    }
+    Ok(now + delay)
 }
 
 async fn dead(
