@@ -56,25 +56,21 @@ pub enum Refusal {
     ClientGone,
 }
 
+/// A refusal of the request's framing or head (outcome `bad_request`).
+fn protocol(status: u16, reason: &'static str) -> (Outcome, Reply) {
+    (Outcome::BadRequest, Reply::error(status, reason))
+}
+
 impl Refusal {
     /// The table: outcome and reply of each refusal.
     pub fn reply(self) -> (Outcome, Option<Reply>) {
         let (outcome, reply) = match self {
-            Refusal::BadRequest => (Outcome::BadRequest, Reply::error(400, "bad request")),
-            Refusal::NotImplemented => (
-                Outcome::BadRequest,
-                Reply::error(501, "transfer coding not implemented"),
-            ),
-            Refusal::MethodNotImplemented => (
-                Outcome::BadRequest,
-                Reply::error(501, "method not implemented"),
-            ),
-            Refusal::UriTooLong => (Outcome::BadRequest, Reply::error(414, "uri too long")),
-            Refusal::HeaderTooLarge => (
-                Outcome::BadRequest,
-                Reply::error(431, "request header fields too large"),
-            ),
-            Refusal::Timeout => (Outcome::BadRequest, Reply::error(408, "request timeout")),
+            Refusal::BadRequest => protocol(400, "bad request"),
+            Refusal::NotImplemented => protocol(501, "transfer coding not implemented"),
+            Refusal::MethodNotImplemented => protocol(501, "method not implemented"),
+            Refusal::UriTooLong => protocol(414, "uri too long"),
+            Refusal::HeaderTooLarge => protocol(431, "request header fields too large"),
+            Refusal::Timeout => protocol(408, "request timeout"),
             Refusal::NotFound => (Outcome::NotFound, Reply::error(404, "no route")),
             Refusal::MethodNotAllowed { allow } => (
                 Outcome::MethodNotAllowed,
