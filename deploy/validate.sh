@@ -5,8 +5,9 @@
 #   deploy/validate.sh --install       # first apt-get/pip install the tools (Debian/Ubuntu, root)
 #   deploy/validate.sh --require-tools # a missing tool is a failure, not a skip (for CI)
 #
-# Optional: HOOKGATE_BIN=/path/to/hookgate also runs `hookgate check` on every
-# gateway.toml here (the ConfigMap's included), with dummy secrets in the env.
+# HOOKGATE_BIN=/path/to/hookgate also runs `hookgate check` on every
+# gateway.toml here (both ConfigMaps' included), with dummy secrets in the env;
+# scripts/test.sh sets it. Without it the check is skipped (a FAIL with --require-tools).
 #
 # Checks, each printed as PASS/FAIL/SKIP:
 #   * every *.yml/*.yaml parses (PyYAML), every *.json parses; yamllint (relaxed)
@@ -92,17 +93,19 @@ fi
 # gateway.toml files, the ConfigMap's embedded one extracted with PyYAML.
 if python3 -c 'import tomllib' 2>/dev/null || python3 -c 'import tomli' 2>/dev/null; then
   if python3 -c 'import yaml' 2>/dev/null; then
-    python3 - "$tmp/k8s-gateway.toml" <<'PY' || fail "extract gateway.toml from kubernetes/hookgate-sidecar.yaml"
+    for m in sidecar queue-statefulset; do
+      python3 - "kubernetes/hookgate-$m.yaml" "$tmp/k8s-$m-gateway.toml" <<'PY' || fail "extract gateway.toml from kubernetes/hookgate-$m.yaml"
 import sys, yaml
-docs = [d for d in yaml.safe_load_all(open("kubernetes/hookgate-sidecar.yaml")) if d]
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 cm = [d for d in docs if d.get("kind") == "ConfigMap"]
 assert cm and "gateway.toml" in cm[0].get("data", {}), "no ConfigMap with data.gateway.toml"
-open(sys.argv[1], "w").write(cm[0]["data"]["gateway.toml"])
+open(sys.argv[2], "w").write(cm[0]["data"]["gateway.toml"])
 PY
+    done
   fi
-  for f in gateway.toml compose/gateway.toml "$tmp/k8s-gateway.toml"; do
+  for f in gateway.toml compose/gateway.toml "$tmp"/k8s-*-gateway.toml; do
     [[ -f "$f" ]] || continue
-    label="$f"; [[ "$f" == "$tmp/k8s-gateway.toml" ]] && label="kubernetes ConfigMap gateway.toml"
+    label="$f"; [[ "$f" == "$tmp"/* ]] && label="kubernetes ConfigMap $(basename "$f")"
     run "toml parses: $label" python3 - "$f" <<'PY'
 import sys
 try:
@@ -178,13 +181,16 @@ else
   skip "neither docker compose nor docker-compose installed"
 fi
 
+echo "== hookgate check"
 if [[ -n "${HOOKGATE_BIN:-}" ]]; then
-  echo "== hookgate check"
-  for f in gateway.toml compose/gateway.toml "$tmp/k8s-gateway.toml"; do
+  for f in gateway.toml compose/gateway.toml "$tmp"/k8s-*-gateway.toml; do
     [[ -f "$f" ]] || continue
     run "hookgate check -c $f" env STRIPE_WEBHOOK_SECRET=whsec_dummy GITHUB_WEBHOOK_SECRET=dummy \
-      AZOTTE_WEBHOOK_SECRET=dummy HOOKGATE_REDIS_URL=redis://redis:6379/0 "$HOOKGATE_BIN" check -c "$f"
+      AZOTTE_WEBHOOK_SECRET=dummy HOOKGATE_REDIS_URL=redis://redis:6379/0 \
+      HOOKGATE_ADMIN_TOKEN=dummy-admin-token "$HOOKGATE_BIN" check -c "$f"
   done
+else
+  skip "hookgate check (set HOOKGATE_BIN=/path/to/hookgate; scripts/test.sh does)"
 fi
 
 echo

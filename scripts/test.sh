@@ -3,16 +3,20 @@
 #   1. scripts/setup.sh installs what the build and the tests need (cmake, a C compiler,
 #      redis-server, promtool);
 #   2. deploy/validate.sh --install checks the deploy/ files (compose, Kubernetes, Prometheus rules
-#      with promtool unit tests, Grafana dashboard), installing its linters first;
+#      with promtool unit tests, Grafana dashboard, `hookgate check` on every config), installing
+#      its linters first;
 #   3. cargo test --release: unit tests, property tests and integration tests against real servers
 #      on 127.0.0.1 (the gateway, upstreams, redis-server, HTTPS key servers).
 # Under CI=true a missing tool or service is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The release binary `cargo test --release` builds anyway, so validate.sh can `hookgate check`.
+cargo build --release --bin hookgate
+export HOOKGATE_BIN="$PWD/target/release/hookgate"
 if [ "${CI:-}" = "true" ]; then
-  deploy/validate.sh --install --require-tools
+  HOOKGATE_BIN="$HOOKGATE_BIN" deploy/validate.sh --install --require-tools
 else
-  deploy/validate.sh --install
+  HOOKGATE_BIN="$HOOKGATE_BIN" deploy/validate.sh --install
 fi
 cargo test --release

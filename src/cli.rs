@@ -53,7 +53,8 @@ pub enum Command {
     },
     /// Print the headers of a correctly signed request for a route (or a curl command with --curl).
     ///
-    /// One `Name: value` per line, signed with the route's first secret at the current time.
+    /// One `Name: value` per line, signed with the route's first secret valid now (see a secret's
+    /// `from`/`until`) at the current time.
     /// Routes whose secrets are public keys (Discord, Telnyx, SendGrid, ed25519) cannot be signed.
     Sign {
         /// Config file
@@ -73,6 +74,30 @@ pub enum Command {
         /// (`Name: value`); repeatable.
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
+    },
+    /// Send a realistic, correctly signed sample delivery of the route's provider (documented
+    /// body for the event type, its headers, a fresh event ID, the current time) and print the
+    /// answer: status, X-Hookgate-* headers, body.
+    ///
+    /// Signed with the route's first secret valid now, as the provider signs. Exit 0 on a 2xx
+    /// answer, 1 otherwise, 2 when the route cannot be triggered (keys that belong to the
+    /// provider, public-key secrets).
+    Trigger {
+        /// Config file
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The route's name (required unless --list).
+        #[arg(long)]
+        route: Option<String>,
+        /// The sample's event type [default: the preset's first; see --list]
+        #[arg(long)]
+        event: Option<String>,
+        /// Where to send it [default: the route's path on the config's `listen`]
+        #[arg(long)]
+        url: Option<String>,
+        /// Print each preset's sample event types (only the route's with --route).
+        #[arg(long)]
+        list: bool,
     },
     /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
     /// default max_body, methods and the provider's document.
@@ -120,7 +145,7 @@ pub fn main_with(cli: Cli) -> i32 {
             Ok(mut c) => {
                 c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
-                0
+                check_queue_redis(&c)
             }
             Err(e) => {
                 eprintln!("hookgate: {e}");
@@ -148,10 +173,44 @@ pub fn main_with(cli: Cli) -> i32 {
             admin,
             command,
         } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
+        Command::Trigger {
+            config,
+            route,
+            event,
+            url,
+            list,
+        } => crate::trigger::main(&crate::trigger::Args {
+            config: &config,
+            route: route.as_deref(),
+            event: event.as_deref(),
+            url: url.as_deref(),
+            list,
+        }),
         Command::Providers => {
             print!("{}", crate::providers::families::catalog::markdown_table());
             0
         }
+    }
+}
+
+/// `hookgate check`'s look at the queue's Redis (persistence, eviction policy): prints the
+/// findings; 1 when the server would silently delete queued messages (`allkeys-*`), else 0.
+fn check_queue_redis(config: &Config) -> i32 {
+    let Some(crate::config::queue::QueueSettings {
+        backend: crate::config::queue::QueueBackend::Redis(redis),
+        ..
+    }) = &config.queue
+    else {
+        return 0;
+    };
+    let (report, refused) = crate::delivery::queue::redis::health::check_report(redis);
+    if refused {
+        eprint!("{report}");
+        eprintln!("hookgate: the queue's Redis would evict queued messages (see above)");
+        1
+    } else {
+        print!("{report}");
+        0
     }
 }
 
@@ -180,6 +239,12 @@ pub fn describe(config: &Config) -> String {
         }
         if r.events.is_some() {
             guards.push("events".into());
+        }
+        if r.scheme.window_off() {
+            guards.push("timestamp window off".into());
+        }
+        if !r.enforce {
+            guards.push("shadow: enforce = false".into());
         }
         guards.push(format!(
             "max_body {}",
@@ -234,18 +299,7 @@ fn sign(
         }
         Some(path) => std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?,
     };
-    let mut headers = http::HeaderMap::new();
-    for h in extra_headers {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
-        headers.append(
-            http::HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| format!("bad header name {name:?}"))?,
-            http::HeaderValue::from_str(value.trim())
-                .map_err(|_| format!("bad header value for {name}"))?,
-        );
-    }
+    let headers = parse_headers(extra_headers)?;
     let url = match (&route.public_url, curl) {
         (Some(u), _) => u.clone(),
         (None, Some(u)) => u.to_string(),
@@ -263,16 +317,45 @@ fn sign(
             now,
         })
         .map_err(|e| format!("route {route_name:?}: cannot sign: {e}"))?;
+    // A header given with `-H` that the scheme signs (an id, a timestamp) went into the signature
+    // and comes back in `signed`: printed once, from there (twice would be an ambiguous request).
     let mut lines: Vec<(String, String)> = headers
         .iter()
+        .filter(|(k, _)| {
+            !signed
+                .iter()
+                .any(|(s, _)| k.as_str().eq_ignore_ascii_case(s))
+        })
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect();
     lines.extend(signed);
+    render(&lines, curl, body)
+}
+
+/// `-H 'Name: value'` arguments as a header map.
+fn parse_headers(extra_headers: &[String]) -> Result<http::HeaderMap, String> {
+    let mut headers = http::HeaderMap::new();
+    for h in extra_headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("--header {h:?} is not `Name: value`"))?;
+        headers.append(
+            http::HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| format!("bad header name {name:?}"))?,
+            http::HeaderValue::from_str(value.trim())
+                .map_err(|_| format!("bad header value for {name}"))?,
+        );
+    }
+    Ok(headers)
+}
+
+/// `sign`'s output: one `Name: value` per line, or a whole curl command.
+fn render(lines: &[(String, String)], curl: Option<&str>, body: Vec<u8>) -> Result<String, String> {
     match curl {
         None => Ok(lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()),
         Some(url) => {
             let mut cmd = format!("curl -sS -X POST {}", shell_quote(url));
-            for (k, v) in &lines {
+            for (k, v) in lines {
                 cmd.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
             }
             if body.is_empty() {

@@ -25,6 +25,8 @@ const COUNTERS_AND_GAUGES: &[&str] = &[
     "hookgate_queue_oldest_pending_age_seconds",
     "hookgate_delivery_attempts_total",
     "hookgate_delivery_dead_total",
+    "hookgate_shadow_refusals_total",
+    "hookgate_secret_matches_total",
 ];
 const HISTOGRAMS: &[&str] = &[
     "hookgate_request_duration_seconds",
@@ -59,6 +61,7 @@ const KNOWN_LABELS: &[&str] = &[
     "class",
     "result",
     "state",
+    "secret",
     "le",
     "instance",
     "job",
@@ -93,8 +96,20 @@ const ROUTE_KEYS: &[&str] = &[
     "signature",
     "delivery",
     "queue",
+    "enforce",
 ];
-const QUEUE_KEYS: &[&str] = &["backend", "dir", "max_bytes", "admin_token"];
+const QUEUE_KEYS: &[&str] = &[
+    "backend",
+    "dir",
+    "max_bytes",
+    "admin_token",
+    "url",
+    "password",
+    "prefix",
+    "min_replicas_acked",
+    "lease_timeout",
+    "append_connections",
+];
 const ROUTE_QUEUE_KEYS: &[&str] = &[
     "ack_status",
     "concurrency",
@@ -162,10 +177,12 @@ fn family(name: &str) -> &str {
     name
 }
 
-/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`).
+/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`); each alternative of a
+/// regex match (`=~"a|b"`) is a value of its own.
 fn label_values(text: &str, label: &str) -> Vec<String> {
     let mut out = Vec::new();
     for op in ["=\"", "!=\"", "=~\"", "!~\""] {
+        let regex = op.contains('~');
         let needle = format!("{label}{op}");
         let mut rest = text;
         while let Some(pos) = rest.find(&needle) {
@@ -174,7 +191,10 @@ fn label_values(text: &str, label: &str) -> Vec<String> {
             let after = &rest[pos + needle.len()..];
             if before.is_none_or(|c| !is_ident(c)) {
                 let end = after.find('"').expect("unterminated label value");
-                out.push(after[..end].to_string());
+                match regex {
+                    true => out.extend(after[..end].split('|').map(str::to_string)),
+                    false => out.push(after[..end].to_string()),
+                }
             }
             rest = after;
         }
@@ -331,9 +351,14 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
                 "{what}: unknown [queue] key `{key}`"
             );
         }
+        let redis = queue.get("backend").and_then(|b| b.as_str()) == Some("redis");
         assert!(
-            queue.get("dir").and_then(|d| d.as_str()).is_some(),
+            redis || queue.get("dir").and_then(|d| d.as_str()).is_some(),
             "{what}: [queue] lacks `dir`"
+        );
+        assert!(
+            !redis || queue.get("dir").is_none(),
+            "{what}: `dir` with backend redis"
         );
         if let Some(token) = queue.get("admin_token") {
             let token = token.as_str().unwrap();
@@ -540,6 +565,7 @@ fn helpers_work() {
         label_values(r#"{outcome="a",xoutcome="z", outcome!~"b"}"#, "outcome"),
         ["a", "b"]
     );
+    assert_eq!(label_values(r#"{outcome=~"a|b"}"#, "outcome"), ["a", "b"]);
     assert_eq!(
         grouping_labels("sum by (route, le) (x) / sum without(a) (y)"),
         ["route", "le", "a"]
@@ -703,6 +729,10 @@ const REQUIRED_ALERTS: &[(&str, &str)] = &[
     ),
     ("HookgateQueueDeadLetters", "hookgate_delivery_dead_total"),
     ("HookgateUnavailable", "outcome=\"unavailable\""),
+    (
+        "HookgateShadowWouldRefuse",
+        "hookgate_shadow_refusals_total",
+    ),
 ];
 
 #[test]
@@ -819,6 +849,23 @@ fn kubernetes_sidecar_example() {
             "sidecar upstream must be 127.0.0.1:3000: {up}"
         );
     }
+
+    // Queued routes on Redis: any replica delivers any replica's events, so a plain Deployment
+    // with no volume can queue (README, "Kubernetes: which backend").
+    assert_eq!(cfg["queue"]["backend"].as_str(), Some("redis"));
+    assert!(
+        cfg["route"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("delivery").and_then(|d| d.as_str()) == Some("queue")),
+        "no queued route in the sidecar example"
+    );
+    assert!(k8s.contains("\nkind: Deployment\n") && !k8s.contains("kind: StatefulSet"));
+    assert!(
+        !k8s.contains("volumeClaimTemplates") && !k8s.contains("persistentVolumeClaim"),
+        "the Redis-queued sidecar needs no volume"
+    );
 
     // Two replicas sharing state: the Redis URL comes from the Secret.
     let var = cfg["state"]["url"]
@@ -1047,9 +1094,18 @@ fn gateway_tomls_for_image_and_compose() {
         compose.contains("\n  redis:\n"),
         "compose has a redis service"
     );
+    // The same Redis holds the queue: never an allkeys-* policy (it would evict queued
+    // events); volatile-lru evicts only keys with an expiry (dedup, rate limits). AOF with an
+    // fsync per reply makes a 202 survive a crash of Redis or of the host.
+    assert_eq!(compose_cfg["queue"]["backend"].as_str(), Some("redis"));
     assert!(
-        compose.contains("allkeys-lru"),
-        "compose Redis evicts with allkeys-lru"
+        compose.contains("      - volatile-lru") && !compose.contains("      - allkeys-"),
+        "compose Redis must not evict queued events"
+    );
+    assert!(
+        compose.contains("--appendonly\n      - \"yes\"")
+            && compose.contains("--appendfsync\n      - always"),
+        "compose Redis runs with AOF, appendfsync always"
     );
     assert_eq!(
         compose.matches(&format!("{var}: ")).count(),
@@ -1129,4 +1185,212 @@ fn dockerfile_matches_the_contract() {
             );
         }
     }
+}
+
+// ------------------------------------------------- issue 21: the deploy README kept true
+
+/// `(secret name, key)` of every `secretKeyRef` in a manifest.
+fn secret_refs(yaml: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let mut refs = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim() != "secretKeyRef:" {
+            continue;
+        }
+        let block: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| indent(l) > indent(line))
+            .copied()
+            .collect();
+        let field = |k: &str| {
+            block
+                .iter()
+                .find_map(|l| l.trim().strip_prefix(k))
+                .map(|v| v.trim().trim_matches('"').to_string())
+                .unwrap_or_else(|| panic!("secretKeyRef without {k}"))
+        };
+        refs.push((field("name:"), field("key:")));
+    }
+    refs
+}
+
+/// The Secrets `kubectl create secret generic NAME --from-literal=KEY=… \` commands in `text`
+/// create: `(NAME, keys)` per command (a command continues over lines ending in `\`).
+fn kubectl_secrets(text: &str) -> Vec<(String, BTreeSet<String>)> {
+    let joined = text.replace("\\\n", " ");
+    joined
+        .lines()
+        .filter_map(|l| l.split_once("kubectl create secret generic "))
+        .map(|(_, rest)| {
+            let mut words = rest.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            let keys = words
+                .filter_map(|w| {
+                    let w = w.trim_start_matches('#').trim();
+                    w.strip_prefix("--from-literal=")
+                        .or_else(|| w.strip_prefix("--from-file="))
+                        .and_then(|kv| kv.split_once('='))
+                        .map(|(k, _)| k.to_string())
+                })
+                .collect();
+            (name, keys)
+        })
+        .collect()
+}
+
+/// Issue 21 item 10: every key a manifest reads from a Secret is created by the documented
+/// `kubectl create secret` command (deploy/README.md, and the one in secret.example.yaml), and
+/// by secret.example.yaml itself: followed as written, no container is left without a variable.
+#[test]
+fn the_documented_secret_command_creates_every_key_the_manifests_read() {
+    let example = read("kubernetes/secret.example.yaml");
+    for (source, commands) in [
+        ("deploy/README.md", kubectl_secrets(&read("README.md"))),
+        ("secret.example.yaml's comment", kubectl_secrets(&example)),
+    ] {
+        assert!(
+            !commands.is_empty(),
+            "{source} has no kubectl create secret"
+        );
+        for manifest in [
+            "kubernetes/hookgate-sidecar.yaml",
+            "kubernetes/hookgate-queue-statefulset.yaml",
+        ] {
+            let refs = secret_refs(&read(manifest));
+            assert!(!refs.is_empty(), "{manifest} reads no Secret");
+            for (name, key) in refs {
+                assert!(
+                    commands
+                        .iter()
+                        .any(|(n, keys)| *n == name && keys.contains(&key)),
+                    "{manifest} reads key {key:?} of Secret {name:?}, which the command in \
+                     {source} does not create: {commands:?}"
+                );
+                assert!(
+                    example.contains(&format!("\n  {key}: ")),
+                    "secret.example.yaml lacks {key}"
+                );
+            }
+        }
+    }
+}
+
+/// `NAME` of every `"env:NAME"` reference in a config's text.
+fn env_refs(toml_text: &str) -> BTreeSet<String> {
+    toml_text
+        .split("\"env:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+/// Issue 21 (also seen): the compose file and the manifests set only environment variables
+/// hookgate reads — its diagnostics filter is `HOOKGATE_LOG` (not `RUST_LOG`, which it ignores),
+/// plus the configs' `env:` references and `HOOKGATE_CONFIG` / `HOOKGATE_ADMIN_TOKEN`.
+#[test]
+fn deploy_files_set_only_environment_variables_hookgate_reads() {
+    let log = hookgate::logging::ENV;
+    let mut set: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+    let compose = read("docker-compose.yml");
+    let compose_refs = env_refs(&read("compose/gateway.toml"));
+    for service in ["hookgate:", "hookgate-b:"] {
+        let block = yaml_block(&compose, service).join("\n");
+        let names = yaml_block(&block, "environment:")
+            .iter()
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.starts_with('#') && !k.is_empty())
+            .collect();
+        set.push((format!("compose {service}"), names, compose_refs.clone()));
+    }
+    for manifest in [
+        "kubernetes/hookgate-sidecar.yaml",
+        "kubernetes/hookgate-queue-statefulset.yaml",
+    ] {
+        let k8s = read(manifest);
+        let refs = env_refs(&yaml_literal_block(&k8s, "gateway.toml"));
+        let container = hookgate_container(&k8s).join("\n");
+        let names = yaml_items(&yaml_block(&container, "env:"))
+            .iter()
+            .filter_map(|item| item[0].trim().strip_prefix("- name: ").map(str::to_string))
+            .collect();
+        set.push((manifest.to_string(), names, refs));
+    }
+    for (what, names, refs) in set {
+        assert!(names.contains(log), "{what} does not set {log}: {names:?}");
+        for name in &names {
+            assert!(
+                refs.contains(name)
+                    || [log, "HOOKGATE_CONFIG", "HOOKGATE_ADMIN_TOKEN"].contains(&name.as_str()),
+                "{what} sets {name}, which hookgate does not read"
+            );
+        }
+    }
+}
+
+/// Issue 21 item 12: `hookgate check` passes on every config under deploy/ (the image's, the
+/// compose one, and the two ConfigMaps'), with a dummy value for each `env:` reference.
+#[test]
+fn hookgate_check_passes_on_every_deploy_config() {
+    let sidecar = read("kubernetes/hookgate-sidecar.yaml");
+    let queue = read("kubernetes/hookgate-queue-statefulset.yaml");
+    let dir = std::env::temp_dir().join(format!("hookgate-deploy-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in [
+        ("deploy/gateway.toml", read("gateway.toml")),
+        ("deploy/compose/gateway.toml", read("compose/gateway.toml")),
+        (
+            "the sidecar ConfigMap",
+            yaml_literal_block(&sidecar, "gateway.toml"),
+        ),
+        (
+            "the queue ConfigMap",
+            yaml_literal_block(&queue, "gateway.toml"),
+        ),
+    ] {
+        let path = dir.join("gateway.toml");
+        std::fs::write(&path, &text).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookgate"));
+        cmd.args(["check", "-c"]).arg(&path);
+        for var in env_refs(&text) {
+            let value = if var.contains("REDIS") {
+                "redis://redis.invalid:6379/0".to_string()
+            } else {
+                "dummy-secret-value-0123456789abcdef".to_string()
+            };
+            cmd.env(var, value);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "hookgate check fails on {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 21 items 9 and 12: deploy/README.md says what the manifests now do — the sidecar's
+/// replicas share dedup and rate limits through Redis (its ConfigMap has `[state]`), and
+/// `hookgate check` is run on the deploy configs (by validate.sh and the test above).
+#[test]
+fn deploy_readme_describes_the_shared_state_and_the_check() {
+    let readme = read("README.md").replace('\n', " ");
+    let sidecar = yaml_literal_block(&read("kubernetes/hookgate-sidecar.yaml"), "gateway.toml");
+    assert!(sidecar.contains("\n[state]\n"));
+    assert!(
+        !readme.contains("are per process")
+            && readme.contains("shared by the replicas through Redis"),
+        "deploy/README.md must say the sidecar's replicas share dedup and rate limits"
+    );
+    assert!(
+        !readme.contains("`hookgate check` was not run"),
+        "it is run now"
+    );
+    let validate = read("validate.sh");
+    assert!(validate.contains("hookgate check -c"));
+    let test_sh = std::fs::read_to_string(deploy_path("../scripts/test.sh")).unwrap();
+    assert!(
+        test_sh.contains("HOOKGATE_BIN="),
+        "scripts/test.sh runs validate.sh with HOOKGATE_BIN so `hookgate check` runs"
+    );
 }

@@ -69,3 +69,27 @@ fn setup_script_installs_every_tool_the_tests_need() {
         "scripts/test.sh should run scripts/setup.sh"
     );
 }
+
+/// Every Markdown file the READMEs cite (`bench/FINDINGS.md`, `deploy/README.md`, …) is in the
+/// repository, found from the repository root or from the citing file's folder: a user following
+/// one must find it (deploy/README.md cited a PRODUCT.md that is not part of the repository).
+#[test]
+fn markdown_files_the_readmes_cite_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for readme in ["README.md", "deploy/README.md"] {
+        let text = std::fs::read_to_string(root.join(readme)).unwrap();
+        let dir = root.join(readme).parent().unwrap().to_path_buf();
+        let cited: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)))
+            .filter(|w| w.ends_with(".md") && w.len() > 3)
+            .collect();
+        assert!(!cited.is_empty() || readme != "README.md");
+        for name in cited {
+            let name = name.trim_start_matches("./");
+            assert!(
+                root.join(name).is_file() || dir.join(name).is_file(),
+                "{readme} cites {name}, which is not in the repository"
+            );
+        }
+    }
+}

@@ -44,8 +44,14 @@ fn route_for(name: &str, port: u16) -> String {
         "contentful" => (CONTENTFUL_SECRET.into(), ""),
         "braintree" => (format!("{BT_PUBLIC}:{BT_PRIVATE}"), ""),
         "postmark" => ("user:pass".into(), ""),
-        "discord" => (providers::presets::discord::public_key_hex(&ED_SEED), ""),
-        "telnyx" => (providers::presets::telnyx::public_key_base64(&ED_SEED), ""),
+        "discord" => (
+            providers::presets::ed25519_senders::DISCORD_SIGNER.public_key(&ED_SEED),
+            "",
+        ),
+        "telnyx" => (
+            providers::presets::ed25519_senders::TELNYX_SIGNER.public_key(&ED_SEED),
+            "",
+        ),
         "sendgrid" => (
             providers::presets::sendgrid::public_key_base64(&P256_SCALAR),
             "",
@@ -133,8 +139,14 @@ fn signed_headers_for(gw: &Gateway, name: &str, body: &[u8], url: &str) -> Vec<(
         now,
     };
     match name {
-        "discord" => return providers::presets::discord::sign_with_private_key(&ED_SEED, &req),
-        "telnyx" => return providers::presets::telnyx::sign_with_private_key(&ED_SEED, &req),
+        "discord" => {
+            return providers::presets::ed25519_senders::DISCORD_SIGNER
+                .sign_with_private_key(&ED_SEED, &req)
+        }
+        "telnyx" => {
+            return providers::presets::ed25519_senders::TELNYX_SIGNER
+                .sign_with_private_key(&ED_SEED, &req)
+        }
         "sendgrid" => {
             return providers::presets::sendgrid::sign_with_private_key(&P256_SCALAR, &req)
         }
@@ -461,7 +473,7 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
 
 /// A Gitea form delivery (`application/x-www-form-urlencoded`, body `payload=<json>`) through the
 /// real binary: Gitea signs the JSON, not the form body. Body and header as Gitea's own signer
-/// produced them (`src/providers/presets/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
+/// produced them (`src/providers/presets/forge_senders.rs`, `gitea_signer_form_vector`); the form reaches the
 /// upstream byte for byte, and a changed payload is refused.
 #[test]
 fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {
@@ -684,4 +696,102 @@ fn url_signing_presets_verify_alike_over_http_1_1_and_http_2() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `hookgate trigger` against a running gateway, for every preset in the registry: each one the
+/// gateway can sign has a sample that is forwarded — twice, with dedup on, so the fresh event ID
+/// lands where the preset reads it — and each one it cannot sign exits 2 with one line saying
+/// why. (Key-fetching presets: tests/providers_key_fetch_e2e.rs.)
+#[test]
+fn trigger_sends_a_forwarded_sample_for_every_signable_preset() {
+    let up = Upstream::start();
+    let presets: Vec<&providers::Preset> = providers::presets()
+        .iter()
+        .filter(|p| providers::options_builder(p.name).is_none())
+        .collect();
+    let routes: String = presets
+        .iter()
+        .map(|p| {
+            let dedup = if p.event_id.is_some() {
+                "dedup = { ttl = \"1h\" }\n"
+            } else {
+                ""
+            };
+            format!("{}{dedup}", route_for(p.name, up.port))
+        })
+        .collect();
+    let gw = Gateway::start("", &routes);
+    let mut failures = BTreeMap::new();
+    let mut triggered = 0;
+    for preset in &presets {
+        let name = preset.name;
+        let run = || {
+            Command::new(bin())
+                .args(["trigger", "-c"])
+                .arg(&gw.config_path)
+                .args(["--route", name])
+                .output()
+                .unwrap()
+        };
+        if let Some(why) = hookgate::trigger::not_triggerable(name) {
+            let out = run();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || err.lines().count() != 1 || !err.contains(why) {
+                failures.insert(name, format!("expected exit 2: {:?} {err}", out.status));
+            }
+            continue;
+        }
+        let before = up.count();
+        for attempt in 1..=2 {
+            let out = run();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if !out.status.success() || !stdout.lines().nth(1).unwrap_or("").starts_with("200") {
+                failures.insert(
+                    name,
+                    format!(
+                        "attempt {attempt}: {:?}\n{stdout}{}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr)
+                    ),
+                );
+            }
+        }
+        let got = up.received();
+        if got.len() != before + 2
+            || got[before..].iter().any(|r| {
+                r.header("x-hookgate-route") != Some(name)
+                    || r.header("x-hookgate-shadow").is_some()
+            })
+        {
+            failures.insert(name, format!("upstream got {} of 2", got.len() - before));
+        }
+        triggered += 1;
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(triggered >= 60, "only {triggered} presets were triggered");
+}
+
+#[test]
+fn trigger_list_names_each_presets_samples() {
+    let out = Command::new(bin())
+        .args(["trigger", "--list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for preset in providers::presets() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}: ", preset.name)))
+            .unwrap_or_else(|| panic!("{} missing from --list:\n{text}", preset.name));
+        assert!(line.len() > preset.name.len() + 2, "{line}");
+    }
+    let stripe = text.lines().find(|l| l.starts_with("stripe: ")).unwrap();
+    for event in [
+        "payment_intent.succeeded",
+        "checkout.session.completed",
+        "invoice.paid",
+    ] {
+        assert!(stripe.contains(event), "{stripe}");
+    }
 }

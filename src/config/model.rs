@@ -92,6 +92,10 @@ pub struct RouteConfig {
     /// Fixed public URL (scheme://host/path) for URL-signing schemes; the query is appended.
     pub public_url: Option<String>,
     pub answer_challenges: bool,
+    /// `enforce` (default true). `false` is shadow mode: the sender-judging stages' refusals
+    /// ([`crate::telemetry::Outcome::SHADOWABLE`]) are counted and the request is forwarded
+    /// with `X-Hookgate-Shadow` ([`crate::request::shadow`]).
+    pub enforce: bool,
     /// The effective body limit in bytes: the route's `max_body`, else the server's explicit
     /// one, else the preset's, else the built-in default (1 MiB).
     pub max_body: u64,
@@ -118,10 +122,30 @@ pub struct SchemeSpec {
     pub preset: &'static Preset,
     /// Resolved secrets, in configured order (redacted in `Debug`).
     pub secrets: Vec<Secret>,
+    /// Each secret's validity window (same order and length as `secrets`).
+    pub windows: Vec<super::secret_entry::Validity>,
     pub tolerance: Duration,
     pub signature: Option<SignatureSpec>,
     /// What a key-fetching preset needs beyond `secrets` (`provider_options`).
     pub provider_options: Option<ProviderOptions>,
+}
+
+impl SchemeSpec {
+    /// Whether the scheme signs a timestamp (a preset with a window, or a generic family given
+    /// `signature.timestamp_header`).
+    pub fn timestamped(&self) -> bool {
+        self.preset.default_tolerance.is_some()
+            || self
+                .signature
+                .as_ref()
+                .is_some_and(|s| s.timestamp_header.is_some())
+    }
+
+    /// A timestamped scheme whose window is off: `tolerance = "0s"` (or a preset, such as
+    /// SendGrid, whose default checks no window). `hookgate check` says so.
+    pub fn window_off(&self) -> bool {
+        self.timestamped() && self.tolerance.is_zero()
+    }
 }
 
 /// A route's `rate_limit`: GCRA with `per_second` refill and `burst` capacity.

@@ -10,6 +10,7 @@
 //! timeout = "50ms"                # budget of one store call on the request path
 //! connect_timeout = "1s"          # budget of one connection attempt (in the background)
 //! breaker = { failures = 5, cooldown = "2s" }
+//! client_key = "env:HOOKGATE_CLIENT_KEY" # optional; keys the digest of client addresses
 //! ```
 //!
 //! The URL may carry a password, so the validated [`StateSettings`] keep it as a [`Secret`] and
@@ -44,6 +45,9 @@ pub struct StateSection {
     pub timeout: Option<String>,
     pub connect_timeout: Option<String>,
     pub breaker: Option<BreakerSection>,
+    /// Optional secret (`env:NAME`, `file:PATH` or literal) keying the digest of client
+    /// addresses in per-client rate-limit keys.
+    pub client_key: Option<String>,
 }
 
 /// `[state] breaker = { failures, cooldown }` as written.
@@ -65,7 +69,14 @@ pub struct StateSettings {
     /// Budget of one connection attempt, made in the background.
     pub connect_timeout: Duration,
     pub breaker: BreakerSettings,
+    /// Keys the digest that stands for a client address in per-client rate-limit keys
+    /// ([`crate::state::redis::client_key`]); `None`: a key derived from `prefix`.
+    pub client_key: Option<Secret>,
 }
+
+/// The shortest `client_key` accepted, in bytes: a guessable key would let a reader of Redis
+/// hash every IPv4 address and find who is behind a key.
+pub const MIN_CLIENT_KEY_BYTES: usize = 16;
 
 /// Circuit-breaker settings: open after `failures` consecutive failed calls; while open, probe
 /// the store every `cooldown` in the background and close on the first answer.
@@ -93,6 +104,7 @@ impl StateSettings {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             breaker: BreakerSettings::default(),
+            client_key: None,
         })
     }
 }
@@ -290,16 +302,12 @@ pub fn compile_state(
     }
     let breaker = match &section.breaker {
         None => BreakerSettings::default(),
-        Some(b) => {
-            let failures = b.failures.unwrap_or(DEFAULT_BREAKER_FAILURES);
-            if failures == 0 {
-                return Err(err("breaker.failures", "must be at least 1".into()));
-            }
-            let cooldown = duration("breaker.cooldown", &b.cooldown, DEFAULT_BREAKER_COOLDOWN)?;
-            if cooldown.is_zero() {
-                return Err(err("breaker.cooldown", "must be more than 0".into()));
-            }
-            BreakerSettings { failures, cooldown }
+        Some(b) => compile_breaker(b).map_err(|(key, m)| err(key, m))?,
+    };
+    let client_key = match &section.client_key {
+        None => None,
+        Some(reference) => {
+            Some(client_key(reference, base_dir, env).map_err(|m| err("client_key", m))?)
         }
     };
     Ok(StateSettings {
@@ -308,6 +316,7 @@ pub fn compile_state(
         timeout,
         connect_timeout,
         breaker,
+        client_key,
     })
 }
 
@@ -346,6 +355,40 @@ fn state_url(
         // The message never contains the password; the URL itself is not repeated.
         err("url", m)
     })
+}
+
+/// `breaker = { failures, cooldown }`; an error names its key (`breaker.failures`, …).
+fn compile_breaker(b: &BreakerSection) -> Result<BreakerSettings, (&'static str, String)> {
+    let failures = b.failures.unwrap_or(DEFAULT_BREAKER_FAILURES);
+    if failures == 0 {
+        return Err(("breaker.failures", "must be at least 1".into()));
+    }
+    let cooldown = match &b.cooldown {
+        None => DEFAULT_BREAKER_COOLDOWN,
+        Some(t) => parse_duration(t).map_err(|m| ("breaker.cooldown", m))?,
+    };
+    if cooldown.is_zero() {
+        return Err(("breaker.cooldown", "must be more than 0".into()));
+    }
+    Ok(BreakerSettings { failures, cooldown })
+}
+
+/// Resolves `client_key`; errors give its length, never its value.
+fn client_key(
+    reference: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, String> {
+    let key = secret::resolve(reference, base_dir, env)
+        .map_err(|e| e.to_string())?
+        .secret;
+    if key.bytes().len() < MIN_CLIENT_KEY_BYTES {
+        return Err(format!(
+            "is {} bytes long; use at least {MIN_CLIENT_KEY_BYTES} random bytes (e.g. `openssl rand -hex 32`)",
+            key.bytes().len()
+        ));
+    }
+    Ok(key)
 }
 
 fn check_prefix(prefix: &str) -> Result<(), String> {

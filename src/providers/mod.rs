@@ -286,7 +286,12 @@ impl Preset {
     };
 
     /// The timestamp window of a route with `tolerance` (resolved: the route's or the default).
+    /// A zero tolerance (`tolerance = "0s"`, or SendGrid's default) is no window at all, the
+    /// preset's skew-only future bound included: "not checked", as documented.
     pub fn window(&self, tolerance: Duration) -> common::Window {
+        if tolerance.is_zero() {
+            return common::Window::OFF;
+        }
         common::Window {
             past: tolerance,
             future: self.future_tolerance.unwrap_or(tolerance),

@@ -15,6 +15,7 @@ use pingora::protocols::http::ServerSession;
 
 use super::refusal::Refusal;
 use super::s01_protocol;
+use crate::server::drain::Drain;
 
 /// A [`ServerSession`] with its request head read and stored.
 pub struct ReadSession(ServerSession);
@@ -29,12 +30,16 @@ pub enum HeadError {
 
 impl ReadSession {
     /// Reads the request head within `budget`. `Err` carries the session back (to answer a
-    /// refusal on it) with what to do.
+    /// refusal on it) with what to do. With `drain` (the read includes the connection's idle
+    /// wait: HTTP/1 over TLS, whose stream cannot be peeked), draining ends the wait as
+    /// [`HeadError::Closed`]: the connection closes without starting a request, as a plain
+    /// connection does in the listener.
     pub async fn read(
         mut session: ServerSession,
         budget: Duration,
+        drain: Option<&Drain>,
     ) -> Result<ReadSession, (ServerSession, HeadError)> {
-        match tokio::time::timeout(budget, session.read_request()).await {
+        match tokio::time::timeout(budget, read_request_or_drain(&mut session, drain)).await {
             Ok(Ok(true)) => Ok(ReadSession(session)),
             Ok(Ok(false)) => Err((session, HeadError::Closed)),
             Ok(Err(e)) => {
@@ -98,6 +103,20 @@ impl Deref for ReadSession {
 impl DerefMut for ReadSession {
     fn deref_mut(&mut self) -> &mut ServerSession {
         &mut self.0
+    }
+}
+
+/// `read_request`, given up (`Ok(false)`) once `drain` starts.
+async fn read_request_or_drain(
+    session: &mut ServerSession,
+    drain: Option<&Drain>,
+) -> pingora::Result<bool> {
+    let Some(drain) = drain else {
+        return session.read_request().await;
+    };
+    tokio::select! {
+        _ = drain.started() => Ok(false),
+        read = session.read_request() => read,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod s08_handshake;
 pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
+pub mod shadow;
 
 #[cfg(test)]
 mod proptests;
@@ -70,9 +71,13 @@ pub struct Facts {
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
+    /// On a route in shadow mode: the first refusal it did not answer ([`shadow`]).
+    pub shadow: Option<Outcome>,
 }
 
-/// The stages, in order. `Ok` is an accepted request's delivery result.
+/// The stages, in order. `Ok` is an accepted request's delivery result. The sender-judging
+/// stages go through [`shadow::judged`] (a route with `enforce = false` forwards instead of
+/// refusing) and are skipped once one would have refused.
 pub async fn run(
     state: &GatewayState,
     gateway: &Gateway,
@@ -84,9 +89,13 @@ pub async fn run(
     s01_protocol::check(session)?;
     let route = s02_route::matched(route)?;
     s03_method::check(route, session)?;
-    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, route, session)?;
+    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, session);
     facts.client_ip = client.ip;
-    s05_rate_limit::check(route, &client).await?;
+    shadow::judged(route, facts, s04_client::admit(route, &client))?;
+    if shadow::judging(facts) {
+        let verdict = s05_rate_limit::check(route, &client).await;
+        shadow::judged(route, facts, verdict)?;
+    }
     let body = s06_body::read(
         route,
         session,
@@ -109,12 +118,25 @@ pub async fn run(
             .unwrap_or_default(),
     };
     s08_handshake::before_verify(route, &request)?;
-    facts.verify = Some(s07_verify::verify(route, &request).await?);
-    s08_handshake::after_verify(route, &request)?;
+    if shadow::judging(facts) {
+        let verdict = s07_verify::verify(route, &request).await;
+        facts.verify = shadow::judged(route, facts, verdict)?;
+        // A handshake is answered only when its request verified.
+        if facts.verify.is_some() {
+            s08_handshake::after_verify(route, &request)?;
+        }
+    }
 
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
-    let lease = s09_dedup::claim(route, facts.event_id.as_deref()).await?;
-    s10_filter::check(route, facts.event_type.as_deref())?;
+    let mut lease = None;
+    if shadow::judging(facts) {
+        let verdict = s09_dedup::claim(route, facts.event_id.as_deref()).await;
+        lease = shadow::judged(route, facts, verdict)?.flatten();
+    }
+    if shadow::judging(facts) {
+        let verdict = s10_filter::check(route, facts.event_type.as_deref());
+        shadow::judged(route, facts, verdict)?;
+    }
     let authority = session.authority();
     s11_deliver::deliver(route, header, authority, &client, facts, body, lease).await
 }
@@ -149,8 +171,9 @@ pub async fn serve(
     session.set_read_timeout(Some(server.read_timeout));
     session.set_write_timeout(Some(WRITE_TIMEOUT));
 
+    let idle_included = head_budget.is_none() && session.as_http1().is_some();
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    let mut session = read_head(state, session, head_budget).await?;
+    let mut session = read_head(state, session, head_budget, idle_included).await?;
     let _in_flight = state.drain.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
 
@@ -192,13 +215,16 @@ pub async fn serve(
 }
 
 /// Reads the request head within `budget` ([`ReadSession::read`]). `None`: the connection ends
-/// here (closed by the client, or the head refused and answered).
+/// here (closed by the client, the head refused and answered, or — when the read includes the
+/// idle wait — draining started first).
 async fn read_head(
     state: &GatewayState,
     session: ServerSession,
     budget: Duration,
+    idle_included: bool,
 ) -> Option<ReadSession> {
-    let session = match ReadSession::read(session, budget).await {
+    let drain = idle_included.then_some(&*state.drain);
+    let session = match ReadSession::read(session, budget, drain).await {
         Ok(session) => session,
         Err((mut session, HeadError::Refused(refusal))) => {
             refuse_unparsed(state, &mut session, refusal).await;
@@ -287,6 +313,7 @@ fn log(
         duration: elapsed,
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
+        shadow: facts.shadow.map(|o| o.label()),
     });
 }
 

@@ -7,16 +7,18 @@ use super::refusal::Refusal;
 use super::s04_client::Client;
 use crate::config::model::RateLimitOnError;
 use crate::gateway::Route;
-use crate::state::{RateDecision, RateLimitStore};
+use crate::state::{DecidedBy, RateDecision, RateLimitStore};
 
 pub async fn check(route: &Route, client: &Client) -> Result<(), Refusal> {
     let (Some(store), Some(spec)) = (&route.rate_limit, &route.config.rate_limit) else {
         return Ok(());
     };
     let key = client.ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let decision = match store.check(key).await {
-        Ok(decision) => {
-            if let Some(fallback) = &route.rate_limit_fallback {
+    let decision = match store.decide(key).await {
+        Ok((decision, decided_by)) => {
+            // Only the store's own answer ends a fallback: the local pre-check refuses while
+            // Redis is down too, and must not log "answers again".
+            if let (Some(fallback), DecidedBy::Store) = (&route.rate_limit_fallback, decided_by) {
                 fallback.recover();
             }
             decision

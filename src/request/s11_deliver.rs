@@ -29,7 +29,7 @@ pub async fn deliver(
     } else {
         body
     };
-    let head = upstream_request::build(
+    let mut head = upstream_request::build(
         original,
         &route.config,
         &ForwardContext {
@@ -42,6 +42,14 @@ pub async fn deliver(
         },
     )
     .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
+    // Shadow mode: the refusal the gateway did not answer (a sender's own `X-Hookgate-Shadow`
+    // was dropped by `build` with every `x-hookgate-*` header).
+    if let Some(outcome) = facts.shadow {
+        head.headers.insert(
+            http::HeaderName::from_static("x-hookgate-shadow"),
+            http::HeaderValue::from_static(outcome.label()),
+        );
+    }
     let delivery = Delivery {
         route: route.config.name.clone(),
         head,
@@ -62,9 +70,15 @@ pub async fn deliver(
     }
 }
 
-/// Logs a failed delivery once, with its cause, and turns it into the client's answer.
+/// Logs a failed delivery once, with its cause, and turns it into the client's answer. A host that
+/// does not resolve is logged by the resolver once per transition (README: "not one per
+/// request"), so its requests log here only at debug level; the audit line still has each.
 fn failed(route: &Route, error: DeliveryError) -> Refusal {
-    tracing::warn!(route = route.name(), error = %error, "delivery failed");
+    if matches!(error, DeliveryError::Forward(ForwardError::Unresolved(_))) {
+        tracing::debug!(route = route.name(), error = %error, "delivery failed");
+    } else {
+        tracing::warn!(route = route.name(), error = %error, "delivery failed");
+    }
     match error {
         DeliveryError::Forward(e) => Refusal::Upstream(e),
         DeliveryError::Unavailable {

@@ -37,6 +37,12 @@ impl Drain {
         self.draining.load(Ordering::SeqCst)
     }
 
+    /// Resolves once draining has started (at once if it already has): a connection waiting for
+    /// its next request stops waiting and is closed.
+    pub async fn started(&self) {
+        let _ = self.stop.subscribe().wait_for(|stop| *stop).await;
+    }
+
     /// Requests being served now.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)

@@ -67,10 +67,19 @@ impl ServerApp for WebhookListener {
             let (idle, read) = (gateway.server.idle_timeout, gateway.server.read_timeout);
             drop(gateway);
             let mut first = [0u8; 1];
-            let head_budget = match tokio::time::timeout(idle, stream.try_peek(&mut first)).await {
+            let next = tokio::time::timeout(idle, stream.try_peek(&mut first));
+            let head_budget = match tokio::select! {
+                // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
+                // sent on it afterwards is not started, and the sender retries elsewhere.
+                _ = self.http.state.drain.started() => return None,
+                peeked = next => peeked,
+            } {
                 Err(_) | Ok(Err(_)) => return None,
+                // A request that arrived as draining started is not started either.
+                Ok(Ok(true)) if self.http.state.drain.is_draining() => return None,
                 Ok(Ok(true)) => Some(read),
-                // The stream cannot peek (TLS): the head read covers idle and read time.
+                // The stream cannot peek (TLS): the head read covers idle and read time (and
+                // stops when draining starts, see `request::serve`).
                 Ok(Ok(false)) => None,
             };
             if let Some(tap) = FramingTap::of(&stream) {

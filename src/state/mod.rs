@@ -265,11 +265,27 @@ pub enum RateDecision {
     Limited { retry_after_secs: u64 },
 }
 
+/// Who made a [`RateDecision`]: only an answer from the store itself shows that a failing store
+/// answers again (a replica's local pre-check refuses without asking it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecidedBy {
+    /// The store answered (for the in-memory store: it always does).
+    Store,
+    /// This replica decided without a store call (the Redis store's local pre-check).
+    Replica,
+}
+
 /// One route's rate limit (GCRA), per route or per client IP as the route's `key` says.
 #[async_trait]
 pub trait RateLimitStore: Send + Sync + 'static {
     /// Takes one unit of budget for a request from `client` (ignored when the limit is per route).
     async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError>;
+
+    /// [`RateLimitStore::check`], saying who decided. The request path uses this, so that a
+    /// refusal the replica decided alone is not taken for a store that answers again.
+    async fn decide(&self, client: IpAddr) -> Result<(RateDecision, DecidedBy), StoreError> {
+        self.check(client).await.map(|d| (d, DecidedBy::Store))
+    }
 
     /// This replica's own decision with the same quota, for `on_store_error = "local"` after
     /// [`RateLimitStore::check`] failed. `None` when the store keeps no local state (then the

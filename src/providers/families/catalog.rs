@@ -55,7 +55,11 @@ fn escape(text: &str) -> String {
 /// The past / future window column.
 pub fn window_text(p: &Preset) -> String {
     match p.default_tolerance {
-        None if p.family == "ed25519" || p.family == "ecdsa" => "route's (off by default)".into(),
+        // The generic family signs a timestamp only with `signature.timestamp_header`; then the
+        // route's `tolerance` applies, 5 minutes both ways when it sets none.
+        None if p.family == "ed25519" || p.family == "ecdsa" => {
+            "5m / 5m with `signature.timestamp_header`".into()
+        }
         None => "—".into(),
         // Timestamped, but no window unless the route sets `tolerance` (SendGrid, Apple).
         Some(past) if past.is_zero() => "route's (off by default)".into(),

@@ -162,7 +162,9 @@ pub fn strip_prefix_ci<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
 pub const CLOCK_SKEW: Duration = Duration::from_secs(5);
 
 /// A timestamp window: how old (`past`) and how far ahead of now (`future`) a signed timestamp
-/// may be. Bounds are inclusive. Built by [`crate::providers::Preset::window`].
+/// may be. Bounds are inclusive. Built by [`crate::providers::Preset::window`]; a route's
+/// `tolerance = "0s"` gives [`Window::OFF`] (no timestamp is refused for its age, as the README
+/// documents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub past: Duration,
@@ -170,17 +172,34 @@ pub struct Window {
 }
 
 impl Window {
-    /// The same bound both ways.
+    /// No window: the timestamp is still signed (and must parse), its age is not checked.
+    pub const OFF: Window = Window {
+        past: Duration::MAX,
+        future: Duration::MAX,
+    };
+
+    /// The same bound both ways; a zero tolerance means no window ([`Window::OFF`]).
     pub fn symmetric(tolerance: Duration) -> Window {
+        if tolerance.is_zero() {
+            return Window::OFF;
+        }
         Window {
             past: tolerance,
             future: tolerance,
         }
     }
 
+    /// True for [`Window::OFF`].
+    pub fn is_off(self) -> bool {
+        self == Window::OFF
+    }
+
     /// Checks `timestamp_ms` (Unix milliseconds) against `now`: older than `past` or further
-    /// ahead than `future` → `StaleTimestamp`.
+    /// ahead than `future` → `StaleTimestamp`. [`Window::OFF`] accepts any timestamp.
     pub fn check_millis(self, timestamp_ms: i64, now: Duration) -> Result<(), Rejection> {
+        if self.is_off() {
+            return Ok(());
+        }
         let age = now.as_millis() as i128 - timestamp_ms as i128;
         if age > self.past.as_millis() as i128 || -age > self.future.as_millis() as i128 {
             Err(Rejection::StaleTimestamp)
@@ -205,11 +224,15 @@ pub fn check_unix_seconds(
 }
 
 /// Checks that `timestamp_ms` (Unix milliseconds) is within `tolerance` of `now`, both directions.
+/// A zero `tolerance` (a route's `"0s"`) checks nothing.
 pub fn check_unix_millis(
     timestamp_ms: i64,
     now: Duration,
     tolerance: Duration,
 ) -> Result<(), Rejection> {
+    if tolerance.is_zero() {
+        return Ok(());
+    }
     let now_ms = now.as_millis() as i128;
     let diff = (now_ms - timestamp_ms as i128).unsigned_abs();
     if diff > tolerance.as_millis() {

@@ -74,11 +74,8 @@ impl Scheme for Ed25519Scheme {
             None => "",
             Some(h) => {
                 let t = common::single_header(req.headers, h)?;
-                match self.window {
-                    Some(window) if !window.past.is_zero() => {
-                        window.check_seconds(common::parse_unix(t)?, req.now)?
-                    }
-                    _ => {}
+                if let Some(window) = self.window {
+                    window.check_seconds(common::parse_unix(t)?, req.now)?
                 }
                 t
             }

@@ -209,7 +209,8 @@ impl Scheme for PartsHmac {
         let timestamp = match self.shape.timestamp {
             None => String::new(),
             Some(ts) => {
-                let value = ts.format.format(req.now);
+                // A timestamp the caller gives (`hookgate sign -H`) is the one signed.
+                let value = common::header_or(req.headers, ts.header, || ts.format.format(req.now));
                 out.push((ts.header.to_string(), value.clone()));
                 value
             }

@@ -102,7 +102,11 @@ impl Scheme for StandardWebhooks {
         let id = common::header_or(req.headers, &id_header, || {
             format!("msg_hookgate{:x}", req.now.as_nanos())
         });
-        let timestamp = req.now.as_secs().to_string();
+        // A timestamp the caller gives (`hookgate sign -H`) is the one signed, as the id is.
+        let timestamp_header = format!("{prefix}-timestamp");
+        let timestamp = common::header_or(req.headers, &timestamp_header, || {
+            req.now.as_secs().to_string()
+        });
         let mac = common::hmac_parts(
             Algorithm::Sha256,
             key.bytes(),
@@ -114,7 +118,7 @@ impl Scheme for StandardWebhooks {
                 format!("v1,{}", common::Encoding::Base64.encode(&mac)),
             ),
             (id_header, id),
-            (format!("{prefix}-timestamp"), timestamp),
+            (timestamp_header, timestamp),
         ])
     }
 }

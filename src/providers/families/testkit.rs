@@ -160,6 +160,19 @@ impl<'a> Vector<'a> {
         let s = scheme(self.preset, self.secrets, None);
         let mut map = headers(self.headers);
         map.remove(self.signature_header);
+        // The vector's own timestamp and id headers would be signed as given (as `hookgate sign
+        // -H` does): drop every header `sign` writes, so it signs at `now`.
+        let empty = HeaderMap::new();
+        let emitted = s.sign(&WebhookRequest {
+            method: self.method,
+            public_url: url_seen_by(s.as_ref(), self.url),
+            headers: &empty,
+            body: self.body,
+            now,
+        });
+        for (name, _) in emitted.into_iter().flatten() {
+            map.remove(name.as_str());
+        }
         let req = WebhookRequest {
             method: self.method,
             public_url: url_seen_by(s.as_ref(), self.url),

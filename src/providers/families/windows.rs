@@ -14,8 +14,9 @@ const T: Duration = Duration::from_secs(1_700_000_000);
 const SEED: [u8; 32] = [3u8; 32];
 const URL: &str = "https://hooks.example.com/w";
 
-/// A request to `p` signed at `T`: the scheme, its headers and body.
-fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
+/// A request to `p` signed at `T`: the scheme (with the route's `tolerance`, the preset's default
+/// when `None`), its headers and body.
+fn signed_at_t(p: &Preset, tolerance: Option<Duration>) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
     let empty = HeaderMap::new();
     let (secret, body): (String, Vec<u8>) = match p.name {
         _ if p.family == "standard-webhooks" => (
@@ -23,11 +24,15 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
             b"{}".to_vec(),
         ),
         "discord" => (
-            crate::providers::presets::discord::public_key_hex(&SEED),
+            crate::providers::presets::ed25519_senders::DISCORD_SIGNER.public_key(&SEED),
             b"{}".to_vec(),
         ),
         "telnyx" => (
-            crate::providers::presets::telnyx::public_key_base64(&SEED),
+            crate::providers::presets::ed25519_senders::TELNYX_SIGNER.public_key(&SEED),
+            b"{}".to_vec(),
+        ),
+        "sendgrid" => (
+            crate::providers::presets::sendgrid::public_key_base64(&SEED),
             b"{}".to_vec(),
         ),
         // Contentful's signing secrets are exactly 64 characters.
@@ -53,7 +58,7 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         }
         _ => ("k".into(), b"{}".to_vec()),
     };
-    let s = scheme(p, &[secret.as_str()], None);
+    let s = scheme(p, &[secret.as_str()], tolerance);
     let req = WebhookRequest {
         method: "POST",
         public_url: URL,
@@ -62,8 +67,11 @@ fn signed_at_t(p: &Preset) -> (Box<dyn Scheme>, HeaderMap, Vec<u8>) {
         now: T,
     };
     let pairs = match p.name {
-        "discord" => crate::providers::presets::discord::sign_with_private_key(&SEED, &req),
-        "telnyx" => crate::providers::presets::telnyx::sign_with_private_key(&SEED, &req),
+        "discord" => crate::providers::presets::ed25519_senders::DISCORD_SIGNER
+            .sign_with_private_key(&SEED, &req),
+        "telnyx" => crate::providers::presets::ed25519_senders::TELNYX_SIGNER
+            .sign_with_private_key(&SEED, &req),
+        "sendgrid" => crate::providers::presets::sendgrid::sign_with_private_key(&SEED, &req),
         "mailgun" => Vec::new(),
         _ => s
             .sign(&req)
@@ -93,7 +101,7 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
             continue;
         }
         let future = p.future_tolerance.unwrap_or(past);
-        let (s, map, body) = signed_at_t(p);
+        let (s, map, body) = signed_at_t(p, None);
         let at = |now: Duration| {
             s.verify(&WebhookRequest {
                 method: "POST",
@@ -141,6 +149,47 @@ fn every_timestamped_preset_enforces_its_window_both_ways() {
         "box",
         "contentful",
         "persona",
+    ] {
+        assert!(checked.contains(&name), "{name} not checked: {checked:?}");
+    }
+}
+
+/// `tolerance = "0s"` is documented as "not checked": every timestamped preset then accepts a
+/// correctly signed request however old or far ahead its timestamp is (the skew-only future
+/// bounds included), and still refuses a wrong signature.
+#[test]
+fn a_zero_tolerance_switches_every_window_off() {
+    let year = Duration::from_secs(365 * 86_400);
+    let mut checked = Vec::new();
+    for p in presets() {
+        if p.default_tolerance.is_none() || crate::providers::options_builder(p.name).is_some() {
+            continue;
+        }
+        let (s, map, body) = signed_at_t(p, Some(Duration::ZERO));
+        let at = |now: Duration, body: &[u8]| {
+            s.verify(&WebhookRequest {
+                method: "POST",
+                public_url: URL,
+                headers: &map,
+                body,
+                now,
+            })
+        };
+        assert_eq!(at(T + 10 * year, &body), Ok(()), "{}: 10 years old", p.name);
+        assert_eq!(at(T - year, &body), Ok(()), "{}: a year ahead", p.name);
+        if p.name != "mailgun" && p.name != "linear" {
+            // (Mailgun's and Linear's timestamps are in the body: any change is a parse error.)
+            assert_ne!(at(T, b"{ }"), Ok(()), "{}: another body", p.name);
+        }
+        checked.push(p.name);
+    }
+    for name in [
+        "stripe",
+        "slack",
+        "standard-webhooks",
+        "twitch",
+        "box",
+        "sendgrid",
     ] {
         assert!(checked.contains(&name), "{name} not checked: {checked:?}");
     }

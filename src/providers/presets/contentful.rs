@@ -197,7 +197,15 @@ impl Scheme for Contentful {
     /// context headers), at `req.now`.
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         let secret = common::first_secret(&self.secrets)?;
-        let timestamp = req.now.as_millis() as i64;
+        // A timestamp the caller gives (`hookgate sign -H`, in ms) is the one signed.
+        let timestamp = match req.headers.get(TIMESTAMP) {
+            None => req.now.as_millis() as i64,
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| SignError(format!("{TIMESTAMP} is not Unix milliseconds")))?,
+        };
         let signed: BTreeMap<String, String> = req
             .headers
             .iter()

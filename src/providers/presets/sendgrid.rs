@@ -46,10 +46,9 @@ impl Scheme for SendGrid {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let value = common::single_header(req.headers, SIGNATURE)?;
         let timestamp = common::single_header(req.headers, TIMESTAMP)?;
-        if !self.window.past.is_zero() {
-            self.window
-                .check_seconds(common::parse_unix(timestamp)?, req.now)?;
-        }
+        // The default (zero) tolerance is Window::OFF: the timestamp is signed, not aged.
+        self.window
+            .check_seconds(common::parse_unix(timestamp)?, req.now)?;
         let der = Encoding::Base64
             .decode(value)
             .ok_or(Rejection::MalformedSignature)?;

@@ -18,6 +18,7 @@
 pub mod backend;
 pub mod breaker;
 pub mod client;
+pub mod client_key;
 pub mod dedup;
 pub mod metrics;
 pub mod rate_limit;

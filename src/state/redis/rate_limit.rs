@@ -1,7 +1,8 @@
 //! Rate limits on Redis: GCRA (governor's algorithm) in one Lua script on one key, on integer
 //! microseconds from the server's `TIME`, so every replica spends the same budget and replica
 //! clocks never matter. Key `{prefix}:{route}:rl` (one budget per route) or
-//! `{prefix}:{route}:rl:{client ip}`; the value is the TAT in µs and expires once it no longer
+//! `{prefix}:{route}:rl:{digest}`, where the digest (32 hex digits) stands for the client address
+//! ([`super::client_key`]: never the address in clear); the value is the TAT in µs and expires once it no longer
 //! limits anyone (after at most `τ + T`). `Retry-After` uses the in-memory arithmetic
 //! ([`crate::state::retry_after_secs`]: whole seconds, rounded up, at least 1).
 //!
@@ -23,9 +24,10 @@ use ::redis::Script;
 use async_trait::async_trait;
 
 use super::client::{Call, RedisClient};
+use super::client_key::ClientDigest;
 use super::metrics::{CallResult, Op};
 use crate::state::gcra::{Gcra, GcraDecision};
-use crate::state::{retry_after_secs, RateDecision, RateLimitStore, StoreError};
+use crate::state::{retry_after_secs, DecidedBy, RateDecision, RateLimitStore, StoreError};
 
 static GCRA_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("rate_limit.lua")));
@@ -43,6 +45,8 @@ pub struct RedisRateLimit {
     client: Arc<RedisClient>,
     /// `{prefix}:{route}:rl`
     key: String,
+    /// Names a client's key without its address.
+    digest: ClientDigest,
     gcra: Gcra,
     per_client: bool,
     local: Local,
@@ -72,9 +76,11 @@ impl RedisRateLimit {
     ) -> Arc<Self> {
         let key = format!("{}:rl", client.route_namespace(route));
         let slack_us = u64::try_from(client.settings().timeout.as_micros()).unwrap_or(u64::MAX);
+        let digest = ClientDigest::new(client.settings());
         Arc::new(RedisRateLimit {
             client,
             key,
+            digest,
             gcra,
             per_client,
             local: Local::new(gcra, slack_us),
@@ -84,7 +90,7 @@ impl RedisRateLimit {
 
     fn redis_key(&self, ip: IpAddr) -> String {
         if self.per_client {
-            format!("{}:{}", self.key, ip.to_canonical())
+            format!("{}:{}", self.key, self.digest.of(ip))
         } else {
             self.key.clone()
         }
@@ -104,14 +110,19 @@ impl RateLimitStore for RedisRateLimit {
     }
 
     async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError> {
+        self.decide(client).await.map(|(decision, _)| decision)
+    }
+
+    async fn decide(&self, client: IpAddr) -> Result<(RateDecision, DecidedBy), StoreError> {
         let local_key = self.local_key(client);
         let started = self.local.now_us();
         if self.precheck {
             if let Some(wait_us) = self.local.certain_refusal(local_key, started) {
-                // Not a store call: nothing is counted in hookgate_state_calls_total.
-                return Ok(RateDecision::Limited {
-                    retry_after_secs: retry_after_secs(Duration::from_micros(wait_us)),
-                });
+                // Not a store call: nothing is counted in hookgate_state_calls_total, and it says
+                // nothing about the store (a refusal while Redis is down is no recovery).
+                let retry_after_secs = retry_after_secs(Duration::from_micros(wait_us));
+                let decision = RateDecision::Limited { retry_after_secs };
+                return Ok((decision, DecidedBy::Replica));
             }
         }
         let key = self.redis_key(client);
@@ -121,14 +132,15 @@ impl RateLimitStore for RedisRateLimit {
             .client
             .invoke(Op::RateLimit, Call::Script(&invocation), |_| CallResult::Ok)
             .await?;
-        if wait_us <= 0 {
+        let decision = if wait_us <= 0 {
             self.local.record(local_key, started);
-            Ok(RateDecision::Allowed)
+            RateDecision::Allowed
         } else {
-            Ok(RateDecision::Limited {
+            RateDecision::Limited {
                 retry_after_secs: retry_after_secs(Duration::from_micros(wait_us as u64)),
-            })
-        }
+            }
+        };
+        Ok((decision, DecidedBy::Store))
     }
 }
 
