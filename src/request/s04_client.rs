@@ -6,8 +6,8 @@
 use std::net::IpAddr;
 
 use http::HeaderMap;
-use pingora::protocols::http::ServerSession;
 
+use super::head::ReadSession;
 use super::refusal::Refusal;
 use crate::config::model::{canonical, CidrSet};
 use crate::gateway::Route;
@@ -26,8 +26,8 @@ pub struct Client {
 }
 
 /// Identifies the client.
-pub fn identify(trusted: &CidrSet, listener_tls: bool, session: &ServerSession) -> Client {
-    let headers = &session.req_header().headers;
+pub fn identify(trusted: &CidrSet, listener_tls: bool, session: &ReadSession) -> Client {
+    let headers = &session.head().headers;
     let peer = session
         .client_addr()
         .and_then(|a| a.as_inet())

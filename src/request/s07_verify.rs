@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use pingora::protocols::http::ServerSession;
+use super::head::ReadSession;
 
 use super::refusal::Refusal;
 use super::s04_client::Client;
@@ -41,18 +41,15 @@ pub async fn verify(
 
 /// The URL the provider called, for schemes that read it (else empty): the route's
 /// `public_url`, else the client's scheme + `Host` + path; the request's query string either way.
-pub fn public_url(route: &Route, session: &ServerSession, client: &Client) -> String {
+pub fn public_url(route: &Route, session: &ReadSession, client: &Client) -> String {
     if !route.scheme.reads_public_url() {
         return String::new();
     }
-    let uri = &session.req_header().uri;
+    let uri = &session.head().uri;
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     if let Some(base) = &route.config.public_url {
         return format!("{base}{query}");
     }
-    let host = session
-        .get_header(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let host = session.authority().unwrap_or("localhost");
     format!("{}://{host}{}{query}", client.proto, uri.path())
 }

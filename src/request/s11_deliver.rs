@@ -17,6 +17,7 @@ use crate::state::Lease;
 pub async fn deliver(
     route: &Route,
     original: &RequestHeader,
+    authority: Option<&str>,
     client: &Client,
     facts: &mut Facts,
     body: Bytes,
@@ -35,6 +36,7 @@ pub async fn deliver(
             peer_ip: client.peer,
             trusted_peer: client.trusted_peer,
             proto: client.proto,
+            host: authority,
             event_id: facts.event_id.as_deref(),
             body_len: body.len(),
         },

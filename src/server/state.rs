@@ -78,6 +78,8 @@ impl GatewayState {
         let resolver = Arc::new(Resolver::default());
         let key_fetch = KeyFetchContext::default();
         for collector in key_fetch.counters.collectors() {
+            // Justified: a fresh registry, one registration of one name: cannot collide.
+            #[allow(clippy::expect_used)]
             metrics
                 .registry
                 .register(collector)
