@@ -76,7 +76,10 @@ pub fn init(format: LogFormat) -> AuditSink {
             .with_ansi(colour(std::io::stderr().is_terminal()))
             .boxed(),
     }
-    .with_filter(diagnostics_filter);
+    .with_filter(tracing_subscriber::filter::FilterExt::and(
+        diagnostics_filter,
+        dependency_cap(),
+    ));
     // JSON audit lines bypass `tracing` (see `crate::telemetry::audit`); text ones go through it, to stdout.
     let audit_text = (format == LogFormat::Text && !audit_off).then(|| {
         tracing_subscriber::fmt::layer()
@@ -99,6 +102,32 @@ pub fn init(format: LogFormat) -> AuditSink {
         );
     }
     audit
+}
+
+/// Crates whose debug and trace lines print what passes through them — pingora's client writes
+/// `Writing request header: …` (every upstream header, signatures included) at trace, its server
+/// quotes refused heads, h2/hyper/reqwest/rustls/redis dump frames, requests and commands —
+/// are held at `info` whatever `HOOKGATE_LOG` says. Their info-and-above lines name events, not
+/// request contents. hookgate's own lines are never capped; none carries a header, body, secret
+/// or token at any level.
+pub const CAPPED_TARGETS: &[&str] = &[
+    "pingora",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+    "redis",
+    "fjall",
+    "lsm_tree",
+];
+
+/// The filter of [`CAPPED_TARGETS`] (a prefix match: `pingora` covers `pingora_core`).
+pub fn dependency_cap() -> Targets {
+    Targets::new()
+        .with_default(tracing::Level::TRACE)
+        .with_targets(CAPPED_TARGETS.iter().map(|t| (*t, tracing::Level::INFO)))
 }
 
 /// Colour for a stream: only on a terminal, and not when `NO_COLOR` is set (no-color.org).

@@ -123,7 +123,12 @@ fn body_for(name: &str) -> Vec<u8> {
 
 /// Headers for a correctly signed request to `name`'s route.
 fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)> {
-    let url = gw.url(&format!("/p/{name}"));
+    signed_headers_for(gw, name, body, &gw.url(&format!("/p/{name}")))
+}
+
+/// Headers for a correctly signed request to `name`'s route, called at `url`.
+fn signed_headers_for(gw: &Gateway, name: &str, body: &[u8], url: &str) -> Vec<(String, String)> {
+    let url = url.to_string();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let headers = http::HeaderMap::new();
     let req = WebhookRequest {
@@ -583,4 +588,210 @@ fn gitea_form_with_smuggled_or_unsigned_fields_or_two_content_types_is_refused()
     );
     assert_eq!(status_of(&out), Some(200), "{out}");
     assert_eq!(up.count(), 2);
+}
+
+/// Whether `name`'s scheme reads the URL it was called at (the URL-signing presets).
+fn reads_url(name: &str) -> bool {
+    let preset = providers::find_preset(name).unwrap();
+    let secret = match name {
+        "contentful" => CONTENTFUL_SECRET.to_string(),
+        "braintree" => format!("{BT_PUBLIC}:{BT_PRIVATE}"),
+        _ => SECRET.to_string(),
+    };
+    let secrets = [hookgate::config::secret::Secret::literal(&secret)];
+    let settings = providers::SchemeSettings {
+        secrets: &secrets,
+        tolerance: preset.default_tolerance.unwrap_or_default(),
+        signature: None,
+    };
+    (preset.build)(&settings).is_ok_and(|s| s.reads_public_url())
+}
+
+/// Issue 20 fault 4: over TLS, every URL-signing preset (route without `public_url`) gets the
+/// same answer over HTTP/2 (ALPN h2: no `Host`, the URL's authority is `:authority`) as over
+/// HTTP/1.1, and the upstream gets the same `X-Forwarded-Host` and `X-Forwarded-Proto`.
+#[test]
+fn url_signing_presets_verify_alike_over_http_1_1_and_http_2() {
+    let names: Vec<&str> = providers::presets()
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| providers::options_builder(n).is_none() && reads_url(n))
+        .collect();
+    for want in [
+        "twilio",
+        "square",
+        "hubspot",
+        "hubspot-v2",
+        "mandrill",
+        "contentful",
+    ] {
+        assert!(names.contains(&want), "{want} reads the URL: {names:?}");
+    }
+    let up = Upstream::start();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = TempDir::new();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let routes: String = names.iter().map(|n| route_for(n, up.port)).collect();
+    let gw = Gateway::start(
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert_path.display(),
+            key_path.display()
+        ),
+        &routes,
+    );
+    let client = |h2: bool| {
+        let builder = reqwest::blocking::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap(),
+            )
+            .resolve(
+                "localhost",
+                format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+            );
+        let builder = if h2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder.http1_only()
+        };
+        builder.build().unwrap()
+    };
+    let mut failures = BTreeMap::new();
+    for name in &names {
+        for (h2, version) in [
+            (false, http::Version::HTTP_11),
+            (true, http::Version::HTTP_2),
+        ] {
+            let url = format!("https://localhost:{}/p/{name}?q=1", gw.port);
+            let body = body_for(name);
+            let headers = signed_headers_for(&gw, name, &body, &url);
+            let mut req = client(h2).post(&url).body(body.clone());
+            for (k, v) in &headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            let res = req.send().unwrap();
+            assert_eq!(res.version(), version);
+            let status = res.status().as_u16();
+            let got = up.received();
+            let last = got.last();
+            let forwarded = last.map(|r| {
+                (
+                    r.header("x-forwarded-host").map(str::to_owned),
+                    r.header("x-forwarded-proto").map(str::to_owned),
+                    r.body == body,
+                )
+            });
+            let want = (
+                Some(format!("localhost:{}", gw.port)),
+                Some("https".to_string()),
+                true,
+            );
+            if status != 200 || forwarded.as_ref() != Some(&want) {
+                failures.insert(
+                    format!("{name} over {version:?}"),
+                    format!("{status} {forwarded:?}"),
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `hookgate trigger` against a running gateway, for every preset in the registry: each one the
+/// gateway can sign has a sample that is forwarded — twice, with dedup on, so the fresh event ID
+/// lands where the preset reads it — and each one it cannot sign exits 2 with one line saying
+/// why. (Key-fetching presets: tests/providers_key_fetch_e2e.rs.)
+#[test]
+fn trigger_sends_a_forwarded_sample_for_every_signable_preset() {
+    let up = Upstream::start();
+    let presets: Vec<&providers::Preset> = providers::presets()
+        .iter()
+        .filter(|p| providers::options_builder(p.name).is_none())
+        .collect();
+    let routes: String = presets
+        .iter()
+        .map(|p| {
+            let dedup = if p.event_id.is_some() {
+                "dedup = { ttl = \"1h\" }\n"
+            } else {
+                ""
+            };
+            format!("{}{dedup}", route_for(p.name, up.port))
+        })
+        .collect();
+    let gw = Gateway::start("", &routes);
+    let mut failures = BTreeMap::new();
+    let mut triggered = 0;
+    for preset in &presets {
+        let name = preset.name;
+        let run = || {
+            Command::new(bin())
+                .args(["trigger", "-c"])
+                .arg(&gw.config_path)
+                .args(["--route", name])
+                .output()
+                .unwrap()
+        };
+        if let Some(why) = hookgate::trigger::not_triggerable(name) {
+            let out = run();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || err.lines().count() != 1 || !err.contains(why) {
+                failures.insert(name, format!("expected exit 2: {:?} {err}", out.status));
+            }
+            continue;
+        }
+        let before = up.count();
+        for attempt in 1..=2 {
+            let out = run();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if !out.status.success() || !stdout.lines().nth(1).unwrap_or("").starts_with("200") {
+                failures.insert(
+                    name,
+                    format!(
+                        "attempt {attempt}: {:?}\n{stdout}{}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr)
+                    ),
+                );
+            }
+        }
+        let got = up.received();
+        if got.len() != before + 2
+            || got[before..].iter().any(|r| {
+                r.header("x-hookgate-route") != Some(name)
+                    || r.header("x-hookgate-shadow").is_some()
+            })
+        {
+            failures.insert(name, format!("upstream got {} of 2", got.len() - before));
+        }
+        triggered += 1;
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(triggered >= 60, "only {triggered} presets were triggered");
+}
+
+#[test]
+fn trigger_list_names_each_presets_samples() {
+    let out = Command::new(bin())
+        .args(["trigger", "--list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for preset in providers::presets() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}: ", preset.name)))
+            .unwrap_or_else(|| panic!("{} missing from --list:\n{text}", preset.name));
+        assert!(line.len() > preset.name.len() + 2, "{line}");
+    }
+    let stripe = text.lines().find(|l| l.starts_with("stripe: ")).unwrap();
+    for event in [
+        "payment_intent.succeeded",
+        "checkout.session.completed",
+        "invoice.paid",
+    ] {
+        assert!(stripe.contains(event), "{stripe}");
+    }
 }

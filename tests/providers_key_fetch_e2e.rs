@@ -103,13 +103,16 @@ impl Fixture {
     fn new() -> Fixture {
         let server = KeyServer::start();
         let rsa = rcgen::KeyPair::from_pem(RSA_KEY_PEM).unwrap();
-        // The SNS / PayPal signing certificate: self-signed over the RSA key.
-        let rsa_cert = rcgen::CertificateParams::new(Vec::<String>::new())
-            .unwrap()
-            .self_signed(&rsa)
-            .unwrap();
-        server.set(SNS_CERT_PATH, Answer::ok(rsa_cert.pem()));
-        server.set(PAYPAL_CERT_PATH, Answer::ok(rsa_cert.pem()));
+        // The SNS / PayPal signing certificates over the RSA key, in the providers' names,
+        // issued under the route's `key_ca` (the key server's test CA) with their chain.
+        server.set(
+            SNS_CERT_PATH,
+            Answer::ok(server.issue("sns.amazonaws.com", &rsa)),
+        );
+        server.set(
+            PAYPAL_CERT_PATH,
+            Answer::ok(server.issue("messageverificationcerts.paypal.com", &rsa)),
+        );
         server.set(PUBSUB_JWKS_PATH, Answer::ok(RSA_JWKS));
         let plaid_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let raw = plaid_key.public_key_raw();
@@ -570,4 +573,226 @@ fn apple_window_and_root_through_the_gateway() {
         401
     );
     assert_eq!(up.count(), 2);
+}
+
+/// `hookgate_key_fetches_total` for `provider` and `outcome`.
+fn fetches(gw: &Gateway, provider: &str, outcome: &str) -> f64 {
+    gw.metric(&format!(
+        "hookgate_key_fetches_total{{provider=\"{provider}\",outcome=\"{outcome}\"}}"
+    ))
+}
+
+/// Issue 20 fault 1: with the documented allowlist, an SNS `SigningCertURL` on an S3 bucket
+/// host named `sns` (`sns.s3.amazonaws.com`, `sns.s3-ap-southeast-2.amazonaws.com`) or written
+/// any other way that does not plainly name an SNS regional endpoint is 401 with no request made
+/// (counted `refused`, nothing fetched).
+#[test]
+fn sns_certificate_urls_off_the_sns_hosts_are_401_without_a_request() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let route = format!(
+        "[[route]]\nname = \"sns\"\npath = \"/sns\"\nupstream = \"{}\"\nprovider = \"aws-sns\"\nprovider_options = {{ topic_arns = [\"*\"], key_timeout = \"1s\" }}\n",
+        up.url("/up")
+    );
+    let gw = Gateway::start("", &route);
+    let urls = [
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-x.pem",
+        "https://sns.s3-ap-southeast-2.amazonaws.com/SimpleNotificationService-x.pem",
+        "https://sns.us-east-1.amazonaws.com.evil.example/x.pem",
+        "https://sns.us-east-1.amazonaws.com./x.pem",
+        "https://sns%2eus-east-1.amazonaws.com/x.pem",
+        "https://user@sns.us-east-1.amazonaws.com/x.pem",
+        "https://sns.us-east-1.amazonaws.com:8443/x.pem",
+        "http://sns.us-east-1.amazonaws.com/x.pem",
+        "https://54.239.28.85/x.pem",
+    ];
+    for url in urls {
+        let signed = fx.signed("aws-sns", false);
+        let mut body: serde_json::Value = serde_json::from_slice(&signed.body).unwrap();
+        body["SigningCertURL"] = url.into();
+        let forged = Signed {
+            headers: signed.headers.clone(),
+            body: serde_json::to_vec(&body).unwrap(),
+        };
+        assert_eq!(forged.send(&gw, "/sns").status(), 401, "{url}");
+    }
+    assert_eq!(up.count(), 0);
+    assert_eq!(fetches(&gw, "aws-sns", "fetched"), 0.0);
+    assert!(fetches(&gw, "aws-sns", "refused") >= 1.0);
+}
+
+/// Issue 21 (assigned to issue 20): a key URL that answers with a redirect is not the
+/// provider's key: 401 (counted `redirected`), never followed, never 503.
+#[test]
+fn a_key_url_that_redirects_is_401_and_not_followed() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    for status in [301u16, 302, 307, 308] {
+        fx.server.set(
+            PAYPAL_CERT_PATH,
+            Answer {
+                headers: vec![("location".into(), fx.server.url("/elsewhere"))],
+                ..Answer::status(status)
+            },
+        );
+        let gw = Gateway::start("", &fx.routes("paypal", up.port));
+        let res = fx.signed("paypal", false).send(&gw, "/p/paypal");
+        assert_eq!(res.status(), 401, "HTTP {status}");
+        assert_eq!(fetches(&gw, "paypal", "redirected"), 1.0, "HTTP {status}");
+    }
+    assert_eq!(
+        fx.server.hits("/elsewhere"),
+        0,
+        "a redirect is never followed"
+    );
+    assert_eq!(up.count(), 0);
+}
+
+/// Issue 20 fault 2: a valid PayPal signature by a self-signed certificate claiming
+/// `messageverificationcerts.paypal.com`, served from an allowed host, is refused (PayPal's SDK:
+/// "does not chain to a trusted root"); so is one under another root, or in another name, and
+/// an SNS certificate with the same faults.
+#[test]
+fn fetched_certificates_must_chain_and_be_named_for_the_provider() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let rsa = rcgen::KeyPair::from_pem(RSA_KEY_PEM).unwrap();
+    let self_signed = |name: &str| {
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.self_signed(&rsa).unwrap().pem()
+    };
+    let other = KeyServer::start();
+    let cases = [
+        (
+            "paypal",
+            PAYPAL_CERT_PATH,
+            self_signed("messageverificationcerts.paypal.com"),
+            "self-signed in PayPal's name",
+        ),
+        (
+            "paypal",
+            PAYPAL_CERT_PATH,
+            other.issue("messageverificationcerts.paypal.com", &rsa),
+            "under another root",
+        ),
+        (
+            "paypal",
+            PAYPAL_CERT_PATH,
+            fx.server.issue("evil.example", &rsa),
+            "another name",
+        ),
+        (
+            "aws-sns",
+            SNS_CERT_PATH,
+            self_signed("sns.amazonaws.com"),
+            "self-signed in SNS's name",
+        ),
+        (
+            "aws-sns",
+            SNS_CERT_PATH,
+            other.issue("sns.amazonaws.com", &rsa),
+            "under another root",
+        ),
+        (
+            "aws-sns",
+            SNS_CERT_PATH,
+            fx.server.issue("evil.example", &rsa),
+            "another name",
+        ),
+    ];
+    for (name, path, pem, what) in cases {
+        fx.server.set(path, Answer::ok(pem));
+        let gw = Gateway::start("", &fx.routes(name, up.port));
+        let res = fx.signed(name, false).send(&gw, &format!("/p/{name}"));
+        assert_eq!(res.status(), 401, "{name}: {what}");
+    }
+    assert_eq!(up.count(), 0);
+}
+
+/// Issue 20 fault 3: a Pub/Sub push token signed by the right key but without `aud`, without
+/// `iss`, or with a numeric or list `aud` is refused (google-auth `google/auth/jwt.py` `decode`:
+/// `claim_audience not in audience` raises; `id_token.verify_oauth2_token`: `iss` must be one of
+/// Google's issuers). A token with every claim is forwarded.
+#[test]
+fn pubsub_tokens_without_the_claims_google_always_sets_are_refused() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let gw = Gateway::start("", &fx.routes("gcp-pubsub", up.port));
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(RSA_KID.into());
+        let mut claims = serde_json::json!({
+            "aud": PUBSUB_AUD, "email": PUBSUB_EMAIL, "email_verified": true,
+            "iss": "https://accounts.google.com", "sub": "1234567890",
+            "iat": now, "exp": now + 3600,
+        });
+        edit(&mut claims);
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA_KEY_PEM.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let send = |token: String| {
+        let mut signed = fx.signed("gcp-pubsub", false);
+        signed.headers = vec![("Authorization".into(), format!("Bearer {token}"))];
+        signed.send(&gw, "/p/gcp-pubsub").status()
+    };
+    assert_eq!(send(token(&|_| {})), 200);
+    let remove = |name: &'static str| {
+        move |c: &mut serde_json::Value| {
+            c.as_object_mut().unwrap().remove(name);
+        }
+    };
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        ("no aud", Box::new(remove("aud"))),
+        ("no iss", Box::new(remove("iss"))),
+        (
+            "numeric aud",
+            Box::new(|c: &mut serde_json::Value| c["aud"] = 12345.into()),
+        ),
+        (
+            "list aud",
+            Box::new(|c: &mut serde_json::Value| c["aud"] = serde_json::json!([PUBSUB_AUD])),
+        ),
+        (
+            "numeric iss",
+            Box::new(|c: &mut serde_json::Value| c["iss"] = 1.into()),
+        ),
+        ("no iat", Box::new(remove("iat"))),
+        ("no exp", Box::new(remove("exp"))),
+    ];
+    for (what, edit) in edits {
+        assert_eq!(send(token(&*edit)), 401, "{what}");
+    }
+    assert_eq!(up.count(), 1);
+}
+
+/// `hookgate trigger` cannot sign for a preset whose keys belong to the provider: exit 2, one
+/// line saying why.
+#[test]
+fn trigger_refuses_key_fetching_presets_with_exit_2() {
+    let fx = Fixture::new();
+    let routes: String = option_presets().iter().map(|n| fx.routes(n, 9)).collect();
+    let config = fx.dir.write(
+        "trigger.toml",
+        &format!("[server]\nlisten = \"127.0.0.1:9\"\n{routes}"),
+    );
+    for name in option_presets() {
+        let out = std::process::Command::new(bin())
+            .args(["trigger", "-c"])
+            .arg(&config)
+            .args(["--route", name])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains("belong to the provider"), "{name}: {err}");
+    }
 }

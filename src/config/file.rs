@@ -17,6 +17,8 @@ pub struct FileConfig {
     /// `[state]`: shared dedup and rate limits on Redis (see `config/state.rs`).
     pub state: Option<super::state::StateSection>,
     pub queue: Option<super::queue::QueueSection>,
+    /// `[tracing]`: OpenTelemetry traces (see `config/tracing.rs`).
+    pub tracing: Option<super::tracing::TracingSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }
@@ -46,8 +48,10 @@ pub struct RouteSection {
     pub path: String,
     pub upstream: String,
     pub provider: String,
+    /// Each a reference (`"env:NAME"`) or a table `{ secret, from, until }`: parsed by
+    /// `config/secret_entry.rs`, which names the failing item.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<toml::Value>,
     pub tolerance: Option<String>,
     pub allow_ips: Option<Vec<String>>,
     pub rate_limit: Option<RateLimitSection>,
@@ -60,6 +64,8 @@ pub struct RouteSection {
     /// What a key-fetching preset needs beyond `secrets` (see `providers::key_fetch::options`).
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
+    /// `false`: shadow mode (judge and count, forward as if passed). Default `true`.
+    pub enforce: Option<bool>,
     pub max_body: Option<String>,
     pub methods: Option<Vec<String>>,
     /// `"direct"` (default) or `"queue"`.

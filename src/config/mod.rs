@@ -9,7 +9,9 @@ pub mod file;
 pub mod model;
 pub mod queue;
 pub mod secret;
+pub mod secret_entry;
 pub mod state;
+pub mod tracing;
 pub mod units;
 pub mod upstream_dns;
 

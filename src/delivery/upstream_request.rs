@@ -24,6 +24,9 @@ pub struct ForwardContext<'a> {
     pub trusted_peer: bool,
     /// `http` or `https`: the scheme the client used (trusted `X-Forwarded-Proto` already applied).
     pub proto: &'static str,
+    /// The request's authority (RFC 9110 §7.2): HTTP/2's `:authority` or an absolute-form
+    /// target's, else `Host`. It becomes `X-Forwarded-Host` (unless a trusted proxy sent one).
+    pub host: Option<&'a str>,
     pub event_id: Option<&'a str>,
     pub body_len: usize,
 }
@@ -60,8 +63,8 @@ pub fn build(
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.proto));
     if !headers.contains_key(X_FORWARDED_HOST) {
-        if let Some(host) = original.headers.get(http::header::HOST) {
-            headers.insert(X_FORWARDED_HOST, host.clone());
+        if let Some(host) = ctx.host {
+            headers.insert(X_FORWARDED_HOST, value(host)?);
         }
     }
     headers.insert(X_HOOKGATE_ROUTE, value(&route.name)?);

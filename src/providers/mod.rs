@@ -10,6 +10,16 @@
 //!   table ([`presets::hmac_body`], [`presets::standard_webhooks_senders`]); a sender with logic
 //!   of its own has a file. Each carries the provider's published vectors beside it.
 
+// Panic-free by construction (issue 20): no `unwrap`, `expect`, indexing or `panic!` on
+// input-dependent state outside tests (clippy.toml allows them in tests); each exception is
+// allowed where it stands, with the reason it cannot fail.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 pub mod families;
 pub mod presets;
 

@@ -96,13 +96,13 @@ impl ChunkedFraming {
     /// reference decoder; the tap passes a no-op). Once an error is returned the body is invalid.
     pub fn feed(&mut self, input: &[u8], mut data: impl FnMut(&[u8])) -> Result<(), FramingError> {
         let mut i = 0;
-        while i < input.len() {
-            let b = input[i];
+        while let Some(&b) = input.get(i) {
             self.state = match self.state {
                 State::Done => return Ok(()),
                 State::Data(n) => {
-                    let take = (input.len() - i).min(usize::try_from(n).unwrap_or(usize::MAX));
-                    data(&input[i..i + take]);
+                    let rest = input.get(i..).unwrap_or_default();
+                    let take = rest.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+                    data(rest.get(..take).unwrap_or_default());
                     i += take;
                     let left = n - take as u64;
                     self.state = if left == 0 {

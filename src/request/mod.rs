@@ -5,7 +5,18 @@
 //! Adding a stage is adding a file and one line in [`run`]; each stage returns `Ok` to go on or a
 //! [`Refusal`] to answer now.
 
+// Panic-free by construction (issue 20): no `unwrap`, `expect`, indexing or `panic!` on
+// input-dependent state outside tests (clippy.toml allows them in tests); each exception is
+// allowed where it stands, with the reason it cannot fail.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 pub mod chunked;
+pub mod head;
 pub mod refusal;
 pub mod reply;
 pub mod s01_protocol;
@@ -19,6 +30,8 @@ pub mod s08_handshake;
 pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
+pub mod shadow;
+pub mod trace;
 
 #[cfg(test)]
 mod proptests;
@@ -31,7 +44,6 @@ use bytes::Bytes;
 use pingora::apps::{HttpPersistentSettings, ReusedHttpStream};
 use pingora::protocols::http::ServerSession;
 use pingora::server::ShutdownWatch;
-use pingora::ErrorType;
 
 use crate::delivery::forward::UpstreamResponse;
 use crate::delivery::Delivered;
@@ -40,6 +52,7 @@ use crate::providers::WebhookRequest;
 use crate::server::state::GatewayState;
 use crate::telemetry::{AuditRecord, Outcome};
 
+pub use head::{HeadError, ReadSession};
 pub use refusal::Refusal;
 pub use reply::Reply;
 
@@ -59,23 +72,34 @@ pub struct Facts {
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
+    /// On a route in shadow mode: the first refusal it did not answer ([`shadow`]).
+    pub shadow: Option<Outcome>,
+    /// The request's server span, when tracing is on.
+    pub trace: Option<crate::telemetry::tracing::RequestSpan>,
 }
 
-/// The stages, in order. `Ok` is an accepted request's delivery result.
+/// The stages, in order. `Ok` is an accepted request's delivery result. The sender-judging
+/// stages go through [`shadow::judged`] (a route with `enforce = false` forwards instead of
+/// refusing) and are skipped once one would have refused.
 pub async fn run(
     state: &GatewayState,
     gateway: &Gateway,
     route: Option<&Route>,
-    session: &mut ServerSession,
+    session: &mut ReadSession,
     deadline: Instant,
     facts: &mut Facts,
 ) -> Result<Delivered, Refusal> {
     s01_protocol::check(session)?;
     let route = s02_route::matched(route)?;
     s03_method::check(route, session)?;
-    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, route, session)?;
+    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, session);
     facts.client_ip = client.ip;
-    s05_rate_limit::check(route, &client).await?;
+    shadow::judged(route, facts, s04_client::admit(route, &client))?;
+    if shadow::judging(facts) {
+        let span = trace::store_call(facts, route.rate_limit_fallback.is_some(), "rate_limit");
+        let verdict = trace::ended(span, s05_rate_limit::check(route, &client).await);
+        shadow::judged(route, facts, verdict)?;
+    }
     let body = s06_body::read(
         route,
         session,
@@ -87,7 +111,7 @@ pub async fn run(
     facts.body_bytes = Some(body.len());
 
     let public_url = s07_verify::public_url(route, session, &client);
-    let header = session.req_header();
+    let header = session.head();
     let request = WebhookRequest {
         method: header.method.as_str(),
         public_url: &public_url,
@@ -98,30 +122,32 @@ pub async fn run(
             .unwrap_or_default(),
     };
     s08_handshake::before_verify(route, &request)?;
-    facts.verify = Some(s07_verify::verify(route, &request).await?);
-    s08_handshake::after_verify(route, &request)?;
+    if shadow::judging(facts) {
+        let span = trace::child(facts, "verify", opentelemetry::trace::SpanKind::Internal);
+        let verified = s07_verify::verify(route, &request, facts.trace.as_ref()).await;
+        facts.verify = shadow::judged(route, facts, trace::ended(span, verified))?;
+        // A handshake is answered only when its request verified.
+        if facts.verify.is_some() {
+            s08_handshake::after_verify(route, &request)?;
+        }
+    }
 
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
-    let lease = s09_dedup::claim(route, facts.event_id.as_deref()).await?;
-    s10_filter::check(route, facts.event_type.as_deref())?;
-    s11_deliver::deliver(route, header, &client, facts, body, lease).await
-}
-
-/// Reads the request head. When the read includes the connection's idle wait (HTTP/1 over TLS,
-/// whose stream cannot be peeked), draining ends the wait: `Ok(false)`, the connection closes
-/// without starting a request, as a plain connection does in the listener.
-async fn read_request_or_drain(
-    session: &mut ServerSession,
-    drain: &crate::server::drain::Drain,
-    idle_included: bool,
-) -> pingora::Result<bool> {
-    if !idle_included {
-        return session.read_request().await;
+    let mut lease = None;
+    if shadow::judging(facts) {
+        let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
+        let verdict = trace::ended(
+            span,
+            s09_dedup::claim(route, facts.event_id.as_deref()).await,
+        );
+        lease = shadow::judged(route, facts, verdict)?.flatten();
     }
-    tokio::select! {
-        _ = drain.started() => Ok(false),
-        read = session.read_request() => read,
+    if shadow::judging(facts) {
+        let verdict = s10_filter::check(route, facts.event_type.as_deref());
+        shadow::judged(route, facts, verdict)?;
     }
+    let authority = session.authority();
+    s11_deliver::deliver(route, header, authority, &client, facts, body, lease).await
 }
 
 /// How a request ended, for the log, the metrics and connection reuse.
@@ -156,17 +182,18 @@ pub async fn serve(
 
     let idle_included = head_budget.is_none() && session.as_http1().is_some();
     let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    if !read_head(state, &mut session, head_budget, idle_included).await {
-        return None;
-    }
+    let mut session = read_head(state, session, head_budget, idle_included).await?;
     let _in_flight = state.drain.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
 
-    let method = session.req_header().method.clone();
-    let path = session.req_header().uri.path().to_owned();
+    let method = session.head().method.clone();
+    let path = session.head().uri.path().to_owned();
     let route = gateway.routes.find(&path).cloned();
 
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        trace: trace::start(state, &gateway, route.as_deref(), &session),
+        ..Facts::default()
+    };
     let result = run(
         state,
         &gateway,
@@ -185,10 +212,12 @@ pub async fn serve(
         &finished,
         started,
     );
+    trace::finish(&mut facts, finished.outcome.label(), finished.status);
 
     if !finished.reusable || closing || state.drain.is_draining() {
         session.set_keepalive(None);
     }
+    let session = session.into_inner();
     let settings = HttpPersistentSettings::for_session(&session);
     match session.finish().await {
         Ok(Some(stream)) if finished.reusable => {
@@ -198,52 +227,27 @@ pub async fn serve(
     }
 }
 
-/// Reads the request head within `budget`. `false`: the connection ends here (closed by the
-/// client, the head refused and answered, or — when the read includes the idle wait — draining
-/// started first).
+/// Reads the request head within `budget` ([`ReadSession::read`]). `None`: the connection ends
+/// here (closed by the client, the head refused and answered, or — when the read includes the
+/// idle wait — draining started first).
 async fn read_head(
     state: &GatewayState,
-    session: &mut ServerSession,
+    session: ServerSession,
     budget: Duration,
     idle_included: bool,
-) -> bool {
-    let head = read_request_or_drain(session, &state.drain, idle_included);
-    match tokio::time::timeout(budget, head).await {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return false,
-        Ok(Err(e)) => {
-            let refusal = match e.etype() {
-                ErrorType::ReadTimedout => Refusal::Timeout,
-                // A head over the size limit, or with more fields than pingora parses (256,
-                // httparse's "too many headers"): both are 431 (RFC 6585 §5).
-                ErrorType::InvalidHTTPHeader
-                    if e.to_string().contains("larger than")
-                        || e.to_string().contains("too many headers") =>
-                {
-                    Refusal::HeaderTooLarge
-                }
-                // pingora refused the head over its Transfer-Encoding (a final coding that is
-                // not chunked); the head was parsed, so the gateway's rule tells 400 from 501.
-                ErrorType::InvalidHTTPHeader if e.to_string().contains("Transfer-Encoding") => {
-                    session
-                        .as_http1()
-                        .and_then(|h1| s01_protocol::te_rule(&h1.req_header().headers).err())
-                        .unwrap_or(Refusal::BadRequest)
-                }
-                ErrorType::InvalidHTTPHeader => Refusal::BadRequest,
-                _ => return false,
-            };
-            refuse_unparsed(state, session, refusal).await;
-            return false;
+) -> Option<ReadSession> {
+    let drain = idle_included.then_some(&*state.drain);
+    let session = match ReadSession::read(session, budget, drain).await {
+        Ok(session) => session,
+        Err((mut session, HeadError::Refused(refusal))) => {
+            refuse_unparsed(state, &mut session, refusal).await;
+            return None;
         }
-        Err(_) => {
-            refuse_unparsed(state, session, Refusal::Timeout).await;
-            return false;
-        }
-    }
+        Err((_, HeadError::Closed)) => return None,
+    };
     // Only a chunked body needs the raw bytes the tap keeps of the head read.
     if !session
-        .req_header()
+        .head()
         .headers
         .contains_key(http::header::TRANSFER_ENCODING)
     {
@@ -254,14 +258,14 @@ async fn read_head(
             tap.not_chunked();
         }
     }
-    true
+    Some(session)
 }
 
 /// Counts the outcome and writes the answer: the upstream's response, the queue's
 /// acknowledgement or the refusal.
 async fn answer(
     state: &GatewayState,
-    session: &mut ServerSession,
+    session: &mut ReadSession,
     route: Option<&Route>,
     result: Result<Delivered, Refusal>,
     facts: &Facts,
@@ -307,6 +311,7 @@ fn log(
     if let Some(r) = route {
         r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
+    let trace_id = facts.trace.as_ref().map(|t| t.trace_id());
     state.audit.emit(&AuditRecord {
         route: route.map(|r| r.name()),
         provider: route.map(|r| r.config.provider()),
@@ -322,6 +327,8 @@ fn log(
         duration: elapsed,
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
+        shadow: facts.shadow.map(|o| o.label()),
+        trace_id,
     });
 }
 
@@ -331,12 +338,12 @@ async fn refuse_unparsed(state: &GatewayState, session: &mut ServerSession, refu
     state.metrics.unmatched(outcome);
     let Some(reply) = reply else { return };
     session.set_keepalive(None);
+    let Ok(header) = pingora::http::ResponseHeader::build(reply.status, None) else {
+        return;
+    };
     let _ = tokio::time::timeout(
         Duration::from_secs(1),
-        session.write_error_response(
-            pingora::http::ResponseHeader::build(reply.status, None).expect("valid status"),
-            reply.body,
-        ),
+        session.write_error_response(header, reply.body),
     )
     .await;
 }
@@ -367,7 +374,7 @@ async fn write(
 }
 
 /// Copies the upstream's answer to the client; the connection is reused if both sides finished.
-async fn relay(session: &mut ServerSession, mut response: UpstreamResponse) -> Finished {
+async fn relay(session: &mut ReadSession, mut response: UpstreamResponse) -> Finished {
     let status = response.status();
     let relayed = relay_body(session, &mut response).await;
     if relayed {
@@ -381,14 +388,14 @@ async fn relay(session: &mut ServerSession, mut response: UpstreamResponse) -> F
     }
 }
 
-async fn relay_body(session: &mut ServerSession, response: &mut UpstreamResponse) -> bool {
+async fn relay_body(session: &mut ReadSession, response: &mut UpstreamResponse) -> bool {
     let Some(mut header) = response.take_header() else {
         return false;
     };
     // RFC 9112 §6.1/§6.3: an HTTP/1.0 client does not understand chunked framing. The body is
     // relayed de-chunked; without a Content-Length it is close-delimited, so the connection is
     // not kept (and the response says `Connection: close`).
-    if session.req_header().version < http::Version::HTTP_11
+    if session.head().version < http::Version::HTTP_11
         && header.headers.contains_key(http::header::TRANSFER_ENCODING)
     {
         header.remove_header(&http::header::TRANSFER_ENCODING);

@@ -208,6 +208,7 @@ proptest! {
                 peer_ip: Some(peer),
                 trusted_peer: trusted,
                 proto: "http",
+                host: Some("hooks.example.com"),
                 event_id: None,
                 body_len: 2,
             },

@@ -15,6 +15,9 @@ pub enum Refusal {
     BadRequest,
     /// A `Transfer-Encoding` coding the gateway does not implement: 501.
     NotImplemented,
+    /// CONNECT, or `OPTIONS *`: the gateway is not a proxy and has no server-wide options (RFC
+    /// 9112 §3.2.3-3.2.4): 501.
+    MethodNotImplemented,
     /// Request target over the limit: 414.
     UriTooLong,
     /// Request head over the limit: 431.
@@ -53,21 +56,38 @@ pub enum Refusal {
     ClientGone,
 }
 
+/// A refusal of the request's framing or head (outcome `bad_request`).
+fn protocol(status: u16, reason: &'static str) -> (Outcome, Reply) {
+    (Outcome::BadRequest, Reply::error(status, reason))
+}
+
 impl Refusal {
+    /// The outcome shadow mode (`enforce = false`) records instead of answering, for the
+    /// refusals of the stages that judge the sender (one of [`Outcome::SHADOWABLE`]); `None` for
+    /// those it never lifts (protocol, route, method, body limits, the memory bound, store and
+    /// upstream failures). A provider key that cannot be fetched counts as `invalid_signature`:
+    /// the request was not verified, and shadow mode never refuses for the signature stage.
+    pub fn shadow_outcome(&self) -> Option<Outcome> {
+        match self {
+            Refusal::InvalidSignature(_) => Some(Outcome::InvalidSignature),
+            Refusal::IpDenied => Some(Outcome::IpDenied),
+            Refusal::RateLimited { .. } => Some(Outcome::RateLimited),
+            Refusal::Duplicate => Some(Outcome::Duplicate),
+            Refusal::InFlight { .. } => Some(Outcome::InFlight),
+            Refusal::Filtered => Some(Outcome::Filtered),
+            _ => None,
+        }
+    }
+
     /// The table: outcome and reply of each refusal.
     pub fn reply(self) -> (Outcome, Option<Reply>) {
         let (outcome, reply) = match self {
-            Refusal::BadRequest => (Outcome::BadRequest, Reply::error(400, "bad request")),
-            Refusal::NotImplemented => (
-                Outcome::BadRequest,
-                Reply::error(501, "transfer coding not implemented"),
-            ),
-            Refusal::UriTooLong => (Outcome::BadRequest, Reply::error(414, "uri too long")),
-            Refusal::HeaderTooLarge => (
-                Outcome::BadRequest,
-                Reply::error(431, "request header fields too large"),
-            ),
-            Refusal::Timeout => (Outcome::BadRequest, Reply::error(408, "request timeout")),
+            Refusal::BadRequest => protocol(400, "bad request"),
+            Refusal::NotImplemented => protocol(501, "transfer coding not implemented"),
+            Refusal::MethodNotImplemented => protocol(501, "method not implemented"),
+            Refusal::UriTooLong => protocol(414, "uri too long"),
+            Refusal::HeaderTooLarge => protocol(431, "request header fields too large"),
+            Refusal::Timeout => protocol(408, "request timeout"),
             Refusal::NotFound => (Outcome::NotFound, Reply::error(404, "no route")),
             Refusal::MethodNotAllowed { allow } => (
                 Outcome::MethodNotAllowed,

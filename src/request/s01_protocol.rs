@@ -2,7 +2,7 @@
 //! `Transfer-Encoding` rule is [`chunked::transfer_encoding`]; the chunks themselves are checked
 //! as they are read (stage 6 arms [`crate::server::tap::FramingTap`]).
 
-use pingora::protocols::http::ServerSession;
+use super::head::ReadSession;
 
 use super::chunked::{self, TransferEncoding};
 use super::refusal::Refusal;
@@ -12,19 +12,19 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A request target over this many bytes is refused with 414.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
-pub fn check(session: &ServerSession) -> Result<(), Refusal> {
-    let header = session.req_header();
+pub fn check(session: &ReadSession) -> Result<(), Refusal> {
+    let header = session.head();
     if header.version == http::Version::HTTP_11 && header.headers.get(http::header::HOST).is_none()
     {
         return Err(Refusal::BadRequest);
     }
+    target_form(&header.method, header.raw_path())?;
     te_rule(&header.headers)?;
     let target_len = header.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target_len > MAX_URI_BYTES {
         return Err(Refusal::UriTooLong);
     }
-    if let Some(h1) = session.as_http1() {
-        let raw = h1.get_headers_raw_bytes();
+    if let Some(raw) = session.raw_head() {
         if raw.len() > MAX_HEAD_BYTES {
             return Err(Refusal::HeaderTooLarge);
         }
@@ -37,6 +37,33 @@ pub fn check(session: &ServerSession) -> Result<(), Refusal> {
         }
     }
     singletons(&header.headers)
+}
+
+/// The request-target forms of RFC 9112 §3.2. origin-form (`/path?query`) and absolute-form
+/// (`http[s]://authority/path`, §3.2.2: a server MUST accept it; its authority wins over `Host`,
+/// see [`ReadSession::authority`]) are served. authority-form (`host:port`) is only for CONNECT
+/// (§3.2.3) and asterisk-form (`*`) only for a server-wide OPTIONS (§3.2.4): the gateway is not
+/// a proxy and has no server-wide options, so CONNECT and `OPTIONS *` get 501 (RFC 9110 §15.6.2),
+/// and either form with any other method — or an absolute-form target of another scheme — 400.
+///
+/// `target` is the request-target as received (pingora's `raw_path`: pingora keeps only the path
+/// of an absolute-form target in the parsed URI).
+pub fn target_form(method: &http::Method, target: &[u8]) -> Result<(), Refusal> {
+    let asterisk = target == b"*";
+    if *method == http::Method::CONNECT || (asterisk && *method == http::Method::OPTIONS) {
+        return Err(Refusal::MethodNotImplemented);
+    }
+    let origin_form = target.first() == Some(&b'/');
+    let absolute_form = ["http://", "https://"].iter().any(|scheme| {
+        target
+            .get(..scheme.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(scheme.as_bytes()))
+    });
+    if origin_form || absolute_form {
+        Ok(())
+    } else {
+        Err(Refusal::BadRequest)
+    }
 }
 
 /// Fields that must appear at most once. `Host` (RFC 9112 §3.2); `Content-Type` (RFC 9110 §8.3:
@@ -68,16 +95,53 @@ pub fn te_rule(headers: &http::HeaderMap) -> Result<(), Refusal> {
 
 fn raw_has_header(raw: &[u8], name: &[u8]) -> bool {
     raw.split(|b| *b == b'\n').skip(1).any(|line| {
-        line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && {
-            let rest = &line[name.len()..];
-            rest.iter().find(|b| **b != b' ' && **b != b'\t') == Some(&b':')
-        }
+        let (Some(start), Some(rest)) = (line.get(..name.len()), line.get(name.len()..)) else {
+            return false;
+        };
+        !rest.is_empty()
+            && start.eq_ignore_ascii_case(name)
+            && rest.iter().find(|b| **b != b' ' && **b != b'\t') == Some(&b':')
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{raw_has_header, singletons};
+    use super::{raw_has_header, singletons, target_form};
+    use crate::request::Refusal;
+
+    #[test]
+    fn request_target_forms_of_rfc_9112_section_3_2() {
+        let check = |method: &str, target: &str| {
+            let method: http::Method = method.parse().unwrap();
+            target_form(&method, target.as_bytes())
+        };
+        for (method, target) in [
+            ("POST", "/hook"),
+            ("POST", "/hook?x=1"),
+            ("POST", "http://hooks.example.com/hook"),
+            ("GET", "https://hooks.example.com:8443/hook?x=1"),
+        ] {
+            assert!(check(method, target).is_ok(), "{method} {target}");
+        }
+        for (method, target) in [("CONNECT", "hooks.example.com:443"), ("OPTIONS", "*")] {
+            assert!(
+                matches!(check(method, target), Err(Refusal::MethodNotImplemented)),
+                "{method} {target}"
+            );
+        }
+        for (method, target) in [
+            ("POST", "*"),
+            ("POST", "hooks.example.com:443"),
+            ("POST", "ftp://hooks.example.com/hook"),
+            ("POST", "hook"),
+            ("POST", "http:/hook"),
+        ] {
+            assert!(
+                matches!(check(method, target), Err(Refusal::BadRequest)),
+                "{method} {target}"
+            );
+        }
+    }
 
     #[test]
     fn host_and_content_type_appear_at_most_once() {

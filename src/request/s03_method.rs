@@ -2,13 +2,13 @@
 //! on routes that answer handshakes (a GET that turns out not to be a handshake, on a route whose
 //! `methods` lack GET, is refused after the body, in [`super::s08_handshake`]).
 
-use pingora::protocols::http::ServerSession;
+use super::head::ReadSession;
 
 use super::refusal::Refusal;
 use crate::gateway::Route;
 
-pub fn check(route: &Route, session: &ServerSession) -> Result<(), Refusal> {
-    let method = &session.req_header().method;
+pub fn check(route: &Route, session: &ReadSession) -> Result<(), Refusal> {
+    let method = &session.head().method;
     if route.config.methods.contains(method)
         || (route.config.answer_challenges && *method == http::Method::GET)
     {

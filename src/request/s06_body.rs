@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use pingora::protocols::http::ServerSession;
 
+use super::head::ReadSession;
 use super::refusal::Refusal;
 use crate::gateway::Route;
 use crate::server::limits::{BodyBudget, BodyReservation};
@@ -18,7 +18,7 @@ use crate::server::tap::FramingTap;
 /// Reads the body of a request on `route`, by `deadline`, holding its bytes in `reservation`.
 pub async fn read(
     route: &Route,
-    session: &mut ServerSession,
+    session: &mut ReadSession,
     deadline: Instant,
     budget: &BodyBudget,
     reservation: &mut BodyReservation,
@@ -34,23 +34,23 @@ pub async fn read(
             .map_err(|_| Refusal::BodyBudgetSpent)?;
     }
     let chunked = session
-        .req_header()
+        .head()
         .headers
         .contains_key(http::header::TRANSFER_ENCODING);
     if chunked {
         // Stage 1 let only a single `chunked` through. Check what came with the head, then arm
         // the check of every later read.
-        if let Some(h1) = session.as_http1() {
-            if let Some(tap) = FramingTap::of(h1.stream()) {
-                tap.arm_chunked(&h1.get_headers_raw_bytes())
-                    .map_err(|_| Refusal::BadRequest)?;
-            }
+        let tap = session
+            .as_http1()
+            .and_then(|h1| FramingTap::of(h1.stream()));
+        if let (Some(tap), Some(raw)) = (tap, session.raw_head()) {
+            tap.arm_chunked(&raw).map_err(|_| Refusal::BadRequest)?;
         }
     }
     // RFC 9110 §10.1.1: a 1.0 client does not understand 100 Continue; it sends the body anyway.
-    let expects_continue = session.req_header().version == http::Version::HTTP_11
+    let expects_continue = session.head().version == http::Version::HTTP_11
         && session
-            .get_header(http::header::EXPECT)
+            .header(http::header::EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if expects_continue
         && !session.is_body_empty()
@@ -86,9 +86,9 @@ pub enum BodyError {
 
 /// The announced `Content-Length`, if any and valid (pingora has already rejected differing or
 /// unparseable values).
-pub fn announced_length(session: &ServerSession) -> Option<u64> {
+pub fn announced_length(session: &ReadSession) -> Option<u64> {
     session
-        .get_header(http::header::CONTENT_LENGTH)
+        .header(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
 }
@@ -97,7 +97,7 @@ pub fn announced_length(session: &ServerSession) -> Option<u64> {
 /// `grow`, each piece is first reserved in the budget ([`BodyError::BudgetSpent`] if it cannot
 /// be). The caller bounds the time.
 pub async fn read_bounded(
-    session: &mut ServerSession,
+    session: &mut ReadSession,
     limit: u64,
     mut grow: Option<(&BodyBudget, &mut BodyReservation)>,
 ) -> Result<Bytes, BodyError> {

@@ -3,39 +3,53 @@
 
 use std::time::{Duration, Instant};
 
-use pingora::protocols::http::ServerSession;
+use super::head::ReadSession;
 
 use super::refusal::Refusal;
 use super::s04_client::Client;
 use crate::gateway::Route;
 use crate::providers::WebhookRequest;
+use crate::telemetry::tracing::RequestSpan;
+use opentelemetry::trace::SpanKind;
 
-/// Checks the signature; returns how long the check took (prepare excluded).
-pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Duration, Refusal> {
+/// Checks the signature with the route's secrets valid now; counts which one matched
+/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded).
+/// `trace`: the request's span, for a `key_fetch` child when the scheme fetches keys.
+pub async fn verify(
+    route: &Route,
+    request: &WebhookRequest<'_>,
+    trace: Option<&RequestSpan>,
+) -> Result<Duration, Refusal> {
     if let Some(prepare) = route.scheme.prepare(request) {
-        prepare.await.map_err(Refusal::InvalidSignature)?;
+        let mut span = trace.and_then(|t| t.child("key_fetch", SpanKind::Client));
+        let fetched = prepare.await;
+        if let (Some(span), Err(_)) = (span.as_mut(), &fetched) {
+            span.fail("key_unavailable");
+        }
+        fetched.map_err(Refusal::InvalidSignature)?;
     }
     let started = Instant::now();
     let verdict = route.scheme.verify(request);
     let took = started.elapsed();
     route.metrics.verify_duration.observe(took.as_secs_f64());
-    verdict.map(|()| took).map_err(Refusal::InvalidSignature)
+    let verified = verdict.map_err(Refusal::InvalidSignature)?;
+    if let Some(index) = verified.secret {
+        route.metrics.secret_match(index);
+    }
+    Ok(took)
 }
 
 /// The URL the provider called, for schemes that read it (else empty): the route's
 /// `public_url`, else the client's scheme + `Host` + path; the request's query string either way.
-pub fn public_url(route: &Route, session: &ServerSession, client: &Client) -> String {
+pub fn public_url(route: &Route, session: &ReadSession, client: &Client) -> String {
     if !route.scheme.reads_public_url() {
         return String::new();
     }
-    let uri = &session.req_header().uri;
+    let uri = &session.head().uri;
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     if let Some(base) = &route.config.public_url {
         return format!("{base}{query}");
     }
-    let host = session
-        .get_header(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let host = session.authority().unwrap_or("localhost");
     format!("{}://{host}{}{query}", client.proto, uri.path())
 }

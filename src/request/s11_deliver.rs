@@ -17,6 +17,7 @@ use crate::state::Lease;
 pub async fn deliver(
     route: &Route,
     original: &RequestHeader,
+    authority: Option<&str>,
     client: &Client,
     facts: &mut Facts,
     body: Bytes,
@@ -28,28 +29,40 @@ pub async fn deliver(
     } else {
         body
     };
-    let head = upstream_request::build(
+    let mut head = upstream_request::build(
         original,
         &route.config,
         &ForwardContext {
             peer_ip: client.peer,
             trusted_peer: client.trusted_peer,
             proto: client.proto,
+            host: authority,
             event_id: facts.event_id.as_deref(),
             body_len: body.len(),
         },
     )
     .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
+    // Shadow mode: the refusal the gateway did not answer (a sender's own `X-Hookgate-Shadow`
+    // was dropped by `build` with every `x-hookgate-*` header).
+    if let Some(outcome) = facts.shadow {
+        head.headers.insert(
+            http::HeaderName::from_static("x-hookgate-shadow"),
+            http::HeaderValue::from_static(outcome.label()),
+        );
+    }
+    let (span, trace) = super::trace::outgoing(route, facts, &mut head);
     let delivery = Delivery {
         route: route.config.name.clone(),
         head,
         body,
         event_id: facts.event_id.clone(),
         lease,
+        trace,
     };
     let started = Instant::now();
     let delivered = route.deliverer.deliver(delivery).await;
     facts.upstream = Some(started.elapsed());
+    super::trace::delivered(span, &delivered);
     match delivered {
         Ok(Delivered::Upstream(response)) => {
             route.metrics.upstream_status(response.status());

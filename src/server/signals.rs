@@ -37,7 +37,11 @@ impl ShutdownSignalWatch for DrainOn {
     async fn recv(&self) -> ShutdownSignal {
         match &self.stop {
             StopOn::Signals => {
+                // Justified: installing a handler fails only outside a tokio runtime with
+                // signals enabled, a start-up fault (pingora runs this in its runtime).
+                #[allow(clippy::expect_used)]
                 let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+                #[allow(clippy::expect_used)]
                 let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
                 tokio::select! {
                     _ = term.recv() => tracing::info!("SIGTERM: draining"),
@@ -74,6 +78,8 @@ pub struct ReloadOnHup {
 #[async_trait]
 impl BackgroundService for ReloadOnHup {
     async fn start(&self, mut shutdown: ShutdownWatch) {
+        // Justified: as for SIGTERM above (start-up, not request input).
+        #[allow(clippy::expect_used)]
         let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
         loop {
             tokio::select! {

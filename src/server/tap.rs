@@ -87,7 +87,7 @@ impl FramingTap {
             return Err(FramingError::BadSizeLine(0));
         }
         let mut framing = ChunkedFraming::new();
-        let result = framing.feed(&s.record[head.len()..], |_| {});
+        let result = framing.feed(s.record.get(head.len()..).unwrap_or_default(), |_| {});
         s.record = Vec::new();
         s.framing = Some(framing);
         result
@@ -104,7 +104,7 @@ impl AsyncRead for FramingTap {
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
-            let new = &buf.filled()[before..];
+            let new = buf.filled().get(before..).unwrap_or_default();
             let state = this.state.get_mut().unwrap_or_else(|e| e.into_inner());
             match &mut state.framing {
                 Some(framing) => {

@@ -28,6 +28,10 @@ pub struct AuditRecord<'a> {
     pub duration: Duration,
     pub verify_duration: Option<Duration>,
     pub upstream_duration: Option<Duration>,
+    /// On a route in shadow mode: the refusal it did not answer (`invalid_signature`, …).
+    pub shadow: Option<&'a str>,
+    /// The request's trace, when tracing is on (joins the line to the trace).
+    pub trace_id: Option<opentelemetry::trace::TraceId>,
 }
 
 /// Where audit lines go.
@@ -93,6 +97,7 @@ impl AuditRecord<'_> {
         field_str(out, "event_id", self.event_id);
         field_str(out, "event_type", self.event_type);
         field_str(out, "outcome", self.outcome.map(|o| o.label()));
+        field_str(out, "shadow", self.shadow);
         let _ = write!(out, ",\"status\":{}", self.status);
         if let Some(s) = self.upstream_status {
             let _ = write!(out, ",\"upstream_status\":{s}");
@@ -104,6 +109,9 @@ impl AuditRecord<'_> {
         }
         if let Some(d) = self.upstream_duration {
             let _ = write!(out, ",\"upstream_ms\":{}", millis(d));
+        }
+        if let Some(id) = self.trace_id {
+            let _ = write!(out, ",\"trace_id\":\"{id:032x}\"");
         }
         out.extend_from_slice(b"}\n");
     }
@@ -119,12 +127,14 @@ impl AuditRecord<'_> {
             event_id = self.event_id,
             event_type = self.event_type,
             outcome = self.outcome.map(|o| o.label()),
+            shadow = self.shadow,
             status = self.status,
             upstream_status = self.upstream_status,
             body_bytes = self.body_bytes,
             duration_ms = millis(self.duration),
             verify_ms = self.verify_duration.map(millis),
             upstream_ms = self.upstream_duration.map(millis),
+            trace_id = self.trace_id.map(|id| format!("{id:032x}")),
             "webhook"
         );
     }
@@ -179,5 +189,31 @@ mod tests {
         assert_eq!(v["duration_ms"], 1.5);
         assert_eq!(v["outcome"], "forwarded");
         assert!(v.get("event_type").is_none());
+        assert!(v.get("shadow").is_none());
+        let shadowed = AuditRecord {
+            shadow: Some("invalid_signature"),
+            ..Default::default()
+        };
+        out.clear();
+        shadowed.write_json(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["shadow"], "invalid_signature");
+        assert!(v.get("trace_id").is_none());
+    }
+
+    #[test]
+    fn json_line_carries_the_trace_id_when_tracing_is_on() {
+        let id =
+            opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+        let record = AuditRecord {
+            method: "POST",
+            path: "/",
+            trace_id: Some(id),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        record.write_json(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["trace_id"], "0af7651916cd43dd8448eb211c80319c");
     }
 }

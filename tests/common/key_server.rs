@@ -53,6 +53,8 @@ pub struct KeyServer {
     pub port: u16,
     /// The test CA's certificate (PEM): the route's `key_ca`.
     pub ca_pem: String,
+    /// The CA's certificate and key, to issue signing certificates under the same root.
+    ca: Arc<(rcgen::Certificate, rcgen::KeyPair)>,
     routes: Routes,
     received: Arc<Mutex<Vec<Received>>>,
 }
@@ -98,9 +100,24 @@ impl KeyServer {
         KeyServer {
             port,
             ca_pem: ca.pem(),
+            ca: Arc::new((ca, ca_key)),
             routes,
             received,
         }
+    }
+
+    /// A signing certificate for `key` named `name` (SAN and CN), issued by this server's CA,
+    /// as a PEM document: the certificate, then the CA's (its issuer, served as providers serve
+    /// their chains).
+    pub fn issue(&self, name: &str, key: &rcgen::KeyPair) -> String {
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        let (ca, ca_key) = &*self.ca;
+        let cert = params.signed_by(key, ca, ca_key).unwrap();
+        format!("{}{}", cert.pem(), self.ca_pem)
     }
 
     /// `https://127.0.0.1:<port><path>`.

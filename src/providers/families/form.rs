@@ -61,12 +61,15 @@ pub fn exact_fields<const N: usize>(
             .iter()
             .position(|&b| b == b'=')
             .ok_or(FormError::NotAPair)?;
-        let name = decode(&segment[..eq]);
+        let (name, value) = segment.split_at(eq);
+        let name = decode(name);
         let i = names
             .iter()
             .position(|n| n.as_bytes() == name.as_slice())
             .ok_or(FormError::UnexpectedField)?;
-        if values[i].replace(decode(&segment[eq + 1..])).is_some() {
+        let value = decode(value.get(1..).unwrap_or_default());
+        let slot = values.get_mut(i).ok_or(FormError::UnexpectedField)?;
+        if slot.replace(value).is_some() {
             return Err(FormError::Repeated(i));
         }
     }

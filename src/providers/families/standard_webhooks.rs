@@ -97,7 +97,7 @@ impl Scheme for StandardWebhooks {
 
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         let key = common::first_secret(&self.keys)?;
-        let prefix = self.prefixes[0];
+        let prefix = self.prefixes.first().copied().unwrap_or("webhook");
         let id_header = format!("{prefix}-id");
         let id = common::header_or(req.headers, &id_header, || {
             format!("msg_hookgate{:x}", req.now.as_nanos())

@@ -344,8 +344,7 @@ impl Scheme for AppStore {
             &token,
             &DecodingKey::from_ec_der(&key),
             Algorithm::ES256,
-            None,
-            &[],
+            &jwt::Required::default(),
         )?;
         self.check_app(&payload)
     }

@@ -17,7 +17,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::providers::families::common;
-use crate::providers::families::key_fetch::certs::{RsaHash, SigningCert};
+use crate::providers::families::key_fetch::certs::{
+    millis, url_host, CertPolicy, ChainRule, RsaHash, SigningCert,
+};
 use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
 };
@@ -40,7 +42,13 @@ pub const PRESET: Preset = Preset {
 };
 
 /// The hosts AWS documents for `SigningCertURL` and `SubscribeURL`.
-const HOSTS: &[&str] = &["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"];
+const HOSTS: &[&str] = &[
+    "sns.{region}.amazonaws.com",
+    "sns.{region}.amazonaws.com.cn",
+];
+/// The signing certificate's name (SAN, else CN), as on AWS's certificates and as aws-sdk-java-v2
+/// `SignatureValidator` expects in the subject; the regional host it came from is accepted too.
+const CERT_NAMES: &[&str] = &["sns.amazonaws.com"];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     crate::providers::families::key_fetch::options::build_without_options(
@@ -56,6 +64,14 @@ pub fn build_with_options(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
+    Ok(Box::new(build_sns(settings, options, ctx)?))
+}
+
+fn build_sns(
+    settings: &SchemeSettings<'_>,
+    options: &ProviderOptions,
+    ctx: &KeyFetchContext,
+) -> Result<Sns, SettingsError> {
     options.only(
         PRESET.name,
         &["topic_arns", "key_hosts", "key_ca", "key_timeout"],
@@ -77,17 +93,21 @@ pub fn build_with_options(
         Some(list) => Some(list.to_vec()),
     };
     let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
+    let policy = CertPolicy::new(fetch.ca_pem.as_deref(), CERT_NAMES, ChainRule::WhenServed)
+        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
     let fetcher = KeyFetcher::new(fetch, SigningCert::parse, ctx.counters.clone())
         .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
-    Ok(Box::new(Sns {
+    Ok(Sns {
         fetcher,
+        policy,
         topics,
         tolerance: settings.tolerance,
-    }))
+    })
 }
 
 struct Sns {
     fetcher: KeyFetcher<SigningCert>,
+    policy: CertPolicy,
     /// `None`: any topic.
     topics: Option<Vec<String>>,
     tolerance: Duration,
@@ -171,7 +191,7 @@ fn string_to_sign(m: &Message) -> Result<String, Rejection> {
 impl Sns {
     fn cert(&self, url: &str) -> Result<Arc<SigningCert>, Rejection> {
         if !self.fetcher.allowed(url) {
-            return Err(Rejection::BadSignature);
+            return Err(self.fetcher.refused());
         }
         self.fetcher.get(url)
     }
@@ -210,11 +230,8 @@ impl Scheme for Sns {
         }
         let signed = string_to_sign(&m)?;
         let timestamp = m.timestamp.as_deref().unwrap_or_default();
-        common::check_unix_millis(
-            common::parse_rfc3339_millis(timestamp)?,
-            req.now,
-            self.tolerance,
-        )?;
+        let signed_at = common::parse_rfc3339_millis(timestamp)?;
+        common::check_unix_millis(signed_at, req.now, self.tolerance)?;
         let signature = common::decode_base64(signature).ok_or(Rejection::MalformedSignature)?;
         if let Some(topics) = &self.topics {
             let topic = m.topic_arn.as_deref().unwrap_or_default();
@@ -223,7 +240,9 @@ impl Scheme for Sns {
             }
         }
         let cert = self.cert(url)?;
-        if cert.valid_at(req.now) && cert.verify_rsa(hash, signed.as_bytes(), &signature) {
+        self.policy
+            .check(&cert, millis(signed_at), req.now, &url_host(url))?;
+        if cert.verify_rsa(hash, signed.as_bytes(), &signature) {
             Ok(())
         } else {
             Err(Rejection::BadSignature)
@@ -317,6 +336,23 @@ mod tests {
         .unwrap()
     }
 
+    /// The scheme with a certificate policy that takes the OpenSSL vectors' self-signed
+    /// certificate (named sns.test-region-1.amazonaws.test) as a leaf.
+    fn vector_scheme(server: &KeyServer, topics: &[&str], tolerance: Duration) -> Box<dyn Scheme> {
+        let options = ProviderOptions {
+            topic_arns: Some(topics.iter().map(|t| t.to_string()).collect()),
+            ..server.options()
+        };
+        let settings = SchemeSettings {
+            secrets: &[],
+            tolerance,
+            signature: None,
+        };
+        let mut sns = build_sns(&settings, &options, &KeyFetchContext::default()).unwrap();
+        sns.policy = CertPolicy::for_test_vectors(&["sns.test-region-1.amazonaws.test"]);
+        Box::new(sns)
+    }
+
     async fn check(scheme: &dyn Scheme, body: &[u8], now: u64) -> Result<(), Rejection> {
         let map = headers(&[]);
         let req = WebhookRequest {
@@ -401,7 +437,21 @@ mod tests {
     async fn signature_version_2_notification_and_confirmation() {
         let server = KeyServer::start();
         server.set(V2_CERT_PATH, Answer::ok(V2_CERT));
-        let s = scheme(
+        // Issue 20 fault 2: the vectors' certificate is a self-signed CA named
+        // sns.test-region-1.amazonaws.test — what AWS's PHP and JS validators (which check no
+        // chain or name) accept, and what the preset's certificate rules refuse.
+        let strict = scheme(
+            &server,
+            &["arn:aws:sns:us-east-1:123456789012:orders"],
+            Duration::from_secs(3600),
+        );
+        let body = relocate(V2_NOTIFICATION, &server, V2_CERT_PATH);
+        assert_eq!(
+            check(&*strict, &body, V2_TIME).await,
+            Err(Rejection::BadSignature)
+        );
+        // The signature scheme itself, with the vectors' certificate taken as a leaf.
+        let s = vector_scheme(
             &server,
             &["arn:aws:sns:us-east-1:123456789012:orders"],
             Duration::from_secs(3600),
@@ -478,7 +528,7 @@ mod tests {
             topic_arns: Some(vec!["*".into()]),
             ..server.options()
         };
-        let s = build_with_options(
+        let mut sns = build_sns(
             &SchemeSettings {
                 secrets: &[],
                 tolerance: Duration::from_secs(3600),
@@ -488,6 +538,8 @@ mod tests {
             &ctx,
         )
         .unwrap();
+        sns.policy = CertPolicy::for_test_vectors(&["sns.test-region-1.amazonaws.test"]);
+        let s: Box<dyn Scheme> = Box::new(sns);
         // SubscribeURL is signed: moving it to the local server needs a re-signed message, so
         // the confirmation is exercised on the OpenSSL-signed message with its signed URL
         // unchanged (it is outside the local allowlist → not fetched, forwarded instead) and

@@ -46,6 +46,16 @@ pub const PRESET: Preset = Preset {
 const JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 const HOSTS: &[&str] = &["www.googleapis.com"];
 const ISSUERS: &[&str] = &["accounts.google.com", "https://accounts.google.com"];
+/// What every push token carries and google-auth requires (`google.oauth2.id_token.verify_token`
+/// → `google.auth.jwt.decode`: `aud` a string among the audiences, `iat` and `exp` present;
+/// `verify_oauth2_token`: `iss` one of [`ISSUERS`]); `email` is this route's check. The audience
+/// is the route's.
+const REQUIRED: jwt::Required<'static> = jwt::Required {
+    audience: None,
+    issuers: ISSUERS,
+    numeric: &["iat", "exp"],
+    strings: &["email"],
+};
 /// Clock skew allowed on `exp` and `iat`: google-auth-library (Node) `OAuth2Client.CLOCK_SKEW_SECS_`.
 /// (google-auth for Python defaults to none; its `clock_skew_in_seconds` widens it.)
 const LEEWAY: Duration = Duration::from_secs(300);
@@ -164,8 +174,11 @@ impl Scheme for PubSub {
         let keys = self.key_set()?;
         let jwk = keys.find(&kid).ok_or(Rejection::BadSignature)?;
         let key = DecodingKey::from_jwk(jwk).map_err(|_| Rejection::BadSignature)?;
-        let claims: Claims =
-            jwt::verified_claims(token, &key, Algorithm::RS256, Some(&self.audience), ISSUERS)?;
+        let required = jwt::Required {
+            audience: Some(&self.audience),
+            ..REQUIRED
+        };
+        let claims: Claims = jwt::verified_claims(token, &key, Algorithm::RS256, &required)?;
         // Both Google verifiers that check times refuse a token without `iat` or `exp`.
         let (Some(exp), Some(iat)) = (claims.exp, claims.iat) else {
             return Err(Rejection::MalformedSignature);

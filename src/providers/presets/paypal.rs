@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::providers::families::common;
-use crate::providers::families::key_fetch::certs::{RsaHash, SigningCert};
+use crate::providers::families::key_fetch::certs::{
+    millis, CertPolicy, ChainRule, RsaHash, SigningCert,
+};
 use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
 };
@@ -40,6 +42,12 @@ const CERT_URL: &str = "paypal-cert-url";
 const ALGO: &str = "paypal-auth-algo";
 
 /// PayPal's API hosts, which serve the signing certificates (`/v1/notifications/certs/…`).
+/// The signing certificate's name: PayPal-Java-SDK `SSLUtil.validateCertificateChain` requires
+/// a CN `messageverificationcerts…paypal.com` (these two, live and sandbox).
+const CERT_NAMES: &[&str] = &[
+    "messageverificationcerts.paypal.com",
+    "messageverificationcerts.sandbox.paypal.com",
+];
 const HOSTS: &[&str] = &[
     "api.paypal.com",
     "api-m.paypal.com",
@@ -73,10 +81,13 @@ pub fn build_with_options(
     common::preset_header(settings, "", false)?;
     let webhook_id = ProviderOptions::required(&options.webhook_id, "webhook_id")?.to_string();
     let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
+    let policy = CertPolicy::new(fetch.ca_pem.as_deref(), CERT_NAMES, ChainRule::WhenServed)
+        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
     let fetcher = KeyFetcher::new(fetch, SigningCert::parse, ctx.counters.clone())
         .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
     Ok(Box::new(PayPal {
         fetcher,
+        policy,
         webhook_id,
         tolerance: settings.tolerance,
     }))
@@ -84,6 +95,7 @@ pub fn build_with_options(
 
 struct PayPal {
     fetcher: KeyFetcher<SigningCert>,
+    policy: CertPolicy,
     webhook_id: String,
     tolerance: Duration,
 }
@@ -91,7 +103,7 @@ struct PayPal {
 impl PayPal {
     fn cert(&self, url: &str) -> Result<Arc<SigningCert>, Rejection> {
         if !self.fetcher.allowed(url) {
-            return Err(Rejection::BadSignature);
+            return Err(self.fetcher.refused());
         }
         self.fetcher.get(url)
     }
@@ -122,12 +134,13 @@ impl Scheme for PayPal {
         if !algorithm.eq_ignore_ascii_case("SHA256withRSA") {
             return Err(Rejection::MalformedSignature);
         }
-        common::check_unix_millis(common::parse_rfc3339_millis(time)?, req.now, self.tolerance)?;
+        let signed_at = common::parse_rfc3339_millis(time)?;
+        common::check_unix_millis(signed_at, req.now, self.tolerance)?;
         let signature = common::decode_base64(signature).ok_or(Rejection::MalformedSignature)?;
         let cert = self.cert(url)?;
+        self.policy.check(&cert, millis(signed_at), req.now, "")?;
         let signed = signed_string(id, time, &self.webhook_id, req.body);
-        if cert.valid_at(req.now) && cert.verify_rsa(RsaHash::Sha256, signed.as_bytes(), &signature)
-        {
+        if cert.verify_rsa(RsaHash::Sha256, signed.as_bytes(), &signature) {
             Ok(())
         } else {
             Err(Rejection::BadSignature)

@@ -42,6 +42,14 @@ pub const PRESET: Preset = Preset {
 const HEADER: &str = "plaid-verification";
 const HOSTS: &[&str] = &["production.plaid.com", "sandbox.plaid.com"];
 const KEY_PATH: &str = "/webhook_verification_key/get";
+/// Plaid's verification steps need `iat` (a NumericDate) and `request_body_sha256` (a hex
+/// string); a token without either is refused before the values are read.
+const REQUIRED: jwt::Required<'static> = jwt::Required {
+    audience: None,
+    issuers: &[],
+    numeric: &["iat"],
+    strings: &["request_body_sha256"],
+};
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     crate::providers::families::key_fetch::options::build_without_options(
@@ -151,7 +159,7 @@ impl Plaid {
         });
         FetchRequest::PostJson {
             url: self.url.clone(),
-            body: serde_json::to_vec(&body).expect("JSON"),
+            body: body.to_string().into_bytes(),
         }
     }
 }
@@ -179,7 +187,7 @@ impl Scheme for Plaid {
         let token = common::single_header(req.headers, HEADER)?;
         let kid = es256_kid(token)?;
         let key = self.fetcher.get(&kid)?;
-        let claims: Claims = jwt::verified_claims(token, &key.key, Algorithm::ES256, None, &[])?;
+        let claims: Claims = jwt::verified_claims(token, &key.key, Algorithm::ES256, &REQUIRED)?;
         if key.expired {
             return Err(Rejection::BadSignature);
         }

@@ -1,19 +1,39 @@
-//! Which URLs a key-fetching scheme may request: `https` only, no user info, and a host (and port)
-//! matching one of the preset's documented patterns, checked before any connection is made.
+//! Which URLs a key-fetching scheme may request, checked before any connection is made.
+//!
+//! The rule (each clause refuses a way a URL has been used to reach a host that is not the
+//! provider's): scheme `https`; the authority written plainly — ASCII letters, digits, `-`, `.`
+//! and one `:port`, so no user info, percent-escape, IDN/Unicode form, backslash, whitespace or
+//! IPv6 literal; no trailing dot (`host.` is refused, not normalised); the host, compared
+//! case-insensitively, and the port (443 unless the pattern names one) matching one of the
+//! preset's patterns. A wildcard never matches an IP literal.
 
-use url::Url;
+use url::{Host, Url};
+
+/// One label of a [`HostPattern`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Label {
+    /// This label, lower case.
+    Exact(String),
+    /// `*`: exactly one label of letters, digits and `-`.
+    Any,
+    /// `{region}`: an AWS region name (`us-east-1`, `cn-north-1`, `us-gov-west-1`,
+    /// `us-isob-east-1`): see [`is_aws_region`].
+    AwsRegion,
+}
 
 /// One allowed host: DNS labels where `*` stands for exactly one label of letters, digits and
 /// `-` (so `sns.*.amazonaws.com` admits `sns.us-east-1.amazonaws.com` but not
-/// `sns.evil.example.amazonaws.com`), optionally `:port` (without one, only 443).
+/// `sns.evil.example.amazonaws.com`) and `{region}` for an AWS region name; optionally `:port`
+/// (without one, only 443).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPattern {
-    labels: Vec<String>,
+    labels: Vec<Label>,
     port: u16,
 }
 
 impl HostPattern {
-    /// Parses `host`, `*.label.tld` or `host:port`. Errors name what is wrong.
+    /// Parses `host`, `*.label.tld`, `sns.{region}.amazonaws.com` or `host:port`. Errors name
+    /// what is wrong.
     pub fn parse(pattern: &str) -> Result<HostPattern, String> {
         let (host, port) = match pattern.rsplit_once(':') {
             Some((h, p)) => (
@@ -23,40 +43,83 @@ impl HostPattern {
             ),
             None => (pattern, 443),
         };
-        let labels: Vec<String> = host.split('.').map(|l| l.to_ascii_lowercase()).collect();
-        let label_ok = |l: &String| {
-            l == "*" || (!l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        };
-        if host.is_empty() || !labels.iter().all(label_ok) {
-            return Err(format!(
+        let labels = host
+            .split('.')
+            .map(|l| match l {
+                "*" => Some(Label::Any),
+                "{region}" => Some(Label::AwsRegion),
+                _ if is_dns_label(l) => Some(Label::Exact(l.to_ascii_lowercase())),
+                _ => None,
+            })
+            .collect::<Option<Vec<Label>>>();
+        match labels {
+            Some(labels) if !host.is_empty() => Ok(HostPattern { labels, port }),
+            _ => Err(format!(
                 "{pattern:?} is not a host pattern (labels of letters, digits and '-', or '*')"
-            ));
+            )),
         }
-        Ok(HostPattern { labels, port })
     }
 
-    fn matches(&self, host: &str, port: u16) -> bool {
+    fn matches(&self, host: &Host<&str>, port: u16) -> bool {
         if port != self.port {
             return false;
         }
-        let mut labels = host.split('.');
-        let mut count = 0;
-        for want in &self.labels {
-            let Some(got) = labels.next() else {
-                return false;
-            };
-            count += 1;
-            let ok = if want == "*" {
-                !got.is_empty() && got.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            } else {
-                got.eq_ignore_ascii_case(want)
-            };
-            if !ok {
-                return false;
+        let name = match host {
+            Host::Domain(name) => *name,
+            // An IP literal matches only a pattern that spells it, label for label.
+            Host::Ipv4(_) | Host::Ipv6(_) => {
+                let literal = host.to_string();
+                let exact = self.labels.iter().all(|l| matches!(l, Label::Exact(_)));
+                return exact && self.spelled(&literal);
             }
-        }
-        labels.next().is_none() && count == self.labels.len()
+        };
+        self.spelled(name)
     }
+
+    fn spelled(&self, name: &str) -> bool {
+        let got: Vec<&str> = name.split('.').collect();
+        got.len() == self.labels.len()
+            && self.labels.iter().zip(&got).all(|(want, got)| match want {
+                Label::Exact(want) => got.eq_ignore_ascii_case(want),
+                Label::Any => is_dns_label(got),
+                Label::AwsRegion => is_aws_region(got),
+            })
+    }
+}
+
+/// Letters, digits and `-`, not empty.
+fn is_dns_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// An AWS region name: a two-letter area, an optional partition qualifier (`gov`, `iso`,
+/// `isob`, `isoe`, `isof`), a direction word and a number — `us-east-1`, `ap-southeast-2`,
+/// `cn-northwest-1`, `us-gov-west-1`, `us-isob-east-1`, `eu-isoe-west-1` — lower case, as AWS
+/// writes them (botocore `endpoints.json` `regionRegex` per partition). `s3`,
+/// `s3-ap-southeast-2` or `sns` are not regions.
+pub fn is_aws_region(label: &str) -> bool {
+    let parts: Vec<&str> = label.split('-').collect();
+    let (area, middle, number) = match parts.as_slice() {
+        [area, middle @ .., number] if (1..=2).contains(&middle.len()) => (area, middle, number),
+        _ => return false,
+    };
+    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let qualifier_ok = match middle {
+        [_direction] => true,
+        [qualifier, _direction] => matches!(*qualifier, "gov" | "iso" | "isob" | "isoe" | "isof"),
+        _ => false,
+    };
+    area.len() == 2
+        && lower(area)
+        && middle.iter().all(|m| lower(m))
+        && qualifier_ok
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !number.starts_with('0')
 }
 
 /// The hosts a scheme may fetch from.
@@ -76,8 +139,11 @@ impl HostAllowlist {
             .map(HostAllowlist)
     }
 
-    /// The parsed URL when it is `https`, has no user info, and its host and port are allowed.
+    /// The parsed URL when it passes the rule of this module's docs.
     pub fn check(&self, url: &str) -> Option<Url> {
+        if !plain_https_authority(url) {
+            return None;
+        }
         let parsed = Url::parse(url).ok()?;
         if parsed.scheme() != "https"
             || !parsed.username().is_empty()
@@ -85,36 +151,94 @@ impl HostAllowlist {
         {
             return None;
         }
-        let host = parsed.host_str()?;
+        let host = parsed.host()?;
         let port = parsed.port_or_known_default()?;
         self.0
             .iter()
-            .any(|p| p.matches(host, port))
+            .any(|p| p.matches(&host, port))
             .then_some(parsed)
     }
+}
+
+/// `url` starts `https://` (any case) and its authority is written plainly: letters, digits,
+/// `-`, `.` and at most one `:` followed by digits; not empty, no trailing dot. What the URL
+/// parser would otherwise decode, strip or map (percent-escapes, IDN, tabs, `\`, `@`) is refused
+/// here, so the host checked is the host written.
+fn plain_https_authority(url: &str) -> bool {
+    let Some(scheme) = url.get(..8) else {
+        return false;
+    };
+    if !scheme.eq_ignore_ascii_case("https://") {
+        return false;
+    }
+    let rest = url.get(8..).unwrap_or_default();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && !host.ends_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SNS: &[&str] = &[
+        "sns.{region}.amazonaws.com",
+        "sns.{region}.amazonaws.com.cn",
+    ];
+
     #[test]
-    fn wildcards_match_one_label_and_https_only() {
-        let list = HostAllowlist::new(&["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"]).unwrap();
-        assert!(list
-            .check("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem")
-            .is_some());
-        assert!(list
-            .check("https://SNS.cn-north-1.amazonaws.com.cn/a.pem")
-            .is_some());
+    fn sns_admits_only_sns_region_hosts() {
+        let list = HostAllowlist::new(SNS).unwrap();
+        for ok in [
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem",
+            "https://SNS.cn-north-1.amazonaws.com.cn/a.pem",
+            "https://sns.us-gov-west-1.amazonaws.com/a.pem",
+            "https://sns.ap-southeast-2.amazonaws.com:443/a.pem",
+            "HTTPS://sns.eu-central-1.amazonaws.com/a.pem",
+        ] {
+            assert!(list.check(ok).is_some(), "{ok}");
+        }
+        // Issue 20 fault 1: S3 bucket hosts named `sns` (anyone can own one), then every other
+        // way of writing a URL whose host is not plainly an SNS regional endpoint.
         for refused in [
+            "https://sns.s3.amazonaws.com/a.pem",
+            "https://sns.s3-ap-southeast-2.amazonaws.com/a.pem",
+            "https://sns.s3.us-east-1.amazonaws.com/a.pem",
+            "https://sns.amazonaws.com/a.pem",
+            "https://sns.us-east-1.amazonaws.com./a.pem",
+            "https://sns.US-EAST-1.amazonaws.com.evil.example/a.pem",
+            "https://sns.us-east-01.amazonaws.com/a.pem",
+            "https://sns.xx-east-1x.amazonaws.com/a.pem",
+            "https://sns%2eus-east-1.amazonaws.com/a.pem",
+            "https://sns.us-east-1.amazonaws%2Ecom/a.pem",
+            "https://ѕns.us-east-1.amazonaws.com/a.pem",
+            "https://xn--ns-zmc.us-east-1.amazonaws.com/a.pem",
+            "https://sns.us-east-1.amazonaws.com\\@evil.example/a.pem",
+            "https://evil.example\\sns.us-east-1.amazonaws.com/a.pem",
+            "https://sns.us-ea\tst-1.amazonaws.com/a.pem",
+            " https://sns.us-east-1.amazonaws.com/a.pem",
+            "https://1.2.3.4/a.pem",
+            "https://[::1]/a.pem",
             "http://sns.us-east-1.amazonaws.com/a.pem",
             "https://sns.us-east-1.amazonaws.com:8443/a.pem",
             "https://sns.a.b.amazonaws.com/a.pem",
             "https://sns.us-east-1.amazonaws.com.evil.example/a.pem",
             "https://evil.example/sns.us-east-1.amazonaws.com",
             "https://user@sns.us-east-1.amazonaws.com/a.pem",
+            "https://:pw@sns.us-east-1.amazonaws.com/a.pem",
             "https://sns..amazonaws.com/a.pem",
+            "https://sns.us-east-1.amazonaws.com:/a.pem",
+            "//sns.us-east-1.amazonaws.com/a.pem",
             "not a url",
         ] {
             assert!(list.check(refused).is_none(), "{refused}");
@@ -122,12 +246,161 @@ mod tests {
     }
 
     #[test]
-    fn explicit_ports_and_bad_patterns() {
+    fn aws_region_names() {
+        for region in [
+            "us-east-1",
+            "ap-southeast-2",
+            "cn-northwest-1",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+            "il-central-1",
+            "ap-southeast-7",
+        ] {
+            assert!(is_aws_region(region), "{region}");
+        }
+        for not in [
+            "s3",
+            "s3-ap-southeast-2",
+            "sns",
+            "us-east",
+            "us-east-0",
+            "us-east-001",
+            "US-EAST-1",
+            "usa-east-1",
+            "us-evil-east-1",
+            "us--1",
+            "",
+        ] {
+            assert!(!is_aws_region(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn explicit_ports_ip_literals_and_bad_patterns() {
         let list = HostAllowlist::new(&["127.0.0.1:8443"]).unwrap();
         assert!(list.check("https://127.0.0.1:8443/k").is_some());
         assert!(list.check("https://127.0.0.1/k").is_none());
+        // A wildcard never matches an IP literal.
+        let list = HostAllowlist::new(&["*.0.0.1:8443", "*.*.*.*:8443"]).unwrap();
+        assert!(list.check("https://127.0.0.1:8443/k").is_none());
         assert!(HostPattern::parse("exa mple.com").is_err());
         assert!(HostPattern::parse("example.com:x").is_err());
         assert!(HostAllowlist::new::<&str>(&[]).is_err());
+    }
+
+    /// Fixed-host presets (PayPal, Pub/Sub, Plaid): only those names, on 443.
+    #[test]
+    fn fixed_hosts_admit_only_themselves() {
+        let list = HostAllowlist::new(&["api-m.paypal.com", "www.googleapis.com"]).unwrap();
+        assert!(list
+            .check("https://api-m.paypal.com/v1/notifications/certs/CERT-1")
+            .is_some());
+        assert!(list
+            .check("https://www.googleapis.com/oauth2/v3/certs")
+            .is_some());
+        for refused in [
+            "https://api-m.paypal.com.evil.example/c",
+            "https://evil-api-m.paypal.com/c",
+            "https://x.api-m.paypal.com/c",
+            "https://api-m.paypal.com@evil.example/c",
+            "https://api-m.paypal.com%40evil.example/c",
+            "https://api-m.paypal.com./c",
+            "https://www.googleapis.com:80/oauth2/v3/certs",
+        ] {
+            assert!(list.check(refused).is_none(), "{refused}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("sns".to_string()),
+                Just("us-east-1".to_string()),
+                Just("us-gov-west-1".to_string()),
+                Just("s3".to_string()),
+                Just("amazonaws".to_string()),
+                Just("com".to_string()),
+                Just("cn".to_string()),
+                Just("evil".to_string()),
+                Just("%2e".to_string()),
+                Just("\\".to_string()),
+                Just("@".to_string()),
+                Just(":443".to_string()),
+                Just(":8443".to_string()),
+                Just("ѕ".to_string()),
+                Just("xn--".to_string()),
+                Just("\t".to_string()),
+                Just("".to_string()),
+                "[a-z0-9-]{1,12}",
+                "\\PC{1,3}",
+            ]
+        }
+
+        fn url() -> impl Strategy<Value = String> {
+            let scheme = prop_oneof![
+                Just("https://"),
+                Just("HTTPS://"),
+                Just("http://"),
+                Just("https:/"),
+                Just(""),
+            ];
+            let seps = prop_oneof![Just("."), Just("."), Just("-"), Just("")];
+            (
+                scheme,
+                proptest::collection::vec((piece(), seps), 1..7),
+                prop_oneof![Just("/a.pem"), Just("?q"), Just(""), Just("#f")],
+            )
+                .prop_map(|(scheme, parts, tail)| {
+                    let host: String = parts.iter().map(|(p, s)| format!("{p}{s}")).collect();
+                    format!("{scheme}{host}{tail}")
+                })
+        }
+
+        /// What the SNS rule admits, written independently of the matcher: a lower-case copy
+        /// of the accepted URL's host is `sns.<region>.amazonaws.com[.cn]`, the port 443, and
+        /// the input's authority is that host (plus at most `:443`) exactly.
+        fn sns_host(host: &str) -> bool {
+            let host = host.to_ascii_lowercase();
+            let Some(rest) = host.strip_prefix("sns.") else {
+                return false;
+            };
+            let region = rest
+                .strip_suffix(".amazonaws.com")
+                .or_else(|| rest.strip_suffix(".amazonaws.com.cn"));
+            region.is_some_and(is_aws_region)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            #[test]
+            fn sns_rule_admits_only_sns_regional_hosts(url in url()) {
+                let list = HostAllowlist::new(&["sns.{region}.amazonaws.com", "sns.{region}.amazonaws.com.cn"]).unwrap();
+                if let Some(parsed) = list.check(&url) {
+                    prop_assert_eq!(parsed.scheme(), "https");
+                    prop_assert!(parsed.username().is_empty() && parsed.password().is_none());
+                    prop_assert_eq!(parsed.port_or_known_default(), Some(443));
+                    let host = parsed.host_str().unwrap_or_default();
+                    prop_assert!(sns_host(host), "{} admitted", url);
+                    let written = url.get(8..).unwrap_or_default();
+                    let authority = written.split(['/', '?', '#']).next().unwrap_or_default();
+                    let authority = authority.to_ascii_lowercase();
+                    prop_assert!(authority == host || authority == format!("{host}:443"), "{} admitted", url);
+                }
+            }
+
+            #[test]
+            fn written_sns_urls_are_admitted(region in "(us|eu|ap|cn|sa)-(east|west|north|south|central|southeast)-[1-9]", cn in any::<bool>(), path in "/[A-Za-z0-9._-]{0,30}") {
+                let list = HostAllowlist::new(&["sns.{region}.amazonaws.com", "sns.{region}.amazonaws.com.cn"]).unwrap();
+                let suffix = if cn { ".cn" } else { "" };
+                let url = format!("https://sns.{region}.amazonaws.com{suffix}{path}");
+                prop_assert!(list.check(&url).is_some(), "{} refused", url);
+            }
+        }
     }
 }

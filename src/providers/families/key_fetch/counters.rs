@@ -11,8 +11,8 @@ pub struct FetchCounters {
 }
 
 /// Every outcome label: `fetched` (a key or certificate was stored), `refused` (URL not https or
-/// host not allowed: no request made), `timeout`, `unreachable`, `http_error` (non-2xx answer),
-/// `too_large` (over the size cap), `invalid` (not a key), `confirmed` / `confirm_failed` (SNS
+/// host not allowed: no request made), `timeout`, `unreachable`, `http_error` (non-2xx, non-3xx
+/// answer), `redirected` (a 3xx answer: not followed, the request gets 401), `too_large` (over the size cap), `invalid` (not a key), `confirmed` / `confirm_failed` (SNS
 /// subscription confirmations).
 pub const OUTCOMES: &[&str] = &[
     "fetched",
@@ -20,6 +20,7 @@ pub const OUTCOMES: &[&str] = &[
     "timeout",
     "unreachable",
     "http_error",
+    "redirected",
     "too_large",
     "invalid",
     "confirmed",
@@ -34,6 +35,8 @@ impl Default for FetchCounters {
 
 impl FetchCounters {
     pub fn new() -> FetchCounters {
+        // Justified: a constant name, help and label set that are valid (unit-tested).
+        #[allow(clippy::expect_used)]
         let fetches = IntCounterVec::new(
             Opts::new(
                 "hookgate_key_fetches_total",

@@ -93,6 +93,10 @@ pub enum FetchError {
     Unreachable,
     #[error("key server answered HTTP {0}")]
     Status(u16),
+    /// A 3xx answer: the key is not at the provider's URL (it is not followed: the target could
+    /// be anywhere). Definitive, like a refused URL.
+    #[error("key URL redirected (HTTP {0}); redirects are not followed")]
+    Redirected(u16),
     #[error("key response over the size cap")]
     TooLarge,
     #[error("key response is not a usable key")]
@@ -107,6 +111,7 @@ impl FetchError {
             FetchError::Timeout => "timeout",
             FetchError::Unreachable => "unreachable",
             FetchError::Status(_) => "http_error",
+            FetchError::Redirected(_) => "redirected",
             FetchError::TooLarge => "too_large",
             FetchError::Invalid => "invalid",
         }
@@ -128,7 +133,10 @@ impl FetchError {
         match self {
             FetchError::Timeout | FetchError::Unreachable => true,
             FetchError::Status(s) => !(400..500).contains(&s),
-            FetchError::Refused | FetchError::TooLarge | FetchError::Invalid => false,
+            FetchError::Refused
+            | FetchError::Redirected(_)
+            | FetchError::TooLarge
+            | FetchError::Invalid => false,
         }
     }
 }
@@ -230,10 +238,21 @@ impl<V: Send + Sync + 'static> KeyFetcher<V> {
         self.inner.settings.allowlist.check(url).is_some()
     }
 
+    /// Counts a key URL refused by the allowlist before any request (outcome `refused`).
+    pub fn refused(&self) -> Rejection {
+        let inner = &self.inner;
+        inner.counters.count(inner.settings.provider, "refused");
+        FetchError::Refused.rejection()
+    }
+
     /// The cache entry for `key`, without any network activity.
     pub fn lookup(&self, key: &str) -> Lookup<V> {
         let now = Instant::now();
-        let slots = self.inner.slots.lock().expect("key cache lock");
+        let slots = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match slots.get(key) {
             None => Lookup::Missing,
             Some(Slot::Failed { error, until }) if *until > now => Lookup::Failed(*error),
@@ -311,7 +330,11 @@ impl<V: Send + Sync + 'static> KeyFetcher<V> {
         request: FetchRequest,
     ) -> impl Future<Output = Result<Arc<V>, FetchError>> + Send + 'static {
         let shared = {
-            let mut inflight = self.inner.inflight.lock().expect("in-flight lock");
+            let mut inflight = self
+                .inner
+                .inflight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(existing) = inflight.get(&key) {
                 existing.clone()
             } else {
@@ -380,14 +403,21 @@ impl<V: Send + Sync + 'static> Inner<V> {
         };
         inner.counters.count(inner.settings.provider, outcome);
         inner.store(&key, &result);
-        inner.inflight.lock().expect("in-flight lock").remove(&key);
+        inner
+            .inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
         result.map(|(value, _)| value)
     }
 
     fn store(&self, key: &str, result: &Result<(Arc<V>, Option<Duration>), FetchError>) {
         let s = &self.settings;
         let now = Instant::now();
-        let mut slots = self.slots.lock().expect("key cache lock");
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let slot = match result {
             Ok((value, max_age)) => {
                 let fresh = max_age.unwrap_or(s.fresh_for).min(s.max_fresh);
@@ -462,6 +492,9 @@ impl<V: Send + Sync + 'static> Inner<V> {
         };
         let mut response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(FetchError::Redirected(status.as_u16()));
+        }
         if !status.is_success() {
             return Err(FetchError::Status(status.as_u16()));
         }

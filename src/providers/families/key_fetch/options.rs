@@ -128,7 +128,8 @@ impl ProviderOptions {
         let allowlist = match &self.key_hosts {
             Some(list) => HostAllowlist::new(list)
                 .map_err(|m| SettingsError::new("provider_options.key_hosts", m))?,
-            None => HostAllowlist::new(hosts).expect("documented hosts are valid patterns"),
+            None => HostAllowlist::new(hosts)
+                .map_err(|m| SettingsError::new("provider_options.key_hosts", m))?,
         };
         let mut settings = FetchSettings::new(provider, allowlist);
         if let Some(path) = &self.key_ca {

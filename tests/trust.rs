@@ -1,0 +1,260 @@
+//! Trust, round 3 (issue 20), through the in-process gateway on 127.0.0.1 with raw clients:
+//! every way pingora refuses a request head gets its status (never a crashed task and silence),
+//! and the request-target forms of RFC 9112 §3.2.
+
+mod common;
+
+use std::time::Duration;
+
+use common::harness::TestGateway;
+use common::*;
+
+const SECRET: &str = "It's a Secret to Everybody";
+
+fn hmac_route(up: &Upstream) -> String {
+    format!(
+        r#"
+[[route]]
+name = "azotte"
+path = "/hook"
+upstream = "{}"
+provider = "hmac"
+secrets = ["{SECRET}"]
+signature = {{ header = "Azotte-Signature", algorithm = "sha256", encoding = "hex", prefix = "sha256=" }}
+upstream_timeout = "2s"
+"#,
+        up.url("/up")
+    )
+}
+
+fn sig(body: &[u8]) -> String {
+    format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &[body]))
+}
+
+fn exchange(gw: &TestGateway, request: &[u8]) -> String {
+    raw_exchange(gw.port, request, Duration::from_secs(5))
+}
+
+/// Issue 20 fault 5: an obs-fold continuation line after `Transfer-Encoding: chunked` made
+/// pingora refuse the head and the refusal path call an accessor that panics without a stored
+/// head; the client got nothing. RFC 9112 §5.2: 400. Then every other way pingora refuses a head,
+/// each with its status, and the gateway still serves afterwards.
+#[test]
+fn every_refused_head_gets_its_status_and_the_gateway_keeps_serving() {
+    let up = Upstream::start();
+    let gw = TestGateway::start("", &hmac_route(&up));
+    let many_fields: String = (0..300).map(|i| format!("X-F{i}: v\r\n")).collect();
+    let huge = format!("X-Big: {}\r\n", "a".repeat(70 * 1024));
+    let cases: Vec<(String, u16, &str)> = vec![
+        (
+            "Transfer-Encoding: chunked\r\n\tfoo\r\n".into(),
+            400,
+            "obs-fold after Transfer-Encoding",
+        ),
+        (
+            "X-A: 1\r\n b\r\n".into(),
+            400,
+            "obs-fold after another field",
+        ),
+        (
+            "Transfer-Encoding: chunked\r\n Transfer-Encoding: gzip\r\n".into(),
+            400,
+            "folded Transfer-Encoding",
+        ),
+        ("Bad Name: 1\r\n".into(), 400, "space in a field name"),
+        ("X-A 1\r\n".into(), 400, "a line without a colon"),
+        (
+            "Content-Length: 1\r\nContent-Length: 2\r\n".into(),
+            400,
+            "differing Content-Length",
+        ),
+        (
+            "Content-Length: x\r\n".into(),
+            400,
+            "unparseable Content-Length",
+        ),
+        (
+            "Transfer-Encoding: gzip\r\n".into(),
+            501,
+            "a final coding that is not chunked",
+        ),
+        (
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n".into(),
+            400,
+            "chunked not last",
+        ),
+        (many_fields, 431, "more fields than pingora parses"),
+        (huge, 431, "a head over the size limit"),
+    ];
+    for (fields, want, what) in cases {
+        let req = format!("POST /hook HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
+        let got = exchange(&gw, req.as_bytes());
+        assert_eq!(status_of(&got), Some(want), "{what}: {got:?}");
+    }
+    let got = exchange(
+        &gw,
+        b"POST /hook HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+    assert_eq!(
+        status_of(&got),
+        Some(400),
+        "HTTP/1.0 with Transfer-Encoding: {got:?}"
+    );
+    assert_eq!(up.count(), 0, "nothing refused reaches the upstream");
+    // Still serving: a signed request after all of the above is forwarded.
+    let body = b"{\"ok\":true}";
+    let req = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nAzotte-Signature: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        sig(body),
+        body.len()
+    );
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    assert_eq!(status_of(&exchange(&gw, &req)), Some(200));
+    assert_eq!(up.count(), 1);
+}
+
+fn signed(target: &str, host: Option<&str>, method: &str) -> Vec<u8> {
+    let body = b"{\"form\":1}";
+    let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+    let mut req = format!(
+        "{method} {target} HTTP/1.1\r\n{host}Azotte-Signature: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        sig(body),
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+/// RFC 9112 §3.2: origin-form and absolute-form are served (§3.2.2: a server MUST accept the
+/// absolute form; its authority is the request's, ahead of `Host`); authority-form is only for
+/// CONNECT and asterisk-form only for `OPTIONS *` (501 here: not a proxy, no server-wide
+/// options); either with another method is 400.
+#[test]
+fn request_target_forms_are_handled_as_rfc_9112_says() {
+    let up = Upstream::start();
+    let gw = TestGateway::start("", &hmac_route(&up));
+    let ok = exchange(
+        &gw,
+        &signed(
+            "http://hooks.example.com/hook",
+            Some("hooks.example.com"),
+            "POST",
+        ),
+    );
+    assert_eq!(status_of(&ok), Some(200), "absolute-form: {ok:?}");
+    let forwarded = up.received();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(
+        forwarded[0].header("x-forwarded-host"),
+        Some("hooks.example.com")
+    );
+    assert_eq!(forwarded[0].target, "/up");
+    for (request, want, what) in [
+        (
+            signed(
+                "http://other.example/hook",
+                Some("hooks.example.com"),
+                "POST",
+            ),
+            400,
+            "Host differs from the target's authority",
+        ),
+        (
+            signed("*", Some("x"), "POST"),
+            400,
+            "asterisk-form with POST",
+        ),
+        (signed("*", Some("x"), "OPTIONS"), 501, "OPTIONS *"),
+        (
+            signed(
+                "hooks.example.com:443",
+                Some("hooks.example.com:443"),
+                "CONNECT",
+            ),
+            501,
+            "CONNECT",
+        ),
+        (
+            signed(
+                "hooks.example.com:443",
+                Some("hooks.example.com:443"),
+                "POST",
+            ),
+            400,
+            "authority-form with POST",
+        ),
+        (
+            signed(
+                "ftp://hooks.example.com/hook",
+                Some("hooks.example.com"),
+                "POST",
+            ),
+            400,
+            "absolute-form, another scheme",
+        ),
+        (signed("/hook", None, "POST"), 400, "HTTP/1.1 without Host"),
+    ] {
+        let got = exchange(&gw, &request);
+        assert_eq!(status_of(&got), Some(want), "{what}: {got:?}");
+    }
+    assert_eq!(up.count(), 1, "no refused form reaches the upstream");
+}
+
+/// Issue 20 fault 8: at the most verbose level (`HOOKGATE_LOG=trace`, and with pingora's client
+/// named explicitly), nothing written to stderr or stdout carries the signature, the secret, an
+/// `Authorization` value or a token from the query — through the real binary, for a forwarded
+/// request, a refused one and a refused head.
+#[test]
+fn trace_diagnostics_carry_no_signature_secret_or_token() {
+    for filter in [
+        "trace",
+        "trace,pingora_core::protocols::http::v1::client=trace,h2=trace",
+    ] {
+        let up = Upstream::start();
+        let gw = Gateway::start_with_env("", &hmac_route(&up), &[("HOOKGATE_LOG", filter)]);
+        let body = b"{\"id\":\"evt_log\"}";
+        let signature = sig(body);
+        let bearer = "Bearer tok-9f8e7d6c5b4a";
+        let res = client()
+            .post(gw.url("/hook?token=qtok-1a2b3c4d"))
+            .header("Azotte-Signature", &signature)
+            .header("Authorization", bearer)
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let forged = client()
+            .post(gw.url("/hook"))
+            .header("Azotte-Signature", "sha256=00ff00ff")
+            .header("Authorization", bearer)
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+        let head = format!(
+            "POST /hook HTTP/1.1\r\nHost: x\r\nAuthorization: {bearer}\r\nX-A: 1\r\n\tfold\r\n\r\n"
+        );
+        assert_eq!(
+            status_of(&raw_exchange(
+                gw.port,
+                head.as_bytes(),
+                Duration::from_secs(5)
+            )),
+            Some(400)
+        );
+        let all = format!("{}\n{}", gw.stderr(), gw.stdout());
+        assert!(
+            all.lines().count() > 3,
+            "{filter}: the trace level logs: {all}"
+        );
+        let hex_sig = signature.trim_start_matches("sha256=");
+        for secret in [hex_sig, SECRET, "tok-9f8e7d6c5b4a", "qtok-1a2b3c4d"] {
+            assert!(
+                !all.contains(secret),
+                "{filter}: {secret:?} in the diagnostics:\n{all}"
+            );
+        }
+    }
+}
