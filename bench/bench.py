@@ -14,6 +14,10 @@ Targets (every server on 1 worker process / thread):
   H2down H2r with Redis configured but not running (breaker open; local limit, forward)
   Hq     H with delivery = "queue" to A: measures the 202 acknowledgement (durable append)
   Hq-slow  Hq whose upstream answers after --slow-ms (bench/slow_upstream.py)
+  Hqr    H with delivery = "queue" on Redis Streams ([queue] backend = "redis", a redis-server
+         this script starts with appendonly yes, appendfsync everysec): the 202 is the XADD
+  Hqr-slow Hqr whose upstream answers after --slow-ms: a backlog builds up in Redis, whose
+         used_memory per queued message (over the charged bytes) is reported
 For each measurement the server under test (except A, which every proxy uses) is started fresh,
 warmed up for 1 s, then loaded with wrk -t1 -c32 -dD. Figures: req/s, p50/p99, errors (non-200 +
 socket errors + duplicates/id reuse), CPU µs per request (utime+stime of all its processes from
@@ -265,18 +269,21 @@ backend app
 """.format(bufsize=bufsize, key=key_b64, port=port, up=up)
 
 
-def hookgate_conf(port, admin, up, redis_port=None, queue_dir=None, queue_up=None):
+def hookgate_conf(port, admin, up, redis_port=None, queue_dir=None, queue_up=None,
+                  queue_redis=None):
     state = ""
     on_error_rl = on_error_dd = ""
     if redis_port is not None:
         state = '[state]\nurl = "redis://127.0.0.1:%d"\nprefix = "bench"\n' % redis_port
         on_error_rl, on_error_dd = ', on_store_error = "local"', ', on_store_error = "forward"'
     queue = ""
-    if queue_dir is not None:
+    if queue_dir is not None or queue_redis is not None:
+        store = ('dir = "%s"' % queue_dir) if queue_dir is not None else (
+            'backend = "redis"\nurl = "redis://127.0.0.1:%d"\nprefix = "benchq"' % queue_redis)
         # max_bytes well above what a run appends: a full queue would answer 503
         queue = """
 [queue]
-dir = "{dir}"
+{store}
 max_bytes = "64GiB"
 
 [[route]]
@@ -287,7 +294,7 @@ provider = "hmac"
 secrets = ["{secret}"]
 signature = {{ header = "X-Signature", algorithm = "sha256", encoding = "hex" }}
 delivery = "queue"
-""".format(dir=queue_dir, qup=queue_up, secret=SECRET)
+""".format(store=store, qup=queue_up, secret=SECRET)
     return state + """
 [server]
 listen = "127.0.0.1:{port}"
@@ -358,7 +365,8 @@ def start_target(args, workdir, target, size, up_port):
         p = spawn(["haproxy", "-db", "-f", conf], subprocess.DEVNULL, err)
         wait_port(port, p)
         return Server(p, port, "/hook", target)
-    if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hq-slow"):
+    if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hq-slow",
+                  "Hqr", "Hqr-slow"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
@@ -369,13 +377,17 @@ def start_target(args, workdir, target, size, up_port):
             redis_port = redis[1]
         elif target == "H2down":
             redis_port = free_port()  # nothing listens there
+        queue_redis = None
+        if target in ("Hqr", "Hqr-slow"):
+            redis = start_redis(workdir, aof=True)
+            queue_redis = redis[1]
         if target in ("Hq", "Hq-slow"):
             queue_dir = os.path.join(workdir, "queue")
             shutil.rmtree(queue_dir, ignore_errors=True)
-        queue_up = args.slow_port if target == "Hq-slow" else up_port
+        queue_up = args.slow_port if target in ("Hq-slow", "Hqr-slow") else up_port
         conf = os.path.join(d, "gateway-%s.toml" % target)
         with open(conf, "w") as f:
-            f.write(hookgate_conf(port, admin, up_port, redis_port, queue_dir, queue_up))
+            f.write(hookgate_conf(port, admin, up_port, redis_port, queue_dir, queue_up, queue_redis))
         env = dict(os.environ)
         env.pop("HOOKGATE_LOG", None)
         if target == "Hnolog":
@@ -388,22 +400,26 @@ def start_target(args, workdir, target, size, up_port):
         p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
         path = {"H2": "/hook-dedup", "H2r": "/hook-dedup", "H2down": "/hook-dedup",
-                "Hq": "/hook-queue", "Hq-slow": "/hook-queue"}.get(target, "/hook")
+                "Hq": "/hook-queue", "Hq-slow": "/hook-queue", "Hqr": "/hook-queue",
+                "Hqr-slow": "/hook-queue"}.get(target, "/hook")
         srv = Server(p, port, path, target)
         srv.redis, srv.queue_dir = redis, queue_dir
-        if queue_dir is not None:
+        if queue_dir is not None or queue_redis is not None:
             srv.ok_status = 202
         return srv
     raise ValueError(target)
 
 
-def start_redis(workdir):
-    """A throw-away redis-server on loopback: no RDB, no AOF, its own directory."""
+def start_redis(workdir, aof=False):
+    """A throw-away redis-server on loopback: no RDB, no AOF (or AOF with appendfsync
+    everysec, no rewrites), its own directory."""
     port = free_port()
     d = os.path.join(workdir, "redis-%d" % port)
     os.makedirs(d, exist_ok=True)
+    persistence = ["--appendonly", "yes", "--appendfsync", "everysec",
+                   "--auto-aof-rewrite-percentage", "0"] if aof else ["--appendonly", "no"]
     p = spawn(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-               "--appendonly", "no", "--dir", d, "--logfile", os.path.join(d, "redis.log")],
+               "--dir", d, "--logfile", os.path.join(d, "redis.log")] + persistence,
               subprocess.DEVNULL, subprocess.DEVNULL)
     wait_port(port, p)
     return p, port
@@ -416,6 +432,13 @@ def redis_memory(port):
                               text=True, timeout=10, check=True).stdout
     used = [l for l in cli("INFO", "memory").splitlines() if l.startswith("used_memory:")]
     return int(used[0].split(":")[1]), int(cli("DBSIZE").strip())
+
+
+def redis_backlog(port):
+    """Messages waiting in the bench queue's stream (Hqr targets)."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "XLEN", "{benchq:bench-queue}:s"],
+                         capture_output=True, text=True, timeout=10, check=True).stdout
+    return int(out.strip() or 0)
 
 
 def start_slow_upstream(workdir, delay_ms):
@@ -470,6 +493,7 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
         rss = rss_kib(srv.pids())
         up1 = upstream_count(status_port)
         mem1 = redis_memory(srv.redis[1]) if srv.redis else None
+        backlog = redis_backlog(srv.redis[1]) if target in ("Hqr", "Hqr-slow") else None
         alive = srv.proc.poll() is None
     finally:
         if fresh:
@@ -483,7 +507,8 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
     upstream_seen = up1 - up0 - 1  # minus the status request itself
     dedup = target in ("H2", "H2r", "H2down")
     errors = res["non200"] + sock_err + res["duplicates"] + (reqs if res["wraps"] and dedup else 0)
-    queued = target in ("Hq", "Hq-slow")  # acknowledged before delivery: the upstream lags
+    # acknowledged before delivery: the upstream lags
+    queued = target in ("Hq", "Hq-slow", "Hqr", "Hqr-slow")
     if target != "A" and not queued and upstream_seen < reqs - res["non200"]:
         # a 200 that never reached the upstream would be a fake success
         errors += (reqs - res["non200"]) - upstream_seen
@@ -503,7 +528,10 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
         row["redis_keys"] = mem1[1]
         row["redis_bytes_per_key"] = (mem1[0] - mem0[0]) / max(mem1[1] - mem0[1], 1)
         row["redis_cpu_us_per_req"] = (r1 - r0) * 1e6 / CLK / max(reqs, 1)
-    if target == "Hq-slow":
+    if backlog:
+        row["redis_backlog"] = backlog
+        row["redis_bytes_per_queued"] = (mem1[0] - mem0[0]) / backlog
+    if target in ("Hq-slow", "Hqr-slow"):
         row["upstream_seen"] = None  # the slow upstream is not the counted nginx
     return row
 
@@ -574,10 +602,13 @@ def table(rows, sizes, targets_for, connections=32):
 NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
          "H2down": "H2 with [state], Redis down (breaker open)",
          "Hq": "H with delivery = \"queue\" (202 ack)",
-         "Hq-slow": "Hq, upstream answering after --slow-ms"}
+         "Hq-slow": "Hq, upstream answering after --slow-ms",
+         "Hqr": "H with delivery = \"queue\" on Redis (AOF everysec)",
+         "Hqr-slow": "Hqr, upstream answering after --slow-ms"}
 LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
 # (target, its baseline): the cost of shared state / queued delivery, measured in the same round
-PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hq-slow", "Hq"))
+PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hq-slow", "Hq"), ("Hqr", "H"),
+         ("Hqr", "Hq"), ("Hqr-slow", "Hqr"))
 
 
 def pairs_table(rows, sizes):
@@ -602,14 +633,22 @@ def pairs_table(rows, sizes):
                 fmt(med([r["cpu_us_per_req"] for r, _ in both]), "cpu"),
                 med([r["cpu_us_per_req"] / x["cpu_us_per_req"] for r, x in both]),
                 fmt(sum(r["errors"] for r, _ in both), "int"), fmt(sum(r["requests"] for r, _ in both), "int")))
-    redis = [r for r in rows if "redis_bytes_per_key" in r]
+    redis = [r for r in rows if "redis_bytes_per_key" in r and r["target"] == "H2r"]
+    queued = [r for r in rows if "redis_bytes_per_queued" in r]
+    if queued:
+        out.append("\nRedis queue (%s): used_memory delta / messages left in the stream, per run: %s "
+                   "bytes per queued message (%s messages; the charged size is the body plus ~0.5 KiB "
+                   "of head)." % (
+                       ", ".join(sorted(set(r["target"] for r in queued))),
+                       ", ".join("%s: %.0f" % (LABEL[r["size"]], r["redis_bytes_per_queued"]) for r in queued),
+                       ", ".join(fmt(r["redis_backlog"], "int") for r in queued)))
     if redis:
         out.append("\nRedis (H2r): used_memory delta / keys added, per run: %s bytes per key (%s keys at the end "
                    "of each run); redis-server CPU %s µs per request (median), besides hookgate's." % (
                        ", ".join("%.0f" % r["redis_bytes_per_key"] for r in redis),
                        ", ".join(fmt(r["redis_keys"], "int") for r in redis),
                        fmt(med([r["redis_cpu_us_per_req"] for r in redis]), "cpu")))
-    return "\n".join(out) if n or redis else ""
+    return "\n".join(out) if n or redis or queued else ""
 
 
 def main():
@@ -652,7 +691,7 @@ def main():
     upstream = start_nginx(workdir, "nginx-upstream", upstream_conf(os.path.join(workdir, "nginx-upstream"), up_port, status_port), up_port)
     wait_port(status_port, upstream)
     args.slow_port = None
-    if any("Hq-slow" in targets_for(s) for s in sizes):
+    if any(t in targets_for(s) for s in sizes for t in ("Hq-slow", "Hqr-slow")):
         args.slow_port = start_slow_upstream(workdir, args.slow_ms)[1]
 
     rows = []

@@ -1,6 +1,10 @@
 //! Durable append throughput and latency of the embedded queue (what bounds queued-mode acks),
 //! with group commit (64 concurrent appenders) against one sync per append (sequential), at
 //! 16 KiB and 100 KiB bodies; and the time to reopen a queue holding 100,000 pending messages.
+//! Then the Redis Streams backend beside the disk one (16 concurrent appenders, 1.5 KiB and
+//! 16 KiB): acks/s, ack p50/p99, and Redis's `used_memory` per queued message, on a
+//! `redis-server` this bench starts (`appendonly yes`, `appendfsync everysec`; skipped when none
+//! is installed).
 //!
 //!     cargo bench --bench queue
 //!
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
+use hookgate::delivery::queue::redis::{RedisQueue, RedisQueueMetrics, RedisQueueOptions};
 use hookgate::delivery::queue::{NewMessage, QueueStore, StoredHead};
 
 fn scratch(name: &str) -> PathBuf {
@@ -30,6 +35,7 @@ fn message(size: usize, n: u64) -> NewMessage {
         head: StoredHead {
             method: "POST".into(),
             path: "/hook".into(),
+            query: None,
             headers: vec![
                 ("content-type".into(), b"application/json".to_vec()),
                 (
@@ -126,6 +132,122 @@ async fn restart(pending: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Appends `total` messages of `size` bytes from `concurrency` tasks; acks/s, p50, p99.
+async fn appends(
+    store: Arc<dyn QueueStore>,
+    size: usize,
+    concurrency: usize,
+    total: usize,
+) -> (f64, Duration, Duration) {
+    let per_task = total / concurrency;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..concurrency {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let m = message(size, (t * per_task + i) as u64);
+                let t0 = Instant::now();
+                store.append(m).await.unwrap();
+                latencies.push(t0.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::with_capacity(total);
+    while let Some(l) = tasks.join_next().await {
+        latencies.extend(l.unwrap());
+    }
+    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    (
+        rate,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    )
+}
+
+/// A redis-server with AOF (`everysec`) on a free port; `None` when none is installed.
+fn start_redis() -> Option<(std::process::Child, u16, PathBuf)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let dir = scratch(&format!("redis-{port}"));
+    std::fs::create_dir_all(&dir).ok()?;
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "yes", "--appendfsync", "everysec"])
+        .args(["--auto-aof-rewrite-percentage", "0", "--dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(300));
+    Some((child, port, dir))
+}
+
+fn used_memory(port: u16) -> i64 {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let info: String = redis::cmd("INFO").arg("memory").query(&mut c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Redis backend beside the disk backend: 16 appenders, 1.5 KiB and 16 KiB.
+async fn redis_beside_disk() {
+    let Some((mut child, port, dir)) = start_redis() else {
+        println!("redis: redis-server not installed, skipped");
+        return;
+    };
+    let url = format!("redis://127.0.0.1:{port}/0");
+    for (size, label, total) in [(1536, "1.5 KiB", 16_000), (16 << 10, "16 KiB", 8_000)] {
+        let disk_dir = scratch(&format!("beside-{size}"));
+        let disk: Arc<dyn QueueStore> =
+            Arc::new(DiskQueue::open(DiskOptions::new(&disk_dir, 1 << 40)).unwrap());
+        let d = appends(disk, size, 16, total).await;
+        let _ = std::fs::remove_dir_all(&disk_dir);
+        let options = RedisQueueOptions::new(&url, &format!("b{size}"), 1 << 40).unwrap();
+        let redis: Arc<dyn QueueStore> =
+            Arc::new(RedisQueue::new(options, RedisQueueMetrics::unregistered()).unwrap());
+        let before = used_memory(port);
+        let r = appends(redis, size, 16, total).await;
+        let per_message = (used_memory(port) - before) as f64 / total as f64;
+        let charged = message(size, 0).charged_bytes() as f64;
+        println!(
+            "{label}, 16 appenders: disk {:.0} acks/s (p50 {:.2} ms, p99 {:.2} ms); redis everysec \
+             {:.0} acks/s (p50 {:.2} ms, p99 {:.2} ms) = {:.2}x disk; redis holds {:.0} B per \
+             queued message ({:.2}x the {charged:.0} charged bytes)",
+            d.0,
+            d.1.as_secs_f64() * 1e3,
+            d.2.as_secs_f64() * 1e3,
+            r.0,
+            r.1.as_secs_f64() * 1e3,
+            r.2.as_secs_f64() * 1e3,
+            r.0 / d.0,
+            per_message,
+            per_message / charged,
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -152,5 +274,6 @@ fn main() {
             );
         }
         restart(100_000).await;
+        redis_beside_disk().await;
     });
 }

@@ -120,7 +120,7 @@ pub fn main_with(cli: Cli) -> i32 {
             Ok(mut c) => {
                 c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
-                0
+                check_queue_redis(&c)
             }
             Err(e) => {
                 eprintln!("hookgate: {e}");
@@ -152,6 +152,27 @@ pub fn main_with(cli: Cli) -> i32 {
             print!("{}", crate::providers::families::catalog::markdown_table());
             0
         }
+    }
+}
+
+/// `hookgate check`'s look at the queue's Redis (persistence, eviction policy): prints the
+/// findings; 1 when the server would silently delete queued messages (`allkeys-*`), else 0.
+fn check_queue_redis(config: &Config) -> i32 {
+    let Some(crate::config::queue::QueueSettings {
+        backend: crate::config::queue::QueueBackend::Redis(redis),
+        ..
+    }) = &config.queue
+    else {
+        return 0;
+    };
+    let (report, refused) = crate::delivery::queue::redis::health::check_report(redis);
+    if refused {
+        eprint!("{report}");
+        eprintln!("hookgate: the queue's Redis would evict queued messages (see above)");
+        1
+    } else {
+        print!("{report}");
+        0
     }
 }
 

@@ -16,7 +16,8 @@
 //!   file each, or a row in a table of data-only senders such as `presets::hmac_body`).
 //! - [`state`] — dedup and rate-limit stores behind async traits (in memory by default).
 //! - [`delivery`] — what happens to an accepted request: a [`delivery::Delivery`] handed to a
-//!   [`delivery::Deliverer`] (`direct` today).
+//!   [`delivery::Deliverer`] (`direct`, or `queue`: a durable queue on disk or on Redis Streams,
+//!   [`delivery::queue`]).
 //! - [`telemetry`] — outcomes, the per-gateway metrics registry, the audit line.
 //! - [`cli`] — `hookgate run | check | sign | providers`; [`logging`] — where diagnostics and the
 //!   audit log go (below `cli`: it imports nothing of it).

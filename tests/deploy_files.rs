@@ -94,7 +94,18 @@ const ROUTE_KEYS: &[&str] = &[
     "delivery",
     "queue",
 ];
-const QUEUE_KEYS: &[&str] = &["backend", "dir", "max_bytes", "admin_token"];
+const QUEUE_KEYS: &[&str] = &[
+    "backend",
+    "dir",
+    "max_bytes",
+    "admin_token",
+    "url",
+    "password",
+    "prefix",
+    "min_replicas_acked",
+    "lease_timeout",
+    "append_connections",
+];
 const ROUTE_QUEUE_KEYS: &[&str] = &[
     "ack_status",
     "concurrency",
@@ -331,9 +342,14 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
                 "{what}: unknown [queue] key `{key}`"
             );
         }
+        let redis = queue.get("backend").and_then(|b| b.as_str()) == Some("redis");
         assert!(
-            queue.get("dir").and_then(|d| d.as_str()).is_some(),
+            redis || queue.get("dir").and_then(|d| d.as_str()).is_some(),
             "{what}: [queue] lacks `dir`"
+        );
+        assert!(
+            !redis || queue.get("dir").is_none(),
+            "{what}: `dir` with backend redis"
         );
         if let Some(token) = queue.get("admin_token") {
             let token = token.as_str().unwrap();
@@ -820,6 +836,23 @@ fn kubernetes_sidecar_example() {
         );
     }
 
+    // Queued routes on Redis: any replica delivers any replica's events, so a plain Deployment
+    // with no volume can queue (README, "Kubernetes: which backend").
+    assert_eq!(cfg["queue"]["backend"].as_str(), Some("redis"));
+    assert!(
+        cfg["route"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("delivery").and_then(|d| d.as_str()) == Some("queue")),
+        "no queued route in the sidecar example"
+    );
+    assert!(k8s.contains("\nkind: Deployment\n") && !k8s.contains("kind: StatefulSet"));
+    assert!(
+        !k8s.contains("volumeClaimTemplates") && !k8s.contains("persistentVolumeClaim"),
+        "the Redis-queued sidecar needs no volume"
+    );
+
     // Two replicas sharing state: the Redis URL comes from the Secret.
     let var = cfg["state"]["url"]
         .as_str()
@@ -1047,9 +1080,18 @@ fn gateway_tomls_for_image_and_compose() {
         compose.contains("\n  redis:\n"),
         "compose has a redis service"
     );
+    // The same Redis holds the queue: never an allkeys-* policy (it would evict queued
+    // events); volatile-lru evicts only keys with an expiry (dedup, rate limits). AOF with an
+    // fsync per reply makes a 202 survive a crash of Redis or of the host.
+    assert_eq!(compose_cfg["queue"]["backend"].as_str(), Some("redis"));
     assert!(
-        compose.contains("allkeys-lru"),
-        "compose Redis evicts with allkeys-lru"
+        compose.contains("      - volatile-lru") && !compose.contains("      - allkeys-"),
+        "compose Redis must not evict queued events"
+    );
+    assert!(
+        compose.contains("--appendonly\n      - \"yes\"")
+            && compose.contains("--appendfsync\n      - always"),
+        "compose Redis runs with AOF, appendfsync always"
     );
     assert_eq!(
         compose.matches(&format!("{var}: ")).count(),

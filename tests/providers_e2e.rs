@@ -44,8 +44,14 @@ fn route_for(name: &str, port: u16) -> String {
         "contentful" => (CONTENTFUL_SECRET.into(), ""),
         "braintree" => (format!("{BT_PUBLIC}:{BT_PRIVATE}"), ""),
         "postmark" => ("user:pass".into(), ""),
-        "discord" => (providers::presets::discord::public_key_hex(&ED_SEED), ""),
-        "telnyx" => (providers::presets::telnyx::public_key_base64(&ED_SEED), ""),
+        "discord" => (
+            providers::presets::ed25519_senders::DISCORD_SIGNER.public_key(&ED_SEED),
+            "",
+        ),
+        "telnyx" => (
+            providers::presets::ed25519_senders::TELNYX_SIGNER.public_key(&ED_SEED),
+            "",
+        ),
         "sendgrid" => (
             providers::presets::sendgrid::public_key_base64(&P256_SCALAR),
             "",
@@ -128,8 +134,14 @@ fn signed_headers(gw: &Gateway, name: &str, body: &[u8]) -> Vec<(String, String)
         now,
     };
     match name {
-        "discord" => return providers::presets::discord::sign_with_private_key(&ED_SEED, &req),
-        "telnyx" => return providers::presets::telnyx::sign_with_private_key(&ED_SEED, &req),
+        "discord" => {
+            return providers::presets::ed25519_senders::DISCORD_SIGNER
+                .sign_with_private_key(&ED_SEED, &req)
+        }
+        "telnyx" => {
+            return providers::presets::ed25519_senders::TELNYX_SIGNER
+                .sign_with_private_key(&ED_SEED, &req)
+        }
         "sendgrid" => {
             return providers::presets::sendgrid::sign_with_private_key(&P256_SCALAR, &req)
         }
@@ -456,7 +468,7 @@ fn providers_command_prints_the_readme_table_and_check_shows_max_body() {
 
 /// A Gitea form delivery (`application/x-www-form-urlencoded`, body `payload=<json>`) through the
 /// real binary: Gitea signs the JSON, not the form body. Body and header as Gitea's own signer
-/// produced them (`src/providers/presets/gitea.rs`, `gitea_signer_form_vector`); the form reaches the
+/// produced them (`src/providers/presets/forge_senders.rs`, `gitea_signer_form_vector`); the form reaches the
 /// upstream byte for byte, and a changed payload is refused.
 #[test]
 fn gitea_form_delivery_verifies_the_payload_field_and_is_forwarded_unchanged() {

@@ -1,7 +1,7 @@
-//! Queued delivery, store and workers, on real files and a real upstream on 127.0.0.1:
-//! the backend contract (run against the embedded store), group commit, crash safety under
-//! `kill -9` of a real child process, and the delivery worker's retries, dead letters, replay
-//! and shutdown.
+//! Queued delivery on the embedded store, on real files and a real upstream on 127.0.0.1:
+//! reopening, group commit, crash safety under `kill -9` of a real child process, and the
+//! delivery worker's retries, dead letters, replay and shutdown. The backend contract both
+//! backends pass is in `tests/queue_contract.rs`.
 
 mod common;
 
@@ -19,10 +19,9 @@ use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{
     AttemptResult, DeadReason, DeliveryObserver, RetryPolicy, RouteTarget, Workers,
 };
-use hookgate::delivery::queue::{
-    ListFilter, MessageId, MessageState, NewMessage, QueueError, QueueStore, StoredHead,
-};
+use hookgate::delivery::queue::{ListFilter, MessageId, MessageState, QueueError, QueueStore};
 
+use common::queue_data::{body_of, head_of, message, queued_message};
 use common::upstream::Behavior;
 use common::{free_port, Upstream};
 
@@ -65,224 +64,6 @@ fn scratch(name: &str) -> Scratch {
 
 fn open(dir: &Path, max_bytes: u64) -> DiskQueue {
     DiskQueue::open(DiskOptions::new(dir, max_bytes)).unwrap()
-}
-
-/// A deterministic body for sequence number `seq`: 1 B to ~40 KiB of varied bytes (zeros,
-/// 0xff and CR/LF included), so a truncated or mixed-up body cannot pass.
-fn body_of(seq: u64) -> Vec<u8> {
-    let len = 1 + (seq.wrapping_mul(7919) % 40_000) as usize;
-    let mut x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn head_of(seq: u64) -> StoredHead {
-    StoredHead {
-        method: "POST".into(),
-        path: format!("/hook/{seq}?q=1"),
-        headers: vec![
-            ("content-type".into(), b"application/json".to_vec()),
-            ("x-seq".into(), seq.to_string().into_bytes()),
-            ("x-raw".into(), vec![0x80, 0xfe, b'!']),
-        ],
-    }
-}
-
-fn message(route: &str, seq: u64) -> NewMessage {
-    NewMessage {
-        route: route.into(),
-        head: head_of(seq),
-        body: Bytes::from(body_of(seq)),
-        event_id: Some(format!("evt_{seq}")),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The backend contract: every QueueStore must pass these. Run here against the embedded store.
-// ---------------------------------------------------------------------------------------------
-
-async fn contract_append_show_lease_ack(store: &dyn QueueStore) {
-    let a = store.append(message("r1", 1)).await.unwrap();
-    let b = store.append(message("r1", 2)).await.unwrap();
-    let c = store.append(message("r2", 3)).await.unwrap();
-    assert!(a < b, "IDs sort by arrival");
-
-    let shown = store.show(a).await.unwrap().expect("appended");
-    assert_eq!(shown.body.as_ref(), body_of(1).as_slice());
-    assert_eq!(shown.head, head_of(1));
-    assert_eq!(shown.info.state, MessageState::Pending);
-    assert_eq!(shown.info.attempts, 0);
-    assert_eq!(shown.info.event_id.as_deref(), Some("evt_1"));
-
-    let leased = store.lease_due("r1", 10).await.unwrap();
-    let ids: Vec<_> = leased.iter().map(|m| m.info.id).collect();
-    assert_eq!(ids, vec![a, b], "only r1's messages, oldest first");
-    assert_eq!(leased[1].body.as_ref(), body_of(2).as_slice());
-    assert!(
-        store.lease_due("r1", 10).await.unwrap().is_empty(),
-        "a leased message goes to no one else"
-    );
-    assert_eq!(
-        store.show(a).await.unwrap().unwrap().info.state,
-        MessageState::Leased
-    );
-
-    store.ack(a).await.unwrap();
-    assert!(store.show(a).await.unwrap().is_none());
-    store.ack(a).await.unwrap(); // acking twice is harmless
-
-    let stats = store.stats().await.unwrap();
-    assert_eq!(stats.routes["r1"].leased, 1);
-    assert_eq!(stats.routes["r1"].pending, 0);
-    assert_eq!(stats.routes["r2"].pending, 1);
-    let r2 = store.show(c).await.unwrap().unwrap().info;
-    assert_eq!(stats.routes["r2"].oldest_pending, Some(r2.created_at));
-}
-
-async fn contract_retry_dead_replay_drop(store: &dyn QueueStore) {
-    let id = store.append(message("r", 10)).await.unwrap();
-    store.lease_due("r", 1).await.unwrap();
-
-    // Retry later: pending again, not due before its time, one attempt counted.
-    let due = SystemTime::now() + Duration::from_secs(3600);
-    store
-        .retry_later(id, due, "upstream answered 503")
-        .await
-        .unwrap();
-    let info = store.show(id).await.unwrap().unwrap().info;
-    assert_eq!((info.state, info.attempts), (MessageState::Pending, 1));
-    assert_eq!(info.last_error.as_deref(), Some("upstream answered 503"));
-    assert!(
-        store.lease_due("r", 1).await.unwrap().is_empty(),
-        "not due yet"
-    );
-    let next = store.next_due("r").await.unwrap().unwrap();
-    assert!(next > SystemTime::now() + Duration::from_secs(3500));
-
-    // A retry by someone without the lease changes nothing.
-    store
-        .retry_later(id, SystemTime::now(), "stale")
-        .await
-        .unwrap();
-    assert_eq!(store.show(id).await.unwrap().unwrap().info.attempts, 1);
-
-    // Replay makes it due now with attempts reset; then dead-letter it.
-    assert!(store.replay(id).await.unwrap());
-    let leased = store.lease_due("r", 1).await.unwrap();
-    assert_eq!(leased[0].info.attempts, 0);
-    assert!(
-        !store.replay(id).await.unwrap(),
-        "a leased message is not replayed"
-    );
-    store.dead(id, "max_attempts reached", true).await.unwrap();
-    let dead = store
-        .list(&ListFilter {
-            route: Some("r".into()),
-            state: Some(MessageState::Dead),
-            after: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].id, id);
-    assert_eq!(dead[0].last_error.as_deref(), Some("max_attempts reached"));
-    let kept = store.show(id).await.unwrap().unwrap();
-    assert_eq!(
-        kept.body.as_ref(),
-        body_of(10).as_slice(),
-        "a dead letter keeps its body"
-    );
-    assert!(
-        store.lease_due("r", 1).await.unwrap().is_empty(),
-        "dead is not due"
-    );
-    assert_eq!(store.stats().await.unwrap().routes["r"].dead, 1);
-
-    // Replay of all dead letters of a route.
-    let other = store.append(message("r", 11)).await.unwrap();
-    store.lease_due("r", 1).await.unwrap();
-    store.dead(other, "max_age reached", false).await.unwrap();
-    assert_eq!(store.replay_dead("r").await.unwrap(), 2);
-    assert_eq!(store.replay_dead("r").await.unwrap(), 0);
-    assert_eq!(store.lease_due("r", 10).await.unwrap().len(), 2);
-
-    // Drop removes whatever the state.
-    assert!(store.drop_message(other).await.unwrap());
-    assert!(!store.drop_message(other).await.unwrap());
-    assert!(store.show(other).await.unwrap().is_none());
-    // The lease holder's later ack of a dropped message is harmless.
-    store.ack(other).await.unwrap();
-}
-
-async fn contract_list_pages(store: &dyn QueueStore) {
-    let mut ids = Vec::new();
-    for seq in 20..25 {
-        ids.push(store.append(message("p", seq)).await.unwrap());
-    }
-    let page = |after| ListFilter {
-        route: Some("p".into()),
-        state: None,
-        after,
-        limit: 2,
-    };
-    let first = store.list(&page(None)).await.unwrap();
-    let second = store.list(&page(Some(first[1].id))).await.unwrap();
-    let got: Vec<_> = first.iter().chain(&second).map(|m| m.id).collect();
-    assert_eq!(got, ids[..4]);
-    assert!(store
-        .list(&ListFilter {
-            route: Some("nope".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .is_empty());
-}
-
-async fn contract_max_bytes(store: &dyn QueueStore, max_bytes: u64) {
-    let mut held = Vec::new();
-    let refused = loop {
-        match store.append(message("full", 30 + held.len() as u64)).await {
-            Ok(id) => held.push(id),
-            Err(e) => break e,
-        }
-        assert!(held.len() < 1000, "max_bytes never refused");
-    };
-    assert!(
-        matches!(refused, QueueError::Full { max_bytes: m, .. } if m == max_bytes),
-        "{refused:?}"
-    );
-    let stats = store.stats().await.unwrap();
-    assert!(stats.bytes <= max_bytes);
-    // Delivering frees room.
-    let leased = store.lease_due("full", held.len()).await.unwrap();
-    for m in &leased {
-        store.ack(m.info.id).await.unwrap();
-    }
-    assert_eq!(store.stats().await.unwrap().bytes, 0);
-    store.append(message("full", 30)).await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disk_store_passes_the_backend_contract() {
-    let dir = scratch("contract");
-    let store = open(&dir, 1 << 30);
-    contract_append_show_lease_ack(&store).await;
-    contract_retry_dead_replay_drop(&store).await;
-    contract_list_pages(&store).await;
-    drop(store);
-    let small = 120_000;
-    let scratch_dir = scratch("contract-full");
-    let store = open(&scratch_dir, small);
-    contract_max_bytes(&store, small).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -596,19 +377,6 @@ async fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// A message whose head is what direct mode sends (`Host`, `Content-Length`); header values
-/// stay UTF-8 because the test upstream reads lines as text.
-fn queued_message(seq: u64) -> NewMessage {
-    let mut m = message("erp", seq);
-    m.head.headers.retain(|(n, _)| n != "x-raw");
-    m.head
-        .headers
-        .push(("host".into(), b"upstream.example".to_vec()));
-    let length = m.body.len().to_string().into_bytes();
-    m.head.headers.push(("content-length".into(), length));
-    m
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_delivers_once_the_upstream_comes_up_byte_identical() {
     let scratch_dir = scratch("down-up");
@@ -654,9 +422,10 @@ async fn worker_delivers_once_the_upstream_comes_up_byte_identical() {
         let seq = ids[&id];
         assert!(seen.insert(id), "{id} delivered twice");
         assert_eq!(r.body, body_of(seq), "body must be byte-identical");
-        assert_eq!(r.target, format!("/hook/{seq}?q=1"));
+        assert_eq!(r.target, format!("/in?seq={seq}"));
         assert_eq!(r.header("x-seq"), Some(seq.to_string().as_str()));
-        assert_eq!(r.header("host"), Some("upstream.example"));
+        // Host is the upstream's, whatever was stored at accept time.
+        assert_eq!(r.header("host"), Some(format!("127.0.0.1:{port}").as_str()));
         let attempt: u32 = r.header("x-hookgate-attempt").unwrap().parse().unwrap();
         assert!(attempt >= 2, "the refused attempts were counted: {attempt}");
     }

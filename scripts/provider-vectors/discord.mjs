@@ -1,4 +1,4 @@
-// Discord: discord-interactions' verifyKey accepts the vectors pinned in src/providers/presets/discord.rs.
+// Discord: discord-interactions' verifyKey accepts the vectors pinned in src/providers/presets/ed25519_senders.rs.
 // Run from a scratch dir: npm install discord-interactions@4.4.0 && node <repo>/scripts/provider-vectors/discord.mjs
 import { sdk, version, check } from "./_sdk.mjs";
 

@@ -1,4 +1,4 @@
-// Mux: @mux/mux-node's webhooks.verifySignature accepts the vector pinned in src/providers/presets/mux.rs.
+// Mux: @mux/mux-node's webhooks.verifySignature accepts the vector pinned in src/providers/presets/timestamp_list_senders.rs.
 // Run from a scratch dir: npm install @mux/mux-node@15.3.0 && node <repo>/scripts/provider-vectors/mux.mjs
 import { sdk, version, at, check, accepts } from "./_sdk.mjs";
 

@@ -1,4 +1,4 @@
-// Telnyx: the telnyx SDK's client.webhooks.unwrap (TelnyxWebhook.verify) accepts the vector pinned in src/providers/presets/telnyx.rs.
+// Telnyx: the telnyx SDK's client.webhooks.unwrap (TelnyxWebhook.verify) accepts the vector pinned in src/providers/presets/ed25519_senders.rs.
 // Run from a scratch dir: npm install telnyx@7.24.0 && node <repo>/scripts/provider-vectors/telnyx.mjs
 import { sdk, version, at, check, accepts } from "./_sdk.mjs";
 

@@ -56,7 +56,13 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         None => None,
         Some(section) => Some(compile_state(section, &file, base_dir, ctx.env)?),
     };
-    let queue = super::queue::compile_queue(parsed.queue.as_ref(), &file, base_dir, ctx.env)?;
+    let queue = super::queue::compile_queue(
+        parsed.queue.as_ref(),
+        &file,
+        base_dir,
+        ctx.env,
+        state.as_ref(),
+    )?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::error::ConfigError;
 use super::secret::{self, Secret};
+use super::state::{RedisUrl, StateSettings};
 use super::units::{parse_duration, parse_size};
 
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
@@ -20,14 +21,34 @@ pub const DEFAULT_BACKOFF_INITIAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 /// More workers than this per route is a configuration mistake, not a need.
 pub const MAX_CONCURRENCY: usize = 256;
+/// A Redis lease not refreshed for this long is taken over by another replica: with the 1 s
+/// reclaim pass, a replica killed with `kill -9` has its messages delivered by another within
+/// 21 s.
+pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(20);
+/// The shortest `lease_timeout`: leases are refreshed every third of it.
+pub const MIN_LEASE_TIMEOUT: Duration = Duration::from_millis(900);
+/// Dedicated connections for appends (the acknowledgement path) to the queue's Redis.
+pub const DEFAULT_APPEND_CONNECTIONS: usize = 4;
 
 /// `[queue]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSection {
-    /// `"disk"` (default) or `"redis"` (planned).
+    /// `"disk"` (default) or `"redis"`.
     pub backend: Option<String>,
     pub dir: Option<String>,
+    /// For `"redis"`: the server's URL (`env:`/`file:` allowed); default the `[state]` url.
+    pub url: Option<String>,
+    /// For `"redis"`: replaces the URL's password (`env:NAME`, `file:PATH` or literal).
+    pub password: Option<String>,
+    /// For `"redis"`: key namespace; default the `[state]` prefix, else `hookgate`.
+    pub prefix: Option<String>,
+    /// For `"redis"`: `WAIT` for this many replicas before acknowledging (default 0).
+    pub min_replicas_acked: Option<u32>,
+    /// For `"redis"`: a lease not refreshed for this long is taken over (default 20s).
+    pub lease_timeout: Option<String>,
+    /// For `"redis"`: connections dedicated to appends (default 4).
+    pub append_connections: Option<usize>,
     pub max_bytes: Option<String>,
     /// `env:NAME`, `file:PATH` or the literal: the bearer token of mutating admin calls.
     pub admin_token: Option<String>,
@@ -56,6 +77,23 @@ pub struct BackoffSection {
 pub enum QueueBackend {
     /// The embedded store in this directory.
     Disk { dir: PathBuf },
+    /// Redis Streams ([`crate::delivery::queue::redis`]).
+    Redis(RedisQueueSettings),
+}
+
+/// `[queue] backend = "redis"`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisQueueSettings {
+    /// The server (password resolved; shown redacted only).
+    pub url: RedisUrl,
+    /// Key namespace: a route's keys are `{<prefix>:<route>}:…`.
+    pub prefix: String,
+    /// Replicas that must have received an append before it is acknowledged (`WAIT`); 0: none.
+    pub min_replicas_acked: u32,
+    /// A lease not refreshed for this long is due again (taken over by any replica).
+    pub lease_timeout: Duration,
+    /// Connections dedicated to appends.
+    pub append_connections: usize,
 }
 
 /// The validated `[queue]` section.
@@ -116,16 +154,135 @@ fn queue_key(file: &str, key: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Validates `[queue]`; `None` when the section is absent.
+/// The first key set that only the Redis backend reads.
+fn redis_only_key(s: &QueueSection) -> Option<&'static str> {
+    [
+        ("url", s.url.is_some()),
+        ("password", s.password.is_some()),
+        ("prefix", s.prefix.is_some()),
+        ("min_replicas_acked", s.min_replicas_acked.is_some()),
+        ("lease_timeout", s.lease_timeout.is_some()),
+        ("append_connections", s.append_connections.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(key, set)| set.then_some(key))
+}
+
+/// The Redis backend's URL: `url` (+ `password`) with `[state]`'s rules, else `[state]`'s URL.
+fn redis_url(
+    s: &QueueSection,
+    file: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    state: Option<&StateSettings>,
+) -> Result<RedisUrl, ConfigError> {
+    Ok(match (&s.url, state) {
+        (Some(text), _) => {
+            let section = super::state::StateSection {
+                url: text.clone(),
+                password: s.password.clone(),
+                prefix: None,
+                timeout: None,
+                connect_timeout: None,
+                breaker: None,
+                client_key: None,
+            };
+            super::state::compile_state(&section, file, base_dir, env)
+                .map_err(|e| {
+                    let key = match e.key.as_deref() {
+                        Some("state.password") => "password",
+                        _ => "url",
+                    };
+                    queue_key(file, key, e.message)
+                })?
+                .url
+        }
+        (None, Some(state)) if s.password.is_none() => state.url.clone(),
+        (None, Some(_)) => {
+            return Err(queue_key(
+                file,
+                "password",
+                "needs queue.url (else the [state] url and its password are used)",
+            ))
+        }
+        (None, None) => {
+            return Err(queue_key(
+                file,
+                "url",
+                "is required for backend \"redis\" when there is no [state] section",
+            ))
+        }
+    })
+}
+
+/// Validates the Redis backend's keys. `url` and `password` follow `[state]`'s rules (`env:`,
+/// `file:`, literal; never shown); without `url`, the `[state]` URL is used.
+fn compile_redis(
+    s: &QueueSection,
+    file: &str,
+    base_dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    state: Option<&StateSettings>,
+) -> Result<RedisQueueSettings, ConfigError> {
+    if s.dir.is_some() {
+        return Err(queue_key(file, "dir", "applies only to backend \"disk\""));
+    }
+    let url = redis_url(s, file, base_dir, env, state)?;
+    let prefix = s
+        .prefix
+        .clone()
+        .or_else(|| state.map(|st| st.prefix.clone()))
+        .unwrap_or_else(|| super::state::DEFAULT_PREFIX.to_string());
+    if prefix.is_empty() || prefix.len() > 64 || prefix.contains(['{', '}']) {
+        return Err(queue_key(
+            file,
+            "prefix",
+            "must be 1 to 64 characters without '{' or '}' (each route's keys share one Redis Cluster hash tag)",
+        ));
+    }
+    let lease_timeout = match &s.lease_timeout {
+        None => DEFAULT_LEASE_TIMEOUT,
+        Some(t) => parse_duration(t).map_err(|m| queue_key(file, "lease_timeout", m))?,
+    };
+    if lease_timeout < MIN_LEASE_TIMEOUT {
+        return Err(queue_key(
+            file,
+            "lease_timeout",
+            "must be at least 900ms (leases are refreshed every third of it)",
+        ));
+    }
+    let append_connections = s.append_connections.unwrap_or(DEFAULT_APPEND_CONNECTIONS);
+    if !(1..=64).contains(&append_connections) {
+        return Err(queue_key(
+            file,
+            "append_connections",
+            "must be between 1 and 64",
+        ));
+    }
+    Ok(RedisQueueSettings {
+        url,
+        prefix,
+        min_replicas_acked: s.min_replicas_acked.unwrap_or(0),
+        lease_timeout,
+        append_connections,
+    })
+}
+
+/// Validates `[queue]`; `None` when the section is absent. `state` is the compiled `[state]`
+/// section, whose URL and prefix the Redis backend defaults to.
 pub fn compile_queue(
     section: Option<&QueueSection>,
     file: &str,
     base_dir: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
+    state: Option<&StateSettings>,
 ) -> Result<Option<QueueSettings>, ConfigError> {
     let Some(s) = section else { return Ok(None) };
     let backend = match s.backend.as_deref().unwrap_or("disk") {
         "disk" => {
+            if let Some(key) = redis_only_key(s) {
+                return Err(queue_key(file, key, "applies only to backend \"redis\""));
+            }
             let dir = s.dir.as_deref().ok_or_else(|| {
                 queue_key(
                     file,
@@ -140,18 +297,12 @@ pub fn compile_queue(
                 dir: PathBuf::from(dir),
             }
         }
-        "redis" => {
-            return Err(queue_key(
-                file,
-                "backend",
-                "\"redis\" is planned but not available yet; use \"disk\"",
-            ))
-        }
+        "redis" => QueueBackend::Redis(compile_redis(s, file, base_dir, env, state)?),
         other => {
             return Err(queue_key(
                 file,
                 "backend",
-                format!("{other:?} is not a backend (\"disk\")"),
+                format!("{other:?} is not a backend (\"disk\" or \"redis\")"),
             ))
         }
     };
@@ -284,7 +435,13 @@ mod tests {
 
     fn queue(text: &str) -> Result<Option<QueueSettings>, ConfigError> {
         let section: QueueSection = toml::from_str(text).unwrap();
-        compile_queue(Some(&section), FILE, std::path::Path::new(""), &no_env)
+        compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &no_env,
+            None,
+        )
     }
 
     fn settings() -> QueueSettings {
@@ -312,7 +469,7 @@ mod tests {
         assert_eq!(s.max_bytes, DEFAULT_MAX_BYTES);
         assert_eq!(s.admin_token, None);
         assert_eq!(
-            compile_queue(None, FILE, std::path::Path::new(""), &no_env).unwrap(),
+            compile_queue(None, FILE, std::path::Path::new(""), &no_env, None).unwrap(),
             None
         );
 
@@ -320,8 +477,14 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("queue.dir"));
         assert_eq!(e.file, FILE);
         let e = queue("backend = \"redis\"\ndir = \"/q\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.dir"));
+        let e = queue("dir = \"/q\"\nlease_timeout = \"5s\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.lease_timeout"));
+        assert!(e.message.contains("redis"), "{e}");
+        let e = queue("backend = \"redis\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("queue.url"));
+        let e = queue("backend = \"tape\"").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.backend"));
-        assert!(e.message.contains("planned"), "{e}");
         let e = queue("dir = \"/q\"\nmax_bytes = \"lots\"").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.max_bytes"));
         assert_eq!(
@@ -335,11 +498,83 @@ mod tests {
     }
 
     #[test]
+    fn redis_backend_defaults_to_the_state_url_and_reads_its_keys() {
+        let state = crate::config::state::StateSettings::for_url("redis://:pw@r:6379/0").unwrap();
+        let section: QueueSection = toml::from_str("backend = \"redis\"").unwrap();
+        let s = compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &no_env,
+            Some(&state),
+        )
+        .unwrap()
+        .unwrap();
+        let QueueBackend::Redis(r) = s.backend else {
+            panic!("redis")
+        };
+        assert_eq!(r.url, state.url);
+        assert_eq!(r.prefix, "hookgate");
+        assert_eq!(r.lease_timeout, DEFAULT_LEASE_TIMEOUT);
+        assert_eq!((r.min_replicas_acked, r.append_connections), (0, 4));
+
+        let env = |n: &str| (n == "QPW").then(|| "s3cret".to_string());
+        let section: QueueSection = toml::from_str(
+            "backend = \"redis\"\nurl = \"redis://q:6380/1\"\npassword = \"env:QPW\"\n\
+             prefix = \"hq\"\nmin_replicas_acked = 1\nlease_timeout = \"3s\"\nappend_connections = 2",
+        )
+        .unwrap();
+        let s = compile_queue(
+            Some(&section),
+            FILE,
+            std::path::Path::new(""),
+            &env,
+            Some(&state),
+        )
+        .unwrap()
+        .unwrap();
+        let QueueBackend::Redis(r) = s.backend else {
+            panic!("redis")
+        };
+        assert_eq!(r.url.redacted(), "redis://:***@q:6380/1");
+        assert_eq!(r.url.password().as_deref(), Some("s3cret"));
+        assert!(!format!("{r:?}").contains("s3cret"));
+        assert_eq!((r.prefix.as_str(), r.min_replicas_acked), ("hq", 1));
+        assert_eq!(r.lease_timeout, Duration::from_secs(3));
+
+        for (text, key) in [
+            ("backend = \"redis\"\nurl = \"http://x\"", "queue.url"),
+            ("backend = \"redis\"\nurl = \"env:NOPE\"", "queue.url"),
+            ("backend = \"redis\"\nprefix = \"a{b}\"", "queue.prefix"),
+            (
+                "backend = \"redis\"\nlease_timeout = \"100ms\"",
+                "queue.lease_timeout",
+            ),
+            (
+                "backend = \"redis\"\nappend_connections = 0",
+                "queue.append_connections",
+            ),
+            ("backend = \"redis\"\npassword = \"x\"", "queue.password"),
+        ] {
+            let section: QueueSection = toml::from_str(text).unwrap();
+            let e = compile_queue(
+                Some(&section),
+                FILE,
+                std::path::Path::new(""),
+                &env,
+                Some(&state),
+            )
+            .unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn admin_token_resolves_from_env_and_never_shows() {
         let env = |n: &str| (n == "TOKEN").then(|| "s3cret".to_string());
         let section: QueueSection =
             toml::from_str("dir = \"/q\"\nadmin_token = \"env:TOKEN\"").unwrap();
-        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env)
+        let s = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, None)
             .unwrap()
             .unwrap();
         assert_eq!(s.admin_token.as_ref().unwrap().bytes(), b"s3cret");
@@ -347,7 +582,8 @@ mod tests {
 
         let section: QueueSection =
             toml::from_str("dir = \"/q\"\nadmin_token = \"env:MISSING\"").unwrap();
-        let e = compile_queue(Some(&section), FILE, std::path::Path::new(""), &env).unwrap_err();
+        let e =
+            compile_queue(Some(&section), FILE, std::path::Path::new(""), &env, None).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("queue.admin_token"));
         assert!(e.message.contains("MISSING") && !e.message.contains("s3cret"));
     }

@@ -28,6 +28,9 @@ pub struct UpstreamHead {
     pub method: Method,
     /// The upstream URL's path (and query), with the request's query string appended.
     pub path_and_query: String,
+    /// The request's own query string (without `?`), kept apart so a queued attempt can append
+    /// it to the route's current upstream ([`queue::store::StoredHead::query`]).
+    pub query: Option<String>,
     pub headers: HeaderMap,
 }
 

@@ -77,6 +77,7 @@ pub fn build(
     Ok(UpstreamHead {
         method: original.method.clone(),
         path_and_query: path,
+        query: query.map(str::to_string),
         headers,
     })
 }

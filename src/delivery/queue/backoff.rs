@@ -3,8 +3,14 @@
 //! Delay after the n-th failed attempt (n ≥ 1): `min(max, initial · 2^(n−1))`, then multiplied
 //! by a uniform factor in [1 − [`JITTER`], 1 + [`JITTER`]] and capped at `max` again, so workers
 //! retrying a recovering upstream do not all come back at once (the advice of AWS's
-//! "Exponential Backoff and Jitter", 2015). A `Retry-After` from the upstream (RFC 9110 §10.2.3:
-//! delay-seconds or an HTTP-date) replaces the computed delay, capped at `max`.
+//! "Exponential Backoff and Jitter", 2015).
+//!
+//! A `Retry-After` from the upstream (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) is a
+//! delay the peer dictates, so it is clamped: never shorter than the computed delay (floor —
+//! `Retry-After: 0`, a date in the past or a tiny value cannot make the worker hammer the
+//! upstream and burn `max_attempts` in a second; RFC 9110 calls it how long the client *ought to
+//! wait*, a minimum), never longer than `max` (ceiling — a huge value or a far date cannot park a
+//! message for days).
 
 use std::time::{Duration, SystemTime};
 
@@ -17,19 +23,21 @@ pub const JITTER: f64 = 0.2;
 
 impl Backoff {
     /// The delay before the next attempt after `failed_attempts` (≥ 1) failures, with jitter
-    /// drawn from `rng`; `retry_after` (the upstream's, already parsed) replaces it, capped.
+    /// drawn from `rng`; `retry_after` (the upstream's, already parsed) lengthens it, up to
+    /// `max`: the result is `clamp(retry_after, computed, max)`.
     pub fn delay(
         &self,
         failed_attempts: u32,
         retry_after: Option<Duration>,
         rng: &mut impl Rng,
     ) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max);
-        }
         let base = self.base(failed_attempts);
         let factor = rng.random_range((1.0 - JITTER)..=(1.0 + JITTER));
-        base.mul_f64(factor).min(self.max)
+        let computed = base.mul_f64(factor).min(self.max);
+        match retry_after {
+            Some(wait) => wait.clamp(computed, self.max),
+            None => computed,
+        }
     }
 
     /// The delay before jitter: `min(max, initial · 2^(n−1))`.
@@ -103,17 +111,29 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_replaces_the_delay_but_is_capped() {
+    fn retry_after_lengthens_the_delay_between_a_floor_and_a_ceiling() {
         let b = backoff();
         let mut rng = StdRng::seed_from_u64(1);
         assert_eq!(
             b.delay(1, Some(Duration::from_secs(42)), &mut rng),
             Duration::from_secs(42)
         );
+        // Ceiling: backoff.max.
         assert_eq!(
             b.delay(1, Some(Duration::from_secs(86_400)), &mut rng),
             b.max
         );
+        // Floor: the computed delay (5 s ±20% after one failure, 80 s ±20% after five), so
+        // `Retry-After: 0` (or a past date) cannot shorten the schedule.
+        for _ in 0..100 {
+            let d = b.delay(1, Some(Duration::ZERO), &mut rng);
+            assert!(
+                d >= Duration::from_secs(4) && d <= Duration::from_secs(6),
+                "{d:?}"
+            );
+            let d = b.delay(5, Some(Duration::from_secs(1)), &mut rng);
+            assert!(d >= Duration::from_secs(64), "{d:?}");
+        }
     }
 
     #[test]

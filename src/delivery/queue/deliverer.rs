@@ -29,6 +29,7 @@ impl From<&UpstreamHead> for StoredHead {
         StoredHead {
             method: head.method.as_str().to_string(),
             path: head.path_and_query.clone(),
+            query: head.query.clone(),
             headers: head
                 .headers
                 .iter()

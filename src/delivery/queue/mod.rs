@@ -14,6 +14,7 @@ pub mod deliverer;
 pub mod disk;
 pub mod metrics;
 pub mod record;
+pub mod redis;
 pub mod runtime;
 pub mod store;
 pub mod worker;

@@ -17,6 +17,10 @@ struct HeadRecord {
     v: u32,
     method: String,
     path: String,
+    /// The provider request's query string. Absent in records written before it was kept: the
+    /// stored path's query is taken instead (see [`decode_head`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
     /// `[name, base64(value)]` in sending order.
     headers: Vec<(String, String)>,
 }
@@ -46,6 +50,7 @@ pub fn encode_head(head: &StoredHead) -> Vec<u8> {
         v: RECORD_VERSION,
         method: head.method.clone(),
         path: head.path.clone(),
+        query: head.query.clone(),
         headers: head
             .headers
             .iter()
@@ -55,7 +60,9 @@ pub fn encode_head(head: &StoredHead) -> Vec<u8> {
     serde_json::to_vec(&record).expect("a head record always serializes")
 }
 
-/// Decodes a head record; errors name the message only.
+/// Decodes a head record; errors name the message only. A record without `query` (written by an
+/// earlier version) takes the query of its stored path: right unless the upstream URL itself had
+/// a query, which such a record would then repeat.
 pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<StoredHead, QueueError> {
     let corrupt = |reason: String| QueueError::Corrupt { id, reason };
     let record: HeadRecord =
@@ -73,9 +80,17 @@ pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<StoredHead, QueueError
                 .map_err(|e| corrupt(format!("head: header value: {e}")))
         })
         .collect::<Result<_, _>>()?;
+    let query = record.query.or_else(|| {
+        record
+            .path
+            .split_once('?')
+            .map(|(_, q)| q.to_string())
+            .filter(|q| !q.is_empty())
+    });
     Ok(StoredHead {
         method: record.method,
         path: record.path,
+        query,
         headers,
     })
 }
@@ -110,6 +125,7 @@ mod tests {
         let head = StoredHead {
             method: "POST".into(),
             path: "/a?b=1".into(),
+            query: Some("b=1".into()),
             headers: vec![
                 ("x-b".into(), vec![0xff, 0x00, b'z']),
                 ("x-a".into(), b"1".to_vec()),
@@ -118,6 +134,12 @@ mod tests {
         };
         let id = MessageId(1);
         assert_eq!(decode_head(id, &encode_head(&head)).unwrap(), head);
+        // A record of an earlier version (no `query`) takes its path's query.
+        let legacy = br#"{"v":1,"method":"POST","path":"/up?x=1&y=2","headers":[]}"#;
+        let old = decode_head(id, legacy).unwrap();
+        assert_eq!(old.query.as_deref(), Some("x=1&y=2"));
+        let bare = br#"{"v":1,"method":"POST","path":"/up","headers":[]}"#;
+        assert_eq!(decode_head(id, bare).unwrap().query, None);
         assert!(matches!(
             decode_head(
                 id,

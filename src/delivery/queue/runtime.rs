@@ -7,10 +7,12 @@ use prometheus::Registry;
 
 use super::disk::{DiskOptions, DiskQueue};
 use super::metrics::QueueMetrics;
+use super::redis::health::{self, Level};
+use super::redis::{RedisQueue, RedisQueueMetrics, RedisQueueOptions};
 use super::store::{QueueError, QueueStore};
 use super::worker::{RetryPolicy, RouteTarget};
 use crate::config::model::RouteConfig;
-use crate::config::queue::{DeliveryMode, QueueBackend, QueueSettings};
+use crate::config::queue::{DeliveryMode, QueueBackend, QueueSettings, RedisQueueSettings};
 use crate::delivery::resolve::Resolver;
 
 /// The queue of a gateway started with `[queue]`. Opened once per process: `dir`, `backend` and
@@ -25,16 +27,29 @@ impl QueueRuntime {
     /// Opens the store (every pending message is due again) and registers the queue's metrics
     /// on `registry`.
     ///
+    /// The Redis backend does no I/O here (the gateway starts while Redis is down); a thread
+    /// logs what the server's persistence settings mean for queued messages once it answers.
+    ///
     /// Errors: the directory cannot be opened (e.g. another hookgate holds it) or a record is
-    /// unreadable; the metrics are already registered.
+    /// unreadable; the Redis URL is refused; the metrics are already registered.
     pub fn open(settings: QueueSettings, registry: &Registry) -> Result<QueueRuntime, QueueError> {
+        let registered =
+            |e: prometheus::Error| QueueError::Unavailable(format!("queue metrics: {e}"));
         let store: Arc<dyn QueueStore> = match &settings.backend {
             QueueBackend::Disk { dir } => {
                 Arc::new(DiskQueue::open(DiskOptions::new(dir, settings.max_bytes))?)
             }
+            QueueBackend::Redis(redis) => {
+                let metrics = RedisQueueMetrics::register(registry).map_err(registered)?;
+                let options = RedisQueueOptions {
+                    settings: redis.clone(),
+                    max_bytes: settings.max_bytes,
+                };
+                log_redis_findings(redis.clone());
+                Arc::new(RedisQueue::new(options, metrics)?)
+            }
         };
-        let metrics = QueueMetrics::register(registry)
-            .map_err(|e| QueueError::Unavailable(format!("queue metrics: {e}")))?;
+        let metrics = QueueMetrics::register(registry).map_err(registered)?;
         Ok(QueueRuntime {
             store,
             settings,
@@ -54,6 +69,47 @@ impl QueueRuntime {
                 self.metrics.refresh(&stats, names);
             }
             Err(e) => tracing::error!(error = %e, "queue stats unavailable"),
+        }
+    }
+}
+
+/// Logs, from a thread of its own, what the queue's Redis settings mean for acknowledged
+/// messages (`warn` for a risk, `error` for `allkeys-*` eviction), once the server answers
+/// (tried for a minute; the gateway does not wait for it).
+fn log_redis_findings(settings: RedisQueueSettings) {
+    let spawned = std::thread::Builder::new()
+        .name("hookgate-queue-inspect".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            for _ in 0..30 {
+                let found = runtime.block_on(health::inspect(
+                    &settings,
+                    std::time::Duration::from_secs(2),
+                ));
+                match found {
+                    Ok(findings) => return log_findings(&findings),
+                    Err(e) => tracing::debug!(error = %e, "queue redis not inspected yet"),
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            tracing::warn!("queue redis could not be inspected: persistence settings unknown");
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "queue redis inspection not started");
+    }
+}
+
+fn log_findings(findings: &[health::Finding]) {
+    for f in findings {
+        match f.level {
+            Level::Note => tracing::info!("queue redis: {}", f.message),
+            Level::Warn => tracing::warn!("queue redis: {}", f.message),
+            Level::Refuse => tracing::error!("queue redis: {}", f.message),
         }
     }
 }

@@ -67,13 +67,20 @@ impl FromStr for MessageId {
 /// The upstream request a queued message replays on every attempt: built once at accept time
 /// exactly as direct mode builds it (hop-by-hop headers removed, `X-Forwarded-*` and
 /// `X-Hookgate-*` added), so an attempt differs from a direct forward only by
-/// `X-Hookgate-Delivery-Id` and `X-Hookgate-Attempt`.
+/// `X-Hookgate-Delivery-Id` and `X-Hookgate-Attempt` — and by where it goes: every attempt goes
+/// wholly to the route's *current* upstream (its host, port, TLS, path and `Host` header, with
+/// [`StoredHead::query`] appended), so a backlog follows an upstream that was moved while it
+/// waited ([`crate::delivery::queue::worker::request_of`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredHead {
     /// The request method, e.g. `POST`.
     pub method: String,
-    /// The upstream path and query, e.g. `/billing/stripe?x=1`.
+    /// The upstream path and query at accept time, e.g. `/billing/stripe?x=1` (shown by `queue
+    /// show`; attempts rebuild the target from the current upstream and [`StoredHead::query`]).
     pub path: String,
+    /// The query string of the request the provider sent (without `?`), which the gateway
+    /// appends to the upstream URL's path; `None` when it had none.
+    pub query: Option<String>,
     /// Header names (lower-case) and raw values, in the order they are sent.
     pub headers: Vec<(String, Vec<u8>)>,
 }

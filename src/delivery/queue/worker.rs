@@ -248,7 +248,7 @@ async fn deliver(
     }
 
     let attempt = message.info.attempts + 1;
-    let request = match request_of(&message.head, id, attempt) {
+    let request = match request_of(&message.head, &target.upstream, id, attempt) {
         Ok(r) => r,
         Err(e) => {
             let reason = format!("stored request head cannot be sent: {e}");
@@ -388,26 +388,36 @@ async fn send(
     }
 }
 
-/// The request of attempt `attempt`: the stored head with `X-Hookgate-Delivery-Id` and
-/// `X-Hookgate-Attempt` set (any stored values of those two are replaced).
+/// The request of attempt `attempt`: the stored head sent wholly to `upstream` — the route's
+/// current upstream, which may differ from the one the message was accepted for — with the
+/// upstream URL's path and the request's own query ([`StoredHead::query`]), `Host` set to the
+/// upstream's authority, and `X-Hookgate-Delivery-Id` and `X-Hookgate-Attempt` set (any stored
+/// values of those three are replaced).
 ///
 /// Errors: the stored method, path or a header is not valid HTTP (pingora's error).
 pub fn request_of(
     head: &StoredHead,
+    upstream: &Upstream,
     id: MessageId,
     attempt: u32,
 ) -> pingora::Result<Box<RequestHeader>> {
+    let mut path = upstream.path_and_query.clone();
+    if let Some(q) = &head.query {
+        path.push(if path.contains('?') { '&' } else { '?' });
+        path.push_str(q);
+    }
     let mut request = RequestHeader::build_no_case(
         head.method.as_str(),
-        head.path.as_bytes(),
+        path.as_bytes(),
         Some(head.headers.len() + 2),
     )?;
     for (name, value) in &head.headers {
-        if name == DELIVERY_ID_HEADER || name == ATTEMPT_HEADER {
+        if name == DELIVERY_ID_HEADER || name == ATTEMPT_HEADER || name == "host" {
             continue;
         }
         request.append_header(name.clone(), value.as_slice())?;
     }
+    request.insert_header(http::header::HOST, upstream.authority.as_str())?;
     request.insert_header(DELIVERY_ID_HEADER, id.to_string())?;
     request.insert_header(ATTEMPT_HEADER, attempt.to_string())?;
     Ok(Box::new(request))
@@ -421,6 +431,7 @@ pub fn head_of(request: &RequestHeader) -> StoredHead {
             || request.uri.path().to_string(),
             |p| p.as_str().to_string(),
         ),
+        query: request.uri.query().map(str::to_string),
         headers: request
             .headers
             .iter()
@@ -449,16 +460,36 @@ mod tests {
     fn attempt_request_keeps_the_head_and_sets_our_headers_once() {
         let head = StoredHead {
             method: "POST".into(),
-            path: "/hook?a=1".into(),
+            path: "/old/hook?a=1".into(),
+            query: Some("a=1".into()),
             headers: vec![
                 ("x-b".into(), vec![0x80, b'x']),
+                ("host".into(), b"old.example".to_vec()),
                 ("x-hookgate-attempt".into(), b"99".to_vec()),
                 ("x-a".into(), b"1".to_vec()),
             ],
         };
         let id = MessageId(5);
-        let request = request_of(&head, id, 3).unwrap();
+        let upstream = Upstream {
+            url: "http://new.example:8080/hook".into(),
+            tls: false,
+            host: "new.example".into(),
+            port: 8080,
+            authority: "new.example:8080".into(),
+            sni: "new.example".into(),
+            path_and_query: "/hook".into(),
+        };
+        let request = request_of(&head, &upstream, id, 3).unwrap();
+        // Wholly the current upstream: its path with the request's query, its Host.
         assert_eq!(request.uri.to_string(), "/hook?a=1");
+        let hosts: Vec<_> = request.headers.get_all("host").iter().collect();
+        assert_eq!(hosts, vec!["new.example:8080"]);
+        let with_query = Upstream {
+            path_and_query: "/in?k=v".into(),
+            ..upstream.clone()
+        };
+        let request2 = request_of(&head, &with_query, id, 1).unwrap();
+        assert_eq!(request2.uri.to_string(), "/in?k=v&a=1");
         assert_eq!(
             request.headers.get("x-b").unwrap().as_bytes(),
             &[0x80, b'x']
@@ -470,7 +501,8 @@ mod tests {
             id.to_string().as_str()
         );
         let back = head_of(&request);
-        assert_eq!(back.path, head.path);
+        assert_eq!(back.path, "/hook?a=1");
+        assert_eq!(back.query, head.query);
         assert_eq!(back.headers[0], head.headers[0]);
     }
 }

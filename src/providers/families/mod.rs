@@ -14,6 +14,7 @@ pub mod common;
 pub mod ed25519;
 #[cfg(test)]
 pub(super) mod event_ids;
+pub mod forge_payload;
 pub mod form;
 pub mod handshake;
 pub mod hmac_generic;
@@ -25,6 +26,7 @@ pub mod registry;
 pub mod standard_webhooks;
 #[cfg(test)]
 pub(super) mod testkit;
+pub mod timestamp_list;
 pub mod token;
 #[cfg(test)]
 pub(super) mod windows;

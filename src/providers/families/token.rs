@@ -21,11 +21,27 @@ pub const PRESET: Preset = Preset {
     ..Preset::DEFAULTS
 };
 
-/// A token in one header. Reused by GitLab (`X-Gitlab-Token`).
+/// A token in one header. Reused by the presets of `presets/token_senders.rs` (GitLab, Okta).
 pub struct TokenScheme {
     pub header: String,
     pub prefix: String,
     pub tokens: Vec<Secret>,
+}
+
+impl TokenScheme {
+    /// The scheme of a preset sending the bare token in `header` (a route may rename it with
+    /// `signature.header`); at least one secret.
+    pub fn for_preset(
+        settings: &SchemeSettings<'_>,
+        header: &str,
+    ) -> Result<Box<dyn Scheme>, SettingsError> {
+        common::require_secrets(settings.secrets)?;
+        Ok(Box::new(TokenScheme {
+            header: common::preset_header(settings, header, true)?,
+            prefix: String::new(),
+            tokens: settings.secrets.to_vec(),
+        }))
+    }
 }
 
 impl Scheme for TokenScheme {

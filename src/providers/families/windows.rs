@@ -24,11 +24,11 @@ fn signed_at_t(p: &Preset, tolerance: Option<Duration>) -> (Box<dyn Scheme>, Hea
             b"{}".to_vec(),
         ),
         "discord" => (
-            crate::providers::presets::discord::public_key_hex(&SEED),
+            crate::providers::presets::ed25519_senders::DISCORD_SIGNER.public_key(&SEED),
             b"{}".to_vec(),
         ),
         "telnyx" => (
-            crate::providers::presets::telnyx::public_key_base64(&SEED),
+            crate::providers::presets::ed25519_senders::TELNYX_SIGNER.public_key(&SEED),
             b"{}".to_vec(),
         ),
         "sendgrid" => (
@@ -67,8 +67,10 @@ fn signed_at_t(p: &Preset, tolerance: Option<Duration>) -> (Box<dyn Scheme>, Hea
         now: T,
     };
     let pairs = match p.name {
-        "discord" => crate::providers::presets::discord::sign_with_private_key(&SEED, &req),
-        "telnyx" => crate::providers::presets::telnyx::sign_with_private_key(&SEED, &req),
+        "discord" => crate::providers::presets::ed25519_senders::DISCORD_SIGNER
+            .sign_with_private_key(&SEED, &req),
+        "telnyx" => crate::providers::presets::ed25519_senders::TELNYX_SIGNER
+            .sign_with_private_key(&SEED, &req),
         "sendgrid" => crate::providers::presets::sendgrid::sign_with_private_key(&SEED, &req),
         "mailgun" => Vec::new(),
         _ => s

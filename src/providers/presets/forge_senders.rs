@@ -1,22 +1,23 @@
-//! Gitea: `X-Gitea-Signature: <hex HMAC-SHA256(secret, payload)>`, where the payload is the raw
-//! body of a JSON delivery and the `payload` field of a form (`application/x-www-form-urlencoded`)
-//! delivery: Gitea signs the JSON before form-encoding it.
-//! Source: docs.gitea.com/usage/webhooks (X-Gitea-Signature; X-Gitea-Delivery per delivery) and
-//! the signer itself, go-gitea/gitea `services/webhook/deliver.go` (`newDefaultRequest`,
-//! `addDefaultHeaders`). Gogs and Forgejo sign the same way ([`ForgePayloadHmac`]).
+//! The forges, which sign as Gitea does ([`ForgePayloadHmac`]): `<header>: <hex
+//! HMAC-SHA256(secret, JSON payload)>`, the payload being the raw body or the `payload` field of
+//! a form delivery. Each row is one [`Preset`] (its constant is named after the sender); its
+//! vectors, from the forge's own signer (cited beside them), are in the test module of the same
+//! name at the end of this file. Forgejo sends Gitea's and Gogs' headers too, and Gitea Gogs'.
+//!
+//! - Gitea: docs.gitea.com/usage/webhooks (X-Gitea-Signature; X-Gitea-Delivery per delivery) and
+//!   the signer itself, go-gitea/gitea `services/webhook/deliver.go` (`newDefaultRequest`,
+//!   `addDefaultHeaders`).
+//! - Gogs: gogs.io/docs/features/webhook (X-Gogs-Signature, X-Gogs-Delivery); gogs/gogs
+//!   `internal/database/webhook.go` (`prepareHookTasks` signs, `deliver` sends).
+//! - Forgejo: forgejo.org/docs/latest/user/webhooks (X-Forgejo-Signature, X-Forgejo-Delivery);
+//!   Forgejo `services/webhook/shared/payloader.go` (`AddDefaultHeaders`). Releases from before
+//!   the X-Forgejo-* headers need the `gitea` preset.
 
-use std::borrow::Cow;
+use crate::providers::families::forge_payload::ForgePayloadHmac;
+use crate::providers::Preset;
 
-use http::HeaderMap;
-
-use crate::providers::families::common::{Algorithm, Encoding};
-use crate::providers::families::form;
-use crate::providers::families::hmac_generic::BodyHmac;
-use crate::providers::{
-    Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
-};
-
-pub const PRESET: Preset = Preset {
+/// Gitea: `X-Gitea-Signature: <hex HMAC-SHA256(secret, payload)>`.
+pub const GITEA: Preset = Preset {
     name: "gitea",
     family: "hmac-body",
     headers: &["X-Gitea-Signature"],
@@ -24,86 +25,43 @@ pub const PRESET: Preset = Preset {
     event_type: Some("header:X-Gitea-Event"),
     summary: "X-Gitea-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
     reference: "docs.gitea.com/usage/webhooks (X-Gitea-Signature; X-Gitea-Delivery per delivery); go-gitea/gitea services/webhook/deliver.go (signs the JSON, form-encodes it after)",
-    build,
+    build: |settings| ForgePayloadHmac::boxed(settings, "X-Gitea-Signature"),
     ..Preset::DEFAULTS
 };
 
-fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
-    ForgePayloadHmac::boxed(settings, "X-Gitea-Signature")
-}
+/// Gogs: `X-Gogs-Signature: <hex HMAC-SHA256(secret, payload)>`; Gitea and Forgejo send it too.
+pub const GOGS: Preset = Preset {
+    name: "gogs",
+    family: "hmac-body",
+    headers: &["X-Gogs-Signature"],
+    event_id: Some("header:X-Gogs-Delivery"),
+    event_type: Some("header:X-Gogs-Event"),
+    summary: "X-Gogs-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
+    reference: "gogs.io/docs/features/webhook (X-Gogs-Signature, X-Gogs-Delivery)",
+    build: |settings| ForgePayloadHmac::boxed(settings, "X-Gogs-Signature"),
+    ..Preset::DEFAULTS
+};
 
-/// The scheme of Gitea, Gogs and Forgejo: `<header>: <hex HMAC-SHA256(secret, payload)>`, no
-/// prefix. The forges sign the JSON payload and then send it either as the body
-/// (`Content-Type: application/json`) or form-encoded as `payload=<json>`
-/// (`application/x-www-form-urlencoded`), so for a form delivery the signed bytes are the
-/// decoded `payload` field, not the body. A form body that is not exactly one `payload` field
-/// (no `;`, no other field) is not something the forges send: [`Rejection::BadSignature`].
-///
-/// Sources: go-gitea/gitea `services/webhook/deliver.go` (`newDefaultRequest`,
-/// `addDefaultHeaders`), Forgejo `services/webhook/default.go` + `shared/payloader.go`
-/// (`AddDefaultHeaders`), gogs/gogs `internal/database/webhook.go` (`prepareHookTasks`, `deliver`).
-pub struct ForgePayloadHmac(BodyHmac);
-
-impl ForgePayloadHmac {
-    /// The forge scheme reading `header` (a route may rename it with `signature.header`).
-    pub fn boxed(
-        settings: &SchemeSettings<'_>,
-        header: &str,
-    ) -> Result<Box<dyn Scheme>, SettingsError> {
-        Ok(Box::new(ForgePayloadHmac(BodyHmac::for_preset(
-            settings,
-            header,
-            Algorithm::Sha256,
-            Encoding::Hex,
-            "",
-        )?)))
-    }
-}
-
-/// The bytes the forge signed: the body, or the `payload` field of a form body. A form body
-/// must be exactly `payload=<json>` ([`form::exact_fields`]): the forges send that one field
-/// (Go's `url.Values.Encode` / `url.QueryEscape`, which percent-encode `;`), so a raw `;`, another
-/// field or a second `payload` is content the signature does not cover, which the upstream's form
-/// parser might read instead: [`Rejection::BadSignature`]. Two `Content-Type` fields, or a list
-/// in one: [`Rejection::AmbiguousSignature`] ([`form::media_type`]).
-fn signed_payload<'b>(headers: &HeaderMap, body: &'b [u8]) -> Result<Cow<'b, [u8]>, Rejection> {
-    if form::media_type(headers)?.as_deref() != Some(form::FORM) {
-        return Ok(Cow::Borrowed(body));
-    }
-    match form::exact_fields(body, ["payload"]) {
-        Ok([Some(payload)]) => Ok(Cow::Owned(payload)),
-        Ok([None]) | Err(_) => Err(Rejection::BadSignature),
-    }
-}
-
-impl Scheme for ForgePayloadHmac {
-    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
-        let payload = signed_payload(req.headers, req.body)?;
-        self.0.verify(&WebhookRequest {
-            body: &payload,
-            ..*req
-        })
-    }
-
-    fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
-        let payload = signed_payload(req.headers, req.body).map_err(|_| {
-            SignError(
-                "a form body must be exactly one `payload=<json>` field (no `;`, no other field), \
-                 under one Content-Type"
-                    .into(),
-            )
-        })?;
-        self.0.sign(&WebhookRequest {
-            body: &payload,
-            ..*req
-        })
-    }
-}
+/// Forgejo: `X-Forgejo-Signature: <hex HMAC-SHA256(secret, payload)>`.
+pub const FORGEJO: Preset = Preset {
+    name: "forgejo",
+    family: "hmac-body",
+    headers: &["X-Forgejo-Signature"],
+    event_id: Some("header:X-Forgejo-Delivery"),
+    event_type: Some("header:X-Forgejo-Event"),
+    summary: "X-Forgejo-Signature: <hex> HMAC-SHA-256 of the JSON payload (the body, or the `payload` field of a form delivery)",
+    reference: "forgejo.org/docs/latest/user/webhooks (X-Forgejo-Signature, X-Forgejo-Delivery)",
+    build: |settings| ForgePayloadHmac::boxed(settings, "X-Forgejo-Signature"),
+    ..Preset::DEFAULTS
+};
 
 #[cfg(test)]
-mod tests {
+mod gitea {
     use super::*;
+
+    const PRESET: Preset = GITEA;
     use crate::providers::families::testkit::Vector;
+    use crate::providers::Rejection;
 
     /// The body of both vectors: a trimmed Gitea push payload (docs.gitea.com/usage/webhooks).
     const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
@@ -218,5 +176,79 @@ mod tests {
                 "{content_types:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod gogs {
+    use super::*;
+
+    const PRESET: Preset = GOGS;
+    use crate::providers::families::testkit::Vector;
+
+    const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
+
+    // Gogs' own signer: gogs/gogs internal/database/webhook.go @eb1054e5432fc8397678372f08613429be233d7c,
+    // the signature lines of `prepareHookTasks` run verbatim (Go 1.19.8, standard library only)
+    // with secret "gogs-secret" over BODY (`deliver` sends that JSON as the body, or as the
+    // `payload` form field, and the hex as X-Gogs-Signature).
+    #[test]
+    fn gogs_signer_vector() {
+        let v = Vector::new(
+            &PRESET,
+            &["gogs-secret"],
+            &[(
+                "X-Gogs-Signature",
+                "782c3f315b239f1d4afca2a47b475dfc214f2081ab82f56bd70d80821badd680",
+            )],
+            BODY,
+        );
+        v.assert_all();
+    }
+
+    // Gitea sends X-Gogs-Signature with the same value as X-Gitea-Signature (go-gitea/gitea
+    // services/webhook/deliver.go @50e78265 `addDefaultHeaders`, run as in the `gitea` tests): this preset
+    // also verifies Gitea deliveries.
+    #[test]
+    fn gitea_delivery_vector() {
+        Vector::new(
+            &PRESET,
+            &["gitea-secret"],
+            &[(
+                "X-Gogs-Signature",
+                "2445743eb92db261e0440c5fc1ba646b138359c3802399f27af5e79408cdeb7a",
+            )],
+            BODY,
+        )
+        .assert_vector_cases();
+    }
+}
+
+#[cfg(test)]
+mod forgejo {
+    use super::*;
+
+    const PRESET: Preset = FORGEJO;
+    use crate::providers::families::testkit::Vector;
+
+    const BODY: &[u8] = br#"{"ref":"refs/heads/develop","before":"28e1879d029cb852e4844d9c718537df08844e03","after":"bffeb74224043ba2feb48d137756c8a9331c449a","repository":{"id":140,"full_name":"gitea/webhooks"}}"#;
+
+    // Forgejo's own signer: services/webhook/shared/payloader.go `AddDefaultHeaders` (read from
+    // the GitHub copy creator-signal/fork-forgejo-forgejo @072ec2e27d5b474d5cd02c63ab31e4042668c354
+    // of codeberg.org/forgejo/forgejo; module forgejo.org), run verbatim (Go 1.19.8, standard
+    // library only) with secret "forgejo-secret" over BODY. It set X-Forgejo-Signature,
+    // X-Gitea-Signature and X-Gogs-Signature to this hex.
+    #[test]
+    fn forgejo_signer_vector() {
+        let v = Vector::new(
+            &PRESET,
+            &["forgejo-secret"],
+            &[(
+                "X-Forgejo-Signature",
+                "0a9a335b8880041da9e435e9bfc87c7bd24f56c4c4109936d801d40958b83671",
+            )],
+            BODY,
+        );
+        v.assert_all();
     }
 }

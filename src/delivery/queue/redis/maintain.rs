@@ -1,0 +1,112 @@
+//! The background pass each process runs while it leases: every tick (1 s, or a third of
+//! `lease_timeout` if shorter) it refreshes its own leases (`touch.lua`: a live replica's leases
+//! never expire, however long an attempt takes) and reclaims leases idle for `lease_timeout`
+//! (`reclaim.lua`: their replica stopped refreshing them, so it died; they are due again for any
+//! replica). Started by the first lease; ends when the queue is dropped.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::conn::Pool;
+use super::keys::GROUP;
+use super::scripts;
+use super::store::{lock, Inner, WORK_TIMEOUT};
+
+/// The longest pause between two passes.
+const MAX_TICK: Duration = Duration::from_secs(1);
+
+impl Inner {
+    /// Notes that this process leases from `route` and starts the pass once.
+    pub fn start_maintenance(self: &Arc<Self>, route: &str) {
+        if !lock(&self.active).contains(route) {
+            lock(&self.active).insert(route.to_string());
+        }
+        if !self.maintaining.swap(true, Ordering::AcqRel) {
+            tokio::spawn(maintain(Arc::downgrade(self)));
+        }
+    }
+
+    /// Refreshes this process's leases on `route`; forgets those it lost.
+    async fn touch(&self, route: &str, sids: Vec<String>) {
+        let stream = self.keys(route).stream;
+        let consumer = self.consumer.clone();
+        let lost = self
+            .conns
+            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
+                let mut call = scripts::TOUCH.prepare_invoke();
+                call.key(stream).arg(GROUP).arg(consumer).arg(&sids);
+                call.invoke_async::<Vec<String>>(&mut c).await
+            })
+            .await;
+        match lost {
+            Ok(lost) if !lost.is_empty() => {
+                tracing::warn!(route, leases = lost.len(), "queue leases lost (taken over after lease_timeout); their outcome will not be recorded");
+                lock(&self.held).retain(|_, h| !(h.route == route && lost.contains(&h.sid)));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(route, error = %e.into_queue(), "queue lease refresh failed"),
+        }
+    }
+
+    /// Makes `route`'s expired leases due again; returns how many.
+    async fn reclaim(&self, route: &str) -> u64 {
+        let k = self.keys(route);
+        let lease_ms = self.lease_timeout.as_millis() as u64;
+        let reclaimed = self
+            .conns
+            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
+                let mut call = scripts::RECLAIM.prepare_invoke();
+                call.key(&k.stream).key(&k.due).arg(GROUP).arg(lease_ms);
+                call.invoke_async::<u64>(&mut c).await
+            })
+            .await;
+        match reclaimed {
+            Ok(0) => 0,
+            Ok(n) => {
+                tracing::warn!(
+                    route,
+                    leases = n,
+                    "queue leases expired (a replica stopped refreshing them): due again"
+                );
+                self.conns.metrics.takeovers(route, n);
+                n
+            }
+            Err(e) => {
+                tracing::warn!(route, error = %e.into_queue(), "queue lease reclaim failed");
+                0
+            }
+        }
+    }
+
+    async fn pass(&self) {
+        let mut held: HashMap<String, Vec<String>> = HashMap::new();
+        for h in lock(&self.held).values() {
+            held.entry(h.route.clone()).or_default().push(h.sid.clone());
+        }
+        for (route, sids) in held {
+            self.touch(&route, sids).await;
+        }
+        let routes: Vec<String> = lock(&self.active).iter().cloned().collect();
+        let mut reclaimed = 0;
+        for route in routes {
+            reclaimed += self.reclaim(&route).await;
+        }
+        if reclaimed > 0 {
+            self.wakeup.notify_waiters();
+        }
+    }
+}
+
+async fn maintain(queue: Weak<Inner>) {
+    loop {
+        let tick = match queue.upgrade() {
+            Some(q) => (q.lease_timeout / 3).min(MAX_TICK),
+            None => return,
+        };
+        tokio::time::sleep(tick).await;
+        let Some(q) = queue.upgrade() else { return };
+        q.pass().await;
+    }
+}
