@@ -53,7 +53,8 @@ pub enum Command {
     },
     /// Print the headers of a correctly signed request for a route (or a curl command with --curl).
     ///
-    /// One `Name: value` per line, signed with the route's first secret at the current time.
+    /// One `Name: value` per line, signed with the route's first secret valid now (see a secret's
+    /// `from`/`until`) at the current time.
     /// Routes whose secrets are public keys (Discord, Telnyx, SendGrid, ed25519) cannot be signed.
     Sign {
         /// Config file
@@ -73,6 +74,30 @@ pub enum Command {
         /// (`Name: value`); repeatable.
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
+    },
+    /// Send a realistic, correctly signed sample delivery of the route's provider (documented
+    /// body for the event type, its headers, a fresh event ID, the current time) and print the
+    /// answer: status, X-Hookgate-* headers, body.
+    ///
+    /// Signed with the route's first secret valid now, as the provider signs. Exit 0 on a 2xx
+    /// answer, 1 otherwise, 2 when the route cannot be triggered (keys that belong to the
+    /// provider, public-key secrets).
+    Trigger {
+        /// Config file
+        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The route's name (required unless --list).
+        #[arg(long)]
+        route: Option<String>,
+        /// The sample's event type [default: the preset's first; see --list]
+        #[arg(long)]
+        event: Option<String>,
+        /// Where to send it [default: the route's path on the config's `listen`]
+        #[arg(long)]
+        url: Option<String>,
+        /// Print each preset's sample event types (only the route's with --route).
+        #[arg(long)]
+        list: bool,
     },
     /// List the provider presets as a Markdown table: family, headers, window, event-ID source,
     /// default max_body, methods and the provider's document.
@@ -148,6 +173,19 @@ pub fn main_with(cli: Cli) -> i32 {
             admin,
             command,
         } => crate::delivery::queue::cli::run(&config, admin.as_deref(), command),
+        Command::Trigger {
+            config,
+            route,
+            event,
+            url,
+            list,
+        } => crate::trigger::main(&crate::trigger::Args {
+            config: &config,
+            route: route.as_deref(),
+            event: event.as_deref(),
+            url: url.as_deref(),
+            list,
+        }),
         Command::Providers => {
             print!("{}", crate::providers::families::catalog::markdown_table());
             0
@@ -204,6 +242,9 @@ pub fn describe(config: &Config) -> String {
         }
         if r.scheme.window_off() {
             guards.push("timestamp window off".into());
+        }
+        if !r.enforce {
+            guards.push("shadow: enforce = false".into());
         }
         guards.push(format!(
             "max_body {}",

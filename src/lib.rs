@@ -19,8 +19,9 @@
 //!   [`delivery::Deliverer`] (`direct`, or `queue`: a durable queue on disk or on Redis Streams,
 //!   [`delivery::queue`]).
 //! - [`telemetry`] — outcomes, the per-gateway metrics registry, the audit line.
-//! - [`cli`] — `hookgate run | check | sign | providers`; [`logging`] — where diagnostics and the
-//!   audit log go (below `cli`: it imports nothing of it).
+//! - [`trigger`] — `hookgate trigger`: signed sample deliveries from `samples/`.
+//! - [`cli`] — `hookgate run | check | sign | trigger | providers | queue`; [`logging`] — where
+//!   diagnostics and the audit log go (below `cli`: it imports nothing of it).
 
 pub mod cli;
 pub mod config;
@@ -33,3 +34,4 @@ pub mod request;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod trigger;

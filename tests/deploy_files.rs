@@ -25,6 +25,8 @@ const COUNTERS_AND_GAUGES: &[&str] = &[
     "hookgate_queue_oldest_pending_age_seconds",
     "hookgate_delivery_attempts_total",
     "hookgate_delivery_dead_total",
+    "hookgate_shadow_refusals_total",
+    "hookgate_secret_matches_total",
 ];
 const HISTOGRAMS: &[&str] = &[
     "hookgate_request_duration_seconds",
@@ -59,6 +61,7 @@ const KNOWN_LABELS: &[&str] = &[
     "class",
     "result",
     "state",
+    "secret",
     "le",
     "instance",
     "job",
@@ -93,6 +96,7 @@ const ROUTE_KEYS: &[&str] = &[
     "signature",
     "delivery",
     "queue",
+    "enforce",
 ];
 const QUEUE_KEYS: &[&str] = &[
     "backend",
@@ -173,10 +177,12 @@ fn family(name: &str) -> &str {
     name
 }
 
-/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`).
+/// Values a query compares `label` with (`label="v"`, `!=`, `=~`, `!~`); each alternative of a
+/// regex match (`=~"a|b"`) is a value of its own.
 fn label_values(text: &str, label: &str) -> Vec<String> {
     let mut out = Vec::new();
     for op in ["=\"", "!=\"", "=~\"", "!~\""] {
+        let regex = op.contains('~');
         let needle = format!("{label}{op}");
         let mut rest = text;
         while let Some(pos) = rest.find(&needle) {
@@ -185,7 +191,10 @@ fn label_values(text: &str, label: &str) -> Vec<String> {
             let after = &rest[pos + needle.len()..];
             if before.is_none_or(|c| !is_ident(c)) {
                 let end = after.find('"').expect("unterminated label value");
-                out.push(after[..end].to_string());
+                match regex {
+                    true => out.extend(after[..end].split('|').map(str::to_string)),
+                    false => out.push(after[..end].to_string()),
+                }
             }
             rest = after;
         }
@@ -556,6 +565,7 @@ fn helpers_work() {
         label_values(r#"{outcome="a",xoutcome="z", outcome!~"b"}"#, "outcome"),
         ["a", "b"]
     );
+    assert_eq!(label_values(r#"{outcome=~"a|b"}"#, "outcome"), ["a", "b"]);
     assert_eq!(
         grouping_labels("sum by (route, le) (x) / sum without(a) (y)"),
         ["route", "le", "a"]
@@ -719,6 +729,10 @@ const REQUIRED_ALERTS: &[(&str, &str)] = &[
     ),
     ("HookgateQueueDeadLetters", "hookgate_delivery_dead_total"),
     ("HookgateUnavailable", "outcome=\"unavailable\""),
+    (
+        "HookgateShadowWouldRefuse",
+        "hookgate_shadow_refusals_total",
+    ),
 ];
 
 #[test]

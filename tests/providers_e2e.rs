@@ -584,3 +584,101 @@ fn gitea_form_with_smuggled_or_unsigned_fields_or_two_content_types_is_refused()
     assert_eq!(status_of(&out), Some(200), "{out}");
     assert_eq!(up.count(), 2);
 }
+
+/// `hookgate trigger` against a running gateway, for every preset in the registry: each one the
+/// gateway can sign has a sample that is forwarded — twice, with dedup on, so the fresh event ID
+/// lands where the preset reads it — and each one it cannot sign exits 2 with one line saying
+/// why. (Key-fetching presets: tests/providers_key_fetch_e2e.rs.)
+#[test]
+fn trigger_sends_a_forwarded_sample_for_every_signable_preset() {
+    let up = Upstream::start();
+    let presets: Vec<&providers::Preset> = providers::presets()
+        .iter()
+        .filter(|p| providers::options_builder(p.name).is_none())
+        .collect();
+    let routes: String = presets
+        .iter()
+        .map(|p| {
+            let dedup = if p.event_id.is_some() {
+                "dedup = { ttl = \"1h\" }\n"
+            } else {
+                ""
+            };
+            format!("{}{dedup}", route_for(p.name, up.port))
+        })
+        .collect();
+    let gw = Gateway::start("", &routes);
+    let mut failures = BTreeMap::new();
+    let mut triggered = 0;
+    for preset in &presets {
+        let name = preset.name;
+        let run = || {
+            Command::new(bin())
+                .args(["trigger", "-c"])
+                .arg(&gw.config_path)
+                .args(["--route", name])
+                .output()
+                .unwrap()
+        };
+        if let Some(why) = hookgate::trigger::not_triggerable(name) {
+            let out = run();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || err.lines().count() != 1 || !err.contains(why) {
+                failures.insert(name, format!("expected exit 2: {:?} {err}", out.status));
+            }
+            continue;
+        }
+        let before = up.count();
+        for attempt in 1..=2 {
+            let out = run();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if !out.status.success() || !stdout.lines().nth(1).unwrap_or("").starts_with("200") {
+                failures.insert(
+                    name,
+                    format!(
+                        "attempt {attempt}: {:?}\n{stdout}{}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr)
+                    ),
+                );
+            }
+        }
+        let got = up.received();
+        if got.len() != before + 2
+            || got[before..].iter().any(|r| {
+                r.header("x-hookgate-route") != Some(name)
+                    || r.header("x-hookgate-shadow").is_some()
+            })
+        {
+            failures.insert(name, format!("upstream got {} of 2", got.len() - before));
+        }
+        triggered += 1;
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(triggered >= 60, "only {triggered} presets were triggered");
+}
+
+#[test]
+fn trigger_list_names_each_presets_samples() {
+    let out = Command::new(bin())
+        .args(["trigger", "--list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for preset in providers::presets() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}: ", preset.name)))
+            .unwrap_or_else(|| panic!("{} missing from --list:\n{text}", preset.name));
+        assert!(line.len() > preset.name.len() + 2, "{line}");
+    }
+    let stripe = text.lines().find(|l| l.starts_with("stripe: ")).unwrap();
+    for event in [
+        "payment_intent.succeeded",
+        "checkout.session.completed",
+        "invoice.paid",
+    ] {
+        assert!(stripe.contains(event), "{stripe}");
+    }
+}

@@ -571,3 +571,27 @@ fn apple_window_and_root_through_the_gateway() {
     );
     assert_eq!(up.count(), 2);
 }
+
+/// `hookgate trigger` cannot sign for a preset whose keys belong to the provider: exit 2, one
+/// line saying why.
+#[test]
+fn trigger_refuses_key_fetching_presets_with_exit_2() {
+    let fx = Fixture::new();
+    let routes: String = option_presets().iter().map(|n| fx.routes(n, 9)).collect();
+    let config = fx.dir.write(
+        "trigger.toml",
+        &format!("[server]\nlisten = \"127.0.0.1:9\"\n{routes}"),
+    );
+    for name in option_presets() {
+        let out = std::process::Command::new(bin())
+            .args(["trigger", "-c"])
+            .arg(&config)
+            .args(["--route", name])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains("belong to the provider"), "{name}: {err}");
+    }
+}

@@ -191,6 +191,7 @@ fn compile_route(
         upstream_timeout,
         public_url,
         answer_challenges: r.answer_challenges.unwrap_or(false),
+        enforce: r.enforce.unwrap_or(true),
         max_body,
         methods,
         event_id: events.event_id,

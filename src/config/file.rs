@@ -46,8 +46,10 @@ pub struct RouteSection {
     pub path: String,
     pub upstream: String,
     pub provider: String,
+    /// Each a reference (`"env:NAME"`) or a table `{ secret, from, until }`: parsed by
+    /// `config/secret_entry.rs`, which names the failing item.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<toml::Value>,
     pub tolerance: Option<String>,
     pub allow_ips: Option<Vec<String>>,
     pub rate_limit: Option<RateLimitSection>,
@@ -60,6 +62,8 @@ pub struct RouteSection {
     /// What a key-fetching preset needs beyond `secrets` (see `providers::key_fetch::options`).
     pub provider_options: Option<ProviderOptions>,
     pub answer_challenges: Option<bool>,
+    /// `false`: shadow mode (judge and count, forward as if passed). Default `true`.
+    pub enforce: Option<bool>,
     pub max_body: Option<String>,
     pub methods: Option<Vec<String>>,
     /// `"direct"` (default) or `"queue"`.

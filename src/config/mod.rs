@@ -9,6 +9,7 @@ pub mod file;
 pub mod model;
 pub mod queue;
 pub mod secret;
+pub mod secret_entry;
 pub mod state;
 pub mod units;
 pub mod upstream_dns;

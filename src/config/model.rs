@@ -92,6 +92,10 @@ pub struct RouteConfig {
     /// Fixed public URL (scheme://host/path) for URL-signing schemes; the query is appended.
     pub public_url: Option<String>,
     pub answer_challenges: bool,
+    /// `enforce` (default true). `false` is shadow mode: the sender-judging stages' refusals
+    /// ([`crate::telemetry::Outcome::SHADOWABLE`]) are counted and the request is forwarded
+    /// with `X-Hookgate-Shadow` ([`crate::request::shadow`]).
+    pub enforce: bool,
     /// The effective body limit in bytes: the route's `max_body`, else the server's explicit
     /// one, else the preset's, else the built-in default (1 MiB).
     pub max_body: u64,
@@ -118,6 +122,8 @@ pub struct SchemeSpec {
     pub preset: &'static Preset,
     /// Resolved secrets, in configured order (redacted in `Debug`).
     pub secrets: Vec<Secret>,
+    /// Each secret's validity window (same order and length as `secrets`).
+    pub windows: Vec<super::secret_entry::Validity>,
     pub tolerance: Duration,
     pub signature: Option<SignatureSpec>,
     /// What a key-fetching preset needs beyond `secrets` (`provider_options`).

@@ -23,7 +23,8 @@ use crate::delivery::queue::QueueStore;
 use crate::delivery::resolve::Resolver;
 use crate::delivery::Deliverer;
 use crate::providers::families::key_fetch::KeyFetchContext;
-use crate::providers::{Scheme, SchemeSettings, SettingsError};
+use crate::providers::families::route_scheme::RouteScheme;
+use crate::providers::SettingsError;
 use crate::state::fallback::Fallback;
 use crate::state::memory::MemoryBackend;
 use crate::state::StateBackend;
@@ -154,7 +155,9 @@ fn build_route(
         rate_limit_fallback,
         dedup_fallback,
         deliverer: deliverer(&config, ctx)?,
-        metrics: ctx.metrics.route(&config.name),
+        metrics: ctx
+            .metrics
+            .route(&config.name, config.scheme.secrets.len(), !config.enforce),
         config,
     })
 }
@@ -183,20 +186,12 @@ fn deliverer(
     })
 }
 
-/// Builds a route's signature scheme from its validated settings. `key_fetch` carries the
-/// gateway's key-fetch counters (key-fetching presets only).
+/// Builds a route's signature scheme from its validated settings: one scheme per secret, with
+/// its window ([`RouteScheme`]). `key_fetch` carries the gateway's key-fetch counters
+/// (key-fetching presets only).
 pub fn scheme(
     spec: &SchemeSpec,
     key_fetch: &KeyFetchContext,
-) -> Result<Box<dyn Scheme>, SettingsError> {
-    crate::providers::build_scheme(
-        spec.preset,
-        &SchemeSettings {
-            secrets: &spec.secrets,
-            tolerance: spec.tolerance,
-            signature: spec.signature.as_ref(),
-        },
-        spec.provider_options.as_ref(),
-        key_fetch,
-    )
+) -> Result<RouteScheme, SettingsError> {
+    RouteScheme::build(spec, key_fetch)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::model::RouteConfig;
 use crate::delivery::Deliverer;
-use crate::providers::Scheme;
+use crate::providers::families::route_scheme::RouteScheme;
 use crate::state::fallback::Fallback;
 use crate::state::{DedupStore, RateLimitStore};
 use crate::telemetry::RouteMetrics;
@@ -13,7 +13,7 @@ use crate::telemetry::RouteMetrics;
 /// One route, ready to serve: its validated config plus what was built from it.
 pub struct Route {
     pub config: RouteConfig,
-    pub scheme: Box<dyn Scheme>,
+    pub scheme: RouteScheme,
     /// Present when the route has `rate_limit`.
     pub rate_limit: Option<Arc<dyn RateLimitStore>>,
     /// Present when the route has `dedup`.

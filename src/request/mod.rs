@@ -19,6 +19,7 @@ pub mod s08_handshake;
 pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
+pub mod shadow;
 
 #[cfg(test)]
 mod proptests;
@@ -59,9 +60,13 @@ pub struct Facts {
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
+    /// On a route in shadow mode: the first refusal it did not answer ([`shadow`]).
+    pub shadow: Option<Outcome>,
 }
 
-/// The stages, in order. `Ok` is an accepted request's delivery result.
+/// The stages, in order. `Ok` is an accepted request's delivery result. The sender-judging
+/// stages go through [`shadow::judged`] (a route with `enforce = false` forwards instead of
+/// refusing) and are skipped once one would have refused.
 pub async fn run(
     state: &GatewayState,
     gateway: &Gateway,
@@ -73,9 +78,13 @@ pub async fn run(
     s01_protocol::check(session)?;
     let route = s02_route::matched(route)?;
     s03_method::check(route, session)?;
-    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, route, session)?;
+    let client = s04_client::identify(&gateway.server.trusted_proxies, state.tls, session);
     facts.client_ip = client.ip;
-    s05_rate_limit::check(route, &client).await?;
+    shadow::judged(route, facts, s04_client::admit(route, &client))?;
+    if shadow::judging(facts) {
+        let verdict = s05_rate_limit::check(route, &client).await;
+        shadow::judged(route, facts, verdict)?;
+    }
     let body = s06_body::read(
         route,
         session,
@@ -98,12 +107,25 @@ pub async fn run(
             .unwrap_or_default(),
     };
     s08_handshake::before_verify(route, &request)?;
-    facts.verify = Some(s07_verify::verify(route, &request).await?);
-    s08_handshake::after_verify(route, &request)?;
+    if shadow::judging(facts) {
+        let verdict = s07_verify::verify(route, &request).await;
+        facts.verify = shadow::judged(route, facts, verdict)?;
+        // A handshake is answered only when its request verified.
+        if facts.verify.is_some() {
+            s08_handshake::after_verify(route, &request)?;
+        }
+    }
 
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
-    let lease = s09_dedup::claim(route, facts.event_id.as_deref()).await?;
-    s10_filter::check(route, facts.event_type.as_deref())?;
+    let mut lease = None;
+    if shadow::judging(facts) {
+        let verdict = s09_dedup::claim(route, facts.event_id.as_deref()).await;
+        lease = shadow::judged(route, facts, verdict)?.flatten();
+    }
+    if shadow::judging(facts) {
+        let verdict = s10_filter::check(route, facts.event_type.as_deref());
+        shadow::judged(route, facts, verdict)?;
+    }
     s11_deliver::deliver(route, header, &client, facts, body, lease).await
 }
 
@@ -322,6 +344,7 @@ fn log(
         duration: elapsed,
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
+        shadow: facts.shadow.map(|o| o.label()),
     });
 }
 

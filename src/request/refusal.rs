@@ -54,6 +54,23 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The outcome shadow mode (`enforce = false`) records instead of answering, for the
+    /// refusals of the stages that judge the sender (one of [`Outcome::SHADOWABLE`]); `None` for
+    /// those it never lifts (protocol, route, method, body limits, the memory bound, store and
+    /// upstream failures). A provider key that cannot be fetched counts as `invalid_signature`:
+    /// the request was not verified, and shadow mode never refuses for the signature stage.
+    pub fn shadow_outcome(&self) -> Option<Outcome> {
+        match self {
+            Refusal::InvalidSignature(_) => Some(Outcome::InvalidSignature),
+            Refusal::IpDenied => Some(Outcome::IpDenied),
+            Refusal::RateLimited { .. } => Some(Outcome::RateLimited),
+            Refusal::Duplicate => Some(Outcome::Duplicate),
+            Refusal::InFlight { .. } => Some(Outcome::InFlight),
+            Refusal::Filtered => Some(Outcome::Filtered),
+            _ => None,
+        }
+    }
+
     /// The table: outcome and reply of each refusal.
     pub fn reply(self) -> (Outcome, Option<Reply>) {
         let (outcome, reply) = match self {

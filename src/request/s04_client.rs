@@ -25,13 +25,8 @@ pub struct Client {
     pub trusted_peer: bool,
 }
 
-/// Identifies the client and applies the route's `allow_ips`.
-pub fn identify(
-    trusted: &CidrSet,
-    listener_tls: bool,
-    route: &Route,
-    session: &ServerSession,
-) -> Result<Client, Refusal> {
+/// Identifies the client.
+pub fn identify(trusted: &CidrSet, listener_tls: bool, session: &ServerSession) -> Client {
     let headers = &session.req_header().headers;
     let peer = session
         .client_addr()
@@ -39,17 +34,20 @@ pub fn identify(
         .map(|a| canonical(a.ip()));
     let ip = peer.map(|p| client_ip(trusted, p, headers));
     let proto = forwarded_proto(trusted, peer, headers, listener_tls);
-    if let Some(allow) = &route.config.allow_ips {
-        if !ip.is_some_and(|ip| allow.contains(ip)) {
-            return Err(Refusal::IpDenied);
-        }
-    }
-    Ok(Client {
+    Client {
         peer,
         ip,
         proto,
         trusted_peer: peer.is_some_and(|p| trusted.contains(p)),
-    })
+    }
+}
+
+/// Applies the route's `allow_ips` to the client.
+pub fn admit(route: &Route, client: &Client) -> Result<(), Refusal> {
+    match &route.config.allow_ips {
+        Some(allow) if !client.ip.is_some_and(|ip| allow.contains(ip)) => Err(Refusal::IpDenied),
+        _ => Ok(()),
+    }
 }
 
 /// The client address for a request from `peer`.

@@ -10,7 +10,8 @@ use super::s04_client::Client;
 use crate::gateway::Route;
 use crate::providers::WebhookRequest;
 
-/// Checks the signature; returns how long the check took (prepare excluded).
+/// Checks the signature with the route's secrets valid now; counts which one matched
+/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded).
 pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Duration, Refusal> {
     if let Some(prepare) = route.scheme.prepare(request) {
         prepare.await.map_err(Refusal::InvalidSignature)?;
@@ -19,7 +20,11 @@ pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Durat
     let verdict = route.scheme.verify(request);
     let took = started.elapsed();
     route.metrics.verify_duration.observe(took.as_secs_f64());
-    verdict.map(|()| took).map_err(Refusal::InvalidSignature)
+    let verified = verdict.map_err(Refusal::InvalidSignature)?;
+    if let Some(index) = verified.secret {
+        route.metrics.secret_match(index);
+    }
+    Ok(took)
 }
 
 /// The URL the provider called, for schemes that read it (else empty): the route's

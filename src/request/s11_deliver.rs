@@ -28,7 +28,7 @@ pub async fn deliver(
     } else {
         body
     };
-    let head = upstream_request::build(
+    let mut head = upstream_request::build(
         original,
         &route.config,
         &ForwardContext {
@@ -40,6 +40,14 @@ pub async fn deliver(
         },
     )
     .map_err(|e| failed(route, ForwardError::BuildRequest(e).into()))?;
+    // Shadow mode: the refusal the gateway did not answer (a sender's own `X-Hookgate-Shadow`
+    // was dropped by `build` with every `x-hookgate-*` header).
+    if let Some(outcome) = facts.shadow {
+        head.headers.insert(
+            http::HeaderName::from_static("x-hookgate-shadow"),
+            http::HeaderValue::from_static(outcome.label()),
+        );
+    }
     let delivery = Delivery {
         route: route.config.name.clone(),
         head,

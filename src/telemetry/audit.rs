@@ -28,6 +28,8 @@ pub struct AuditRecord<'a> {
     pub duration: Duration,
     pub verify_duration: Option<Duration>,
     pub upstream_duration: Option<Duration>,
+    /// On a route in shadow mode: the refusal it did not answer (`invalid_signature`, …).
+    pub shadow: Option<&'a str>,
 }
 
 /// Where audit lines go.
@@ -93,6 +95,7 @@ impl AuditRecord<'_> {
         field_str(out, "event_id", self.event_id);
         field_str(out, "event_type", self.event_type);
         field_str(out, "outcome", self.outcome.map(|o| o.label()));
+        field_str(out, "shadow", self.shadow);
         let _ = write!(out, ",\"status\":{}", self.status);
         if let Some(s) = self.upstream_status {
             let _ = write!(out, ",\"upstream_status\":{s}");
@@ -119,6 +122,7 @@ impl AuditRecord<'_> {
             event_id = self.event_id,
             event_type = self.event_type,
             outcome = self.outcome.map(|o| o.label()),
+            shadow = self.shadow,
             status = self.status,
             upstream_status = self.upstream_status,
             body_bytes = self.body_bytes,
@@ -179,5 +183,14 @@ mod tests {
         assert_eq!(v["duration_ms"], 1.5);
         assert_eq!(v["outcome"], "forwarded");
         assert!(v.get("event_type").is_none());
+        assert!(v.get("shadow").is_none());
+        let shadowed = AuditRecord {
+            shadow: Some("invalid_signature"),
+            ..Default::default()
+        };
+        out.clear();
+        shadowed.write_json(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["shadow"], "invalid_signature");
     }
 }

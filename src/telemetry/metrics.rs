@@ -27,6 +27,7 @@ pub struct Metrics {
     verify_duration: HistogramVec,
     pub dedup_entries: IntGaugeVec,
     config_reloads: IntCounterVec,
+    rollout: RolloutCounters,
     /// The shared state store's calls, breaker and fallbacks (zero without `[state]`).
     pub state: crate::state::redis::StateMetrics,
 }
@@ -83,9 +84,9 @@ impl Metrics {
         for result in ["ok", "error"] {
             config_reloads.with_label_values(&[result]);
         }
-        let state = crate::state::redis::StateMetrics::register(&registry).expect("unique metric");
         Metrics {
-            state,
+            state: crate::state::redis::StateMetrics::register(&registry).expect("unique metric"),
+            rollout: RolloutCounters::register(&registry),
             registry,
             requests,
             upstream_responses,
@@ -96,10 +97,25 @@ impl Metrics {
         }
     }
 
-    /// Handles for one route, resolved once at config load so the request path does no label
-    /// lookups.
-    pub fn route(&self, route: &str) -> RouteMetrics {
+    /// Handles for one route with `secrets` secrets, resolved once at config load so the
+    /// request path does no label lookups. Shadow counters exist only for a route in shadow mode
+    /// (`shadow`), so an enforcing route exports none.
+    pub fn route(&self, route: &str, secrets: usize, shadow: bool) -> RouteMetrics {
         RouteMetrics {
+            shadow_refusals: shadow.then(|| {
+                Outcome::SHADOWABLE.map(|o| {
+                    self.rollout
+                        .shadow_refusals
+                        .with_label_values(&[route, o.label()])
+                })
+            }),
+            secret_matches: (0..secrets)
+                .map(|i| {
+                    self.rollout
+                        .secret_matches
+                        .with_label_values(&[route, i.to_string().as_str()])
+                })
+                .collect(),
             outcomes: Outcome::ALL.map(|o| self.requests.with_label_values(&[route, o.label()])),
             upstream_classes: ["2xx", "3xx", "4xx", "5xx"]
                 .map(|c| self.upstream_responses.with_label_values(&[route, c])),
@@ -131,12 +147,47 @@ impl Metrics {
     }
 }
 
+/// The counters of rolling out: `hookgate_shadow_refusals_total{route, outcome}` and
+/// `hookgate_secret_matches_total{route, secret}`.
+struct RolloutCounters {
+    shadow_refusals: IntCounterVec,
+    secret_matches: IntCounterVec,
+}
+
+impl RolloutCounters {
+    fn register(registry: &Registry) -> RolloutCounters {
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        RolloutCounters {
+            shadow_refusals: counter(
+                "hookgate_shadow_refusals_total",
+                "Requests a route in shadow mode (enforce = false) forwarded although this stage would have refused them.",
+                &["route", "outcome"],
+            ),
+            secret_matches: counter(
+                "hookgate_secret_matches_total",
+                "Verified requests by the secret that verified them: its index in the route's `secrets`.",
+                &["route", "secret"],
+            ),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct RouteMetrics {
     outcomes: [IntCounter; Outcome::ALL.len()],
     upstream_classes: [IntCounter; 4],
     pub request_duration: Histogram,
     pub verify_duration: Histogram,
+    /// By [`Outcome::SHADOWABLE`] order; `None` on an enforcing route.
+    shadow_refusals: Option<[IntCounter; Outcome::SHADOWABLE.len()]>,
+    /// By index in the route's `secrets`.
+    secret_matches: Vec<IntCounter>,
 }
 
 impl RouteMetrics {
@@ -146,6 +197,22 @@ impl RouteMetrics {
             .position(|o| *o == outcome)
             .expect("every outcome is in ALL");
         self.outcomes[index].inc();
+    }
+
+    /// Counts a refusal a shadow route did not answer (`outcome` one of
+    /// [`Outcome::SHADOWABLE`]).
+    pub fn shadow_refusal(&self, outcome: Outcome) {
+        let index = Outcome::SHADOWABLE.iter().position(|o| *o == outcome);
+        if let (Some(counters), Some(i)) = (&self.shadow_refusals, index) {
+            counters[i].inc();
+        }
+    }
+
+    /// Counts a request verified by the route's secret number `index`.
+    pub fn secret_match(&self, index: usize) {
+        if let Some(counter) = self.secret_matches.get(index) {
+            counter.inc();
+        }
     }
 
     pub fn upstream_status(&self, status: u16) {

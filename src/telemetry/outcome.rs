@@ -44,6 +44,18 @@ impl Outcome {
         Outcome::Unavailable,
     ];
 
+    /// The refusals a route in shadow mode (`enforce = false`) does not answer: those of the
+    /// stages that judge the sender. Each is also an `X-Hookgate-Shadow` value and an `outcome`
+    /// label of `hookgate_shadow_refusals_total`.
+    pub const SHADOWABLE: [Outcome; 6] = [
+        Outcome::InvalidSignature,
+        Outcome::IpDenied,
+        Outcome::RateLimited,
+        Outcome::Duplicate,
+        Outcome::InFlight,
+        Outcome::Filtered,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Forwarded => "forwarded",

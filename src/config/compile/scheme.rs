@@ -7,10 +7,12 @@ use std::time::Duration;
 use super::super::error::{ConfigError, ConfigNotice};
 use super::super::file::RouteSection;
 use super::super::model::SchemeSpec;
-use super::super::secret::{self, Secret};
+use super::super::secret::Secret;
+use super::super::secret_entry::{self, Validity};
 use super::super::units::parse_duration;
 use super::{CompileContext, RouteAt, FALLBACK_TOLERANCE};
 use crate::providers::families::key_fetch::KeyFetchContext;
+use crate::providers::families::route_scheme::splits;
 use crate::providers::{build_scheme, find_preset, presets, Preset, SchemeSettings};
 
 /// The route's [`SchemeSpec`]: the preset, its resolved secrets and tolerance, checked by
@@ -33,7 +35,7 @@ pub(super) fn compile_scheme(
             ),
         )
     })?;
-    let secrets = resolve_secrets(&r.secrets, at, ctx, notices)?;
+    let (secrets, windows) = resolve_secrets(r, preset, at, ctx, notices)?;
     let tolerance = tolerance(r, preset, at)?;
     build_scheme(
         preset,
@@ -49,41 +51,38 @@ pub(super) fn compile_scheme(
     Ok(SchemeSpec {
         preset,
         secrets,
+        windows,
         tolerance,
         signature: r.signature.clone(),
         provider_options: r.provider_options.clone(),
     })
 }
 
-/// `secrets`, each resolved (`env:`, `file:` or the literal); a notice for each secret file whose
-/// trailing line ending was removed.
+/// `secrets`, each resolved (`env:`, `file:` or the literal) with its `from`/`until` window
+/// ([`secret_entry`]); notices for a trimmed secret file and for a window that is expired, expiring
+/// or not open yet. Windows need secrets the route tries one by one (not key-fetching presets,
+/// not Box's positional pair).
 fn resolve_secrets(
-    references: &[String],
+    r: &RouteSection,
+    preset: &Preset,
     at: RouteAt<'_>,
     ctx: &CompileContext<'_>,
     notices: &mut Vec<ConfigNotice>,
-) -> Result<Vec<Secret>, ConfigError> {
+) -> Result<(Vec<Secret>, Vec<Validity>), ConfigError> {
     // Relative `file:` paths resolve from the config file's directory, as nginx's from its prefix.
     let base_dir = ctx.file.parent().unwrap_or(Path::new(""));
-    let mut secrets = Vec::with_capacity(references.len());
-    for (i, reference) in references.iter().enumerate() {
-        let key = format!("secrets[{i}]");
-        let resolved = secret::resolve(reference, base_dir, ctx.env)
-            .map_err(|e| at.err(&key, e.to_string()))?;
-        if let Some(read) = resolved.file.filter(|f| f.trimmed_line_ending) {
-            notices.push(ConfigNotice::route(
-                at.file,
-                at.route,
-                &key,
-                format!(
-                    "removed one trailing line ending from secret file {}",
-                    read.path.display()
-                ),
-            ));
-        }
-        secrets.push(resolved.secret);
+    let (secrets, windows) =
+        secret_entry::compile_all(&r.secrets, at.file, at.route, base_dir, ctx.env, notices)?;
+    if !splits(preset.name) && windows.iter().any(|w| w.is_bounded()) {
+        return Err(at.err(
+            "secrets",
+            format!(
+                "provider {:?} does not take its secrets as alternatives (its keys are fetched from the provider, or positional); `from`/`until` do not apply",
+                preset.name
+            ),
+        ));
     }
-    Ok(secrets)
+    Ok((secrets, windows))
 }
 
 /// `tolerance`: the route's, else the preset's default; refused where no signed timestamp is

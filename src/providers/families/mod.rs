@@ -23,6 +23,7 @@ pub mod parts_hmac;
 #[cfg(test)]
 pub(super) mod proptests;
 pub mod registry;
+pub mod route_scheme;
 pub mod standard_webhooks;
 #[cfg(test)]
 pub(super) mod testkit;
