@@ -1401,3 +1401,39 @@ fn deploy_readme_describes_the_shared_state_and_the_check() {
         "scripts/test.sh runs validate.sh with HOOKGATE_BIN so `hookgate check` runs"
     );
 }
+
+/// The services of the compose file (two-space keys under `services:`).
+fn compose_services(compose: &str) -> Vec<String> {
+    yaml_block(compose, "services")
+        .iter()
+        .filter(|l| indent(l) == 2 && l.trim_end().ends_with(':') && !l.trim().starts_with('#'))
+        .map(|l| l.trim().trim_end_matches(':').to_string())
+        .collect()
+}
+
+// deploy/README.md described the compose stack as "hookgate + echo upstream + Prometheus +
+// Grafana" after the stack had gained a second replica and Redis: every service, and every image
+// tag the README says is pinned, must be named there.
+#[test]
+fn deploy_readme_names_every_compose_service_and_image() {
+    let compose = read("docker-compose.yml");
+    let readme = read("README.md");
+    let services = compose_services(&compose);
+    assert!(services.len() >= 6, "services: {services:?}");
+    for service in &services {
+        assert!(
+            readme.contains(&format!("`{service}`")),
+            "deploy/README.md does not name the compose service `{service}`"
+        );
+    }
+    for line in compose.lines() {
+        if let Some(image) = line.trim().strip_prefix("image: ") {
+            if image != "hookgate:dev" {
+                assert!(
+                    readme.contains(&format!("`{image}`")),
+                    "deploy/README.md does not list the pinned image `{image}`"
+                );
+            }
+        }
+    }
+}

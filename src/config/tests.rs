@@ -219,3 +219,23 @@ fn wrong_type_or_typo_in_a_section_names_the_dotted_key() {
     assert!(e.starts_with("gateway.toml: key `state"), "{e}");
     assert!(e.contains("timeuot"), "{e}");
 }
+
+// `dedup = { ttl = "0s" }` was accepted and shown as `dedup` by `hookgate check`, and then every
+// copy of an event was forwarded: the delivered ID expired as it was committed.
+#[test]
+fn a_dedup_ttl_under_a_millisecond_is_an_error() {
+    for ttl in ["0s", "0", "500us"] {
+        let e = err(&format!(
+            "{ROUTE}dedup = {{ ttl = \"{ttl}\", id = \"json:/id\" }}\n"
+        ));
+        assert_eq!(
+            e,
+            "gateway.toml: route \"azotte\": key `dedup.ttl`: must be at least 1ms (a delivered event ID is remembered this long)",
+            "{ttl}"
+        );
+    }
+    let ok = parse(&format!(
+        "{ROUTE}dedup = {{ ttl = \"1ms\", id = \"json:/id\" }}\n"
+    ));
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}

@@ -70,6 +70,14 @@ fn dedup(
         None => DEFAULT_DEDUP_TTL,
         Some(t) => parse_duration(t).map_err(|m| at.err("dedup.ttl", m))?,
     };
+    // Stores keep expiries in whole milliseconds: a shorter `ttl` forgets a delivered ID at once,
+    // which would turn dedup off silently while `hookgate check` still shows it on.
+    if ttl < std::time::Duration::from_millis(1) {
+        return Err(at.err(
+            "dedup.ttl",
+            "must be at least 1ms (a delivered event ID is remembered this long)".into(),
+        ));
+    }
     let max_entries = d.max_entries.unwrap_or(DEFAULT_DEDUP_MAX_ENTRIES);
     if max_entries == 0 {
         return Err(at.err("dedup.max_entries", "must be at least 1".into()));
