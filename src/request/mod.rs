@@ -68,6 +68,8 @@ pub struct Facts {
     /// `None` until the body stage has read the body.
     pub body_bytes: Option<usize>,
     pub verify: Option<Duration>,
+    /// Which of the route's secrets verified the request (by index), when the scheme says.
+    pub secret: Option<usize>,
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
@@ -120,7 +122,9 @@ pub async fn run(
     s08_handshake::before_verify(route, &request)?;
     if shadow::judging(facts) {
         let verdict = s07_verify::verify(route, &request).await;
-        facts.verify = shadow::judged(route, facts, verdict)?;
+        let verified = shadow::judged(route, facts, verdict)?;
+        facts.verify = verified.map(|(took, _)| took);
+        facts.secret = verified.and_then(|(_, secret)| secret);
         // A handshake is answered only when its request verified.
         if facts.verify.is_some() {
             s08_handshake::after_verify(route, &request)?;
@@ -130,7 +134,8 @@ pub async fn run(
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
     let mut lease = None;
     if shadow::judging(facts) {
-        let verdict = s09_dedup::claim(route, facts.event_id.as_deref()).await;
+        let key = s09_dedup::key(route, facts, &header.headers, &body);
+        let verdict = s09_dedup::claim(route, key).await;
         lease = shadow::judged(route, facts, verdict)?.flatten();
     }
     if shadow::judging(facts) {

@@ -11,8 +11,13 @@ use crate::gateway::Route;
 use crate::providers::WebhookRequest;
 
 /// Checks the signature with the route's secrets valid now; counts which one matched
-/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded).
-pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Duration, Refusal> {
+/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded) and
+/// the matching secret's index (`None` for presets whose keys come from the provider), which
+/// scopes the dedup key of [`crate::providers::DedupScope::Secret`] presets.
+pub async fn verify(
+    route: &Route,
+    request: &WebhookRequest<'_>,
+) -> Result<(Duration, Option<usize>), Refusal> {
     if let Some(prepare) = route.scheme.prepare(request) {
         prepare.await.map_err(Refusal::InvalidSignature)?;
     }
@@ -24,7 +29,7 @@ pub async fn verify(route: &Route, request: &WebhookRequest<'_>) -> Result<Durat
     if let Some(index) = verified.secret {
         route.metrics.secret_match(index);
     }
-    Ok(took)
+    Ok((took, verified.secret))
 }
 
 /// The URL the provider called, for schemes that read it (else empty): the route's
