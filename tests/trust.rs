@@ -303,19 +303,35 @@ fn stripe_sig(secrets: &[&str], body: &str) -> String {
 #[test]
 fn stripe_endpoints_sharing_an_event_id_are_each_forwarded_once() {
     let up = Upstream::start();
-    let (a, a_new, b) = ("whsec_endpoint_a", "whsec_endpoint_a_rolled", "whsec_endpoint_b");
+    let (a, a_new, b) = (
+        "whsec_endpoint_a",
+        "whsec_endpoint_a_rolled",
+        "whsec_endpoint_b",
+    );
     let gw = TestGateway::start("", &dedup_route(&up, "stripe", &[a, a_new, b]));
     let body = r#"{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","type":"invoice.paid"}"#;
-    let send = |secrets: &[&str]| duplicate(&gw, &[("Stripe-Signature", stripe_sig(secrets, body))], body);
+    let send = |secrets: &[&str]| {
+        duplicate(
+            &gw,
+            &[("Stripe-Signature", stripe_sig(secrets, body))],
+            body,
+        )
+    };
     assert!(!send(&[a]), "endpoint A: first delivery");
     assert!(!send(&[b]), "endpoint B: same event, another endpoint");
     assert!(send(&[a]), "endpoint A: retry");
     assert!(send(&[b]), "endpoint B: retry");
-    assert!(send(&[a, a_new]), "endpoint A: retry during rotation (both signatures)");
+    assert!(
+        send(&[a, a_new]),
+        "endpoint A: retry during rotation (both signatures)"
+    );
     let got = up.received();
     assert_eq!(got.len(), 2);
     for r in &got {
-        assert_eq!(r.header("x-hookgate-event-id"), Some("evt_1NG8Du2eZvKYlo2CUI79vXWy"));
+        assert_eq!(
+            r.header("x-hookgate-event-id"),
+            Some("evt_1NG8Du2eZvKYlo2CUI79vXWy")
+        );
     }
 }
 
@@ -331,7 +347,10 @@ fn square_subscriptions_sharing_an_event_id_are_each_forwarded_once() {
     let gw = TestGateway::start("", &route);
     let body = r#"{"merchant_id":"M1","type":"payment.updated","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f"}"#;
     let sig = |key: &str| {
-        let hex_mac = hmac_sha256_hex(key.as_bytes(), &[b"https://example.com/hook", body.as_bytes()]);
+        let hex_mac = hmac_sha256_hex(
+            key.as_bytes(),
+            &[b"https://example.com/hook", body.as_bytes()],
+        );
         let mac = base64::engine::general_purpose::STANDARD.encode(hex::decode(hex_mac).unwrap());
         vec![("x-square-hmacsha256-signature", mac)]
     };
@@ -352,19 +371,34 @@ fn paddle_destinations_sharing_an_event_id_are_each_forwarded_once() {
     let (a, b) = ("pdl_ntfset_a_secret", "pdl_ntfset_b_secret");
     let gw = TestGateway::start("", &dedup_route(&up, "paddle", &[a, b]));
     let body = |ntf: &str| {
-        format!(r#"{{"event_id":"evt_01h8bzakzx3hm2fmen703n5q45","event_type":"transaction.paid","notification_id":"{ntf}","data":{{}}}}"#)
+        format!(
+            r#"{{"event_id":"evt_01h8bzakzx3hm2fmen703n5q45","event_type":"transaction.paid","notification_id":"{ntf}","data":{{}}}}"#
+        )
     };
     let send = |secret: &str, ntf: &str| {
         let body = body(ntf);
         let ts = now_unix().to_string();
         let h1 = hmac_sha256_hex(secret.as_bytes(), &[ts.as_bytes(), b":", body.as_bytes()]);
-        duplicate(&gw, &[("Paddle-Signature", format!("ts={ts};h1={h1}"))], &body)
+        duplicate(
+            &gw,
+            &[("Paddle-Signature", format!("ts={ts};h1={h1}"))],
+            &body,
+        )
     };
     assert!(!send(a, "ntf_01h8bzam1z32agrxjwhjgqk8w6"));
     assert!(!send(b, "ntf_01h8bzam1z32agrxjwhjgqk8w7"));
-    assert!(send(a, "ntf_01h8bzam1z32agrxjwhjgqk8w6"), "destination A's retry");
-    assert!(send(b, "ntf_01h8bzam1z32agrxjwhjgqk8w7"), "destination B's retry");
+    assert!(
+        send(a, "ntf_01h8bzam1z32agrxjwhjgqk8w6"),
+        "destination A's retry"
+    );
+    assert!(
+        send(b, "ntf_01h8bzam1z32agrxjwhjgqk8w7"),
+        "destination B's retry"
+    );
     let got = up.received();
     assert_eq!(got.len(), 2);
-    assert_eq!(got[0].header("x-hookgate-event-id"), Some("ntf_01h8bzam1z32agrxjwhjgqk8w6"));
+    assert_eq!(
+        got[0].header("x-hookgate-event-id"),
+        Some("ntf_01h8bzam1z32agrxjwhjgqk8w6")
+    );
 }

@@ -5,9 +5,9 @@ use super::super::error::ConfigError;
 use super::super::field_source::FieldSource;
 use super::super::file::{DedupSection, RouteSection};
 use super::super::model::{DedupOnError, DedupSpec, EventTypes, KeyScope};
-use crate::providers::DedupScope;
 use super::super::units::parse_duration;
 use super::{RouteAt, DEFAULT_DEDUP_MAX_ENTRIES, DEFAULT_DEDUP_TTL};
+use crate::providers::DedupScope;
 use crate::providers::Preset;
 
 /// The event fields of a [`super::RouteConfig`].

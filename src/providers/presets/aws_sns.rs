@@ -24,8 +24,8 @@ use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
 };
 use crate::providers::{
-    DedupScope, LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
+    DedupScope, LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError,
+    SignError, WebhookRequest,
 };
 
 pub const PRESET: Preset = Preset {

@@ -24,7 +24,8 @@ use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, Lookup, ProviderOptions,
 };
 use crate::providers::{
-    DedupScope, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+    DedupScope, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
+    WebhookRequest,
 };
 
 pub const PRESET: Preset = Preset {
