@@ -14,6 +14,8 @@ Targets (every server on 1 worker process / thread):
   H2down H2r with Redis configured but not running (breaker open; local limit, forward)
   Hq     H with delivery = "queue" to A: measures the 202 acknowledgement (durable append)
   Hq-slow  Hq whose upstream answers after --slow-ms (bench/slow_upstream.py)
+  Ht001  H with [tracing] sample_ratio = 0.01, exporting to bench/otlp_sink.py (OTLP/HTTP)
+  Ht1    H with [tracing] sample_ratio = 1.0, same sink
   Hqr    H with delivery = "queue" on Redis Streams ([queue] backend = "redis", a redis-server
          this script starts with appendonly yes, appendfsync everysec): the 202 is the XADD
   Hqr-slow Hqr whose upstream answers after --slow-ms: a backlog builds up in Redis, whose
@@ -23,7 +25,7 @@ warmed up for 1 s, then loaded with wrk -t1 -c32 -dD. Figures: req/s, p50/p99, e
 socket errors + duplicates/id reuse), CPU µs per request (utime+stime of all its processes from
 /proc, before/after), RSS after load (sum of VmRSS), and the upstream's request count (nginx
 stub_status) to check that forwarding proxies really delivered every request. With any of
-H2r/H2down/Hq/Hq-slow, a second table gives their cost against H2 / H (same-round differences),
+H2r/H2down/Hq/Hq-slow/Ht001/Ht1, a second table gives their cost against H2 / H (same-round differences),
 and Redis's used_memory per key after each H2r run.
 """
 import argparse
@@ -269,6 +271,19 @@ backend app
 """.format(bufsize=bufsize, key=key_b64, port=port, up=up)
 
 
+def tracing_conf(sink_port, ratio):
+    """[tracing] to the benchmark's OTLP sink; a queue large enough that nothing is dropped, so
+    every sampled span's cost is counted."""
+    return """
+[tracing]
+endpoint = "http://127.0.0.1:{sink}"
+sample_ratio = {ratio}
+max_queue = 262144
+max_batch = 2048
+export_interval = "1s"
+""".format(sink=sink_port, ratio=ratio)
+
+
 def hookgate_conf(port, admin, up, redis_port=None, queue_dir=None, queue_up=None,
                   queue_redis=None):
     state = ""
@@ -366,7 +381,7 @@ def start_target(args, workdir, target, size, up_port):
         wait_port(port, p)
         return Server(p, port, "/hook", target)
     if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hq-slow",
-                  "Hqr", "Hqr-slow"):
+                  "Hqr", "Hqr-slow", "Ht001", "Ht1"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
@@ -388,6 +403,8 @@ def start_target(args, workdir, target, size, up_port):
         conf = os.path.join(d, "gateway-%s.toml" % target)
         with open(conf, "w") as f:
             f.write(hookgate_conf(port, admin, up_port, redis_port, queue_dir, queue_up, queue_redis))
+            if target in ("Ht001", "Ht1"):
+                f.write(tracing_conf(args.sink_port, {"Ht001": 0.01, "Ht1": 1.0}[target]))
         env = dict(os.environ)
         env.pop("HOOKGATE_LOG", None)
         if target == "Hnolog":
@@ -446,6 +463,14 @@ def start_slow_upstream(workdir, delay_ms):
     err = open(os.path.join(workdir, "slow-upstream.stderr.log"), "a")
     p = spawn([sys.executable, os.path.join(HERE, "slow_upstream.py"), str(port), str(delay_ms)],
               subprocess.DEVNULL, err)
+    wait_port(port, p)
+    return p, port
+
+
+def start_otlp_sink(workdir):
+    port = free_port()
+    err = open(os.path.join(workdir, "otlp-sink.stderr.log"), "a")
+    p = spawn([sys.executable, os.path.join(HERE, "otlp_sink.py"), str(port)], subprocess.DEVNULL, err)
     wait_port(port, p)
     return p, port
 
@@ -604,11 +629,13 @@ NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
          "Hq": "H with delivery = \"queue\" (202 ack)",
          "Hq-slow": "Hq, upstream answering after --slow-ms",
          "Hqr": "H with delivery = \"queue\" on Redis (AOF everysec)",
-         "Hqr-slow": "Hqr, upstream answering after --slow-ms"}
+         "Hqr-slow": "Hqr, upstream answering after --slow-ms",
+         "Ht001": "H with [tracing] sample_ratio = 0.01",
+         "Ht1": "H with [tracing] sample_ratio = 1.0"}
 LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
 # (target, its baseline): the cost of shared state / queued delivery, measured in the same round
 PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hq-slow", "Hq"), ("Hqr", "H"),
-         ("Hqr", "Hq"), ("Hqr-slow", "Hqr"))
+         ("Hqr", "Hq"), ("Hqr-slow", "Hqr"), ("Ht001", "H"), ("Ht1", "H"))
 
 
 def pairs_table(rows, sizes):
@@ -693,6 +720,9 @@ def main():
     args.slow_port = None
     if any(t in targets_for(s) for s in sizes for t in ("Hq-slow", "Hqr-slow")):
         args.slow_port = start_slow_upstream(workdir, args.slow_ms)[1]
+    args.sink_port = None
+    if any(t in targets_for(s) for s in sizes for t in ("Ht001", "Ht1")):
+        args.sink_port = start_otlp_sink(workdir)[1]
 
     rows = []
     raw_path = os.path.join(args.out, "raw.jsonl")

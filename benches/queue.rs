@@ -44,6 +44,7 @@ fn message(size: usize, n: u64) -> NewMessage {
                 ),
                 ("content-length".into(), size.to_string().into_bytes()),
             ],
+            trace: None,
         },
         body: Bytes::from(vec![b'x'; size]),
         event_id: Some(format!("evt_{n}")),

@@ -339,7 +339,7 @@ fn check_gateway_toml(what: &str, text: &str) -> toml::Table {
         toml::from_str(text).unwrap_or_else(|e| panic!("{what}: not valid TOML: {e}"));
     for key in cfg.keys() {
         assert!(
-            key == "server" || key == "route" || key == "state" || key == "queue",
+            ["server", "route", "state", "queue", "tracing"].contains(&key.as_str()),
             "{what}: unknown top-level key `{key}`"
         );
     }
@@ -1073,6 +1073,13 @@ fn gateway_tomls_for_image_and_compose() {
     assert!(compose.contains("./compose/gateway.toml:/etc/hookgate/gateway.toml"));
     assert!(compose.contains("./prometheus/alerts.yml:/etc/prometheus/alerts.yml"));
     assert!(compose.contains("./grafana/hookgate-dashboard.json:"));
+    // Traces: the gateway exports to the collector service, which has its config mounted.
+    let endpoint = compose_cfg["tracing"]["endpoint"].as_str().unwrap();
+    assert_eq!(endpoint, "http://otel-collector:4318");
+    assert!(compose.contains("otel-collector:"));
+    assert!(compose.contains("./compose/otel-collector.yaml:/etc/otelcol/config.yaml"));
+    let collector = read("compose/otel-collector.yaml");
+    assert!(collector.contains("endpoint: 0.0.0.0:4318"));
     for name in env_secrets(&compose_cfg) {
         assert!(
             compose.contains(&format!("{name}:")),

@@ -353,6 +353,7 @@ fn target(port: u16, policy: RetryPolicy, timeout: Duration) -> RouteTarget {
         timeout,
         policy,
         resolver: Default::default(),
+        tracing: None,
     }
 }
 

@@ -282,6 +282,7 @@ fn target(port: u16, path: &str, policy: RetryPolicy) -> RouteTarget {
         timeout: Duration::from_secs(2),
         policy,
         resolver: Default::default(),
+        tracing: None,
     }
 }
 

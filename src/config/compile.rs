@@ -63,6 +63,8 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         ctx.env,
         state.as_ref(),
     )?;
+    let tracing =
+        super::tracing::compile_optional(parsed.tracing.as_ref(), &file, base_dir, ctx.env)?;
     if parsed.routes.is_empty() {
         return Err(ConfigError::file(&file, "no [[route]] is configured"));
     }
@@ -121,6 +123,7 @@ pub fn compile(parsed: FileConfig, ctx: &CompileContext<'_>) -> Result<Config, C
         notices,
         state,
         queue,
+        tracing,
     })
 }
 

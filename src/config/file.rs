@@ -17,6 +17,8 @@ pub struct FileConfig {
     /// `[state]`: shared dedup and rate limits on Redis (see `config/state.rs`).
     pub state: Option<super::state::StateSection>,
     pub queue: Option<super::queue::QueueSection>,
+    /// `[tracing]`: OpenTelemetry traces (see `config/tracing.rs`).
+    pub tracing: Option<super::tracing::TracingSection>,
     // Optional sections join here, one field each, their types in their own files
     // (`[state]` → `config/state.rs`, `[queue]` → `config/queue.rs`).
 }

@@ -11,6 +11,7 @@ pub mod queue;
 pub mod secret;
 pub mod secret_entry;
 pub mod state;
+pub mod tracing;
 pub mod units;
 pub mod upstream_dns;
 

@@ -28,6 +28,8 @@ pub struct Config {
     pub state: Option<super::state::StateSettings>,
     /// `[queue]`, when present (needed by routes with `delivery = "queue"`).
     pub queue: Option<super::queue::QueueSettings>,
+    /// `[tracing]`: OpenTelemetry traces over OTLP; `None` is off (nothing on the request path).
+    pub tracing: Option<super::tracing::TracingSettings>,
 }
 
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ use pingora::connectors::http::v1::Connector;
 use super::forward::{self, ForwardError};
 use super::{Delivered, Deliverer, Delivery, DeliveryError};
 use crate::state::Lease;
+use crate::telemetry::tracing::DeliveryTrace;
 
 /// Sends to one upstream over the gateway's shared connection pool.
 pub struct Direct {
@@ -26,12 +27,13 @@ impl Deliverer for Direct {
             head,
             body,
             lease,
+            trace,
             ..
         } = delivery;
         let header = match head.into_request_header() {
             Ok(h) => h,
             Err(e) => {
-                settle(&route, lease, None).await;
+                settle(&route, lease, None, trace.as_ref()).await;
                 return Err(ForwardError::BuildRequest(e).into());
             }
         };
@@ -48,7 +50,8 @@ impl Deliverer for Direct {
         // request task dropped) neither cancels the upstream request nor strands the claim.
         let exchange = tokio::spawn(async move {
             let sent = forward::send(connector, &target, header, body, timeout).await;
-            settle(&route, Some(lease), sent.as_ref().ok().map(|r| r.status())).await;
+            let status = sent.as_ref().ok().map(|r| r.status());
+            settle(&route, Some(lease), status, trace.as_ref()).await;
             sent.map(Box::new)
         });
         match exchange.await {
@@ -63,12 +66,29 @@ impl Deliverer for Direct {
 }
 
 /// Commits the lease on a 2xx answer, releases it otherwise (including no answer).
-async fn settle(route: &str, lease: Option<Lease>, status: Option<u16>) {
+async fn settle(
+    route: &str,
+    lease: Option<Lease>,
+    status: Option<u16>,
+    trace: Option<&DeliveryTrace>,
+) {
     let Some(lease) = lease else { return };
-    let result = match status {
-        Some(200..=299) => lease.commit().await,
-        _ => lease.release().await,
+    let commit = matches!(status, Some(200..=299));
+    let mut span = trace.and_then(|t| {
+        t.store_call(if commit {
+            "dedup.commit"
+        } else {
+            "dedup.release"
+        })
+    });
+    let result = if commit {
+        lease.commit().await
+    } else {
+        lease.release().await
     };
+    if let (Some(span), Err(_)) = (span.as_mut(), &result) {
+        span.fail("store_error");
+    }
     if let Err(e) = result {
         tracing::warn!(route, error = %e, "dedup lease not settled; it expires after upstream_timeout");
     }

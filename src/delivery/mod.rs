@@ -60,6 +60,9 @@ pub struct Delivery {
     /// The dedup claim on `event_id`, when the route dedups. Whoever settles the delivery settles
     /// the lease; dropping it releases it.
     pub lease: Option<Lease>,
+    /// The trace context the delivery continues, when tracing is on: already in `head` as
+    /// `traceparent`; stored with a queued message; the parent of the claim's settling span.
+    pub trace: Option<crate::telemetry::tracing::DeliveryTrace>,
 }
 
 /// What a deliverer did with a [`Delivery`].

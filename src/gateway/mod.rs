@@ -88,6 +88,8 @@ pub fn build(
         // see `server::state`.
         state: _,
         queue: _,
+        // The tracer and its exporter are started once per process (`server::state`).
+        tracing: _,
     } = config;
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {

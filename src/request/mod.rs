@@ -31,6 +31,7 @@ pub mod s09_dedup;
 pub mod s10_filter;
 pub mod s11_deliver;
 pub mod shadow;
+pub mod trace;
 
 #[cfg(test)]
 mod proptests;
@@ -75,6 +76,8 @@ pub struct Facts {
     pub body_reservation: crate::server::limits::BodyReservation,
     /// On a route in shadow mode: the first refusal it did not answer ([`shadow`]).
     pub shadow: Option<Outcome>,
+    /// The request's server span, when tracing is on.
+    pub trace: Option<crate::telemetry::tracing::RequestSpan>,
 }
 
 /// The stages, in order. `Ok` is an accepted request's delivery result. The sender-judging
@@ -95,7 +98,8 @@ pub async fn run(
     facts.client_ip = client.ip;
     shadow::judged(route, facts, s04_client::admit(route, &client))?;
     if shadow::judging(facts) {
-        let verdict = s05_rate_limit::check(route, &client).await;
+        let span = trace::store_call(facts, route.rate_limit_fallback.is_some(), "rate_limit");
+        let verdict = trace::ended(span, s05_rate_limit::check(route, &client).await);
         shadow::judged(route, facts, verdict)?;
     }
     let body = s06_body::read(
@@ -121,8 +125,9 @@ pub async fn run(
     };
     s08_handshake::before_verify(route, &request)?;
     if shadow::judging(facts) {
-        let verdict = s07_verify::verify(route, &request).await;
-        let verified = shadow::judged(route, facts, verdict)?;
+        let span = trace::child(facts, "verify", opentelemetry::trace::SpanKind::Internal);
+        let verified = s07_verify::verify(route, &request, facts.trace.as_ref()).await;
+        let verified = shadow::judged(route, facts, trace::ended(span, verified))?;
         facts.verify = verified.map(|(took, _)| took);
         facts.secret = verified.and_then(|(_, secret)| secret);
         // A handshake is answered only when its request verified.
@@ -135,7 +140,8 @@ pub async fn run(
     let mut lease = None;
     if shadow::judging(facts) {
         let key = s09_dedup::key(route, facts, &header.headers, &body);
-        let verdict = s09_dedup::claim(route, key).await;
+        let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
+        let verdict = trace::ended(span, s09_dedup::claim(route, key).await);
         lease = shadow::judged(route, facts, verdict)?.flatten();
     }
     if shadow::judging(facts) {
@@ -186,7 +192,10 @@ pub async fn serve(
     let path = session.head().uri.path().to_owned();
     let route = gateway.routes.find(&path).cloned();
 
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        trace: trace::start(state, &gateway, route.as_deref(), &session),
+        ..Facts::default()
+    };
     let result = run(
         state,
         &gateway,
@@ -205,6 +214,7 @@ pub async fn serve(
         &finished,
         started,
     );
+    trace::finish(&mut facts, finished.outcome.label(), finished.status);
 
     if !finished.reusable || closing || state.drain.is_draining() {
         session.set_keepalive(None);
@@ -303,6 +313,7 @@ fn log(
     if let Some(r) = route {
         r.metrics.request_duration.observe(elapsed.as_secs_f64());
     }
+    let trace_id = facts.trace.as_ref().map(|t| t.trace_id());
     state.audit.emit(&AuditRecord {
         route: route.map(|r| r.name()),
         provider: route.map(|r| r.config.provider()),
@@ -319,6 +330,7 @@ fn log(
         verify_duration: facts.verify,
         upstream_duration: facts.upstream,
         shadow: facts.shadow.map(|o| o.label()),
+        trace_id,
     });
 }
 

@@ -9,17 +9,26 @@ use super::refusal::Refusal;
 use super::s04_client::Client;
 use crate::gateway::Route;
 use crate::providers::WebhookRequest;
+use crate::telemetry::tracing::RequestSpan;
+use opentelemetry::trace::SpanKind;
 
 /// Checks the signature with the route's secrets valid now; counts which one matched
 /// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded) and
 /// the matching secret's index (`None` for presets whose keys come from the provider), which
 /// scopes the dedup key of [`crate::providers::DedupScope::Secret`] presets.
+/// `trace`: the request's span, for a `key_fetch` child when the scheme fetches keys.
 pub async fn verify(
     route: &Route,
     request: &WebhookRequest<'_>,
+    trace: Option<&RequestSpan>,
 ) -> Result<(Duration, Option<usize>), Refusal> {
     if let Some(prepare) = route.scheme.prepare(request) {
-        prepare.await.map_err(Refusal::InvalidSignature)?;
+        let mut span = trace.and_then(|t| t.child("key_fetch", SpanKind::Client));
+        let fetched = prepare.await;
+        if let (Some(span), Err(_)) = (span.as_mut(), &fetched) {
+            span.fail("key_unavailable");
+        }
+        fetched.map_err(Refusal::InvalidSignature)?;
     }
     let started = Instant::now();
     let verdict = route.scheme.verify(request);

@@ -50,16 +50,19 @@ pub async fn deliver(
             http::HeaderValue::from_static(outcome.label()),
         );
     }
+    let (span, trace) = super::trace::outgoing(route, facts, &mut head);
     let delivery = Delivery {
         route: route.config.name.clone(),
         head,
         body,
         event_id: facts.event_id.clone(),
         lease,
+        trace,
     };
     let started = Instant::now();
     let delivered = route.deliverer.deliver(delivery).await;
     facts.upstream = Some(started.elapsed());
+    super::trace::delivered(span, &delivered);
     match delivered {
         Ok(Delivered::Upstream(response)) => {
             route.metrics.upstream_status(response.status());

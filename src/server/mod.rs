@@ -179,7 +179,10 @@ fn register_queue_workers(
         .iter()
         .filter_map(|r| target_of(&r.config, &state.resolver))
     {
-        let target = Arc::new(target);
+        let target = Arc::new(crate::delivery::queue::worker::RouteTarget {
+            tracing: state.tracing.clone(),
+            ..target
+        });
         for n in 0..target.policy.concurrency {
             let (store, target, connector, observer) = (
                 queue.store.clone(),
@@ -212,6 +215,7 @@ pub fn run(state: Arc<GatewayState>, stop: StopOn) -> Result<(), ServerError> {
     );
     let grace_period = gateway.server.grace_period;
     drop(gateway);
+    let tracing = state.tracing.clone();
     server.run(RunArgs {
         shutdown_signal: Box::new(signals::DrainOn {
             state,
@@ -219,5 +223,10 @@ pub fn run(state: Arc<GatewayState>, stop: StopOn) -> Result<(), ServerError> {
             grace_period,
         }),
     });
+    // Spans still queued are exported before the caller exits (bounded: a dead collector
+    // does not hold the exit up).
+    if let Some(tracing) = tracing {
+        tracing.shutdown(std::time::Duration::from_secs(2));
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ use pingora::connectors::http::v1::Connector;
 use super::drain::Drain;
 use super::limits::{BodyBudget, ConnectionLimit};
 use super::workers::Workers;
+use crate::config::tracing::TracingSettings;
 use crate::config::{self, Config, ConfigError};
 use crate::delivery::queue::runtime::QueueRuntime;
 use crate::delivery::queue::QueueError;
@@ -17,6 +18,7 @@ use crate::delivery::resolve::Resolver;
 use crate::gateway::{self, BuildContext, BuildError, Gateway};
 use crate::providers::families::key_fetch::KeyFetchContext;
 use crate::state::{backend_for, StateBackend};
+use crate::telemetry::tracing::Tracing;
 use crate::telemetry::{AuditSink, Metrics};
 
 /// Why a reload was refused (the running configuration keeps serving).
@@ -29,6 +31,9 @@ pub enum ReloadError {
     /// The delivery queue could not be opened (start only).
     #[error("{file}: [queue]: {error}")]
     Queue { file: String, error: QueueError },
+    /// The trace exporter could not be started (start only).
+    #[error("{file}: [tracing]: {error}")]
+    Tracing { file: String, error: String },
 }
 
 pub struct GatewayState {
@@ -54,6 +59,10 @@ pub struct GatewayState {
     pub connections: ConnectionLimit,
     /// The delivery queue, when the gateway started with `[queue]`.
     pub queue: Option<QueueRuntime>,
+    /// The tracer, when the gateway started with `[tracing]` (`None`: tracing off).
+    pub tracing: Option<Arc<Tracing>>,
+    /// The `[tracing]` the tracer was started from (it changes only on restart).
+    tracing_settings: Option<TracingSettings>,
 }
 
 impl GatewayState {
@@ -86,6 +95,15 @@ impl GatewayState {
                 file: file.clone(),
                 error,
             })?;
+        let tracing_settings = config.tracing.clone();
+        let tracing = tracing_settings
+            .as_ref()
+            .map(|settings| Tracing::start(settings, &metrics.registry))
+            .transpose()
+            .map_err(|error| ReloadError::Tracing {
+                file: file.clone(),
+                error,
+            })?;
         let built = gateway::build(
             config,
             &BuildContext {
@@ -114,6 +132,8 @@ impl GatewayState {
             body_budget,
             connections,
             queue,
+            tracing,
+            tracing_settings,
         }))
     }
 
@@ -143,6 +163,9 @@ impl GatewayState {
         }
         if config.state != self.state_settings {
             tracing::warn!("[state] changes only on restart; the running store connection is kept");
+        }
+        if config.tracing != self.tracing_settings {
+            tracing::warn!("[tracing] changes only on restart; the running exporter is kept");
         }
         for change in crate::delivery::queue::runtime::restart_only_changes(
             current.routes.iter().map(|r| &r.config),

@@ -30,6 +30,8 @@ pub struct AuditRecord<'a> {
     pub upstream_duration: Option<Duration>,
     /// On a route in shadow mode: the refusal it did not answer (`invalid_signature`, …).
     pub shadow: Option<&'a str>,
+    /// The request's trace, when tracing is on (joins the line to the trace).
+    pub trace_id: Option<opentelemetry::trace::TraceId>,
 }
 
 /// Where audit lines go.
@@ -108,6 +110,9 @@ impl AuditRecord<'_> {
         if let Some(d) = self.upstream_duration {
             let _ = write!(out, ",\"upstream_ms\":{}", millis(d));
         }
+        if let Some(id) = self.trace_id {
+            let _ = write!(out, ",\"trace_id\":\"{id:032x}\"");
+        }
         out.extend_from_slice(b"}\n");
     }
 
@@ -129,6 +134,7 @@ impl AuditRecord<'_> {
             duration_ms = millis(self.duration),
             verify_ms = self.verify_duration.map(millis),
             upstream_ms = self.upstream_duration.map(millis),
+            trace_id = self.trace_id.map(|id| format!("{id:032x}")),
             "webhook"
         );
     }
@@ -192,5 +198,22 @@ mod tests {
         shadowed.write_json(&mut out);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["shadow"], "invalid_signature");
+        assert!(v.get("trace_id").is_none());
+    }
+
+    #[test]
+    fn json_line_carries_the_trace_id_when_tracing_is_on() {
+        let id =
+            opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+        let record = AuditRecord {
+            method: "POST",
+            path: "/",
+            trace_id: Some(id),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        record.write_json(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["trace_id"], "0af7651916cd43dd8448eb211c80319c");
     }
 }

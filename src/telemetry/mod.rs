@@ -1,9 +1,10 @@
 //! What the gateway tells operators: the outcome of each request, Prometheus metrics (one
-//! registry per gateway) and the audit line.
+//! registry per gateway), the audit line and OpenTelemetry traces ([`tracing`]).
 
 pub mod audit;
 pub mod metrics;
 pub mod outcome;
+pub mod tracing;
 
 pub use audit::{AuditFormat, AuditRecord, AuditSink};
 pub use metrics::{Metrics, RouteMetrics, UNMATCHED_ROUTE};

@@ -30,6 +30,7 @@ pub fn head_of(seq: u64) -> StoredHead {
             ("x-seq".into(), seq.to_string().into_bytes()),
             ("x-raw".into(), vec![0x80, 0xfe, b'!']),
         ],
+        trace: None,
     }
 }
 

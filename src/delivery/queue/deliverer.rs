@@ -35,6 +35,7 @@ impl From<&UpstreamHead> for StoredHead {
                 .iter()
                 .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
                 .collect(),
+            trace: None,
         }
     }
 }
@@ -48,10 +49,13 @@ impl Deliverer for Queued {
             body,
             event_id,
             lease,
+            trace,
         } = delivery;
+        let mut stored = StoredHead::from(&head);
+        stored.trace = trace.as_ref().and_then(|t| t.traceparent());
         let message = NewMessage {
             route: route.clone(),
-            head: StoredHead::from(&head),
+            head: stored,
             body,
             event_id,
         };
@@ -61,10 +65,15 @@ impl Deliverer for Queued {
         let appended = tokio::spawn(async move {
             let appended = store.append(message).await;
             if let Some(lease) = lease {
+                let name = if appended.is_ok() { "dedup.commit" } else { "dedup.release" };
+                let mut span = trace.as_ref().and_then(|t| t.store_call(name));
                 let settled = match &appended {
                     Ok(_) => lease.commit().await,
                     Err(_) => lease.release().await,
                 };
+                if let (Some(span), Err(_)) = (span.as_mut(), &settled) {
+                    span.fail("store_error");
+                }
                 if let Err(e) = settled {
                     tracing::warn!(route, error = %e, "dedup lease not settled; it expires after upstream_timeout");
                 }

@@ -23,6 +23,10 @@ struct HeadRecord {
     query: Option<String>,
     /// `[name, base64(value)]` in sending order.
     headers: Vec<(String, String)>,
+    /// The accepting span's `traceparent` (absent in records written without tracing, and in
+    /// those of earlier builds: still version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
 }
 
 /// A message's mutable bookkeeping.
@@ -56,6 +60,7 @@ pub fn encode_head(head: &StoredHead) -> Vec<u8> {
             .iter()
             .map(|(n, v)| (n.clone(), STANDARD.encode(v)))
             .collect(),
+        trace: head.trace.clone(),
     };
     serde_json::to_vec(&record).expect("a head record always serializes")
 }
@@ -92,6 +97,7 @@ pub fn decode_head(id: MessageId, bytes: &[u8]) -> Result<StoredHead, QueueError
         path: record.path,
         query,
         headers,
+        trace: record.trace,
     })
 }
 
@@ -131,6 +137,7 @@ mod tests {
                 ("x-a".into(), b"1".to_vec()),
                 ("x-b".into(), b"second".to_vec()),
             ],
+            trace: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
         };
         let id = MessageId(1);
         assert_eq!(decode_head(id, &encode_head(&head)).unwrap(), head);

@@ -159,6 +159,7 @@ pub fn target_of(route: &RouteConfig, resolver: &Arc<Resolver>) -> Option<RouteT
             timeout: route.upstream_timeout,
             policy: q.retry,
             resolver: resolver.clone(),
+            tracing: None,
         }),
     }
 }

@@ -83,6 +83,9 @@ pub struct StoredHead {
     pub query: Option<String>,
     /// Header names (lower-case) and raw values, in the order they are sent.
     pub headers: Vec<(String, Vec<u8>)>,
+    /// The W3C `traceparent` of the span that accepted the message, when tracing was on: each
+    /// delivery attempt's span links to it. Part of the record on every backend.
+    pub trace: Option<String>,
 }
 
 /// A verified request to queue.

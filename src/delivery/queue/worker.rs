@@ -21,6 +21,7 @@ use crate::config::model::Upstream;
 pub use crate::config::queue::RetryPolicy;
 use crate::delivery::forward::{self, ForwardError};
 use crate::delivery::resolve::Resolver;
+use crate::telemetry::tracing::{AttemptSpan, Tracing};
 
 /// How long an idle worker sleeps before looking again when nothing woke it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -42,6 +43,8 @@ pub struct RouteTarget {
     pub policy: RetryPolicy,
     /// Resolves the upstream's host at each attempt (the gateway's resolver).
     pub resolver: Arc<Resolver>,
+    /// The gateway's tracer, when tracing is on: each attempt is a span.
+    pub tracing: Option<Arc<Tracing>>,
 }
 
 /// The result of one attempt, as the `result` label of `hookgate_delivery_attempts_total`.
@@ -67,6 +70,14 @@ impl AttemptResult {
             },
             AttemptResult::Timeout => "timeout",
             AttemptResult::Unreachable => "unreachable",
+        }
+    }
+
+    /// The upstream's status, when it answered.
+    fn status(self) -> Option<u16> {
+        match self {
+            AttemptResult::Status(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -248,7 +259,7 @@ async fn deliver(
     }
 
     let attempt = message.info.attempts + 1;
-    let request = match request_of(&message.head, &target.upstream, id, attempt) {
+    let mut request = match request_of(&message.head, &target.upstream, id, attempt) {
         Ok(r) => r,
         Err(e) => {
             let reason = format!("stored request head cannot be sent: {e}");
@@ -264,7 +275,11 @@ async fn deliver(
             .await;
         }
     };
+    let span = traced_attempt(target, &message, attempt, &mut request);
     let (result, retry_after) = send(connector, target, request, &message).await;
+    if let Some(span) = span {
+        span.finish(result.label(), result.status(), result.delivered());
+    }
     observer.attempt(&target.route, result);
     tracing::debug!(route = %target.route, delivery_id = %id, attempt, result = result.label(), "delivery attempt");
 
@@ -437,7 +452,25 @@ pub fn head_of(request: &RequestHeader) -> StoredHead {
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
             .collect(),
+        trace: None,
     }
+}
+
+/// Starts an attempt's span (when tracing is on) and sets the request's `traceparent` to it.
+fn traced_attempt(
+    target: &RouteTarget,
+    message: &StoredMessage,
+    attempt: u32,
+    request: &mut RequestHeader,
+) -> Option<AttemptSpan> {
+    let tracing = target.tracing.as_ref()?;
+    let id = message.info.id.to_string();
+    let span = tracing.attempt(&target.route, message.head.trace.as_deref(), &id, attempt);
+    if let Some(traceparent) = span.trace.traceparent() {
+        request.remove_header("tracestate");
+        let _ = request.insert_header("traceparent", traceparent);
+    }
+    Some(span)
 }
 
 #[cfg(test)]
@@ -468,6 +501,7 @@ mod tests {
                 ("x-hookgate-attempt".into(), b"99".to_vec()),
                 ("x-a".into(), b"1".to_vec()),
             ],
+            trace: None,
         };
         let id = MessageId(5);
         let upstream = Upstream {
