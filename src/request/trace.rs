@@ -1,9 +1,9 @@
 //! The request path's hooks into tracing ([`crate::telemetry::tracing`]). With tracing off every
 //! one is handed a `None` and returns at once.
 
+use super::head::ReadSession;
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
-use pingora::protocols::http::ServerSession;
 
 use super::{Facts, Refusal};
 use crate::config::model::canonical;
@@ -20,14 +20,14 @@ pub fn start(
     state: &GatewayState,
     gateway: &Gateway,
     route: Option<&Route>,
-    session: &ServerSession,
+    session: &ReadSession,
 ) -> Option<RequestSpan> {
     let tracing = state.tracing.as_ref()?;
     let trusted_peer = session
         .client_addr()
         .and_then(|a| a.as_inet())
         .is_some_and(|a| gateway.server.trusted_proxies.contains(canonical(a.ip())));
-    let header = session.req_header();
+    let header = session.head();
     let labels = route.map(|r| RouteLabels {
         name: r.name(),
         path: &r.config.path,
