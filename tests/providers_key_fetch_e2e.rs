@@ -796,3 +796,93 @@ fn trigger_refuses_key_fetching_presets_with_exit_2() {
         assert!(err.contains("belong to the provider"), "{name}: {err}");
     }
 }
+
+/// `name`'s route with dedup on (both the live route and its `-down` twin).
+fn dedup_routes(fx: &Fixture, name: &str, upstream: u16) -> String {
+    fx.routes(name, upstream).replace(
+        "provider_options",
+        "dedup = { ttl = \"1h\" }\nprovider_options",
+    )
+}
+
+/// Whether the gateway called `signed` a duplicate (200 either way).
+fn is_duplicate(gw: &Gateway, signed: &Signed, path: &str) -> bool {
+    let res = signed.send(gw, path);
+    assert_eq!(res.status(), 200, "{}", gw.stderr());
+    res.headers().get("x-hookgate-duplicate").is_some()
+}
+
+/// Issue 20 fault 7, SNS: a topic delivers one `MessageId` to every subscription, and each HTTP
+/// delivery names its subscription in `x-amz-sns-subscription-arn`
+/// (docs.aws.amazon.com/sns/latest/dg/http-header.html; retries keep the MessageId:
+/// sns-message-delivery-retries.html). Two subscriptions to one route: both forwarded; each
+/// subscription's retry is a duplicate.
+#[test]
+fn sns_subscriptions_sharing_a_message_id_are_each_forwarded_once() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let gw = Gateway::start("", &dedup_routes(&fx, "aws-sns", up.port));
+    let signed = fx.signed("aws-sns", false);
+    let from = |sub: &str| {
+        let mut s = Signed {
+            headers: signed.headers.clone(),
+            body: signed.body.clone(),
+        };
+        s.headers.push((
+            "x-amz-sns-subscription-arn".into(),
+            format!("{TOPIC}:{sub}"),
+        ));
+        s
+    };
+    let (a, b) = (from("11111111-aaaa"), from("22222222-bbbb"));
+    assert!(!is_duplicate(&gw, &a, "/p/aws-sns"));
+    assert!(!is_duplicate(&gw, &b, "/p/aws-sns"));
+    assert!(
+        is_duplicate(&gw, &a, "/p/aws-sns"),
+        "subscription A's retry"
+    );
+    assert!(
+        is_duplicate(&gw, &b, "/p/aws-sns"),
+        "subscription B's retry"
+    );
+    let got = up.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got[1].header("x-hookgate-event-id"),
+        Some("6f5d5c7a-0000-4000-8000-000000000001")
+    );
+}
+
+/// Issue 20 fault 7, Pub/Sub: every subscription of a topic gets the message with the same
+/// `messageId`; the push body names the `subscription`
+/// (cloud.google.com/pubsub/docs/push: "message" + "subscription"; redeliveries keep messageId).
+#[test]
+fn pubsub_subscriptions_sharing_a_message_id_are_each_forwarded_once() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let gw = Gateway::start("", &dedup_routes(&fx, "gcp-pubsub", up.port));
+    let signed = fx.signed("gcp-pubsub", false);
+    let from = |sub: &str| {
+        Signed {
+        headers: signed.headers.clone(),
+        body: format!(
+            r#"{{"message":{{"data":"eyJvcmRlciI6MX0=","messageId":"136969346945"}},"subscription":"projects/p/subscriptions/{sub}"}}"#
+        )
+        .into_bytes(),
+    }
+    };
+    let (a, b) = (from("billing"), from("audit"));
+    assert!(!is_duplicate(&gw, &a, "/p/gcp-pubsub"));
+    assert!(!is_duplicate(&gw, &b, "/p/gcp-pubsub"));
+    assert!(
+        is_duplicate(&gw, &a, "/p/gcp-pubsub"),
+        "subscription A's redelivery"
+    );
+    assert!(
+        is_duplicate(&gw, &b, "/p/gcp-pubsub"),
+        "subscription B's redelivery"
+    );
+    let got = up.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].header("x-hookgate-event-id"), Some("136969346945"));
+}

@@ -6,6 +6,8 @@ mod common;
 
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use common::harness::TestGateway;
 use common::*;
 
@@ -257,4 +259,146 @@ fn trace_diagnostics_carry_no_signature_secret_or_token() {
             );
         }
     }
+}
+
+/// One route for a preset with dedup on, `secrets` as given.
+fn dedup_route(up: &Upstream, provider: &str, secrets: &[&str]) -> String {
+    let secrets: Vec<String> = secrets.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        "[[route]]\nname = \"{provider}\"\npath = \"/hook\"\nupstream = \"{}\"\nprovider = \"{provider}\"\nsecrets = [{}]\ndedup = {{ ttl = \"1h\" }}\nupstream_timeout = \"2s\"\n",
+        up.url("/up"),
+        secrets.join(", ")
+    )
+}
+
+/// Sends `body` with `headers`; whether the gateway called it a duplicate (200 either way).
+fn duplicate(gw: &TestGateway, headers: &[(&str, String)], body: &str) -> bool {
+    let mut req = client().post(gw.url("/hook")).body(body.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
+    }
+    let res = req.send().unwrap();
+    assert_eq!(res.status(), 200);
+    res.headers().get("x-hookgate-duplicate").is_some()
+}
+
+/// `Stripe-Signature` with one `v1` per secret (Stripe signs with every active secret of the
+/// endpoint while a rolled one has not expired).
+fn stripe_sig(secrets: &[&str], body: &str) -> String {
+    let t = now_unix().to_string();
+    let mut out = format!("t={t}");
+    for s in secrets {
+        let v1 = hmac_sha256_hex(s.as_bytes(), &[t.as_bytes(), b".", body.as_bytes()]);
+        out.push_str(&format!(",v1={v1}"));
+    }
+    out
+}
+
+/// Issue 20 fault 7, the per-secret kind: two Stripe endpoints of one account receive the same
+/// `evt_` ID, each signed with its own endpoint secret (docs.stripe.com/webhooks: "each endpoint
+/// has a unique signing secret"; an event is sent to every endpoint subscribed to its type, and
+/// retries keep the event `id`). Both are forwarded; each endpoint's retry is a duplicate; a
+/// retry during rotation signed with the old and new secret (Stripe's "roll secret" overlap) is
+/// still a duplicate when the new secret follows the old one.
+#[test]
+fn stripe_endpoints_sharing_an_event_id_are_each_forwarded_once() {
+    let up = Upstream::start();
+    let (a, a_new, b) = (
+        "whsec_endpoint_a",
+        "whsec_endpoint_a_rolled",
+        "whsec_endpoint_b",
+    );
+    let gw = TestGateway::start("", &dedup_route(&up, "stripe", &[a, a_new, b]));
+    let body = r#"{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","type":"invoice.paid"}"#;
+    let send = |secrets: &[&str]| {
+        duplicate(
+            &gw,
+            &[("Stripe-Signature", stripe_sig(secrets, body))],
+            body,
+        )
+    };
+    assert!(!send(&[a]), "endpoint A: first delivery");
+    assert!(!send(&[b]), "endpoint B: same event, another endpoint");
+    assert!(send(&[a]), "endpoint A: retry");
+    assert!(send(&[b]), "endpoint B: retry");
+    assert!(
+        send(&[a, a_new]),
+        "endpoint A: retry during rotation (both signatures)"
+    );
+    let got = up.received();
+    assert_eq!(got.len(), 2);
+    for r in &got {
+        assert_eq!(
+            r.header("x-hookgate-event-id"),
+            Some("evt_1NG8Du2eZvKYlo2CUI79vXWy")
+        );
+    }
+}
+
+/// Issue 20 fault 7, Square: one `event_id` to every webhook subscription, each with its own
+/// signature key (developer.squareup.com/docs/webhooks/step3validate: the key is per
+/// subscription; "event_id ... use it to make sure you process an event only once").
+#[test]
+fn square_subscriptions_sharing_an_event_id_are_each_forwarded_once() {
+    let up = Upstream::start();
+    let (a, b) = ("square-key-subscription-a", "square-key-subscription-b");
+    let mut route = dedup_route(&up, "square", &[a, b]);
+    route.push_str("public_url = \"https://example.com/hook\"\n");
+    let gw = TestGateway::start("", &route);
+    let body = r#"{"merchant_id":"M1","type":"payment.updated","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f"}"#;
+    let sig = |key: &str| {
+        let hex_mac = hmac_sha256_hex(
+            key.as_bytes(),
+            &[b"https://example.com/hook", body.as_bytes()],
+        );
+        let mac = base64::engine::general_purpose::STANDARD.encode(hex::decode(hex_mac).unwrap());
+        vec![("x-square-hmacsha256-signature", mac)]
+    };
+    assert!(!duplicate(&gw, &sig(a), body));
+    assert!(!duplicate(&gw, &sig(b), body));
+    assert!(duplicate(&gw, &sig(a), body));
+    assert!(duplicate(&gw, &sig(b), body));
+    assert_eq!(up.count(), 2);
+}
+
+/// Issue 20 fault 7, Paddle: `event_id` is shared by every notification destination, while
+/// `notification_id` is one destination's notification, kept across its retries
+/// (developer.paddle.com/webhooks/overview: "notification_id — Unique Paddle ID for this
+/// notification"; each destination has its own secret key).
+#[test]
+fn paddle_destinations_sharing_an_event_id_are_each_forwarded_once() {
+    let up = Upstream::start();
+    let (a, b) = ("pdl_ntfset_a_secret", "pdl_ntfset_b_secret");
+    let gw = TestGateway::start("", &dedup_route(&up, "paddle", &[a, b]));
+    let body = |ntf: &str| {
+        format!(
+            r#"{{"event_id":"evt_01h8bzakzx3hm2fmen703n5q45","event_type":"transaction.paid","notification_id":"{ntf}","data":{{}}}}"#
+        )
+    };
+    let send = |secret: &str, ntf: &str| {
+        let body = body(ntf);
+        let ts = now_unix().to_string();
+        let h1 = hmac_sha256_hex(secret.as_bytes(), &[ts.as_bytes(), b":", body.as_bytes()]);
+        duplicate(
+            &gw,
+            &[("Paddle-Signature", format!("ts={ts};h1={h1}"))],
+            &body,
+        )
+    };
+    assert!(!send(a, "ntf_01h8bzam1z32agrxjwhjgqk8w6"));
+    assert!(!send(b, "ntf_01h8bzam1z32agrxjwhjgqk8w7"));
+    assert!(
+        send(a, "ntf_01h8bzam1z32agrxjwhjgqk8w6"),
+        "destination A's retry"
+    );
+    assert!(
+        send(b, "ntf_01h8bzam1z32agrxjwhjgqk8w7"),
+        "destination B's retry"
+    );
+    let got = up.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got[0].header("x-hookgate-event-id"),
+        Some("ntf_01h8bzam1z32agrxjwhjgqk8w6")
+    );
 }

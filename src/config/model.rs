@@ -195,8 +195,23 @@ pub struct DedupSpec {
     /// [`RouteConfig::event_id`], which starts with this one.
     pub id: FieldSource,
     pub on_store_error: DedupOnError,
+    /// What else goes into the dedup key so that it names one delivery to this receiver: the
+    /// preset's [`crate::providers::DedupScope`] when the route uses the preset's ID, else none.
+    pub scope: KeyScope,
     /// In the shared store when `[state]` is set (`shared = false` keeps it per replica).
     pub shared: bool,
+}
+
+/// A route's dedup key scope, compiled from [`crate::providers::DedupScope`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum KeyScope {
+    /// The event ID alone (a route's own `dedup.id`, or a per-delivery preset ID).
+    #[default]
+    None,
+    /// The values of these fields, then the ID (a field that is absent scopes nothing).
+    Fields(Vec<FieldSource>),
+    /// The index of the first of the route's secrets that verified, then the ID.
+    Secret,
 }
 
 /// What a dedup store failure means for a request (PRODUCT.md `dedup.on_store_error`).

@@ -197,6 +197,20 @@ impl SettingsError {
     }
 }
 
+/// How a preset's default event ID becomes a dedup key that names one delivery to one receiver
+/// (subscription, endpoint, notification destination) behind a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DedupScope {
+    /// The ID is already per receiver (a delivery ID, or one only this receiver gets).
+    Delivery,
+    /// The ID is shared by every receiver of the event; these sources (config syntax) name the
+    /// receiver and are part of the key (SNS's subscription ARN, Pub/Sub's `subscription`).
+    Fields(&'static [&'static str]),
+    /// The ID is shared by every endpoint and the only per-endpoint fact is its signing secret:
+    /// the key carries the index (in the route's `secrets`) of the first secret that verified.
+    Secret,
+}
+
 /// A provider preset: its documented defaults and its constructor.
 ///
 /// Fields the request path reads besides `build` (see each field): `default_tolerance` (through
@@ -232,6 +246,9 @@ pub struct Preset {
     /// the other header names the scheme accepts (Svix's unbranded `webhook-id`). The request path
     /// reads `event_id`, then each of these.
     pub event_id_aliases: &'static [&'static str],
+    /// What makes the default event ID one delivery to this receiver when the provider sends the
+    /// same ID to every receiver of an event (issue 20 fault 7): see [`DedupScope`].
+    pub dedup_scope: DedupScope,
     /// Default event-type source, same syntax.
     pub event_type: Option<&'static str>,
     /// Default `max_body` in bytes, where the provider publishes a maximum payload size larger
@@ -277,6 +294,7 @@ impl Preset {
         future_tolerance: None,
         event_id: None,
         event_id_aliases: &[],
+        dedup_scope: DedupScope::Delivery,
         event_type: None,
         max_body: None,
         methods: &["POST"],

@@ -69,6 +69,8 @@ pub struct Facts {
     /// `None` until the body stage has read the body.
     pub body_bytes: Option<usize>,
     pub verify: Option<Duration>,
+    /// Which of the route's secrets verified the request (by index), when the scheme says.
+    pub secret: Option<usize>,
     pub upstream: Option<Duration>,
     /// The body's share of `body_memory_limit`, held until the request is answered.
     pub body_reservation: crate::server::limits::BodyReservation,
@@ -125,7 +127,9 @@ pub async fn run(
     if shadow::judging(facts) {
         let span = trace::child(facts, "verify", opentelemetry::trace::SpanKind::Internal);
         let verified = s07_verify::verify(route, &request, facts.trace.as_ref()).await;
-        facts.verify = shadow::judged(route, facts, trace::ended(span, verified))?;
+        let verified = shadow::judged(route, facts, trace::ended(span, verified))?;
+        facts.verify = verified.map(|(took, _)| took);
+        facts.secret = verified.and_then(|(_, secret)| secret);
         // A handshake is answered only when its request verified.
         if facts.verify.is_some() {
             s08_handshake::after_verify(route, &request)?;
@@ -135,11 +139,9 @@ pub async fn run(
     (facts.event_id, facts.event_type) = s09_dedup::event_fields(route, &header.headers, &body);
     let mut lease = None;
     if shadow::judging(facts) {
+        let key = s09_dedup::key(route, facts, &header.headers, &body);
         let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
-        let verdict = trace::ended(
-            span,
-            s09_dedup::claim(route, facts.event_id.as_deref()).await,
-        );
+        let verdict = trace::ended(span, s09_dedup::claim(route, key).await);
         lease = shadow::judged(route, facts, verdict)?.flatten();
     }
     if shadow::judging(facts) {

@@ -13,13 +13,15 @@ use crate::telemetry::tracing::RequestSpan;
 use opentelemetry::trace::SpanKind;
 
 /// Checks the signature with the route's secrets valid now; counts which one matched
-/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded).
+/// (`hookgate_secret_matches_total`); returns how long the check took (prepare excluded) and
+/// the matching secret's index (`None` for presets whose keys come from the provider), which
+/// scopes the dedup key of [`crate::providers::DedupScope::Secret`] presets.
 /// `trace`: the request's span, for a `key_fetch` child when the scheme fetches keys.
 pub async fn verify(
     route: &Route,
     request: &WebhookRequest<'_>,
     trace: Option<&RequestSpan>,
-) -> Result<Duration, Refusal> {
+) -> Result<(Duration, Option<usize>), Refusal> {
     if let Some(prepare) = route.scheme.prepare(request) {
         let mut span = trace.and_then(|t| t.child("key_fetch", SpanKind::Client));
         let fetched = prepare.await;
@@ -36,7 +38,7 @@ pub async fn verify(
     if let Some(index) = verified.secret {
         route.metrics.secret_match(index);
     }
-    Ok(took)
+    Ok((took, verified.secret))
 }
 
 /// The URL the provider called, for schemes that read it (else empty): the route's

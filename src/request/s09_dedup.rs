@@ -5,7 +5,8 @@
 use http::HeaderMap;
 
 use super::refusal::Refusal;
-use crate::config::model::DedupOnError;
+use super::Facts;
+use crate::config::model::{DedupOnError, KeyScope};
 use crate::gateway::Route;
 use crate::state::{ClaimOutcome, EventKey, Lease};
 
@@ -30,13 +31,36 @@ pub fn event_fields(
     (id, event_type)
 }
 
-/// Claims `event_id`. `None` when the route does not dedup, the ID is absent (forwarded without
-/// dedup), or the store failed and the policy is to forward anyway.
-pub async fn claim(route: &Route, event_id: Option<&str>) -> Result<Option<Lease>, Refusal> {
-    let (Some(store), Some(spec), Some(id)) = (&route.dedup, &route.config.dedup, event_id) else {
+/// The dedup key of one delivery to this receiver: the event ID within the route's
+/// [`KeyScope`] (issue 20 fault 7: SNS, Pub/Sub, Stripe-like providers send one ID to every
+/// receiver of an event). `None` when the route does not dedup or the ID is absent. The scope is
+/// length-prefixed so no ID can spell another receiver's key; an absent scope field (or no
+/// secret index) leaves the ID unscoped, as before.
+pub fn key(route: &Route, facts: &Facts, headers: &HeaderMap, body: &[u8]) -> Option<EventKey> {
+    let (spec, id) = (route.config.dedup.as_ref()?, facts.event_id.as_deref()?);
+    let scope = match &spec.scope {
+        KeyScope::None => None,
+        KeyScope::Secret => facts.secret.map(|i| format!("secret:{i}")),
+        KeyScope::Fields(sources) => {
+            let values: Option<Vec<String>> =
+                sources.iter().map(|s| s.extract(headers, body)).collect();
+            values.map(|v| format!("fields:{}", v.join("\0")))
+        }
+    };
+    Some(match scope {
+        None => EventKey::of(id),
+        Some(scope) => EventKey::of(&format!("\0{}:{scope}\0{id}", scope.len())),
+    })
+}
+
+/// Claims `key` (from [`key`]). `None` when there is no key (the route does not dedup, or the
+/// ID is absent: forwarded without dedup), or the store failed and the policy is to forward
+/// anyway.
+pub async fn claim(route: &Route, key: Option<EventKey>) -> Result<Option<Lease>, Refusal> {
+    let (Some(store), Some(spec), Some(key)) = (&route.dedup, &route.config.dedup, key) else {
         return Ok(None);
     };
-    let outcome = store.clone().claim(EventKey::of(id)).await;
+    let outcome = store.clone().claim(key).await;
     if let Some(fallback) = &route.dedup_fallback {
         match &outcome {
             Ok(_) => fallback.recover(),

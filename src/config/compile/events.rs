@@ -4,9 +4,10 @@
 use super::super::error::ConfigError;
 use super::super::field_source::FieldSource;
 use super::super::file::{DedupSection, RouteSection};
-use super::super::model::{DedupOnError, DedupSpec, EventTypes};
+use super::super::model::{DedupOnError, DedupSpec, EventTypes, KeyScope};
 use super::super::units::parse_duration;
 use super::{RouteAt, DEFAULT_DEDUP_MAX_ENTRIES, DEFAULT_DEDUP_TTL};
+use crate::providers::DedupScope;
 use crate::providers::Preset;
 
 /// The event fields of a [`super::RouteConfig`].
@@ -106,6 +107,11 @@ fn dedup(
         max_entries,
         id,
         on_store_error,
+        scope: if d.id.is_some() {
+            KeyScope::None
+        } else {
+            key_scope(preset).map_err(|m| at.err("dedup.id", m))?
+        },
         shared: d.shared.unwrap_or(true),
     };
     Ok((spec, event_id))
@@ -123,4 +129,18 @@ fn parse_dedup_policy(text: &str) -> Result<DedupOnError, String> {
 /// A preset's event-ID sources (`event_id`, then `event_id_aliases`), parsed.
 fn preset_event_ids(preset: &Preset) -> Result<Vec<FieldSource>, String> {
     preset.event_id_sources().map(FieldSource::parse).collect()
+}
+
+/// The preset's dedup key scope, its field sources parsed.
+fn key_scope(preset: &Preset) -> Result<KeyScope, String> {
+    Ok(match preset.dedup_scope {
+        DedupScope::Delivery => KeyScope::None,
+        DedupScope::Secret => KeyScope::Secret,
+        DedupScope::Fields(sources) => KeyScope::Fields(
+            sources
+                .iter()
+                .map(|s| FieldSource::parse(s))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }

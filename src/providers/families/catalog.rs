@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::providers::{presets, Preset};
+use crate::providers::{presets, DedupScope, Preset};
 
 /// The line that starts the README's generated table.
 pub const README_START: &str =
@@ -81,6 +81,16 @@ fn headers_text(p: &Preset) -> String {
     }
 }
 
+/// The event-ID sources, and what else scopes the dedup key ([`DedupScope`]).
+fn event_id_text(p: &Preset) -> String {
+    let ids = code_list(p.event_id_sources());
+    match p.dedup_scope {
+        DedupScope::Delivery => ids,
+        DedupScope::Fields(fields) => format!("{ids} per {}", code_list(fields)),
+        DedupScope::Secret => format!("{ids} per verifying secret"),
+    }
+}
+
 /// One row per preset, in registry order.
 pub fn markdown_table() -> String {
     let mut out = String::from(
@@ -96,7 +106,7 @@ pub fn markdown_table() -> String {
             headers_text(p),
             escape(p.summary),
             window_text(p),
-            code_list(p.event_id_sources()),
+            event_id_text(p),
             code_list(p.event_type),
             p.max_body.map_or_else(|| "server's".to_string(), size),
             p.methods.join(", "),

@@ -90,3 +90,35 @@ fn id_sources_cover_every_signature_alias() {
         }
     }
 }
+
+/// Issue 20 fault 7: every per-receiver scope field is valid config syntax, and the presets
+/// whose ID is shared by every receiver of an event say what names the receiver.
+#[test]
+fn shared_ids_are_scoped_per_receiver() {
+    use crate::providers::DedupScope;
+    for p in crate::providers::presets() {
+        if let DedupScope::Fields(fields) = p.dedup_scope {
+            for f in fields {
+                FieldSource::parse(f).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            }
+        }
+    }
+    let scope = |name: &str| find_preset(name).unwrap().dedup_scope;
+    assert_eq!(
+        scope("aws-sns"),
+        DedupScope::Fields(&["header:x-amz-sns-subscription-arn"])
+    );
+    assert_eq!(
+        scope("gcp-pubsub"),
+        DedupScope::Fields(&["json:/subscription"])
+    );
+    for name in ["stripe", "square", "mux", "pagerduty"] {
+        assert_eq!(scope(name), DedupScope::Secret, "{name}");
+    }
+    // Paddle: notification_id is per destination, event_id is shared.
+    let body = br#"{"event_id":"evt_1","notification_id":"ntf_1"}"#;
+    assert_eq!(
+        event_id("paddle", &HeaderMap::new(), body),
+        Some("ntf_1".into())
+    );
+}

@@ -24,14 +24,16 @@ use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
 };
 use crate::providers::{
-    LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
-    WebhookRequest,
+    DedupScope, LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError,
+    SignError, WebhookRequest,
 };
 
 pub const PRESET: Preset = Preset {
     name: "aws-sns",
     default_tolerance: Some(Duration::from_secs(3600)),
     event_id: Some("json:/MessageId"),
+    // SNS fans one MessageId out to every subscription of the topic (issue 20 fault 7).
+    dedup_scope: DedupScope::Fields(&["header:x-amz-sns-subscription-arn"]),
     event_type: Some("json:/Type"),
     summary: "JSON body Signature/SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over the canonical string; cert from SigningCertURL on sns.<region>.amazonaws.com",
     build,

@@ -24,13 +24,16 @@ use crate::providers::families::key_fetch::{
     FetchRequest, KeyFetchContext, KeyFetcher, Lookup, ProviderOptions,
 };
 use crate::providers::{
-    Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
+    DedupScope, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError,
+    WebhookRequest,
 };
 
 pub const PRESET: Preset = Preset {
     name: "gcp-pubsub",
     default_tolerance: None,
     event_id: Some("json:/message/messageId"),
+    // Pub/Sub pushes one messageId to every subscription of the topic (issue 20 fault 7).
+    dedup_scope: DedupScope::Fields(&["json:/subscription"]),
     event_type: None,
     summary: "Authorization: Bearer <Google OIDC JWT> RS256 against Google's JWKs; aud and email from provider_options",
     build,

@@ -4,12 +4,14 @@
 
 use crate::providers::families::common::{Algorithm, Encoding};
 use crate::providers::families::parts_hmac::{Part, Shape};
-use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{DedupScope, Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "pagerduty",
     default_tolerance: None,
     event_id: Some("json:/event/id"),
+    // One event ID to every subscription/endpoint; each has its own secret (issue 20 fault 7).
+    dedup_scope: DedupScope::Secret,
     event_type: Some("json:/event/event_type"),
     summary: "X-PagerDuty-Signature: v1=<hex>[,v1=<hex>] HMAC-SHA256 of the raw body",
     family: "hmac-body",

@@ -4,12 +4,14 @@
 
 use crate::providers::families::common::{Algorithm, Encoding};
 use crate::providers::families::parts_hmac::{Part, Shape};
-use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
+use crate::providers::{DedupScope, Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {
     name: "square",
     default_tolerance: None,
     event_id: Some("json:/event_id"),
+    // One event ID to every subscription/endpoint; each has its own secret (issue 20 fault 7).
+    dedup_scope: DedupScope::Secret,
     event_type: Some("json:/type"),
     summary: "x-square-hmacsha256-signature: <base64> HMAC-SHA256 of public URL + body",
     family: "hmac-url",

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use crate::providers::families::timestamp_list::ListShape;
-use crate::providers::Preset;
+use crate::providers::{DedupScope, Preset};
 
 /// Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…][,v0=…]`, HMAC-SHA256 over
 /// `"{t}.{raw body}"` keyed with the `whsec_…` string as is; any `v1` may match, `v0` is ignored.
@@ -21,6 +21,8 @@ pub const STRIPE: Preset = Preset {
     name: "stripe",
     default_tolerance: Some(Duration::from_secs(300)),
     event_id: Some("json:/id"),
+    // Every endpoint of the account gets the same `evt_` ID, each signed with its own secret.
+    dedup_scope: DedupScope::Secret,
     event_type: Some("json:/type"),
     summary: "Stripe-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\" (any v1 may match)",
     family: "hmac-timestamped",
@@ -46,7 +48,9 @@ const STRIPE_SHAPE: ListShape = ListShape {
 pub const PADDLE: Preset = Preset {
     name: "paddle",
     default_tolerance: Some(Duration::from_secs(5)),
-    event_id: Some("json:/event_id"),
+    // `event_id` is shared by every notification destination; `notification_id` is one
+    // destination's notification, kept across its retries (issue 20 fault 7).
+    event_id: Some("json:/notification_id"),
     event_type: Some("json:/event_type"),
     summary:
         "Paddle-Signature: ts=<unix>;h1=<hex> HMAC-SHA256 of \"{ts}:{body}\" (any h1 may match)",
@@ -99,6 +103,8 @@ pub const MUX: Preset = Preset {
     name: "mux",
     default_tolerance: Some(Duration::from_secs(300)),
     event_id: Some("json:/id"),
+    // One event ID to every webhook of the environment, each with its own signing secret.
+    dedup_scope: DedupScope::Secret,
     event_type: Some("json:/type"),
     summary: "Mux-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\"",
     family: "hmac-timestamped",
