@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -486,6 +487,147 @@ fn connections_past_max_connections_wait_until_one_ends() {
     let mut out = String::new();
     let _ = second.read_to_string(&mut out);
     assert_eq!(status_of(&out), Some(200), "{out}");
+}
+
+/// A gateway terminating TLS with a fresh self-signed certificate for `localhost`, and a
+/// rustls client configuration that trusts it.
+fn tls_gateway(server_extra: &str, up: &Upstream) -> (Gateway, Arc<rustls::ClientConfig>) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = TempDir::new();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let gw = Gateway::start(
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\n{server_extra}",
+            cert_path.display(),
+            key_path.display()
+        ),
+        &hmac_route(up, ""),
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (gw, Arc::new(client))
+}
+
+/// A TCP connection to `port` that has sent `sent_bytes` bytes of a real ClientHello (all of
+/// it for `usize::MAX`).
+fn client_hello(port: u16, config: &Arc<rustls::ClientConfig>, sent_bytes: usize) -> TcpStream {
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(config.clone(), name).unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.write_all(&hello[..sent_bytes.min(hello.len())])
+        .unwrap();
+    tcp
+}
+
+/// Reads until the gateway closes `tcp` (EOF or reset); false if it is still open after `wait`.
+fn closed_within(tcp: &mut TcpStream, wait: Duration) -> bool {
+    tcp.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Issue 20 fault 6: a TLS client that connects and sends nothing, or stalls mid-handshake,
+/// holds a `max_connections` slot (so the next handshake waits, unanswered) and is closed after
+/// `read_timeout`; the waiting handshake is then served and its request forwarded. Before the
+/// fix, handshakes ran outside the bound for pingora's fixed 60 s.
+#[test]
+fn tls_handshakes_hold_a_connection_slot_and_end_after_read_timeout() {
+    let up = Upstream::start();
+    let (gw, tls) = tls_gateway(
+        "max_connections = 1\nread_timeout = \"2s\"\nidle_timeout = \"2s\"",
+        &up,
+    );
+    for sent in [0, 7] {
+        // 0: silent after connecting; 7: a ClientHello cut short (inside its record header).
+        let mut stalled = client_hello(gw.port, &tls, sent);
+        std::thread::sleep(Duration::from_millis(200));
+        let mut waiting = client_hello(gw.port, &tls, usize::MAX);
+        waiting
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        assert!(
+            waiting.read(&mut buf).is_err(),
+            "no ServerHello while the stalled handshake ({sent} bytes) holds the only slot"
+        );
+        assert!(
+            closed_within(&mut stalled, Duration::from_secs(15)),
+            "the stalled handshake ({sent} bytes) is closed after read_timeout"
+        );
+        waiting
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let n = waiting.read(&mut buf).unwrap();
+        assert!(
+            n > 0 && buf[0] == 0x16,
+            "then the waiting one gets its ServerHello"
+        );
+        drop(waiting);
+    }
+    assert_eq!(
+        gw.metric(r#"hookgate_connections_dropped_total{reason="tls_handshake_timeout"}"#),
+        2.0
+    );
+    // A real HTTPS client is served once the slot is free again.
+    let https = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls((*tls).clone())
+        .resolve(
+            "localhost",
+            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let body = b"{}";
+    let res = https
+        .post(format!("https://localhost:{}/hook", gw.port))
+        .header("Azotte-Signature", sig(body))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.count(), 1);
+}
+
+/// Past `max_connections`, as many connections wait as are served; one more is closed at once
+/// (counted), over plain TCP and TLS alike, so silent clients cannot hold descriptors without
+/// bound.
+#[test]
+fn past_max_connections_the_wait_queue_is_bounded() {
+    let up = Upstream::start();
+    let (gw, tls) = tls_gateway("max_connections = 1\nread_timeout = \"30s\"", &up);
+    let _served = client_hello(gw.port, &tls, 0);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut waiting = client_hello(gw.port, &tls, usize::MAX);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut refused = client_hello(gw.port, &tls, usize::MAX);
+    assert!(
+        closed_within(&mut refused, Duration::from_secs(10)),
+        "the connection past the wait queue is closed"
+    );
+    assert!(
+        !closed_within(&mut waiting, Duration::from_millis(300)),
+        "the waiting connection is still held"
+    );
+    assert_eq!(
+        gw.metric(r#"hookgate_connections_dropped_total{reason="wait_queue_full"}"#),
+        1.0
+    );
 }
 
 // ---- 6. Event IDs ----

@@ -2,28 +2,110 @@
 //! on a kept-alive connection without a bound and cannot tell idle time from a slow sender; this
 //! loop waits for the first byte at most `idle_timeout`, then gives the request `read_timeout`.
 //! HTTP/2 (over TLS) is left to pingora's loop.
+//!
+//! With TLS on, the handshake is run here too, not by pingora's listener: it then happens under a
+//! `max_connections` slot and within `read_timeout`, so a client that connects and sends nothing
+//! (or stalls mid-handshake) holds a slot, and its descriptor, for at most `read_timeout`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, ReusedHttpStream, ServerApp};
+pub use pingora::listeners::tls::Acceptor as TlsAcceptor;
 use pingora::protocols::http::ServerSession;
+use pingora::protocols::l4::stream::Stream as TcpStream;
 use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 
 use super::state::GatewayState;
 use super::tap::FramingTap;
 use crate::request;
+use crate::telemetry::metrics::ConnectionDrop;
 
 /// The webhook service's application.
 pub struct WebhookListener {
     http: Arc<WebhookHttp>,
+    /// `Some` when the listener terminates TLS (pingora hands over plain TCP connections).
+    tls: Option<TlsAcceptor>,
 }
 
 impl WebhookListener {
-    pub fn new(state: Arc<GatewayState>) -> Self {
+    pub fn new(state: Arc<GatewayState>, tls: Option<TlsAcceptor>) -> Self {
         WebhookListener {
             http: Arc::new(WebhookHttp { state }),
+            tls,
+        }
+    }
+
+    /// The TLS handshake on `stream` (a plain TCP connection), within `read_timeout` and until
+    /// draining starts; `None` (the connection is closed) when it does not finish.
+    async fn handshake(&self, acceptor: &TlsAcceptor, stream: Stream) -> Option<Stream> {
+        let state = &self.http.state;
+        let Ok(tcp) = stream.into_any().downcast::<TcpStream>() else {
+            tracing::warn!("webhook listener: not a TCP connection; closed");
+            return None;
+        };
+        let read_timeout = state.gateway().server.read_timeout;
+        let handshake = tokio::time::timeout(read_timeout, acceptor.tls_handshake(*tcp));
+        let done = tokio::select! {
+            _ = state.drain.started() => return None,
+            done = handshake => done,
+        };
+        let drop = match done {
+            Ok(Ok(tls)) => return Some(Box::new(tls)),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                ConnectionDrop::TlsHandshakeFailed
+            }
+            Err(_) => ConnectionDrop::TlsHandshakeTimeout,
+        };
+        state.metrics.connection_dropped(drop);
+        None
+    }
+
+    /// HTTP/1 requests on `stream` until it closes, is not reused, or draining starts.
+    async fn serve_http1(&self, stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        // The gateway checks chunked framing on the raw bytes (see `tap`).
+        let mut stream = FramingTap::wrap(stream);
+        loop {
+            if self.http.state.drain.is_draining() {
+                // Draining: no new requests on this connection (new connections end here too).
+                return None;
+            }
+            let head_budget = self.await_next_request(&mut stream).await?;
+            if let Some(tap) = FramingTap::of(&stream) {
+                tap.start_request();
+            }
+            let session = ServerSession::new_http1(stream);
+            let reused = request::serve(&self.http.state, session, head_budget, shutdown).await?;
+            let (next, _settings) = reused.consume();
+            stream = next;
+        }
+    }
+
+    /// Waits at most `idle_timeout` for the next request's first byte: `None` closes the
+    /// connection; `Some(budget)` is the head's time budget (`Some(None)`: the stream cannot
+    /// peek, see below).
+    async fn await_next_request(&self, stream: &mut Stream) -> Option<Option<std::time::Duration>> {
+        let gateway = self.http.state.gateway();
+        let (idle, read) = (gateway.server.idle_timeout, gateway.server.read_timeout);
+        drop(gateway);
+        let mut first = [0u8; 1];
+        let next = tokio::time::timeout(idle, stream.try_peek(&mut first));
+        let peeked = tokio::select! {
+            // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
+            // sent on it afterwards is not started, and the sender retries elsewhere.
+            _ = self.http.state.drain.started() => return None,
+            peeked = next => peeked,
+        };
+        match peeked {
+            Err(_) | Ok(Err(_)) => None,
+            // A request that arrived as draining started is not started either.
+            Ok(Ok(true)) if self.http.state.drain.is_draining() => None,
+            Ok(Ok(true)) => Some(Some(read)),
+            // The stream cannot peek (TLS): the head read covers idle and read time (and
+            // stops when draining starts, see `request::serve`).
+            Ok(Ok(false)) => Some(None),
         }
     }
 }
@@ -51,44 +133,20 @@ impl ServerApp for WebhookListener {
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        // `max_connections`: past it a connection waits here, unread, until another ends.
-        let _slot = self.http.state.connections.admit().await;
+        // `max_connections`: past it a connection waits here, unread, until another ends (or is
+        // closed at once when as many already wait). The TLS handshake runs under the slot.
+        let Ok(_slot) = self.http.state.connections.admit().await else {
+            let metrics = &self.http.state.metrics;
+            metrics.connection_dropped(ConnectionDrop::WaitQueueFull);
+            return None;
+        };
+        let stream = match &self.tls {
+            Some(acceptor) => self.handshake(acceptor, stream).await?,
+            None => stream,
+        };
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             return ServerApp::process_new(&self.http, stream, shutdown).await;
         }
-        // HTTP/1: the gateway checks chunked framing on the raw bytes (see `tap`).
-        let mut stream = FramingTap::wrap(stream);
-        loop {
-            if self.http.state.drain.is_draining() {
-                // Draining: no new requests on this connection (new connections end here too).
-                return None;
-            }
-            let gateway = self.http.state.gateway();
-            let (idle, read) = (gateway.server.idle_timeout, gateway.server.read_timeout);
-            drop(gateway);
-            let mut first = [0u8; 1];
-            let next = tokio::time::timeout(idle, stream.try_peek(&mut first));
-            let head_budget = match tokio::select! {
-                // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
-                // sent on it afterwards is not started, and the sender retries elsewhere.
-                _ = self.http.state.drain.started() => return None,
-                peeked = next => peeked,
-            } {
-                Err(_) | Ok(Err(_)) => return None,
-                // A request that arrived as draining started is not started either.
-                Ok(Ok(true)) if self.http.state.drain.is_draining() => return None,
-                Ok(Ok(true)) => Some(read),
-                // The stream cannot peek (TLS): the head read covers idle and read time (and
-                // stops when draining starts, see `request::serve`).
-                Ok(Ok(false)) => None,
-            };
-            if let Some(tap) = FramingTap::of(&stream) {
-                tap.start_request();
-            }
-            let session = ServerSession::new_http1(stream);
-            let reused = request::serve(&self.http.state, session, head_budget, shutdown).await?;
-            let (next, _settings) = reused.consume();
-            stream = next;
-        }
+        self.serve_http1(stream, shutdown).await
     }
 }
