@@ -17,6 +17,9 @@ pub const PRESET: Preset = Preset {
     family: "jwt-hs256",
     headers: &["X-Webhook-Signature"],
     event_id: Some("json:/id"),
+    // `id` is the deploy's: every notification of one deploy (building, ready, error...) carries
+    // it, so the state is part of the key, else a deploy's later notifications are "duplicates".
+    dedup_scope: crate::providers::DedupScope::Fields(&["json:/state"]),
     event_type: Some("json:/state"),
     summary:
         "X-Webhook-Signature: HS256 JWT, iss \"netlify\", claim sha256 = hex SHA-256 of the body",
