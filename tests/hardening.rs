@@ -214,6 +214,85 @@ fn send_forged(gw: &Gateway) {
     assert_eq!(status_of(&out), Some(200), "{out}");
 }
 
+/// The forwarding-header cases above over HTTP/2 (TLS, ALPN h2), where the host is
+/// `:authority`: from an untrusted peer the headers are replaced or removed and `allow_ips`
+/// judges the peer; from a trusted proxy they are passed on and the right-most untrusted
+/// `X-Forwarded-For` entry is the client. Same answers as HTTP/1.1 (issue 20 fault 4).
+#[test]
+fn forwarding_headers_over_http_2_are_judged_as_over_http_1_1() {
+    for trusted in [false, true] {
+        let up = Upstream::start();
+        let server = if trusted {
+            "trusted_proxies = [\"127.0.0.1/32\"]"
+        } else {
+            ""
+        };
+        let (gw, _, pem) = tls_gateway_with(
+            server,
+            &hmac_route(&up, "allow_ips = [\"6.6.6.6/32\", \"127.0.0.1/32\"]"),
+        );
+        let h2 = reqwest::blocking::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+            .resolve(
+                "localhost",
+                format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+            )
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        let send = |xff: &str| {
+            let body = b"{}";
+            let res = h2
+                .post(format!("https://localhost:{}/hook", gw.port))
+                .header("Azotte-Signature", sig(body))
+                .header("X-Forwarded-For", xff)
+                .header("X-Forwarded-Proto", "http")
+                .header("X-Forwarded-Host", "attacker.example")
+                .header("X-Real-IP", "6.6.6.7")
+                .header("Forwarded", "for=6.6.6.8;host=attacker.example;proto=http")
+                .body(body.to_vec())
+                .send()
+                .unwrap();
+            assert_eq!(res.version(), reqwest::Version::HTTP_2);
+            res.status().as_u16()
+        };
+        // 9.9.9.9 is not allowed: believed only from a trusted peer (then 403).
+        assert_eq!(
+            send("9.9.9.9"),
+            if trusted { 403 } else { 200 },
+            "trusted: {trusted}"
+        );
+        // A client-set left-most entry is never the client: 6.6.6.6 is right-most here.
+        assert_eq!(send("9.9.9.9, 6.6.6.6"), 200, "trusted: {trusted}");
+        let got = up.received();
+        let r = got.last().unwrap();
+        let count = |n: &str| r.headers.iter().filter(|(k, _)| k == n).count();
+        if trusted {
+            assert_eq!(
+                r.header("x-forwarded-for"),
+                Some("9.9.9.9, 6.6.6.6, 127.0.0.1")
+            );
+            assert_eq!(r.header("x-forwarded-proto"), Some("http"));
+            assert_eq!(r.header("x-forwarded-host"), Some("attacker.example"));
+            assert_eq!(r.header("x-real-ip"), Some("6.6.6.7"));
+            assert_eq!(
+                r.header("forwarded"),
+                Some("for=6.6.6.8;host=attacker.example;proto=http")
+            );
+        } else {
+            assert_eq!(r.header("x-forwarded-for"), Some("127.0.0.1"));
+            assert_eq!(r.header("x-forwarded-proto"), Some("https"));
+            let authority = format!("localhost:{}", gw.port);
+            assert_eq!(r.header("x-forwarded-host"), Some(authority.as_str()));
+            assert_eq!(r.header("x-real-ip"), None);
+            assert_eq!(r.header("forwarded"), None);
+        }
+        for h in ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"] {
+            assert_eq!(count(h), 1, "{h} once (trusted: {trusted})");
+        }
+    }
+}
+
 // ---- 3. Methods ----
 
 /// Twilio's signature: base64 HMAC-SHA1 of the URL (GET: with its query, no params appended),
@@ -492,6 +571,15 @@ fn connections_past_max_connections_wait_until_one_ends() {
 /// A gateway terminating TLS with a fresh self-signed certificate for `localhost`, and a
 /// rustls client configuration that trusts it.
 fn tls_gateway(server_extra: &str, up: &Upstream) -> (Gateway, Arc<rustls::ClientConfig>) {
+    let (gw, client, _pem) = tls_gateway_with(server_extra, &hmac_route(up, ""));
+    (gw, client)
+}
+
+/// [`tls_gateway`] with `routes`, also giving the certificate's PEM.
+fn tls_gateway_with(
+    server_extra: &str,
+    routes: &str,
+) -> (Gateway, Arc<rustls::ClientConfig>, String) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = TempDir::new();
     let cert_path = dir.write("tls.crt", &cert.cert.pem());
@@ -502,7 +590,7 @@ fn tls_gateway(server_extra: &str, up: &Upstream) -> (Gateway, Arc<rustls::Clien
             cert_path.display(),
             key_path.display()
         ),
-        &hmac_route(up, ""),
+        routes,
     );
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
@@ -512,7 +600,7 @@ fn tls_gateway(server_extra: &str, up: &Upstream) -> (Gateway, Arc<rustls::Clien
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    (gw, Arc::new(client))
+    (gw, Arc::new(client), cert.cert.pem())
 }
 
 /// A TCP connection to `port` that has sent `sent_bytes` bytes of a real ClientHello (all of
