@@ -103,11 +103,21 @@ pub enum Command {
     /// default max_body, methods and the provider's document.
     Providers,
     /// Inspect and operate the delivery queue of a running gateway (through its admin listener).
+    ///
+    /// `-c/--config` and `--admin` are accepted before or after the subcommand
+    /// (`hookgate queue stats -c FILE` = `hookgate queue -c FILE stats`).
     Queue {
-        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        /// Config file (for `server.admin_listen` and `[queue] admin_token`)
+        #[arg(
+            short,
+            long,
+            env = "HOOKGATE_CONFIG",
+            default_value = "gateway.toml",
+            global = true
+        )]
         config: PathBuf,
         /// The admin listener, HOST:PORT [default: the config's `server.admin_listen`]
-        #[arg(long)]
+        #[arg(long, global = true)]
         admin: Option<String>,
         #[command(subcommand)]
         command: crate::delivery::queue::cli::QueueCommand,

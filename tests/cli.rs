@@ -1,0 +1,94 @@
+//! The command line's contract (README "CLI", PRODUCT.md "CLI"), run as the real `hookgate`
+//! binary: `queue` options on either side of the subcommand, `sign`'s errors, and what `check`
+//! prints and refuses.
+
+mod common;
+
+use std::process::Command;
+
+use common::{bin, Gateway, TempDir, Upstream};
+
+/// Runs `hookgate ARGS`; returns (exit code, stdout, stderr).
+fn hookgate(args: &[&str], config: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .env_remove("HOOKGATE_CONFIG")
+        .env_remove("HOOKGATE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `hookgate check -c` on `config` written to a fresh directory.
+fn check(config: &str) -> (i32, String, String) {
+    let dir = TempDir::new();
+    let path = dir.write("gateway.toml", config);
+    hookgate(&["check"], &path)
+}
+
+fn route(name: &str, provider: &str, extra: &str) -> String {
+    format!(
+        "[[route]]\nname = \"{name}\"\npath = \"/{name}\"\nupstream = \"http://127.0.0.1:9/\"\nprovider = \"{provider}\"\n{extra}\n"
+    )
+}
+
+const SVIX_SECRET: &str = "secrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]";
+
+#[test]
+fn queue_config_and_admin_options_are_accepted_after_the_subcommand() {
+    let queue_dir = TempDir::new();
+    let up = Upstream::start();
+    let gw = Gateway::start(
+        "",
+        &format!(
+            "[queue]\ndir = \"{}\"\n{}delivery = \"queue\"\nsecrets = [\"s\"]\nsignature = {{ header = \"X-Sig\", algorithm = \"sha256\", encoding = \"hex\" }}\n",
+            queue_dir.0.display(),
+            route("erp", "hmac", "").replace("http://127.0.0.1:9/", &up.url("/erp")),
+        ),
+    );
+    // The README's form, `hookgate queue stats -c FILE`, and the form before the subcommand.
+    let (code, out, err) = hookgate(&["queue", "stats"], &gw.config_path);
+    assert_eq!(code, 0, "{err}");
+    // The running gateway's answer (its queue's byte budget and the per-route table).
+    assert!(
+        out.contains("bytes 0 of max") && out.contains("pending"),
+        "{out}"
+    );
+    let before = Command::new(bin())
+        .args(["queue", "-c"])
+        .arg(&gw.config_path)
+        .arg("stats")
+        .env_remove("HOOKGATE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(before.status.success(), "{before:?}");
+    assert!(String::from_utf8_lossy(&before.stdout).contains("bytes 0 of max"));
+    // `--admin` after the subcommand too; it wins over the file's admin_listen.
+    let (code, out, err) = hookgate(
+        &[
+            "queue",
+            "stats",
+            "--admin",
+            &format!("127.0.0.1:{}", gw.admin_port),
+        ],
+        &gw.dir.write("empty.toml", ""),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bytes 0 of max"), "{out}");
+    // The subcommand's help lists them.
+    let help = Command::new(bin())
+        .args(["queue", "stats", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--config") && help.contains("--admin"),
+        "{help}"
+    );
+}
