@@ -92,3 +92,51 @@ fn queue_config_and_admin_options_are_accepted_after_the_subcommand() {
         "{help}"
     );
 }
+
+#[test]
+fn sign_refuses_a_timestamp_header_that_is_not_an_integer() {
+    let dir = TempDir::new();
+    let path = dir.write(
+        "gateway.toml",
+        &route("sw", "standard-webhooks", SVIX_SECRET),
+    );
+    let sign = |value: &str| {
+        let header = format!("webhook-timestamp: {value}");
+        hookgate(&["sign", "--route", "sw", "-H", &header], &path)
+    };
+    let (code, out, err) = sign("abc");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.is_empty(), "nothing printed to use: {out}");
+    assert!(
+        err.contains("webhook-timestamp") && err.contains("\"abc\"") && err.contains("integer"),
+        "{err}"
+    );
+    // An integer the caller gives is the one signed.
+    let (code, out, err) = sign("1700000000");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("webhook-timestamp: 1700000000\n"), "{out}");
+    // The same for a parts-HMAC preset (Slack's `X-Slack-Request-Timestamp`).
+    let slack = dir.write(
+        "slack.toml",
+        &route(
+            "sl",
+            "slack",
+            "secrets = [\"8f742231b10e8888abcd99yyyzzz85a5\"]",
+        ),
+    );
+    let (code, _, err) = hookgate(
+        &[
+            "sign",
+            "--route",
+            "sl",
+            "-H",
+            "X-Slack-Request-Timestamp: soon",
+        ],
+        &slack,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("x-slack-request-timestamp") || err.contains("X-Slack-Request-Timestamp"),
+        "{err}"
+    );
+}
