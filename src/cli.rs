@@ -291,11 +291,7 @@ fn sign(
     extra_headers: &[String],
 ) -> Result<String, String> {
     let config = config::load(config_path).map_err(|e| e.to_string())?;
-    let route = config
-        .routes
-        .iter()
-        .find(|r| r.name == route_name)
-        .ok_or_else(|| format!("no route named {route_name:?}"))?;
+    let route = config.route_named(route_name)?;
     let scheme = crate::gateway::scheme(&route.scheme, &Default::default())
         .map_err(|e| format!("route {route_name:?}: key `{}`: {}", e.key, e.message))?;
     let body = match body {

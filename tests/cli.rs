@@ -140,3 +140,19 @@ fn sign_refuses_a_timestamp_header_that_is_not_an_integer() {
         "{err}"
     );
 }
+
+#[test]
+fn sign_with_an_unknown_route_names_the_config_file_and_its_routes() {
+    let dir = TempDir::new();
+    let path = dir.write(
+        "gateway.toml",
+        &route("sw", "standard-webhooks", SVIX_SECRET),
+    );
+    let (code, _, err) = hookgate(&["sign", "--route", "nope"], &path);
+    assert_eq!(code, 1);
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.contains("\"nope\"") && err.contains("routes: sw"),
+        "{err}"
+    );
+}
