@@ -156,3 +156,57 @@ fn sign_with_an_unknown_route_names_the_config_file_and_its_routes() {
         "{err}"
     );
 }
+
+#[test]
+fn check_prints_the_state_section_without_the_password() {
+    let routes = route("sw", "standard-webhooks", SVIX_SECRET);
+    let (code, out, err) = check(&routes);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("state: in memory"), "{out}");
+
+    let (code, out, err) = check(&format!(
+        "[state]\nurl = \"redis://:hunter2-pw@127.0.0.1:6399/3\"\nprefix = \"gw\"\ntimeout = \"150ms\"\n{routes}"
+    ));
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("state: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("redis") && line.contains("127.0.0.1:6399"),
+        "{line}"
+    );
+    assert!(line.contains("\"gw\"") && line.contains("150ms"), "{line}");
+    assert!(!out.contains("hunter2-pw"), "{out}");
+}
+
+#[test]
+fn check_aligns_its_columns_for_multi_method_routes() {
+    let config = format!(
+        "{}{}{}",
+        route("one", "github", "secrets = [\"s\"]"),
+        route(
+            "many",
+            "github",
+            "secrets = [\"s\"]\nmethods = [\"POST\", \"PUT\", \"PATCH\"]"
+        ),
+        route(
+            "a-rather-long-route-name",
+            "github",
+            "secrets = [\"s\"]\npath = \"/a/very/long/path/that/is/longer/than/the/column\""
+        )
+        .replace("path = \"/a-rather-long-route-name\"\n", ""),
+    );
+    let (code, out, err) = check(&config);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for column in ["/", "provider=", "-> "] {
+        let at: Vec<usize> = rows.iter().map(|r| r.find(column).unwrap()).collect();
+        assert!(
+            at.iter().all(|&a| a == at[0]),
+            "{column:?} at {at:?}:\n{out}"
+        );
+    }
+    assert!(rows[1].contains("POST,PUT,PATCH "), "{out}");
+}
