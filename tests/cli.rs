@@ -181,6 +181,30 @@ fn check_prints_the_state_section_without_the_password() {
 }
 
 #[test]
+fn check_refuses_a_route_whose_every_secret_has_expired() {
+    let past = "2020-01-01T00:00:00Z";
+    let expired = format!("secrets = [{{ secret = \"old\", until = \"{past}\" }}]");
+    let (code, out, err) = check(&route("gh", "github", &expired));
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("gateway.toml"), "{err}");
+    assert!(
+        err.contains("route \"gh\"") && err.contains("key `secrets`"),
+        "{err}"
+    );
+    assert!(err.contains("expired") && err.contains("401"), "{err}");
+
+    // One current secret beside it: OK, with a notice about the expired one.
+    let mixed = format!("secrets = [{{ secret = \"old\", until = \"{past}\" }}, \"new\"]");
+    let (code, out, err) = check(&route("gh", "github", &mixed));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("notice:") && l.contains("secrets[0]") && l.contains("expired")),
+        "{out}"
+    );
+}
+
+#[test]
 fn check_aligns_its_columns_for_multi_method_routes() {
     let config = format!(
         "{}{}{}",

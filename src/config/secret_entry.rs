@@ -217,6 +217,14 @@ pub fn compile_all(
         secrets.push(resolved.secret);
         windows.push(entry.validity);
     }
+    if !windows.is_empty() && windows.iter().all(|w| w.until.is_some_and(|u| u <= now)) {
+        return Err(ConfigError::route(
+            file,
+            route,
+            "secrets",
+            "every secret has expired (`until` has passed): every request would get 401; add a current secret",
+        ));
+    }
     Ok((secrets, windows))
 }
 

@@ -282,3 +282,19 @@ fn max_body_must_fit_body_memory_limit_and_be_more_than_zero() {
     let e = err(&format!("[server]\nmax_body = \"0\"\n{ROUTE}"));
     assert!(e.contains("max_body") && e.contains("unlimited"), "{e}");
 }
+
+#[test]
+fn a_route_whose_every_secret_has_expired_is_refused() {
+    let expired = "{ secret = \"a\", until = \"2020-01-01T00:00:00Z\" }";
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", &format!("[{expired}]")));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `secrets`"),
+        "{e}"
+    );
+    assert!(e.contains("every secret has expired"), "{e}");
+    let c = parse(&ROUTE.replace("[\"env:SECRET\"]", &format!("[{expired}, \"b\"]"))).unwrap();
+    assert!(
+        c.notices.iter().any(|n| n.to_string().contains("expired")),
+        "a notice for the expired one"
+    );
+}
