@@ -284,6 +284,41 @@ fn max_body_must_fit_body_memory_limit_and_be_more_than_zero() {
 }
 
 #[test]
+fn a_secret_of_the_wrong_type_is_named_with_the_right_article() {
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[3]"));
+    assert!(e.contains("not an integer"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[{ secret = [\"a\"] }]"));
+    assert!(e.contains("not an array"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[{ secret = \"a\", until = 7 }]"));
+    assert!(e.contains("not an integer"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[true]"));
+    assert!(e.contains("not a boolean"), "{e}");
+}
+
+#[test]
+fn an_expiring_secret_notice_counts_in_singular_and_plural() {
+    let now = secret_entry::now().as_secs();
+    let until = |secs: u64| {
+        let at = secret_entry::format_time(std::time::Duration::from_secs(now + secs));
+        let text = ROUTE.replace(
+            "[\"env:SECRET\"]",
+            &format!("[{{ secret = \"a\", until = \"{at}\" }}, \"b\"]"),
+        );
+        let c = parse(&text).unwrap();
+        c.notices
+            .iter()
+            .map(|n| n.to_string())
+            .find(|n| n.contains("expires at"))
+            .unwrap()
+    };
+    // 1 day, 1 hour and 30 minutes ahead: whole hours are counted.
+    let n = until(86_400 + 3_600 + 1_800);
+    assert!(n.contains("(in 1 day, 1 hour)"), "{n}");
+    let n = until(2 * 86_400 + 5 * 3_600 + 60);
+    assert!(n.contains("(in 2 days, 5 hours)"), "{n}");
+}
+
+#[test]
 fn a_route_whose_every_secret_has_expired_is_refused() {
     let expired = "{ secret = \"a\", until = \"2020-01-01T00:00:00Z\" }";
     let e = err(&ROUTE.replace("[\"env:SECRET\"]", &format!("[{expired}]")));
