@@ -503,3 +503,137 @@ fn the_audit_line_carries_the_trace_id() {
     }
 }
 
+/// A `gcp-pubsub` route whose keys (a JWK set) come from a local HTTPS key server, and a request
+/// signed for it (an RS256 token over the throw-away key of the preset's unit tests).
+mod pubsub {
+    use super::common::key_server::{Answer, KeyServer};
+    use super::common::TempDir;
+
+    pub const KEY_PEM: &str =
+        include_str!("../src/providers/presets/testdata/gcp_pubsub_test_key.pem");
+    pub const JWKS: &str =
+        include_str!("../src/providers/presets/testdata/gcp_pubsub_test_jwks.json");
+    const KID: &str = "hookgate-test-1";
+    pub const AUDIENCE: &str = "https://hooks.example.com/pubsub";
+    const EMAIL: &str = "push@my-project.iam.gserviceaccount.com";
+    pub const JWKS_PATH: &str = "/oauth2/v3/certs";
+
+    /// The `[[route]]` on `key_port` (the key server's, or one nothing listens on).
+    pub fn route(
+        name: &str,
+        server: &KeyServer,
+        key_port: u16,
+        upstream: &str,
+        dir: &TempDir,
+    ) -> String {
+        server.set(JWKS_PATH, Answer::ok(JWKS));
+        let ca = dir.write("key-ca.pem", &server.ca_pem);
+        format!(
+            "[[route]]\nname = \"{name}\"\npath = \"/{name}\"\nupstream = \"{upstream}\"\nprovider = \"gcp-pubsub\"\n\
+             provider_options = {{ audience = \"{AUDIENCE}\", email = \"{EMAIL}\", \
+             key_url = \"https://127.0.0.1:{key_port}{JWKS_PATH}\", key_hosts = [\"127.0.0.1:{key_port}\"], \
+             key_ca = \"{}\", key_timeout = \"2s\" }}\n",
+            ca.display()
+        )
+    }
+
+    /// `Authorization: Bearer <token>` as Pub/Sub push sends it.
+    pub fn token() -> String {
+        let now = super::now_unix();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(KID.into());
+        let claims = serde_json::json!({
+            "aud": AUDIENCE, "email": EMAIL, "email_verified": true,
+            "iss": "https://accounts.google.com", "sub": "1234567890",
+            "iat": now, "exp": now + 3600,
+        });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(KEY_PEM.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    pub const BODY: &[u8] = br#"{"message":{"data":"eyJvcmRlciI6MX0=","messageId":"136969346945"},"subscription":"projects/p/subscriptions/s"}"#;
+}
+
+/// Issue 23: a key-fetching preset's fetch is a `key_fetch` client span, a child of the request's
+/// server span in its trace, made on a cache miss only, failed with `error.type =
+/// key_unavailable` when the key server is down; no token, key or JWK set is in any export.
+#[test]
+fn a_key_fetch_is_a_client_span_of_the_request_without_key_material() {
+    let collector = Collector::start();
+    let up = Upstream::start();
+    let keys = common::key_server::KeyServer::start();
+    let dir = TempDir::new();
+    let dead = free_port();
+    let routes = format!(
+        "{}{}",
+        pubsub::route("ps", &keys, keys.port, &up.url("/ps"), &dir),
+        pubsub::route("down", &keys, dead, &up.url("/down"), &dir),
+    );
+    let gw = start("", &tracing_section(&collector.endpoint(), ""), &routes);
+    let token = pubsub::token();
+    let send = |path: &str| {
+        client()
+            .post(gw.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .body(pubsub::BODY.to_vec())
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(send("/ps"), 200);
+    assert_eq!(send("/ps"), 200, "the key is cached");
+    assert_eq!(keys.hits(pubsub::JWKS_PATH), 1);
+    assert_eq!(send("/down"), 503);
+    let spans = collector.wait_for("three server spans and two key fetches", |s| {
+        named(s, "POST /ps").len() == 2
+            && named(s, "POST /down").len() == 1
+            && named(s, "key_fetch").len() == 2
+    });
+    let servers = named(&spans, "POST /ps");
+    let fetches = named(&spans, "key_fetch");
+    let down = one(&spans, "POST /down");
+    let (ok, failed): (Vec<_>, Vec<_>) = fetches
+        .into_iter()
+        .partition(|f| f.trace_id() != down.trace_id());
+    assert_eq!((ok.len(), failed.len()), (1, 1), "{spans:#?}");
+    let parent = servers
+        .iter()
+        .find(|s| s.trace_id() == ok[0].trace_id())
+        .expect("the fetch is in the first request's trace");
+    assert_eq!(ok[0].parent_id(), parent.span_id());
+    assert_eq!(ok[0].span.kind, 3, "SPAN_KIND_CLIENT");
+    assert_eq!(ok[0].attr("error.type"), None);
+    assert_ne!(ok[0].status_code(), 2, "not an error");
+    let cached = servers
+        .iter()
+        .find(|s| s.trace_id() != ok[0].trace_id())
+        .unwrap();
+    assert_eq!(
+        cached.attr("hookgate.outcome").as_deref(),
+        Some("forwarded")
+    );
+    // The fetch that found no key server: failed, in the refused request's trace.
+    assert_eq!(failed[0].parent_id(), down.span_id());
+    assert_eq!(
+        failed[0].attr("error.type").as_deref(),
+        Some("key_unavailable")
+    );
+    assert_eq!(failed[0].status_code(), 2);
+    // No key material: not the token (nor its signature), not the JWK set's modulus.
+    let modulus = serde_json::from_str::<serde_json::Value>(pubsub::JWKS).unwrap()["keys"][0]["n"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signature = token.rsplit('.').next().unwrap();
+    for raw in collector.bodies.lock().unwrap().iter() {
+        let text = String::from_utf8_lossy(raw);
+        assert!(!text.contains(&token[..40]), "the token was exported");
+        assert!(
+            !text.contains(signature),
+            "the token's signature was exported"
+        );
+        assert!(!text.contains(&modulus[..40]), "the JWK was exported");
+        assert!(!text.contains("BEGIN"), "a PEM was exported");
+    }
+}
