@@ -692,32 +692,6 @@ fn tls_handshakes_hold_a_connection_slot_and_end_after_read_timeout() {
     assert_eq!(up.count(), 1);
 }
 
-/// Past `max_connections`, as many connections wait as are served; one more is closed at once
-/// (counted), over plain TCP and TLS alike, so silent clients cannot hold descriptors without
-/// bound.
-#[test]
-fn past_max_connections_the_wait_queue_is_bounded() {
-    let up = Upstream::start();
-    let (gw, tls) = tls_gateway("max_connections = 1\nread_timeout = \"30s\"", &up);
-    let _served = client_hello(gw.port, &tls, 0);
-    std::thread::sleep(Duration::from_millis(200));
-    let mut waiting = client_hello(gw.port, &tls, usize::MAX);
-    std::thread::sleep(Duration::from_millis(200));
-    let mut refused = client_hello(gw.port, &tls, usize::MAX);
-    assert!(
-        closed_within(&mut refused, Duration::from_secs(10)),
-        "the connection past the wait queue is closed"
-    );
-    assert!(
-        !closed_within(&mut waiting, Duration::from_millis(300)),
-        "the waiting connection is still held"
-    );
-    assert_eq!(
-        gw.metric(r#"hookgate_connections_dropped_total{reason="wait_queue_full"}"#),
-        1.0
-    );
-}
-
 // ---- 6. Event IDs ----
 
 #[test]

@@ -9,7 +9,6 @@
 //! holding memory can hold it for `read_timeout`, and a waiting request would hold its
 //! connection and its head the same time.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -82,63 +81,29 @@ impl BodyReservation {
 }
 
 /// Webhook connections served at once: a connection past the limit waits, unread, until one
-/// ends (as if it were still in the kernel's accept queue). Like that queue, the wait has a
-/// length: at most as many connections wait as are served, and one past that is closed at once,
-/// so silent clients cannot hold more than twice `max_connections` descriptors.
+/// ends (as if it were still in the kernel's accept queue).
 #[derive(Debug)]
 pub struct ConnectionLimit {
     slots: Arc<Semaphore>,
-    /// Connections waiting for a slot now.
-    waiting: AtomicUsize,
-    /// The most that may wait (the number of slots).
-    max_waiting: usize,
 }
-
-/// Why a connection was not admitted: the wait queue was full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("connection wait queue full")]
-pub struct WaitQueueFull;
 
 impl ConnectionLimit {
     pub fn new(max: usize) -> Self {
-        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         ConnectionLimit {
-            slots: Arc::new(Semaphore::new(max)),
-            waiting: AtomicUsize::new(0),
-            max_waiting: max,
+            slots: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
         }
     }
 
-    /// A slot now, else waits for one unless the wait queue is full; the connection is served
-    /// while the returned permit lives.
-    pub async fn admit(&self) -> Result<OwnedSemaphorePermit, WaitQueueFull> {
-        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
-        let _leave = LeaveQueue(&self.waiting);
-        if queued >= self.max_waiting {
-            return Err(WaitQueueFull);
-        }
+    /// Waits for a slot; the connection is served while the returned permit lives.
+    pub async fn admit(&self) -> OwnedSemaphorePermit {
         // Justified: `acquire_owned` fails only on a closed semaphore, and this one is never
         // closed (nothing calls `close`).
         #[allow(clippy::expect_used)]
-        let permit = self
-            .slots
+        self.slots
             .clone()
             .acquire_owned()
             .await
-            .expect("the connection semaphore is never closed");
-        Ok(permit)
-    }
-}
-
-/// Leaves the wait queue when dropped (admitted, refused, or the task cancelled).
-struct LeaveQueue<'a>(&'a AtomicUsize);
-
-impl Drop for LeaveQueue<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+            .expect("the connection semaphore is never closed")
     }
 }
 
@@ -158,23 +123,5 @@ mod tests {
         budget.reserve(&mut b, 10).unwrap();
         drop(a);
         assert_eq!(budget.available(), 90);
-    }
-
-    #[tokio::test]
-    async fn past_the_slots_as_many_wait_as_are_served_and_the_next_is_refused() {
-        let limit = Arc::new(ConnectionLimit::new(1));
-        let served = limit.admit().await.unwrap();
-        let waiter = tokio::spawn({
-            let limit = limit.clone();
-            async move { limit.admit().await.map(drop) }
-        });
-        while limit.waiting.load(Ordering::Acquire) == 0 {
-            tokio::task::yield_now().await;
-        }
-        assert_eq!(limit.admit().await.err(), Some(WaitQueueFull));
-        drop(served);
-        assert_eq!(waiter.await.unwrap(), Ok(()));
-        assert_eq!(limit.waiting.load(Ordering::Acquire), 0);
-        assert!(limit.admit().await.is_ok(), "the queue is empty again");
     }
 }

@@ -133,13 +133,9 @@ impl ServerApp for WebhookListener {
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        // `max_connections`: past it a connection waits here, unread, until another ends (or is
-        // closed at once when as many already wait). The TLS handshake runs under the slot.
-        let Ok(_slot) = self.http.state.connections.admit().await else {
-            let metrics = &self.http.state.metrics;
-            metrics.connection_dropped(ConnectionDrop::WaitQueueFull);
-            return None;
-        };
+        // `max_connections`: past it a connection waits here, unread, until another ends. The TLS
+        // handshake runs under the slot.
+        let _slot = self.http.state.connections.admit().await;
         let stream = match &self.tls {
             Some(acceptor) => self.handshake(acceptor, stream).await?,
             None => stream,

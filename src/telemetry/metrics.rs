@@ -21,8 +21,6 @@ const BUCKETS: &[f64] = &[
 /// (`hookgate_connections_dropped_total{reason}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionDrop {
-    /// Past `max_connections` with as many connections already waiting.
-    WaitQueueFull,
     /// The TLS handshake did not finish within `read_timeout`.
     TlsHandshakeTimeout,
     /// The TLS handshake failed (not TLS, no shared version or cipher, the peer closed).
@@ -30,8 +28,7 @@ pub enum ConnectionDrop {
 }
 
 impl ConnectionDrop {
-    pub const ALL: [ConnectionDrop; 3] = [
-        ConnectionDrop::WaitQueueFull,
+    pub const ALL: [ConnectionDrop; 2] = [
         ConnectionDrop::TlsHandshakeTimeout,
         ConnectionDrop::TlsHandshakeFailed,
     ];
@@ -39,7 +36,6 @@ impl ConnectionDrop {
     /// The `reason` label.
     pub fn label(self) -> &'static str {
         match self {
-            ConnectionDrop::WaitQueueFull => "wait_queue_full",
             ConnectionDrop::TlsHandshakeTimeout => "tls_handshake_timeout",
             ConnectionDrop::TlsHandshakeFailed => "tls_handshake_failed",
         }
