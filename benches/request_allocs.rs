@@ -198,7 +198,9 @@ fn serve_upstream(mut conn: TcpStream) {
             let mut headers = [httparse::EMPTY_HEADER; 64];
             let mut request = httparse::Request::new(&mut headers);
             match request.parse(&buf[..filled]) {
-                Ok(httparse::Status::Complete(head)) => Some(head + content_length(request.headers)),
+                Ok(httparse::Status::Complete(head)) => {
+                    Some(head + content_length(request.headers))
+                }
                 Ok(httparse::Status::Partial) => None,
                 Err(_) => return,
             }

@@ -473,9 +473,15 @@ fn read_timeout_counts_from_the_first_byte_not_from_the_idle_wait() {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => break,
         }
-        assert!(started.elapsed() < Duration::from_secs(8), "not cut at read_timeout");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "not cut at read_timeout"
+        );
     }
-    assert!(answer.is_empty() || status_of(&answer) == Some(408), "{answer}");
+    assert!(
+        answer.is_empty() || status_of(&answer) == Some(408),
+        "{answer}"
+    );
     assert_eq!(up.count(), 1, "the trickled request is not forwarded");
 }
 

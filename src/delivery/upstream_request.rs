@@ -144,7 +144,9 @@ fn ip_value(ip: IpAddr) -> Result<HeaderValue, http::Error> {
     let mut cursor = std::io::Cursor::new(&mut text[..]);
     let _ = write!(cursor, "{ip}");
     let len = usize::try_from(cursor.position()).unwrap_or(0);
-    Ok(HeaderValue::from_bytes(text.get(..len).unwrap_or_default())?)
+    Ok(HeaderValue::from_bytes(
+        text.get(..len).unwrap_or_default(),
+    )?)
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
