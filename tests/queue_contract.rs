@@ -671,3 +671,72 @@ async fn redis_lease_whose_outcome_was_lost_expires_and_is_due_again() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Kills Redis (SIGKILL) and starts it again on the same port with its AOF: every connection
+/// the queue holds is now stale.
+fn restart(redis: &mut RedisServer) {
+    redis.stop();
+    redis.resume();
+}
+
+/// After a Redis restart, the first worker and admin calls on connections made before it
+/// succeed: a call that may be sent twice is resent once on a fresh connection within its budget
+/// (before, each failed once per stale connection). Each call below is the first on its queue's
+/// work connection since a restart, and neither queue object runs the maintenance pass whose
+/// calls could replace the connection first (only `lease_due` starts it, after its own call).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_worker_and_admin_calls_reconnect_within_their_budget() {
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
+    let q = redis_queue(&redis, "stale", 1 << 30, Duration::from_secs(20));
+    let a = q.append(message("r", 1)).await.unwrap();
+    let b = q.append(message("r", 2)).await.unwrap();
+    // Worker calls: the due-time poll, then the lease script.
+    assert_eq!(q.next_due("r").await.unwrap(), None);
+    restart(&mut redis);
+    assert_eq!(
+        q.next_due("r").await.unwrap(),
+        None,
+        "next_due after restart"
+    );
+    restart(&mut redis);
+    let leased = q.lease_due("r", 1).await.expect("lease after restart");
+    assert_eq!(leased[0].info.id, a);
+    // Admin calls, on a second queue object (no maintenance pass, no lease held).
+    let admin = redis_queue(&redis, "stale", 1 << 30, Duration::from_secs(20));
+    assert_eq!(admin.stats().await.unwrap().routes["r"].pending, 1);
+    restart(&mut redis);
+    let stats = admin.stats().await.expect("stats after restart");
+    assert_eq!(
+        (stats.routes["r"].pending, stats.routes["r"].leased),
+        (1, 1)
+    );
+    restart(&mut redis);
+    let listed = admin
+        .list(&ListFilter {
+            route: None,
+            state: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .expect("list after restart");
+    assert_eq!(listed.len(), 2);
+    restart(&mut redis);
+    let shown = admin.show(b).await.expect("show after restart").unwrap();
+    assert_eq!(shown.body.as_ref(), body_of(2).as_slice());
+    restart(&mut redis);
+    assert!(admin.replay(b).await.expect("replay after restart"));
+    restart(&mut redis);
+    // The ack of a message this object does not hold: locate, then the remove script.
+    admin.ack(a).await.expect("ack after restart");
+    assert!(admin.show(a).await.unwrap().is_none());
+    // The stale connections were met (and counted), not avoided.
+    assert!(admin.metrics().calls("admin", "error") >= 4);
+    // Redis down for good: the resent call fails too (one resend, not a loop).
+    redis.stop();
+    assert!(admin.stats().await.is_err());
+    assert!(q.next_due("r").await.is_err());
+}

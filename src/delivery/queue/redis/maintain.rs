@@ -30,15 +30,19 @@ impl Inner {
 
     /// Refreshes this process's leases on `route`; forgets those it lost.
     async fn touch(&self, route: &str, sids: Vec<String>) {
-        let stream = self.keys(route).stream;
-        let consumer = self.consumer.clone();
+        let (stream, consumer, sids) = (&self.keys(route).stream, &self.consumer, &sids);
         let lost = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::TOUCH.prepare_invoke();
-                call.key(stream).arg(GROUP).arg(consumer).arg(&sids);
-                call.invoke_async::<Vec<String>>(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::TOUCH.prepare_invoke();
+                    call.key(stream).arg(GROUP).arg(consumer).arg(sids);
+                    call.invoke_async::<Vec<String>>(&mut c).await
+                },
+            )
             .await;
         match lost {
             Ok(lost) if !lost.is_empty() => {
@@ -52,15 +56,20 @@ impl Inner {
 
     /// Makes `route`'s expired leases due again; returns how many.
     async fn reclaim(&self, route: &str) -> u64 {
-        let k = self.keys(route);
+        let k = &self.keys(route);
         let lease_ms = self.lease_timeout.as_millis() as u64;
         let reclaimed = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::RECLAIM.prepare_invoke();
-                call.key(&k.stream).key(&k.due).arg(GROUP).arg(lease_ms);
-                call.invoke_async::<u64>(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::RECLAIM.prepare_invoke();
+                    call.key(&k.stream).key(&k.due).arg(GROUP).arg(lease_ms);
+                    call.invoke_async::<u64>(&mut c).await
+                },
+            )
             .await;
         match reclaimed {
             Ok(0) => 0,
@@ -88,17 +97,21 @@ impl Inner {
         if routes.is_empty() {
             return;
         }
-        let key = routes_key(&self.prefix);
-        let routes = routes.to_vec();
+        let key = &routes_key(&self.prefix);
         let added = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                redis::cmd("SADD")
-                    .arg(key)
-                    .arg(routes)
-                    .query_async::<()>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("SADD")
+                        .arg(key)
+                        .arg(routes)
+                        .query_async::<()>(&mut c)
+                        .await
+                },
+            )
             .await;
         if let Err(e) = added {
             tracing::warn!(error = %e.into_queue(), "queue routes set refresh failed");

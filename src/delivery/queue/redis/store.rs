@@ -156,15 +156,20 @@ impl Inner {
         if lock(&self.registered).contains(route) {
             return Ok(());
         }
-        let key = routes_key(&self.prefix);
+        let key = &routes_key(&self.prefix);
         self.conns
-            .run(Pool::Append, "append", APPEND_TIMEOUT, |mut c| async move {
-                redis::cmd("SADD")
-                    .arg(key)
-                    .arg(route)
-                    .query_async::<()>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Append,
+                "append",
+                APPEND_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("SADD")
+                        .arg(key)
+                        .arg(route)
+                        .query_async::<()>(&mut c)
+                        .await
+                },
+            )
             .await?;
         lock(&self.registered).insert(route.to_string());
         Ok(())
@@ -176,10 +181,10 @@ impl Inner {
     }
 
     async fn routes_raw(&self, budget: Duration) -> Result<Vec<String>, CallError> {
-        let key = routes_key(&self.prefix);
+        let key = &routes_key(&self.prefix);
         let mut routes: Vec<String> = self
             .conns
-            .run(Pool::Work, "admin", budget, |mut c| async move {
+            .run_idempotent(Pool::Work, "admin", budget, move |mut c| async move {
                 redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await
             })
             .await?;
