@@ -477,7 +477,7 @@ async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
     assert_eq!(taken.info.id, id, "same delivery ID");
     assert_eq!(taken.body.as_ref(), body_of(7).as_slice());
     assert_eq!(taken.head, head_of(7));
-    assert_eq!(taken.info.attempts, 0, "the cut-off attempt is not counted");
+    assert_eq!(taken.info.attempts, 1, "the cut-off attempt counts");
     assert!(b.metrics().calls("maintain", "ok") > 0);
     b.ack(id).await.unwrap();
     assert!(b.show(id).await.unwrap().is_none());
@@ -739,4 +739,70 @@ async fn redis_restart_worker_and_admin_calls_reconnect_within_their_budget() {
     redis.stop();
     assert!(admin.stats().await.is_err());
     assert!(q.next_due("r").await.is_err());
+}
+
+/// Leases `route`'s next message on a fresh replica, waiting for a takeover to make it due.
+async fn lease_on_a_new_replica(redis: &RedisServer, prefix: &str, lease: Duration) -> RedisQueue {
+    let replica = redis_queue(redis, prefix, 1 << 30, lease);
+    let started = Instant::now();
+    while replica.lease_due("r", 1).await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never due");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    replica
+}
+
+/// A poison message: every worker that leases it dies mid-attempt (kill -9: its heartbeats
+/// stop). Each takeover counts the cut-off attempt, so after `max_attempts` takeovers the next
+/// worker dead-letters it before attempting, instead of it killing replicas forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_message_whose_lease_keeps_expiring_is_dead_lettered_after_max_attempts() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let lease = Duration::from_secs(1);
+    let watcher = Arc::new(redis_queue(&redis, "poison", 1 << 30, lease));
+    let id = watcher.append(message("r", 21)).await.unwrap();
+    watcher.lease_due("r", 0).await.unwrap(); // its maintenance pass reclaims, it leases nothing
+    for takeovers in 1..=3u32 {
+        drop(lease_on_a_new_replica(&redis, "poison", lease).await);
+        let started = Instant::now();
+        loop {
+            let info = watcher.show(id).await.unwrap().unwrap().info;
+            if info.state != MessageState::Leased {
+                assert_eq!(info.attempts, takeovers, "each takeover counts an attempt");
+                assert!(info.last_error.unwrap().contains("lease expired"));
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never taken over"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let up = Upstream::start();
+    let mut erp = target(up.port, "/hooks", policy(3, 50, 100));
+    erp.route = "r".into();
+    let workers = Workers::start(watcher.clone(), vec![erp], Arc::new(NoObserver));
+    let started = Instant::now();
+    let dead = loop {
+        let m = watcher.show(id).await.unwrap().unwrap();
+        if m.info.state == MessageState::Dead {
+            break m;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(dead.info.attempts, 3);
+    assert_eq!(
+        dead.body.as_ref(),
+        body_of(21).as_slice(),
+        "kept with its body"
+    );
+    assert_eq!(up.count(), 0, "not attempted a fourth time");
 }

@@ -66,7 +66,8 @@ impl Inner {
                 WORK_TIMEOUT,
                 move |mut c| async move {
                     let mut call = scripts::RECLAIM.prepare_invoke();
-                    call.key(&k.stream).key(&k.due).arg(GROUP).arg(lease_ms);
+                    call.key(&k.stream).key(&k.due).key(&k.meta);
+                    call.arg(GROUP).arg(lease_ms);
                     call.invoke_async::<u64>(&mut c).await
                 },
             )
