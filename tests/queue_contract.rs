@@ -806,3 +806,64 @@ async fn redis_message_whose_lease_keeps_expiring_is_dead_lettered_after_max_att
     );
     assert_eq!(up.count(), 0, "not attempted a fourth time");
 }
+
+/// The consumer names in `route`'s group of `prefix`.
+fn consumers(redis: &RedisServer, prefix: &str) -> Vec<String> {
+    let info: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(format!("{{{prefix}:r}}:s"))
+        .arg("hookgate")
+        .query(&mut redis.conn())
+        .unwrap();
+    info.iter()
+        .map(|c| match &c["name"] {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("consumer name {other:?}"),
+        })
+        .collect()
+}
+
+/// Every process leases under a consumer name of its own; the consumers of replicas that are
+/// gone (no lease, idle for 3 × `lease_timeout`) are deleted by a live replica, which keeps its
+/// own and goes on leasing. (A consumer holding leases is never deleted: `forget.lua` checks
+/// its pending count in the same script; its leases are taken over first, after
+/// `lease_timeout`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_consumers_of_stopped_replicas_are_deleted() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let lease = Duration::from_secs(1);
+    let live = redis_queue(&redis, "forget", 1 << 30, lease);
+    let id = live.append(message("r", 31)).await.unwrap();
+    assert_eq!(live.lease_due("r", 1).await.unwrap()[0].info.id, id);
+    live.ack(id).await.unwrap();
+    // Three replicas lease a message each and die: their leases are taken over, then their
+    // consumers (holding nothing now) are deleted.
+    for seq in 0..3 {
+        live.append(message("r", 40 + seq)).await.unwrap();
+        let gone = redis_queue(&redis, "forget", 1 << 30, lease);
+        assert_eq!(gone.lease_due("r", 1).await.unwrap().len(), 1);
+    }
+    assert_eq!(consumers(&redis, "forget").len(), 4);
+    let started = Instant::now();
+    while consumers(&redis, "forget").len() > 1 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        consumers(&redis, "forget"),
+        vec![live.consumer().to_string()]
+    );
+    assert_eq!(live.metrics().consumers_deleted_count("r"), 3);
+    let mut taken_over = 0;
+    while taken_over < 3 {
+        for m in live.lease_due("r", 3).await.unwrap() {
+            assert_eq!(m.info.attempts, 1, "a takeover");
+            live.ack(m.info.id).await.unwrap();
+            taken_over += 1;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never due");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

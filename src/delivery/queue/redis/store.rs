@@ -79,6 +79,8 @@ pub(super) struct Inner {
     /// Routes this process leases from (the heartbeat and reclaim passes cover these).
     pub active: Mutex<HashSet<String>>,
     pub maintaining: AtomicBool,
+    /// When the maintenance pass last deleted idle consumers (see `forget.lua`).
+    pub last_forget: Mutex<Option<Instant>>,
     /// Bytes of every route, as last read, and when.
     pub route_bytes: Mutex<(Option<Instant>, HashMap<String, u64>)>,
     pub last_id: Mutex<u128>,
@@ -118,6 +120,7 @@ impl RedisQueue {
                 registered: Mutex::default(),
                 active: Mutex::default(),
                 maintaining: AtomicBool::new(false),
+                last_forget: Mutex::new(None),
                 route_bytes: Mutex::new((None, HashMap::new())),
                 last_id: Mutex::new(0),
                 node: u128::from(rand::random::<u32>()) << 32,
