@@ -124,7 +124,21 @@ impl Inner {
         let Some(route) = self.locate(id).await? else {
             return Ok(None);
         };
-        let (k, field) = (&self.keys(&route), &id.to_string());
+        // The message may move (dead-lettered, replayed, delivered) between the reads of its
+        // meta record and of its entry: read both again once before calling it corrupt.
+        match self.show_in(id, &route).await {
+            Err(QueueError::Corrupt { .. }) => self.show_in(id, &route).await,
+            other => other,
+        }
+    }
+
+    /// `id`'s meta record and entry, on `route`.
+    async fn show_in(
+        &self,
+        id: MessageId,
+        route: &str,
+    ) -> Result<Option<StoredMessage>, QueueError> {
+        let (k, field) = (&self.keys(route), &id.to_string());
         let meta_json: Option<Vec<u8>> = self
             .conns
             .run_idempotent(
@@ -146,8 +160,8 @@ impl Inner {
         };
         let meta = Meta::decode(id, &json)?;
         let (stream, sid) = match (&meta.dead, &meta.dsid) {
-            (true, Some(dsid)) => (self.keys(&route).dead, dsid.clone()),
-            _ => (self.keys(&route).stream, meta.sid.clone()),
+            (true, Some(dsid)) => (self.keys(route).dead, dsid.clone()),
+            _ => (self.keys(route).stream, meta.sid.clone()),
         };
         let (stream, range_sid) = (&stream, &sid);
         let entries: Vec<(String, Vec<Vec<u8>>)> = self
@@ -173,8 +187,8 @@ impl Inner {
                 reason: format!("stream entry {sid} missing"),
             });
         };
-        let leased = !meta.dead && self.leased_sids(&route).await?.contains(&sid);
-        stored_message(meta.info(id, &route, leased), fields).map(Some)
+        let leased = !meta.dead && self.leased_sids(route).await?.contains(&sid);
+        stored_message(meta.info(id, route, leased), fields).map(Some)
     }
 
     /// `replay.lua` on `id`'s route.
