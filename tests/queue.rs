@@ -756,6 +756,12 @@ async fn admin_api_refuses_mutations_and_bodies_without_the_token() {
         admin(&store, "DELETE", &format!("/admin/queue/messages/{id}"), ok).await;
     assert_eq!((status, dropped["dropped"].as_bool()), (200, Some(true)));
     assert!(store.show(id).await.unwrap().is_none());
+    // Dropped already, or never there: 404, as `show` answers.
+    let (status, again) = admin(&store, "DELETE", &format!("/admin/queue/messages/{id}"), ok).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (404, Some("no such message"))
+    );
 
     let (status, _) = admin(&store, "GET", "/admin/queue/messages?state=gone", None).await;
     assert_eq!(status, 400);

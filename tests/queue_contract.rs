@@ -454,7 +454,7 @@ async fn redis_lease_of_a_dead_replica_is_taken_over_under_its_delivery_id() {
     assert_eq!(taken.info.id, id, "same delivery ID");
     assert_eq!(taken.body.as_ref(), body_of(7).as_slice());
     assert_eq!(taken.head, head_of(7));
-    assert_eq!(taken.info.attempts, 0, "the cut-off attempt is not counted");
+    assert_eq!(taken.info.attempts, 1, "the cut-off attempt counts");
     assert!(b.metrics().calls("maintain", "ok") > 0);
     b.ack(id).await.unwrap();
     assert!(b.show(id).await.unwrap().is_none());
@@ -646,5 +646,201 @@ async fn redis_lease_whose_outcome_was_lost_expires_and_is_due_again() {
             "lease never expired"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Kills Redis (SIGKILL) and starts it again on the same port with its AOF: every connection
+/// the queue holds is now stale.
+fn restart(redis: &mut RedisServer) {
+    redis.stop();
+    redis.resume();
+}
+
+/// After a Redis restart, the first worker and admin calls on connections made before it
+/// succeed: a call that may be sent twice is resent once on a fresh connection within its budget
+/// (before, each failed once per stale connection). Each call below is the first on its queue's
+/// work connection since a restart, and neither queue object runs the maintenance pass whose
+/// calls could replace the connection first (only `lease_due` starts it, after its own call).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_worker_and_admin_calls_reconnect_within_their_budget() {
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let Some(mut redis) = RedisServer::start(&aof) else {
+        return;
+    };
+    let q = redis_queue(&redis, "stale", 1 << 30, Duration::from_secs(20));
+    let a = q.append(message("r", 1)).await.unwrap();
+    let b = q.append(message("r", 2)).await.unwrap();
+    // Worker calls: the due-time poll, then the lease script.
+    assert_eq!(q.next_due("r").await.unwrap(), None);
+    restart(&mut redis);
+    assert_eq!(
+        q.next_due("r").await.unwrap(),
+        None,
+        "next_due after restart"
+    );
+    restart(&mut redis);
+    let leased = q.lease_due("r", 1).await.expect("lease after restart");
+    assert_eq!(leased[0].info.id, a);
+    // Admin calls, on a second queue object (no maintenance pass, no lease held).
+    let admin = redis_queue(&redis, "stale", 1 << 30, Duration::from_secs(20));
+    assert_eq!(admin.stats().await.unwrap().routes["r"].pending, 1);
+    restart(&mut redis);
+    let stats = admin.stats().await.expect("stats after restart");
+    assert_eq!(
+        (stats.routes["r"].pending, stats.routes["r"].leased),
+        (1, 1)
+    );
+    restart(&mut redis);
+    let listed = admin
+        .list(&ListFilter {
+            route: None,
+            state: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .expect("list after restart");
+    assert_eq!(listed.len(), 2);
+    restart(&mut redis);
+    let shown = admin.show(b).await.expect("show after restart").unwrap();
+    assert_eq!(shown.body.as_ref(), body_of(2).as_slice());
+    restart(&mut redis);
+    assert!(admin.replay(b).await.expect("replay after restart"));
+    restart(&mut redis);
+    // The ack of a message this object does not hold: locate, then the remove script.
+    admin.ack(a).await.expect("ack after restart");
+    assert!(admin.show(a).await.unwrap().is_none());
+    // The stale connections were met (and counted), not avoided.
+    assert!(admin.metrics().calls("admin", "error") >= 4);
+    // Redis down for good: the resent call fails too (one resend, not a loop).
+    redis.stop();
+    assert!(admin.stats().await.is_err());
+    assert!(q.next_due("r").await.is_err());
+}
+
+/// Leases `route`'s next message on a fresh replica, waiting for a takeover to make it due.
+async fn lease_on_a_new_replica(redis: &RedisServer, prefix: &str, lease: Duration) -> RedisQueue {
+    let replica = redis_queue(redis, prefix, 1 << 30, lease);
+    let started = Instant::now();
+    while replica.lease_due("r", 1).await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never due");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    replica
+}
+
+/// A poison message: every worker that leases it dies mid-attempt (kill -9: its heartbeats
+/// stop). Each takeover counts the cut-off attempt, so after `max_attempts` takeovers the next
+/// worker dead-letters it before attempting, instead of it killing replicas forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_message_whose_lease_keeps_expiring_is_dead_lettered_after_max_attempts() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let lease = Duration::from_secs(1);
+    let watcher = Arc::new(redis_queue(&redis, "poison", 1 << 30, lease));
+    let id = watcher.append(message("r", 21)).await.unwrap();
+    watcher.lease_due("r", 0).await.unwrap(); // its maintenance pass reclaims, it leases nothing
+    for takeovers in 1..=3u32 {
+        drop(lease_on_a_new_replica(&redis, "poison", lease).await);
+        let started = Instant::now();
+        loop {
+            let info = watcher.show(id).await.unwrap().unwrap().info;
+            if info.state != MessageState::Leased {
+                assert_eq!(info.attempts, takeovers, "each takeover counts an attempt");
+                assert!(info.last_error.unwrap().contains("lease expired"));
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never taken over"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let up = Upstream::start();
+    let mut erp = target(up.port, "/hooks", policy(3, 50, 100));
+    erp.route = "r".into();
+    let workers = Workers::start(watcher.clone(), vec![erp], Arc::new(NoObserver));
+    let started = Instant::now();
+    let dead = loop {
+        let m = watcher.show(id).await.unwrap().unwrap();
+        if m.info.state == MessageState::Dead {
+            break m;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(dead.info.attempts, 3);
+    assert_eq!(
+        dead.body.as_ref(),
+        body_of(21).as_slice(),
+        "kept with its body"
+    );
+    assert_eq!(up.count(), 0, "not attempted a fourth time");
+}
+
+/// The consumer names in `route`'s group of `prefix`.
+fn consumers(redis: &RedisServer, prefix: &str) -> Vec<String> {
+    let info: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(format!("{{{prefix}:r}}:s"))
+        .arg("hookgate")
+        .query(&mut redis.conn())
+        .unwrap();
+    info.iter()
+        .map(|c| match &c["name"] {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("consumer name {other:?}"),
+        })
+        .collect()
+}
+
+/// Every process leases under a consumer name of its own; the consumers of replicas that are
+/// gone (no lease, idle for 3 × `lease_timeout`) are deleted by a live replica, which keeps its
+/// own and goes on leasing. (A consumer holding leases is never deleted: `forget.lua` checks
+/// its pending count in the same script; its leases are taken over first, after
+/// `lease_timeout`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_consumers_of_stopped_replicas_are_deleted() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let lease = Duration::from_secs(1);
+    let live = redis_queue(&redis, "forget", 1 << 30, lease);
+    let id = live.append(message("r", 31)).await.unwrap();
+    assert_eq!(live.lease_due("r", 1).await.unwrap()[0].info.id, id);
+    live.ack(id).await.unwrap();
+    // Three replicas lease a message each and die: their leases are taken over, then their
+    // consumers (holding nothing now) are deleted.
+    for seq in 0..3 {
+        live.append(message("r", 40 + seq)).await.unwrap();
+        let gone = redis_queue(&redis, "forget", 1 << 30, lease);
+        assert_eq!(gone.lease_due("r", 1).await.unwrap().len(), 1);
+    }
+    assert_eq!(consumers(&redis, "forget").len(), 4);
+    let started = Instant::now();
+    while consumers(&redis, "forget").len() > 1 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        consumers(&redis, "forget"),
+        vec![live.consumer().to_string()]
+    );
+    assert_eq!(live.metrics().consumers_deleted_count("r"), 3);
+    let mut taken_over = 0;
+    while taken_over < 3 {
+        for m in live.lease_due("r", 3).await.unwrap() {
+            assert_eq!(m.info.attempts, 1, "a takeover");
+            live.ack(m.info.id).await.unwrap();
+            taken_over += 1;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never due");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -362,6 +362,22 @@ fn queue_cli_and_admin_api_work_against_redis() {
         "{}",
         res.status()
     );
+    // Gone now either way: a DELETE of an unknown ID is a 404, and the CLI names the ID and
+    // exits 1 after dropping the IDs it could.
+    let res = client()
+        .delete(gw.admin_url(&format!("/admin/queue/messages/{second}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    up.set(|b| b.status = 500);
+    let third = accepted(gw.port, &event("evt_cli_3", 10));
+    let (ok, out) = run_cli(&gw, &["drop", &second, &third], Some(ADMIN_TOKEN));
+    assert!(
+        !ok && out.contains(&format!("no such message: {second}")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("dropped {third}")), "{out}");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! | `GET /admin/queue/messages/ID` | metadata, the head and the body (base64) | yes |
 //! | `POST /admin/queue/messages/ID/replay` | `{"replayed": bool}` | yes |
 //! | `POST /admin/queue/replay?route=R` | every dead letter of R replayed: `{"replayed": n}` | yes |
-//! | `DELETE /admin/queue/messages/ID` | `{"dropped": bool}` | yes |
+//! | `DELETE /admin/queue/messages/ID` | `{"dropped": true}`; 404 when no message has that ID | yes |
 //!
 //! Calls marked "token" need `Authorization: Bearer <[queue] admin_token>` (compared in
 //! constant time) and get 401 without it; with no `admin_token` configured they are always
@@ -280,6 +280,10 @@ async fn replay_dead(store: &dyn QueueStore, query: &str) -> Answer {
 
 async fn drop(store: &dyn QueueStore, id: &str) -> Answer {
     let id = parse_id(id)?;
-    let dropped = store.drop_message(id).await.map_err(store_error)?;
-    Ok(respond(StatusCode::OK, &json!({ "dropped": dropped })))
+    // An unknown ID is a 404, as `show` answers and as a REST client expects of a DELETE
+    // (a drop sent twice gets 200, then 404).
+    if !store.drop_message(id).await.map_err(store_error)? {
+        return Err(error(StatusCode::NOT_FOUND, "no such message"));
+    }
+    Ok(respond(StatusCode::OK, &json!({ "dropped": true })))
 }

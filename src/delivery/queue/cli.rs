@@ -241,20 +241,25 @@ async fn replay(
     Ok(out)
 }
 
-/// `hookgate queue drop`.
+/// `hookgate queue drop`: every ID is tried; like `rm`, an unknown one fails the command
+/// (exit status 1) after the others are dropped.
 async fn drop_messages(client: &AdminClient, ids: Vec<String>) -> Result<String, String> {
     let mut out = String::new();
+    let mut unknown = Vec::new();
     for id in ids {
-        let v = client
-            .call("DELETE", &format!("/admin/queue/messages/{id}"))
-            .await?;
-        out.push_str(&if v["dropped"].as_bool() == Some(true) {
-            format!("dropped {id}\n")
-        } else {
-            format!("not dropped {id}: unknown\n")
-        });
+        let path = format!("/admin/queue/messages/{id}");
+        match client.exchange("DELETE", &path).await? {
+            (404, _) => unknown.push(id),
+            (status, v) => {
+                client.answer("DELETE", &path, status, v)?;
+                out.push_str(&format!("dropped {id}\n"));
+            }
+        }
     }
-    Ok(out)
+    if unknown.is_empty() {
+        return Ok(out);
+    }
+    Err(format!("{out}no such message: {}", unknown.join(" ")))
 }
 
 struct AdminClient {
@@ -306,6 +311,12 @@ impl AdminClient {
     /// Sends one admin call and returns its JSON answer; a non-2xx answer becomes the error,
     /// with the gateway's reason.
     async fn call(&self, method: &str, path: &str) -> Result<Value, String> {
+        let (status, value) = self.exchange(method, path).await?;
+        self.answer(method, path, status, value)
+    }
+
+    /// Sends one admin call: the answer's status and JSON body.
+    async fn exchange(&self, method: &str, path: &str) -> Result<(u16, Value), String> {
         let mut request = RequestHeader::build(method, path.as_bytes(), None)
             .map_err(|e| format!("bad request {method} {path}: {e}"))?;
         let set = |r: &mut RequestHeader, n: &'static str, v: &[u8]| {
@@ -350,6 +361,11 @@ impl AdminClient {
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             )
         })?;
+        Ok((status, value))
+    }
+
+    /// `value` when `status` is 2xx, else the error naming the call and the gateway's reason.
+    fn answer(&self, method: &str, path: &str, status: u16, value: Value) -> Result<Value, String> {
         match status {
             200..=299 => Ok(value),
             401 => Err(format!(

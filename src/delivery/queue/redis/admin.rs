@@ -24,19 +24,24 @@ const PEL_READ: usize = 10_000;
 impl Inner {
     /// Stream IDs leased now on `route` (its PEL).
     async fn leased_sids(&self, route: &str) -> Result<HashSet<String>, QueueError> {
-        let stream = self.keys(route).stream;
+        let stream = &self.keys(route).stream;
         let answer = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                redis::cmd("XPENDING")
-                    .arg(stream)
-                    .arg(GROUP)
-                    .arg("-")
-                    .arg("+")
-                    .arg(PEL_READ)
-                    .query_async::<Vec<(String, String, u64, u64)>>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("XPENDING")
+                        .arg(stream)
+                        .arg(GROUP)
+                        .arg("-")
+                        .arg("+")
+                        .arg(PEL_READ)
+                        .query_async::<Vec<(String, String, u64, u64)>>(&mut c)
+                        .await
+                },
+            )
             .await;
         match answer {
             Ok(pel) => Ok(pel.into_iter().map(|(sid, ..)| sid).collect()),
@@ -58,18 +63,23 @@ impl Inner {
         let mut kept = BTreeMap::new();
         let mut cursor = 0u64;
         loop {
-            let key = meta_key.clone();
+            let key = &meta_key;
             let (next, page): (u64, ScanPage) = self
                 .conns
-                .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                    redis::cmd("HSCAN")
-                        .arg(key)
-                        .arg(cursor)
-                        .arg("COUNT")
-                        .arg(SCAN_COUNT)
-                        .query_async(&mut c)
-                        .await
-                })
+                .run_idempotent(
+                    Pool::Work,
+                    "admin",
+                    ADMIN_TIMEOUT,
+                    move |mut c| async move {
+                        redis::cmd("HSCAN")
+                            .arg(key)
+                            .arg(cursor)
+                            .arg("COUNT")
+                            .arg(SCAN_COUNT)
+                            .query_async(&mut c)
+                            .await
+                    },
+                )
                 .await
                 .map_err(CallError::into_queue)?;
             for (field, json) in page {
@@ -114,16 +124,35 @@ impl Inner {
         let Some(route) = self.locate(id).await? else {
             return Ok(None);
         };
-        let k = self.keys(&route);
+        // The message may move (dead-lettered, replayed, delivered) between the reads of its
+        // meta record and of its entry: read both again once before calling it corrupt.
+        match self.show_in(id, &route).await {
+            Err(QueueError::Corrupt { .. }) => self.show_in(id, &route).await,
+            other => other,
+        }
+    }
+
+    /// `id`'s meta record and entry, on `route`.
+    async fn show_in(
+        &self,
+        id: MessageId,
+        route: &str,
+    ) -> Result<Option<StoredMessage>, QueueError> {
+        let (k, field) = (&self.keys(route), &id.to_string());
         let meta_json: Option<Vec<u8>> = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                redis::cmd("HGET")
-                    .arg(&k.meta)
-                    .arg(id.to_string())
-                    .query_async(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("HGET")
+                        .arg(&k.meta)
+                        .arg(field)
+                        .query_async(&mut c)
+                        .await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         let Some(json) = meta_json else {
@@ -131,20 +160,25 @@ impl Inner {
         };
         let meta = Meta::decode(id, &json)?;
         let (stream, sid) = match (&meta.dead, &meta.dsid) {
-            (true, Some(dsid)) => (self.keys(&route).dead, dsid.clone()),
-            _ => (self.keys(&route).stream, meta.sid.clone()),
+            (true, Some(dsid)) => (self.keys(route).dead, dsid.clone()),
+            _ => (self.keys(route).stream, meta.sid.clone()),
         };
-        let range_sid = sid.clone();
+        let (stream, range_sid) = (&stream, &sid);
         let entries: Vec<(String, Vec<Vec<u8>>)> = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                redis::cmd("XRANGE")
-                    .arg(stream)
-                    .arg(&range_sid)
-                    .arg(&range_sid)
-                    .query_async(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("XRANGE")
+                        .arg(stream)
+                        .arg(range_sid)
+                        .arg(range_sid)
+                        .query_async(&mut c)
+                        .await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         let Some((_, fields)) = entries.into_iter().next() else {
@@ -153,8 +187,8 @@ impl Inner {
                 reason: format!("stream entry {sid} missing"),
             });
         };
-        let leased = !meta.dead && self.leased_sids(&route).await?.contains(&sid);
-        stored_message(meta.info(id, &route, leased), fields).map(Some)
+        let leased = !meta.dead && self.leased_sids(route).await?.contains(&sid);
+        stored_message(meta.info(id, route, leased), fields).map(Some)
     }
 
     /// `replay.lua` on `id`'s route.
@@ -162,15 +196,20 @@ impl Inner {
         let Some(route) = self.locate(id).await? else {
             return Ok(false);
         };
-        let k = self.keys(&route);
+        let (k, field) = (&self.keys(&route), &id.to_string());
         let replayed: i64 = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                let mut call = scripts::REPLAY.prepare_invoke();
-                call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
-                call.arg(GROUP).arg(id.to_string());
-                call.invoke_async(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::REPLAY.prepare_invoke();
+                    call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
+                    call.arg(GROUP).arg(field);
+                    call.invoke_async(&mut c).await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         if replayed == 1 {
@@ -184,20 +223,24 @@ impl Inner {
         let mut replayed = 0;
         let mut after = "-".to_string();
         loop {
-            let dead = self.keys(route).dead;
-            let start = after.clone();
+            let (dead, start) = (&self.keys(route).dead, &after);
             let page: Vec<(String, Vec<Vec<u8>>)> = self
                 .conns
-                .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                    redis::cmd("XRANGE")
-                        .arg(dead)
-                        .arg(start)
-                        .arg("+")
-                        .arg("COUNT")
-                        .arg(100)
-                        .query_async(&mut c)
-                        .await
-                })
+                .run_idempotent(
+                    Pool::Work,
+                    "admin",
+                    ADMIN_TIMEOUT,
+                    move |mut c| async move {
+                        redis::cmd("XRANGE")
+                            .arg(dead)
+                            .arg(start)
+                            .arg("+")
+                            .arg("COUNT")
+                            .arg(100)
+                            .query_async(&mut c)
+                            .await
+                    },
+                )
                 .await
                 .map_err(CallError::into_queue)?;
             let Some((last, _)) = page.last() else {
@@ -215,14 +258,19 @@ impl Inner {
 
     /// One route's counts and bytes (`stats.lua`).
     async fn route_stats(&self, route: &str) -> Result<(RouteStats, u64), QueueError> {
-        let k = self.keys(route);
+        let k = &self.keys(route);
         let n: Vec<i64> = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                let mut call = scripts::STATS.prepare_invoke();
-                call.key(&k.stream).key(&k.dead).key(&k.bytes).arg(GROUP);
-                call.invoke_async(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::STATS.prepare_invoke();
+                    call.key(&k.stream).key(&k.dead).key(&k.bytes).arg(GROUP);
+                    call.invoke_async(&mut c).await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         let get = |i: usize| n.get(i).copied().unwrap_or(0).max(0) as u64;

@@ -19,7 +19,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::RedisError;
@@ -166,6 +166,37 @@ impl Conns {
                 .map_or_else(CallError::result_label, |_| "ok"),
         );
         outcome
+    }
+
+    /// [`Conns::run`] for a call that may be sent twice: when its connection failed (a stale
+    /// pooled connection after a Redis restart or failover fails on its first use), it is sent
+    /// once more on a fresh connection within what is left of `budget`, so the caller sees one
+    /// failure per outage rather than one per stale connection. Only for calls whose second
+    /// landing changes nothing the first did not (reads, `SADD`, the holder-checked scripts,
+    /// whose repeat finds the lease gone and answers "stale"); the lease script too, because an
+    /// entry leased by a lost first send is taken over after `lease_timeout`, never lost.
+    pub async fn run_idempotent<T, F, Fut>(
+        &self,
+        pool: Pool,
+        op: &str,
+        budget: Duration,
+        call: F,
+    ) -> Result<T, CallError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let deadline = Instant::now() + budget;
+        match self.run(pool, op, budget, &call).await {
+            Err(CallError::Connection(first)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(CallError::Connection(first));
+                }
+                self.run(pool, op, left, &call).await
+            }
+            other => other,
+        }
     }
 
     fn classify(&self, pool: Pool, e: &RedisError) -> CallError {

@@ -2,12 +2,15 @@
 //! `lease_timeout` if shorter) it refreshes its own leases (`touch.lua`: a live replica's leases
 //! never expire, however long an attempt takes) and reclaims leases idle for `lease_timeout`
 //! (`reclaim.lua`: their replica stopped refreshing them, so it died; they are due again for any
-//! replica). Started by the first lease; ends when the queue is dropped.
+//! replica). Every [`consumer_idle`] it also deletes the consumers of replicas that are gone
+//! (`forget.lua`: no pending entry, idle past that bound), so the group does not keep one
+//! consumer per process that ever ran. Started by the first lease; ends when the queue is
+//! dropped.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::conn::Pool;
 use super::keys::{routes_key, GROUP};
@@ -30,15 +33,19 @@ impl Inner {
 
     /// Refreshes this process's leases on `route`; forgets those it lost.
     async fn touch(&self, route: &str, sids: Vec<String>) {
-        let stream = self.keys(route).stream;
-        let consumer = self.consumer.clone();
+        let (stream, consumer, sids) = (&self.keys(route).stream, &self.consumer, &sids);
         let lost = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::TOUCH.prepare_invoke();
-                call.key(stream).arg(GROUP).arg(consumer).arg(&sids);
-                call.invoke_async::<Vec<String>>(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::TOUCH.prepare_invoke();
+                    call.key(stream).arg(GROUP).arg(consumer).arg(sids);
+                    call.invoke_async::<Vec<String>>(&mut c).await
+                },
+            )
             .await;
         match lost {
             Ok(lost) if !lost.is_empty() => {
@@ -52,15 +59,21 @@ impl Inner {
 
     /// Makes `route`'s expired leases due again; returns how many.
     async fn reclaim(&self, route: &str) -> u64 {
-        let k = self.keys(route);
+        let k = &self.keys(route);
         let lease_ms = self.lease_timeout.as_millis() as u64;
         let reclaimed = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::RECLAIM.prepare_invoke();
-                call.key(&k.stream).key(&k.due).arg(GROUP).arg(lease_ms);
-                call.invoke_async::<u64>(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::RECLAIM.prepare_invoke();
+                    call.key(&k.stream).key(&k.due).key(&k.meta);
+                    call.arg(GROUP).arg(lease_ms);
+                    call.invoke_async::<u64>(&mut c).await
+                },
+            )
             .await;
         match reclaimed {
             Ok(0) => 0,
@@ -88,21 +101,68 @@ impl Inner {
         if routes.is_empty() {
             return;
         }
-        let key = routes_key(&self.prefix);
-        let routes = routes.to_vec();
+        let key = &routes_key(&self.prefix);
         let added = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                redis::cmd("SADD")
-                    .arg(key)
-                    .arg(routes)
-                    .query_async::<()>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("SADD")
+                        .arg(key)
+                        .arg(routes)
+                        .query_async::<()>(&mut c)
+                        .await
+                },
+            )
             .await;
         if let Err(e) = added {
             tracing::warn!(error = %e.into_queue(), "queue routes set refresh failed");
         }
+    }
+
+    /// Deletes `route`'s consumers idle past [`consumer_idle`] that hold no lease.
+    async fn forget_consumers(&self, route: &str) {
+        let (stream, consumer) = (&self.keys(route).stream, &self.consumer);
+        let idle_ms = consumer_idle(self.lease_timeout).as_millis() as u64;
+        let deleted = self
+            .conns
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::FORGET.prepare_invoke();
+                    call.key(stream).arg(GROUP).arg(consumer).arg(idle_ms);
+                    call.invoke_async::<u64>(&mut c).await
+                },
+            )
+            .await;
+        match deleted {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    route,
+                    consumers = n,
+                    "queue consumers of stopped replicas deleted"
+                );
+                self.conns.metrics.consumers_deleted(route, n);
+            }
+            Err(e) => {
+                tracing::warn!(route, error = %e.into_queue(), "queue consumer clean-up failed")
+            }
+        }
+    }
+
+    /// Whether this pass runs the consumer clean-up (once per [`consumer_idle`]).
+    fn forget_due(&self) -> bool {
+        let mut last = lock(&self.last_forget);
+        let due = last.is_none_or(|at| at.elapsed() >= consumer_idle(self.lease_timeout));
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
     }
 
     async fn pass(&self) {
@@ -116,13 +176,25 @@ impl Inner {
         let routes: Vec<String> = lock(&self.active).iter().cloned().collect();
         self.reregister(&routes).await;
         let mut reclaimed = 0;
-        for route in routes {
-            reclaimed += self.reclaim(&route).await;
+        for route in &routes {
+            reclaimed += self.reclaim(route).await;
+        }
+        if self.forget_due() {
+            for route in &routes {
+                self.forget_consumers(route).await;
+            }
         }
         if reclaimed > 0 {
             self.wakeup.notify_waiters();
         }
     }
+}
+
+/// How long a consumer with no lease must have been idle before it is deleted: 3 ×
+/// `lease_timeout` (60 s by default). A live replica polls every second or sooner, so only a
+/// stopped one stays idle that long; one deleted anyway is recreated by its next read.
+pub fn consumer_idle(lease_timeout: Duration) -> Duration {
+    lease_timeout * 3
 }
 
 async fn maintain(queue: Weak<Inner>) {

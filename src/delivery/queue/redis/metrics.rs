@@ -6,6 +6,8 @@
 //!   `error`, `replicas` — fewer replicas than `min_replicas_acked` confirmed an append).
 //! - `hookgate_queue_redis_takeovers_total{route}`: leases of a replica that stopped refreshing
 //!   them (it died) made due again for any replica.
+//! - `hookgate_queue_redis_consumers_deleted_total{route}`: consumers of stopped replicas (no
+//!   lease, idle for 3 × `lease_timeout`) deleted from the route's group.
 //! - `hookgate_queue_redis_state_lost_total{route}`: the consumer group was missing (Redis lost
 //!   its data or an operator deleted keys) and was recreated.
 
@@ -17,6 +19,7 @@ pub struct RedisQueueMetrics {
     calls: IntCounterVec,
     takeovers: IntCounterVec,
     state_lost: IntCounterVec,
+    consumers_deleted: IntCounterVec,
 }
 
 impl RedisQueueMetrics {
@@ -28,6 +31,7 @@ impl RedisQueueMetrics {
         registry.register(Box::new(m.calls.clone()))?;
         registry.register(Box::new(m.takeovers.clone()))?;
         registry.register(Box::new(m.state_lost.clone()))?;
+        registry.register(Box::new(m.consumers_deleted.clone()))?;
         Ok(m)
     }
 
@@ -52,6 +56,11 @@ impl RedisQueueMetrics {
                 "Times a route's consumer group was missing (Redis lost data) and was recreated",
                 &["route"],
             ),
+            consumers_deleted: vec(
+                "hookgate_queue_redis_consumers_deleted_total",
+                "Consumers of stopped replicas (no lease, idle 3 x lease_timeout) deleted",
+                &["route"],
+            ),
         }
     }
 
@@ -66,6 +75,15 @@ impl RedisQueueMetrics {
 
     pub fn takeovers(&self, route: &str, n: u64) {
         self.takeovers.with_label_values(&[route]).inc_by(n);
+    }
+
+    pub fn consumers_deleted(&self, route: &str, n: u64) {
+        self.consumers_deleted.with_label_values(&[route]).inc_by(n);
+    }
+
+    /// Consumers deleted from `route`'s group so far.
+    pub fn consumers_deleted_count(&self, route: &str) -> u64 {
+        self.consumers_deleted.with_label_values(&[route]).get()
     }
 
     pub fn state_lost(&self, route: &str) {

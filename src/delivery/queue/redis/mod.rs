@@ -17,8 +17,9 @@
 //! **Leases**: a worker leases one message at a time (at most `concurrency` bodies per route in
 //! memory). Each process refreshes its leases every tick ([`maintain`]) and reclaims any lease
 //! idle for `lease_timeout`, so a replica killed with `kill -9` has its leased messages delivered
-//! by another within `lease_timeout` + 1 s, under the same delivery ID; a replica that lost a
-//! lease (it stalled) has its late retry or dead-letter call ignored. Retries wait in `:due`
+//! by another within `lease_timeout` + 1 s, under the same delivery ID, with the cut-off attempt
+//! counted (so a message that kills every worker reaches `max_attempts` and is dead-lettered);
+//! a replica that lost a lease (it stalled) has its late retry or dead-letter call ignored. Retries wait in `:due`
 //! and are claimed back with `XCLAIM … FORCE` by whichever replica comes first (no body copy).
 //! Due times are on Redis's clock (`TIME`), so replicas' clocks need not agree.
 //!

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use redis::aio::ConnectionManager;
+
 use super::conn::{CallError, Pool};
 use super::keys::{RouteKeys, GROUP};
 use super::parse::{leased, LeasedEntry};
@@ -22,11 +24,10 @@ impl Inner {
             return Ok(Vec::new());
         }
         let keys = self.keys(route);
-        let consumer = self.consumer.clone();
-        let k = keys.clone();
+        let (k, consumer) = (&keys, &self.consumer);
         let answer = self
             .conns
-            .run(Pool::Work, "lease", WORK_TIMEOUT, |mut c| async move {
+            .run_idempotent(Pool::Work, "lease", WORK_TIMEOUT, move |mut c| async move {
                 let mut call = scripts::LEASE.prepare_invoke();
                 call.key(&k.stream).key(&k.due).key(&k.meta);
                 call.arg(GROUP).arg(consumer).arg(max.min(1000));
@@ -67,19 +68,24 @@ impl Inner {
              before the loss may be gone"
         );
         self.conns.metrics.state_lost(route);
-        let stream = keys.stream.clone();
+        let stream = &keys.stream;
         let created = self
             .conns
-            .run(Pool::Work, "maintain", WORK_TIMEOUT, |mut c| async move {
-                redis::cmd("XGROUP")
-                    .arg("CREATE")
-                    .arg(stream)
-                    .arg(GROUP)
-                    .arg("0")
-                    .arg("MKSTREAM")
-                    .query_async::<()>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "maintain",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("XGROUP")
+                        .arg("CREATE")
+                        .arg(stream)
+                        .arg(GROUP)
+                        .arg("0")
+                        .arg("MKSTREAM")
+                        .query_async::<()>(&mut c)
+                        .await
+                },
+            )
             .await;
         match created {
             Ok(()) => QueueError::Unavailable("queue state lost; consumer group recreated".into()),
@@ -92,10 +98,10 @@ impl Inner {
 
     /// When `route`'s earliest retry is due (Redis's clock, turned into a delay from now).
     pub async fn next_due(&self, route: &str) -> Result<Option<SystemTime>, QueueError> {
-        let due = self.keys(route).due;
+        let due = &self.keys(route).due;
         let ms: i64 = self
             .conns
-            .run(Pool::Work, "lease", WORK_TIMEOUT, |mut c| async move {
+            .run_idempotent(Pool::Work, "lease", WORK_TIMEOUT, move |mut c| async move {
                 scripts::NEXT_DUE.key(due).invoke_async(&mut c).await
             })
             .await
@@ -113,16 +119,21 @@ impl Inner {
             return Ok(None);
         }
         let metas: Vec<String> = routes.iter().map(|r| self.keys(r).meta).collect();
-        let field = id.to_string();
+        let (metas, field) = (&metas, &id.to_string());
         let found: Vec<bool> = self
             .conns
-            .run(Pool::Work, "admin", ADMIN_TIMEOUT, |mut c| async move {
-                let mut pipe = redis::pipe();
-                for m in &metas {
-                    pipe.cmd("HEXISTS").arg(m).arg(&field);
-                }
-                pipe.query_async(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "admin",
+                ADMIN_TIMEOUT,
+                move |mut c| async move {
+                    let mut pipe = redis::pipe();
+                    for m in metas {
+                        pipe.cmd("HEXISTS").arg(m).arg(field);
+                    }
+                    pipe.query_async(&mut c).await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         Ok(routes
@@ -142,22 +153,28 @@ impl Inner {
                 None => return Ok(false),
             },
         };
-        let k = self.keys(&route);
-        let removed: i64 = self
-            .conns
-            .run(Pool::Work, op, WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::REMOVE.prepare_invoke();
-                call.key(&k.stream)
-                    .key(&k.due)
-                    .key(&k.meta)
-                    .key(&k.bytes)
-                    .key(&k.dead);
-                call.arg(GROUP).arg(id.to_string());
-                call.invoke_async(&mut c).await
-            })
-            .await
-            .map_err(CallError::into_queue)?;
-        Ok(removed == 1)
+        let (k, field) = (&self.keys(&route), &id.to_string());
+        let call = move |mut c: ConnectionManager| async move {
+            let mut call = scripts::REMOVE.prepare_invoke();
+            call.key(&k.stream)
+                .key(&k.due)
+                .key(&k.meta)
+                .key(&k.bytes)
+                .key(&k.dead);
+            call.arg(GROUP).arg(field);
+            call.invoke_async::<i64>(&mut c).await
+        };
+        // An ack may be sent twice (the repeat finds nothing and the ack stands). A drop is not:
+        // its repeat would answer "unknown" for a message the first send removed; it follows
+        // `locate`'s calls on the same connection, which already replaced a stale one.
+        let removed = if op == "admin" {
+            self.conns.run(Pool::Work, op, WORK_TIMEOUT, call).await
+        } else {
+            self.conns
+                .run_idempotent(Pool::Work, op, WORK_TIMEOUT, call)
+                .await
+        };
+        Ok(removed.map_err(CallError::into_queue)? == 1)
     }
 
     /// The holder's failed attempt: due again after `due` (`retry.lua`; stale → nothing).
@@ -171,19 +188,24 @@ impl Inner {
             return Ok(false);
         };
         let delay = unix_ms(due).saturating_sub(unix_ms(SystemTime::now()));
-        let (k, consumer) = (self.keys(&route), self.consumer.clone());
+        let (k, consumer, field) = (&self.keys(&route), &self.consumer, &id.to_string());
         let changed: i64 = self
             .conns
-            .run(Pool::Work, "update", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::RETRY.prepare_invoke();
-                call.key(&k.stream).key(&k.due).key(&k.meta);
-                call.arg(GROUP)
-                    .arg(consumer)
-                    .arg(id.to_string())
-                    .arg(delay)
-                    .arg(error);
-                call.invoke_async(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "update",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::RETRY.prepare_invoke();
+                    call.key(&k.stream).key(&k.due).key(&k.meta);
+                    call.arg(GROUP)
+                        .arg(consumer)
+                        .arg(field)
+                        .arg(delay)
+                        .arg(error);
+                    call.invoke_async(&mut c).await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         Ok(changed == 1)
@@ -199,18 +221,20 @@ impl Inner {
         let Some(route) = self.holder_route(id).await? else {
             return Ok(());
         };
-        let (k, consumer) = (self.keys(&route), self.consumer.clone());
+        let (k, consumer, field) = (&self.keys(&route), &self.consumer, &id.to_string());
         self.conns
-            .run(Pool::Work, "update", WORK_TIMEOUT, |mut c| async move {
-                let mut call = scripts::DEAD.prepare_invoke();
-                call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
-                call.arg(GROUP)
-                    .arg(consumer)
-                    .arg(id.to_string())
-                    .arg(reason);
-                call.arg(u8::from(attempted));
-                call.invoke_async::<i64>(&mut c).await
-            })
+            .run_idempotent(
+                Pool::Work,
+                "update",
+                WORK_TIMEOUT,
+                move |mut c| async move {
+                    let mut call = scripts::DEAD.prepare_invoke();
+                    call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
+                    call.arg(GROUP).arg(consumer).arg(field).arg(reason);
+                    call.arg(u8::from(attempted));
+                    call.invoke_async::<i64>(&mut c).await
+                },
+            )
             .await
             .map_err(CallError::into_queue)?;
         Ok(())

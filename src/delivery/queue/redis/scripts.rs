@@ -21,3 +21,4 @@ script!(REPLAY, "replay.lua");
 script!(TOUCH, "touch.lua");
 script!(RECLAIM, "reclaim.lua");
 script!(STATS, "stats.lua");
+script!(FORGET, "forget.lua");

@@ -79,6 +79,8 @@ pub(super) struct Inner {
     /// Routes this process leases from (the heartbeat and reclaim passes cover these).
     pub active: Mutex<HashSet<String>>,
     pub maintaining: AtomicBool,
+    /// When the maintenance pass last deleted idle consumers (see `forget.lua`).
+    pub last_forget: Mutex<Option<Instant>>,
     /// Bytes of every route, as last read, and when.
     pub route_bytes: Mutex<(Option<Instant>, HashMap<String, u64>)>,
     pub last_id: Mutex<u128>,
@@ -118,6 +120,7 @@ impl RedisQueue {
                 registered: Mutex::default(),
                 active: Mutex::default(),
                 maintaining: AtomicBool::new(false),
+                last_forget: Mutex::new(None),
                 route_bytes: Mutex::new((None, HashMap::new())),
                 last_id: Mutex::new(0),
                 node: u128::from(rand::random::<u32>()) << 32,
@@ -156,15 +159,20 @@ impl Inner {
         if lock(&self.registered).contains(route) {
             return Ok(());
         }
-        let key = routes_key(&self.prefix);
+        let key = &routes_key(&self.prefix);
         self.conns
-            .run(Pool::Append, "append", APPEND_TIMEOUT, |mut c| async move {
-                redis::cmd("SADD")
-                    .arg(key)
-                    .arg(route)
-                    .query_async::<()>(&mut c)
-                    .await
-            })
+            .run_idempotent(
+                Pool::Append,
+                "append",
+                APPEND_TIMEOUT,
+                move |mut c| async move {
+                    redis::cmd("SADD")
+                        .arg(key)
+                        .arg(route)
+                        .query_async::<()>(&mut c)
+                        .await
+                },
+            )
             .await?;
         lock(&self.registered).insert(route.to_string());
         Ok(())
@@ -176,10 +184,10 @@ impl Inner {
     }
 
     async fn routes_raw(&self, budget: Duration) -> Result<Vec<String>, CallError> {
-        let key = routes_key(&self.prefix);
+        let key = &routes_key(&self.prefix);
         let mut routes: Vec<String> = self
             .conns
-            .run(Pool::Work, "admin", budget, |mut c| async move {
+            .run_idempotent(Pool::Work, "admin", budget, move |mut c| async move {
                 redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await
             })
             .await?;
