@@ -141,6 +141,12 @@ pub trait DedupStore: Send + Sync + 'static {
     fn reconfigured(&self, _settings: &DedupSettings) -> Option<Arc<dyn DedupStore>> {
         None
     }
+
+    /// The Redis handle behind this store, when it is one (so a claim can share a round trip
+    /// with the route's rate limit: [`redis::joint`]). `None` — the default — for other stores.
+    fn as_redis(&self) -> Option<&redis::RedisDedup> {
+        None
+    }
 }
 
 /// One route's dedup settings, as a store handle applies them.
@@ -291,6 +297,11 @@ pub trait RateLimitStore: Send + Sync + 'static {
     /// [`RateLimitStore::check`] failed. `None` when the store keeps no local state (then the
     /// request is let through).
     fn check_local(&self, _client: IpAddr) -> Option<RateDecision> {
+        None
+    }
+
+    /// The Redis handle behind this store, when it is one (see [`DedupStore::as_redis`]).
+    fn as_redis(&self) -> Option<&redis::RedisRateLimit> {
         None
     }
 }

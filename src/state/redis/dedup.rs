@@ -48,6 +48,11 @@ impl std::fmt::Debug for RedisDedup {
 }
 
 impl RedisDedup {
+    /// The shared client this handle calls through.
+    pub(crate) fn client(&self) -> &Arc<RedisClient> {
+        &self.client
+    }
+
     /// The dedup of `route`: delivered IDs are duplicates for `ttl`; a claim lasts at most
     /// `in_flight_limit` (the route's `upstream_timeout`). Both are rounded up to whole
     /// milliseconds (at least 1).
@@ -66,7 +71,7 @@ impl RedisDedup {
         })
     }
 
-    fn key(&self, key: EventKey) -> String {
+    pub(crate) fn key(&self, key: EventKey) -> String {
         format!("{}{}", self.key_prefix, key.hex())
     }
 }
@@ -85,49 +90,13 @@ impl DedupStore for RedisDedup {
     async fn claim(self: Arc<Self>, key: EventKey) -> Result<ClaimOutcome, StoreError> {
         let token = LeaseToken(rand::random::<u128>());
         let redis_key = self.key(key);
-        let mut invocation = CLAIM.key(&redis_key);
-        invocation.arg(token_hex(token)).arg(self.in_flight_ms);
-        let answer: Result<(i64, i64), StoreError> = self
+        let invocation = self.claim_invocation(&redis_key, token);
+        let answer = self
             .client
             .invoke(Op::Claim, Call::Script(&invocation), |_| CallResult::Ok)
             .await;
-        let (code, left_ms) = match answer {
-            Ok(a) => a,
-            Err(StoreError::Timeout) => {
-                // The claim may have landed after we stopped waiting. We know its token, so
-                // free it in the background (a no-op if it never landed); otherwise the ID
-                // would answer 409 until the in-flight limit. Sent with the script's text
-                // (`EVAL`): queued behind the slow claim, an `EVALSHA` of a script the server
-                // has not cached (after a restart) would fail with NOSCRIPT after we stopped
-                // listening, and the retry with the text would never be sent.
-                let store = self.clone();
-                tokio::spawn(async move {
-                    let mut cmd = ::redis::cmd("EVAL");
-                    cmd.arg(RELEASE_SOURCE)
-                        .arg(1)
-                        .arg(store.key(key))
-                        .arg(token_hex(token));
-                    let _ = store
-                        .client
-                        .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
-                        .await;
-                });
-                return Err(StoreError::Timeout);
-            }
-            Err(e) => return Err(e),
-        };
-        match code {
-            0 => Ok(ClaimOutcome::Claimed(Lease::new(self, key, token))),
-            1 => Ok(ClaimOutcome::Duplicate),
-            2 => Ok(ClaimOutcome::InFlight {
-                retry_after_secs: retry_after_secs(Duration::from_millis(
-                    u64::try_from(left_ms).unwrap_or(0),
-                )),
-            }),
-            other => Err(StoreError::Unavailable(format!(
-                "claim script answered {other}"
-            ))),
-        }
+        let this: Arc<dyn DedupStore> = self.clone();
+        self.claim_outcome(&this, key, token, answer)
     }
 
     async fn commit(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
@@ -156,6 +125,75 @@ impl DedupStore for RedisDedup {
 
     fn len(&self) -> Option<usize> {
         None
+    }
+
+    fn as_redis(&self) -> Option<&RedisDedup> {
+        Some(self)
+    }
+}
+
+impl RedisDedup {
+    /// The claim script on `redis_key` (from [`RedisDedup::key`]) for the owner `token`.
+    pub(crate) fn claim_invocation<'a>(
+        &self,
+        redis_key: &'a str,
+        token: LeaseToken,
+    ) -> ::redis::ScriptInvocation<'a> {
+        let mut invocation = CLAIM.key(redis_key);
+        invocation.arg(token_hex(token)).arg(self.in_flight_ms);
+        invocation
+    }
+
+    /// The outcome of the claim script's `answer` for `key` and `token`; a granted lease is tied
+    /// to `store` (this handle as the request path holds it). A timed-out claim may still land:
+    /// it is released in the background.
+    pub(crate) fn claim_outcome(
+        &self,
+        store: &Arc<dyn DedupStore>,
+        key: EventKey,
+        token: LeaseToken,
+        answer: Result<(i64, i64), StoreError>,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let (code, left_ms) = match answer {
+            Ok(a) => a,
+            Err(StoreError::Timeout) => {
+                self.release_late_claim(key, token);
+                return Err(StoreError::Timeout);
+            }
+            Err(e) => return Err(e),
+        };
+        match code {
+            0 => Ok(ClaimOutcome::Claimed(Lease::new(store.clone(), key, token))),
+            1 => Ok(ClaimOutcome::Duplicate),
+            2 => Ok(ClaimOutcome::InFlight {
+                retry_after_secs: retry_after_secs(Duration::from_millis(
+                    u64::try_from(left_ms).unwrap_or(0),
+                )),
+            }),
+            other => Err(StoreError::Unavailable(format!(
+                "claim script answered {other}"
+            ))),
+        }
+    }
+
+    /// The claim may have landed after we stopped waiting. We know its token, so free it in the
+    /// background (a no-op if it never landed); otherwise the ID would answer 409 until the
+    /// in-flight limit. Sent with the script's text (`EVAL`): queued behind the slow claim, an
+    /// `EVALSHA` of a script the server has not cached (after a restart) would fail with
+    /// NOSCRIPT after we stopped listening, and the retry with the text would never be sent.
+    fn release_late_claim(&self, key: EventKey, token: LeaseToken) {
+        let client = self.client.clone();
+        let redis_key = self.key(key);
+        tokio::spawn(async move {
+            let mut cmd = ::redis::cmd("EVAL");
+            cmd.arg(RELEASE_SOURCE)
+                .arg(1)
+                .arg(redis_key)
+                .arg(token_hex(token));
+            let _ = client
+                .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
+                .await;
+        });
     }
 }
 
