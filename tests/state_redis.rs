@@ -94,6 +94,14 @@ fn lease(outcome: Result<ClaimOutcome, StoreError>) -> Lease {
     }
 }
 
+/// The Redis key of `key` on [`ROUTE`] under prefix `test`: `test:orders:d:` and the SHA-256's
+/// first 8 bytes, raw (issue 24: 8 raw bytes instead of 32 hex digits).
+fn dedup_key(key: EventKey) -> Vec<u8> {
+    let mut name = format!("test:{ROUTE}:d:").into_bytes();
+    name.extend_from_slice(&key.short().to_le_bytes());
+    name
+}
+
 const MINUTE: Duration = Duration::from_secs(60);
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
@@ -146,12 +154,19 @@ async fn claim_then_in_flight_then_duplicate_across_replicas() {
 
     // The sender's ID is not stored, only the digest; keys live under prefix and route.
     let mut conn = redis.conn();
-    let keys: Vec<String> = conn.keys("*").unwrap();
+    let keys: Vec<Vec<u8>> = conn.keys("*").unwrap();
+    assert!(keys.contains(&dedup_key(x)), "{keys:?}");
     assert!(
-        keys.contains(&format!("test:{ROUTE}:d:{}", x.hex())),
+        keys.iter().all(|k| !k.windows(4).any(|w| w == b"evt_")),
         "{keys:?}"
     );
-    assert!(keys.iter().all(|k| !k.contains("evt_")), "{keys:?}");
+    // Delivered IDs hold the integer 1 (Redis's shared object), not a string.
+    let encoding: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg(dedup_key(x))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(encoding, "int");
     assert_eq!(a.count(Op::Commit, CallResult::Ok), 1);
     // B counts its background release when the answer arrives, which may be just after A's
     // claim saw the key gone.
@@ -207,7 +222,7 @@ async fn late_commit_or_release_of_an_expired_claim_never_touches_the_new_owner(
     let in_flight = Duration::from_millis(200);
     let (da, db) = (a.dedup(MINUTE, in_flight), b.dedup(MINUTE, in_flight));
     let x = EventKey::of("evt_slow");
-    let redis_key = format!("test:{ROUTE}:d:{}", x.hex());
+    let redis_key = dedup_key(x);
     let mut conn = redis.conn();
 
     let stale = lease(da.clone().claim(x).await);
@@ -258,10 +273,7 @@ async fn delivered_ids_expire_after_ttl() {
     let d = a.dedup(Duration::from_millis(300), Duration::from_secs(30));
     let x = EventKey::of("evt_ttl");
     lease(d.clone().claim(x).await).commit().await.unwrap();
-    let pttl: i64 = redis
-        .conn()
-        .pttl(format!("test:{ROUTE}:d:{}", x.hex()))
-        .unwrap();
+    let pttl: i64 = redis.conn().pttl(dedup_key(x)).unwrap();
     assert!(
         (1..=300).contains(&pttl),
         "delivered key expires with ttl ({pttl})"
