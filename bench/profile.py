@@ -4,9 +4,16 @@
 
     python3 bench/profile.py --hookgate BIN --data bench/results/data-600000 --n-small 600000 \
         --out /tmp/prof [--target H] [--size small|16k|100k] [--duration 10] [--callgraph dwarf]
+
+With --strace, counts system calls per request instead (`strace -c -f` attached to the server's
+processes over the measured run; any bench.py target, B for nginx proxy_pass): a count the
+machine's load does not move (strace slows the server; the count per request is what matters).
+
+    python3 bench/profile.py --strace --target B ... ; python3 bench/profile.py --strace --target H ...
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,9 +36,10 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--callgraph", default="dwarf,32768")
     ap.add_argument("--freq", type=int, default=999)
+    ap.add_argument("--strace", action="store_true", help="count syscalls per request instead")
     args = ap.parse_args()
     import atexit
-    import signal
+
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     atexit.register(bench.cleanup)
@@ -48,6 +56,8 @@ def main():
     srv = bench.start_target(args, work, args.target, args.size, up)
     url = "http://127.0.0.1:%d%s" % (srv.port, srv.path)
     bench.wrk(args, url, args.size, 1, 0, srv.ok_status)
+    if args.strace:
+        return count_syscalls(args, srv, url)
     data = os.path.join(args.out, "perf.data")
     perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", str(args.freq), "--call-graph",
                              args.callgraph, "-o", data, "-p", str(srv.proc.pid)],
@@ -60,6 +70,38 @@ def main():
     bench.PROCS.remove(perf)
     print("wrk: %d requests, %.0f req/s, errors non200=%d" % (res["requests"], res["requests"] / (res["duration_us"] / 1e6), res["non200"]))
     print("perf data:", data)
+
+
+def count_syscalls(args, srv, url):
+    """`strace -c -f` on every process of the server (nginx: master and worker) over one wrk run;
+    prints calls per request, in total and per syscall."""
+    out = os.path.join(args.out, "strace-%s.txt" % args.target)
+    cmd = ["strace", "-c", "-f", "-q", "-o", out]
+    for pid in srv.pids():
+        cmd += ["-p", str(pid)]
+    st = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True)
+    bench.PROCS.append(st)
+    time.sleep(1.0)  # attached to every thread
+    res, _ = bench.wrk(args, url, args.size, args.duration, args.n_small // 5, srv.ok_status)
+    time.sleep(0.5)
+    st.send_signal(signal.SIGINT)
+    st.wait(timeout=60)
+    bench.PROCS.remove(st)
+    reqs = res["requests"]
+    rows = []
+    with open(out) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[0][0].isdigit() and parts[3].isdigit():
+                rows.append((parts[-1], int(parts[3])))
+    total = dict(rows).pop("total", sum(c for _, c in rows))
+    print("target %s: %d requests (non200=%d), %.2f syscalls per request" % (
+        args.target, reqs, res["non200"], total / max(reqs, 1)))
+    for name, calls in sorted(rows, key=lambda r: -r[1]):
+        if name != "total" and calls / max(reqs, 1) >= 0.01:
+            print("  %-16s %.2f" % (name, calls / max(reqs, 1)))
+    print("strace summary:", out)
 
 
 if __name__ == "__main__":

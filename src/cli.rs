@@ -103,11 +103,21 @@ pub enum Command {
     /// default max_body, methods and the provider's document.
     Providers,
     /// Inspect and operate the delivery queue of a running gateway (through its admin listener).
+    ///
+    /// `-c/--config` and `--admin` are accepted before or after the subcommand
+    /// (`hookgate queue stats -c FILE` = `hookgate queue -c FILE stats`).
     Queue {
-        #[arg(short, long, env = "HOOKGATE_CONFIG", default_value = "gateway.toml")]
+        /// Config file (for `server.admin_listen` and `[queue] admin_token`)
+        #[arg(
+            short,
+            long,
+            env = "HOOKGATE_CONFIG",
+            default_value = "gateway.toml",
+            global = true
+        )]
         config: PathBuf,
         /// The admin listener, HOST:PORT [default: the config's `server.admin_listen`]
-        #[arg(long)]
+        #[arg(long, global = true)]
         admin: Option<String>,
         #[command(subcommand)]
         command: crate::delivery::queue::cli::QueueCommand,
@@ -214,63 +224,105 @@ fn check_queue_redis(config: &Config) -> i32 {
     }
 }
 
-/// What `hookgate check` prints: the routes, then the known presets.
+/// What `hookgate check` prints: the routes (in aligned columns), `[state]`, the notices, then
+/// the known presets.
 pub fn describe(config: &Config) -> String {
     let mut out = format!(
         "{}: ok, {} route(s)\n",
         config.source.display(),
         config.routes.len()
     );
-    for r in config.routes.iter() {
-        let mut guards = Vec::new();
-        if r.allow_ips.is_some() {
-            guards.push("allow_ips".to_string());
-        }
-        if let Some(s) = &r.rate_limit {
-            guards.push(format!(
-                "rate_limit {}/s burst {}{}",
-                s.per_second,
-                s.burst,
-                if s.per_client { " per client" } else { "" }
-            ));
-        }
-        if r.dedup.is_some() {
-            guards.push("dedup".into());
-        }
-        if r.events.is_some() {
-            guards.push("events".into());
-        }
-        if r.scheme.window_off() {
-            guards.push("timestamp window off".into());
-        }
-        if !r.enforce {
-            guards.push("shadow: enforce = false".into());
-        }
-        guards.push(format!(
-            "max_body {}",
-            crate::providers::families::catalog::size(r.max_body)
-        ));
-        let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
+    let rows: Vec<[String; 4]> = config
+        .routes
+        .iter()
+        .map(|r| {
+            let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
+            [
+                r.name.clone(),
+                methods.join(","),
+                r.path.clone(),
+                format!("provider={}", r.provider()),
+            ]
+        })
+        .collect();
+    // Each column as wide as its longest cell (at least the former fixed widths), so a
+    // multi-method route or a long path does not push its row out of line.
+    let width = |i: usize, min: usize| rows.iter().map(|r| r[i].len()).fold(min, usize::max);
+    let widths = [width(0, 16), width(1, 4), width(2, 28), width(3, 27)];
+    for (r, row) in config.routes.iter().zip(&rows) {
+        let guards = route_guards(r);
         out.push_str(&format!(
-            "  {:<16} {:<4} {:<28} provider={:<18} -> {}{}\n",
-            r.name,
-            methods.join(","),
-            r.path,
-            r.provider(),
+            "  {:<w0$} {:<w1$} {:<w2$} {:<w3$} -> {}  [{}]\n",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
             r.upstream.url,
-            if guards.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", guards.join(", "))
-            }
+            guards.join(", "),
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
         ));
     }
+    out.push_str(&describe_state(config.state.as_ref()));
     for notice in &config.notices {
         out.push_str(&format!("notice: {notice}\n"));
     }
     let names: Vec<&str> = crate::providers::presets().iter().map(|p| p.name).collect();
     out.push_str(&format!("providers: {}\n", names.join(", ")));
     out
+}
+
+/// The guards and limits of a route, as `check` lists them after its upstream.
+fn route_guards(r: &crate::config::model::RouteConfig) -> Vec<String> {
+    let mut guards = Vec::new();
+    if r.allow_ips.is_some() {
+        guards.push("allow_ips".to_string());
+    }
+    if let Some(s) = &r.rate_limit {
+        guards.push(format!(
+            "rate_limit {}/s burst {}{}",
+            s.per_second,
+            s.burst,
+            if s.per_client { " per client" } else { "" }
+        ));
+    }
+    if r.dedup.is_some() {
+        guards.push("dedup".into());
+    }
+    if r.events.is_some() {
+        guards.push("events".into());
+    }
+    if r.scheme.window_off() {
+        guards.push("timestamp window off".into());
+    }
+    if !r.enforce {
+        guards.push("shadow: enforce = false".into());
+    }
+    guards.push(format!(
+        "max_body {}",
+        crate::providers::families::catalog::size(r.max_body)
+    ));
+    guards
+}
+
+/// `check`'s `state:` line: where dedup and rate-limit state lives. The Redis URL is shown
+/// redacted (never its password), with the timeouts and breaker that decide `on_store_error`.
+fn describe_state(state: Option<&crate::config::state::StateSettings>) -> String {
+    let Some(s) = state else {
+        return "state: in memory (per process; [state] not set)\n".into();
+    };
+    format!(
+        "state: redis {} prefix {:?}, timeout {}, connect_timeout {}, breaker after {} failure(s), cooldown {}{}\n",
+        s.url.redacted(),
+        s.prefix,
+        humantime::format_duration(s.timeout),
+        humantime::format_duration(s.connect_timeout),
+        s.breaker.failures,
+        humantime::format_duration(s.breaker.cooldown),
+        if s.client_key.is_some() { ", client_key set" } else { "" }
+    )
 }
 
 fn sign(
@@ -281,11 +333,7 @@ fn sign(
     extra_headers: &[String],
 ) -> Result<String, String> {
     let config = config::load(config_path).map_err(|e| e.to_string())?;
-    let route = config
-        .routes
-        .iter()
-        .find(|r| r.name == route_name)
-        .ok_or_else(|| format!("no route named {route_name:?}"))?;
+    let route = config.route_named(route_name)?;
     let scheme = crate::gateway::scheme(&route.scheme, &Default::default())
         .map_err(|e| format!("route {route_name:?}: key `{}`: {}", e.key, e.message))?;
     let body = match body {

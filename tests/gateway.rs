@@ -432,6 +432,59 @@ fn idle_keep_alive_connections_are_closed() {
     assert_eq!(up.count(), 2);
 }
 
+/// The idle wait and the head read have separate bounds, told apart by when the request's first
+/// byte came (the listener no longer peeks): a head trickled after its first byte is cut at
+/// `read_timeout` (not `idle_timeout + read_timeout`), and a request that begins after an idle
+/// spell longer than `read_timeout` is served (the idle time is not charged to it).
+#[test]
+fn read_timeout_counts_from_the_first_byte_not_from_the_idle_wait() {
+    let up = Upstream::start();
+    let gw = start(&up, "idle_timeout = \"20s\"\nread_timeout = \"1s\"", "");
+    let body = b"{}";
+    let req = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nAzotte-Signature: {}\r\n\r\n{{}}",
+        signed(body, SECRET)
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Idle for 1.5 × read_timeout, then a whole request: served.
+    std::thread::sleep(Duration::from_millis(1500));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), Some(200));
+    // On the same connection, after another idle spell, a head sent one byte every 300 ms.
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = Instant::now();
+    let mut answer = String::new();
+    for b in req.as_bytes() {
+        if s.write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        s.set_nonblocking(true).unwrap();
+        let read = s.read(&mut buf);
+        s.set_nonblocking(false).unwrap();
+        match read {
+            Ok(n) => {
+                answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "not cut at read_timeout"
+        );
+    }
+    assert!(
+        answer.is_empty() || status_of(&answer) == Some(408),
+        "{answer}"
+    );
+    assert_eq!(up.count(), 1, "the trickled request is not forwarded");
+}
+
 #[test]
 fn hop_by_hop_and_spoofed_gateway_headers_are_not_forwarded() {
     let up = Upstream::start();

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -25,41 +25,10 @@ use common::queue_data::{body_of, head_of, message, queued_message};
 use common::upstream::Behavior;
 use common::{free_port, Upstream};
 
-/// A fresh directory under Cargo's per-target scratch space (a real disk, where fsync costs),
-/// removed when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // The store's background threads may still be finishing a file as it closes: retry.
-        for _ in 0..50 {
-            let _ = std::fs::remove_dir_all(&self.0);
-            if !self.0.exists() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
+use common::scratch::Scratch;
 
 fn scratch(name: &str) -> Scratch {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "queue-{name}-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    Scratch(dir)
+    Scratch::new(&format!("queue-{name}"))
 }
 
 fn open(dir: &Path, max_bytes: u64) -> DiskQueue {

@@ -11,7 +11,6 @@ mod common;
 mod redis_server;
 use common::ports;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -27,32 +26,10 @@ use common::upstream::Behavior;
 use common::Upstream;
 use redis_server::RedisServer;
 
-/// A fresh directory under Cargo's per-target scratch space, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        for _ in 0..50 {
-            let _ = std::fs::remove_dir_all(&self.0);
-            if !self.0.exists() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
+use common::scratch::Scratch;
 
 fn scratch(name: &str) -> Scratch {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "contract-{name}-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    Scratch(dir)
+    Scratch::new(&format!("contract-{name}"))
 }
 
 fn disk(dir: &Scratch, max_bytes: u64) -> DiskQueue {

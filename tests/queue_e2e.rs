@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,31 +16,11 @@ use common::*;
 const SECRET: &str = "queue-test-secret";
 const ADMIN_TOKEN: &str = "admin-t0ken";
 
-/// A queue directory that outlives gateway restarts, removed at the end of the test.
-struct QueueDir(PathBuf);
+// A queue directory that outlives gateway restarts, removed at the end of the test.
+use common::scratch::Scratch as QueueDir;
 
-impl QueueDir {
-    fn new(name: &str) -> QueueDir {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "e2e-queue-{name}-{}-{}",
-            std::process::id(),
-            now_unix()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        QueueDir(dir)
-    }
-}
-
-impl Drop for QueueDir {
-    fn drop(&mut self) {
-        for _ in 0..50 {
-            let _ = std::fs::remove_dir_all(&self.0);
-            if !self.0.exists() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+fn queue_dir(name: &str) -> QueueDir {
+    QueueDir::new(&format!("e2e-queue-{name}"))
 }
 
 /// `[queue]` plus one queued HMAC route with event-ID dedup on `json:/id`.
@@ -124,7 +104,7 @@ fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn upstream_down_then_up_every_accepted_event_is_delivered_once_byte_identical() {
-    let dir = QueueDir::new("down-up");
+    let dir = queue_dir("down-up");
     let port = free_port(); // the upstream is down: nothing listens here yet
     let gw = start(&dir, port, "64MiB", FAST_RETRY);
     let mut sent = BTreeMap::new();
@@ -191,7 +171,7 @@ fn upstream_down_then_up_every_accepted_event_is_delivered_once_byte_identical()
 
 #[test]
 fn duplicate_of_a_queued_event_is_answered_200_duplicate_and_not_queued_twice() {
-    let dir = QueueDir::new("dup");
+    let dir = queue_dir("dup");
     let up = Upstream::start();
     let gw = start(&dir, up.port, "64MiB", FAST_RETRY);
     let body = event("evt_dup", 100);
@@ -212,7 +192,7 @@ fn duplicate_of_a_queued_event_is_answered_200_duplicate_and_not_queued_twice() 
 
 #[test]
 fn queue_over_max_bytes_answers_503_and_releases_the_dedup_claim() {
-    let dir = QueueDir::new("full");
+    let dir = queue_dir("full");
     let port = free_port(); // down: nothing drains the queue
     let gw = start(&dir, port, "20KiB", FAST_RETRY);
     let accepted: Vec<_> = (0..2)
@@ -274,7 +254,7 @@ fn run_cli(gw: &Gateway, args: &[&str], token: Option<&str>) -> (bool, String) {
 
 #[test]
 fn dead_letter_is_listed_and_replayed_and_mutations_need_the_admin_token() {
-    let dir = QueueDir::new("dead");
+    let dir = queue_dir("dead");
     let up = Upstream::start();
     up.set(|b| b.status = 500);
     let gw = start(
@@ -352,7 +332,7 @@ fn dead_letter_is_listed_and_replayed_and_mutations_need_the_admin_token() {
 
 #[test]
 fn kill_9_during_accept_and_deliver_never_loses_an_acknowledged_event() {
-    let dir = QueueDir::new("crash");
+    let dir = queue_dir("crash");
     let up = Upstream::start();
     // A flaky upstream while the gateway is being killed: every third answer is a 500.
     up.set(|b| b.status = 200);
@@ -511,7 +491,7 @@ fn statefulset_example_config_is_accepted_by_hookgate_check() {
 
 #[test]
 fn sigterm_lets_the_attempt_in_flight_finish_and_keeps_the_rest_queued() {
-    let dir = QueueDir::new("sigterm");
+    let dir = queue_dir("sigterm");
     let up = Upstream::start();
     up.set(|b| b.delay = Duration::from_millis(1500));
     let one_at_a_time =

@@ -335,7 +335,16 @@ fn secrets_verify_only_inside_their_windows_and_are_counted_by_index() {
 fn a_reload_picks_up_new_windows() {
     let up = Upstream::start();
     let now = now_unix();
-    let expired = format!(r#"[{{ secret = "old", until = "{}" }}]"#, rfc3339(now - 60));
+    // Beside the expired secret, one not valid yet: a route whose every secret has expired is
+    // refused at load (every request would be 401), one with a future secret is not.
+    let later = format!(
+        r#"{{ secret = "later", from = "{}" }}"#,
+        rfc3339(now + 86_400)
+    );
+    let expired = format!(
+        r#"[{{ secret = "old", until = "{}" }}, {later}]"#,
+        rfc3339(now - 60)
+    );
     let gw = Gateway::start("", &windowed_route(&up, &expired));
     let body = "{}";
     let send = || post(&gw, "/win", body, &sign("old", body.as_bytes())).status();
@@ -343,7 +352,7 @@ fn a_reload_picks_up_new_windows() {
 
     let text = std::fs::read_to_string(&gw.config_path).unwrap();
     let extended = format!(
-        r#"[{{ secret = "old", until = "{}" }}]"#,
+        r#"[{{ secret = "old", until = "{}" }}, {later}]"#,
         rfc3339(now + 3600)
     );
     std::fs::write(&gw.config_path, text.replace(&expired, &extended)).unwrap();

@@ -80,6 +80,27 @@ fn post(gw: &TestGateway, body: &[u8], sig: &str, extra: &[(&str, &str)]) -> u16
     req.send().unwrap().status().as_u16()
 }
 
+/// The server span's name for the `azotte` route.
+const SERVER: &str = "POST /webhooks/azotte";
+
+/// A collector, an upstream, and an in-process gateway exporting to the collector
+/// (`[tracing]` plus `tracing_extra`) with the `azotte` route to the upstream.
+fn traced(server_extra: &str, tracing_extra: &str) -> (Collector, Upstream, TestGateway) {
+    let collector = Collector::start();
+    let up = Upstream::start();
+    let gw = start(
+        server_extra,
+        &tracing_section(&collector.endpoint(), tracing_extra),
+        &route(&up, ""),
+    );
+    (collector, up, gw)
+}
+
+/// The spans exported once the server span of a request is among them.
+fn server_span(collector: &Collector) -> Vec<Exported> {
+    collector.wait_for("the server span", |s| s.iter().any(|x| x.name() == SERVER))
+}
+
 fn named<'a>(spans: &'a [Exported], name: &str) -> Vec<&'a Exported> {
     spans.iter().filter(|s| s.name() == name).collect()
 }
@@ -99,25 +120,16 @@ fn parts(traceparent: &str) -> (String, String) {
 
 #[test]
 fn a_forwarded_request_is_one_trace_with_verify_and_upstream_children() {
-    let collector = Collector::start();
-    let up = Upstream::start();
-    let gw = start(
-        "",
-        &tracing_section(
-            &collector.endpoint(),
-            "headers = { \"x-api-key\" = \"env:OTEL_KEY\" }",
-        ),
-        &route(&up, ""),
-    );
+    let (collector, up, gw) = traced("", "headers = { \"x-api-key\" = \"env:OTEL_KEY\" }");
     let payload = body("evt_1");
     assert_eq!(post(&gw, &payload, &signature(&payload), &[]), 200);
 
     let spans = collector.wait_for("server, verify and upstream spans", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
+        s.iter().any(|x| x.name() == SERVER)
             && s.iter().any(|x| x.name() == "verify")
             && s.iter().any(|x| x.name() == "POST")
     });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let server = one(&spans, SERVER);
     let verify = one(&spans, "verify");
     let upstream = one(&spans, "POST");
     assert_eq!(server.service, "hookgate-test");
@@ -177,9 +189,9 @@ fn spans_are_exported_over_otlp_grpc_too() {
     let payload = body("evt_grpc");
     assert_eq!(post(&gw, &payload, &signature(&payload), &[]), 200);
     let spans = collector.wait_for("the server span over gRPC", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
+        s.iter().any(|x| x.name() == SERVER)
     });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let server = one(&spans, SERVER);
     assert_eq!(server.service, "hookgate-test");
     assert_eq!(
         server.attr("hookgate.outcome").as_deref(),
@@ -194,13 +206,7 @@ fn spans_are_exported_over_otlp_grpc_too() {
 
 #[test]
 fn a_trusted_proxys_traceparent_is_the_parent() {
-    let collector = Collector::start();
-    let up = Upstream::start();
-    let gw = start(
-        "trusted_proxies = [\"127.0.0.1/32\"]",
-        &tracing_section(&collector.endpoint(), "sample_ratio = 0.0"),
-        &route(&up, ""),
-    );
+    let (collector, up, gw) = traced("trusted_proxies = [\"127.0.0.1/32\"]", "sample_ratio = 0.0");
     let payload = body("evt_2");
     let incoming = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
     let status = post(
@@ -211,10 +217,8 @@ fn a_trusted_proxys_traceparent_is_the_parent() {
     );
     assert_eq!(status, 200);
     // Sampled by the parent's decision although sample_ratio is 0.
-    let spans = collector.wait_for("the server span", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
-    });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let spans = server_span(&collector);
+    let server = one(&spans, SERVER);
     assert_eq!(server.trace_id(), PARENT_TRACE);
     assert_eq!(server.parent_id(), PARENT_SPAN);
     let got = up.received();
@@ -229,13 +233,7 @@ fn a_trusted_proxys_traceparent_is_the_parent() {
 
 #[test]
 fn an_untrusted_senders_traceparent_is_replaced() {
-    let collector = Collector::start();
-    let up = Upstream::start();
-    let gw = start(
-        "",
-        &tracing_section(&collector.endpoint(), ""),
-        &route(&up, ""),
-    );
+    let (collector, up, gw) = traced("", "");
     let payload = body("evt_3");
     let incoming = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
     let sig = signature(&payload);
@@ -244,10 +242,8 @@ fn an_untrusted_senders_traceparent_is_replaced() {
         ("tracestate", "forged=1"),
     ];
     assert_eq!(post(&gw, &payload, &sig, &extra), 200);
-    let spans = collector.wait_for("the server span", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
-    });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let spans = server_span(&collector);
+    let server = one(&spans, SERVER);
     assert_ne!(server.trace_id(), PARENT_TRACE, "a new trace");
     assert!(server.span.parent_span_id.is_empty());
     let got = up.received();
@@ -262,21 +258,14 @@ fn an_untrusted_senders_traceparent_is_replaced() {
 
 #[test]
 fn a_rejected_request_has_its_span_with_outcome_invalid_signature_and_no_secret() {
-    let collector = Collector::start();
-    let up = Upstream::start();
-    let gw = start(
-        "",
-        &tracing_section(&collector.endpoint(), "event_id = true"),
-        &route(&up, ""),
-    );
+    let (collector, up, gw) = traced("", "event_id = true");
     let payload = body("evt_4");
     let forged = format!("sha256={}", hmac_sha256_hex(b"wrong secret", &[&payload]));
     assert_eq!(post(&gw, &payload, &forged, &[]), 401);
     let spans = collector.wait_for("server and verify spans", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
-            && s.iter().any(|x| x.name() == "verify")
+        s.iter().any(|x| x.name() == SERVER) && s.iter().any(|x| x.name() == "verify")
     });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let server = one(&spans, SERVER);
     assert_eq!(
         server.attr("hookgate.outcome").as_deref(),
         Some("invalid_signature")
@@ -303,19 +292,11 @@ fn a_rejected_request_has_its_span_with_outcome_invalid_signature_and_no_secret(
 
 #[test]
 fn the_event_id_is_an_attribute_only_when_configured() {
-    let collector = Collector::start();
-    let up = Upstream::start();
-    let gw = start(
-        "",
-        &tracing_section(&collector.endpoint(), "event_id = true"),
-        &route(&up, ""),
-    );
+    let (collector, _up, gw) = traced("", "event_id = true");
     let payload = body("evt_5");
     assert_eq!(post(&gw, &payload, &signature(&payload), &[]), 200);
-    let spans = collector.wait_for("the server span", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
-    });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let spans = server_span(&collector);
+    let server = one(&spans, SERVER);
     assert_eq!(server.attr("hookgate.event_id").as_deref(), Some("evt_5"));
 }
 
@@ -341,7 +322,7 @@ fn shared_state_calls_are_spans_of_the_request() {
             && named(s, "dedup.claim").len() == 2
             && named(s, "dedup.commit").len() == 1
     });
-    let servers = named(&spans, "POST /webhooks/azotte");
+    let servers = named(&spans, SERVER);
     assert_eq!(servers.len(), 2);
     for name in ["rate_limit", "dedup.claim", "dedup.commit"] {
         for span in named(&spans, name) {
@@ -451,7 +432,7 @@ fn a_queued_delivery_attempt_is_a_span_linked_to_the_enqueue_span() {
     let spans = collector.wait_for("enqueue and deliver spans", |s| {
         s.iter().any(|x| x.name() == "enqueue") && s.iter().any(|x| x.name() == "deliver")
     });
-    let server = one(&spans, "POST /webhooks/azotte");
+    let server = one(&spans, SERVER);
     let enqueue = one(&spans, "enqueue");
     let deliver = one(&spans, "deliver");
     assert_eq!(server.attr("hookgate.outcome").as_deref(), Some("queued"));
@@ -499,10 +480,8 @@ fn the_audit_line_carries_the_trace_id() {
         .send()
         .unwrap();
     assert_eq!(res.status(), 200);
-    let spans = collector.wait_for("the server span", |s| {
-        s.iter().any(|x| x.name() == "POST /webhooks/azotte")
-    });
-    let trace_id = one(&spans, "POST /webhooks/azotte").trace_id();
+    let spans = server_span(&collector);
+    let trace_id = one(&spans, SERVER).trace_id();
     let until = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let line = gw
@@ -521,5 +500,140 @@ fn the_audit_line_carries_the_trace_id() {
             gw.stdout()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `gcp-pubsub` route whose keys (a JWK set) come from a local HTTPS key server, and a request
+/// signed for it (an RS256 token over the throw-away key of the preset's unit tests).
+mod pubsub {
+    use super::common::key_server::{Answer, KeyServer};
+    use super::common::TempDir;
+
+    pub const KEY_PEM: &str =
+        include_str!("../src/providers/presets/testdata/gcp_pubsub_test_key.pem");
+    pub const JWKS: &str =
+        include_str!("../src/providers/presets/testdata/gcp_pubsub_test_jwks.json");
+    const KID: &str = "hookgate-test-1";
+    pub const AUDIENCE: &str = "https://hooks.example.com/pubsub";
+    const EMAIL: &str = "push@my-project.iam.gserviceaccount.com";
+    pub const JWKS_PATH: &str = "/oauth2/v3/certs";
+
+    /// The `[[route]]` on `key_port` (the key server's, or one nothing listens on).
+    pub fn route(
+        name: &str,
+        server: &KeyServer,
+        key_port: u16,
+        upstream: &str,
+        dir: &TempDir,
+    ) -> String {
+        server.set(JWKS_PATH, Answer::ok(JWKS));
+        let ca = dir.write("key-ca.pem", &server.ca_pem);
+        format!(
+            "[[route]]\nname = \"{name}\"\npath = \"/{name}\"\nupstream = \"{upstream}\"\nprovider = \"gcp-pubsub\"\n\
+             provider_options = {{ audience = \"{AUDIENCE}\", email = \"{EMAIL}\", \
+             key_url = \"https://127.0.0.1:{key_port}{JWKS_PATH}\", key_hosts = [\"127.0.0.1:{key_port}\"], \
+             key_ca = \"{}\", key_timeout = \"2s\" }}\n",
+            ca.display()
+        )
+    }
+
+    /// `Authorization: Bearer <token>` as Pub/Sub push sends it.
+    pub fn token() -> String {
+        let now = super::now_unix();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(KID.into());
+        let claims = serde_json::json!({
+            "aud": AUDIENCE, "email": EMAIL, "email_verified": true,
+            "iss": "https://accounts.google.com", "sub": "1234567890",
+            "iat": now, "exp": now + 3600,
+        });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(KEY_PEM.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    pub const BODY: &[u8] = br#"{"message":{"data":"eyJvcmRlciI6MX0=","messageId":"136969346945"},"subscription":"projects/p/subscriptions/s"}"#;
+}
+
+/// Issue 23: a key-fetching preset's fetch is a `key_fetch` client span, a child of the request's
+/// server span in its trace, made on a cache miss only, failed with `error.type =
+/// key_unavailable` when the key server is down; no token, key or JWK set is in any export.
+#[test]
+fn a_key_fetch_is_a_client_span_of_the_request_without_key_material() {
+    let collector = Collector::start();
+    let up = Upstream::start();
+    let keys = common::key_server::KeyServer::start();
+    let dir = TempDir::new();
+    let dead = free_port();
+    let routes = format!(
+        "{}{}",
+        pubsub::route("ps", &keys, keys.port, &up.url("/ps"), &dir),
+        pubsub::route("down", &keys, dead, &up.url("/down"), &dir),
+    );
+    let gw = start("", &tracing_section(&collector.endpoint(), ""), &routes);
+    let token = pubsub::token();
+    let send = |path: &str| {
+        client()
+            .post(gw.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .body(pubsub::BODY.to_vec())
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(send("/ps"), 200);
+    assert_eq!(send("/ps"), 200, "the key is cached");
+    assert_eq!(keys.hits(pubsub::JWKS_PATH), 1);
+    assert_eq!(send("/down"), 503);
+    let spans = collector.wait_for("three server spans and two key fetches", |s| {
+        named(s, "POST /ps").len() == 2
+            && named(s, "POST /down").len() == 1
+            && named(s, "key_fetch").len() == 2
+    });
+    let servers = named(&spans, "POST /ps");
+    let fetches = named(&spans, "key_fetch");
+    let down = one(&spans, "POST /down");
+    let (ok, failed): (Vec<_>, Vec<_>) = fetches
+        .into_iter()
+        .partition(|f| f.trace_id() != down.trace_id());
+    assert_eq!((ok.len(), failed.len()), (1, 1), "{spans:#?}");
+    let parent = servers
+        .iter()
+        .find(|s| s.trace_id() == ok[0].trace_id())
+        .expect("the fetch is in the first request's trace");
+    assert_eq!(ok[0].parent_id(), parent.span_id());
+    assert_eq!(ok[0].span.kind, 3, "SPAN_KIND_CLIENT");
+    assert_eq!(ok[0].attr("error.type"), None);
+    assert_ne!(ok[0].status_code(), 2, "not an error");
+    let cached = servers
+        .iter()
+        .find(|s| s.trace_id() != ok[0].trace_id())
+        .unwrap();
+    assert_eq!(
+        cached.attr("hookgate.outcome").as_deref(),
+        Some("forwarded")
+    );
+    // The fetch that found no key server: failed, in the refused request's trace.
+    assert_eq!(failed[0].parent_id(), down.span_id());
+    assert_eq!(
+        failed[0].attr("error.type").as_deref(),
+        Some("key_unavailable")
+    );
+    assert_eq!(failed[0].status_code(), 2);
+    // No key material: not the token (nor its signature), not the JWK set's modulus.
+    let modulus = serde_json::from_str::<serde_json::Value>(pubsub::JWKS).unwrap()["keys"][0]["n"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signature = token.rsplit('.').next().unwrap();
+    for raw in collector.bodies.lock().unwrap().iter() {
+        let text = String::from_utf8_lossy(raw);
+        assert!(!text.contains(&token[..40]), "the token was exported");
+        assert!(
+            !text.contains(signature),
+            "the token's signature was exported"
+        );
+        assert!(!text.contains(&modulus[..40]), "the JWK was exported");
+        assert!(!text.contains("BEGIN"), "a PEM was exported");
     }
 }

@@ -32,6 +32,21 @@ pub struct Config {
     pub tracing: Option<super::tracing::TracingSettings>,
 }
 
+impl Config {
+    /// The route named `name`; the error names the config file and lists the routes there
+    /// (`gateway.toml: no route named "nope" (routes: a, b)`), for `sign` and `trigger`.
+    pub fn route_named(&self, name: &str) -> Result<&RouteConfig, String> {
+        self.routes.iter().find(|r| r.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.routes.iter().map(|r| r.name.as_str()).collect();
+            format!(
+                "{}: no route named {name:?} (routes: {})",
+                self.source.display(),
+                names.join(", ")
+            )
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: String,

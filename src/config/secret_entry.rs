@@ -64,8 +64,8 @@ pub fn parse(value: &toml::Value) -> Result<SecretEntry, (Option<&'static str>, 
         other => Err((
             None,
             format!(
-                "must be a secret reference (\"env:NAME\", \"file:PATH\") or a table {{ secret = \"...\", from = \"...\", until = \"...\" }}, not a {}",
-                other.type_str()
+                "must be a secret reference (\"env:NAME\", \"file:PATH\") or a table {{ secret = \"...\", from = \"...\", until = \"...\" }}, not {}",
+                a_type(other)
             ),
         )),
     }
@@ -86,7 +86,7 @@ fn parse_table(table: &toml::Table) -> Result<SecretEntry, (Option<&'static str>
         Some(other) => {
             return Err((
                 Some("secret"),
-                format!("must be a string, not a {}", other.type_str()),
+                format!("must be a string, not {}", a_type(other)),
             ))
         }
         None => return Err((Some("secret"), "missing".into())),
@@ -117,8 +117,8 @@ fn bound(
             return Err((
                 Some(key),
                 format!(
-                    "must be an RFC 3339 time such as \"2027-01-15T00:00:00Z\", not a {}",
-                    other.type_str()
+                    "must be an RFC 3339 time such as \"2027-01-15T00:00:00Z\", not {}",
+                    a_type(other)
                 ),
             ))
         }
@@ -157,10 +157,10 @@ pub fn notice(validity: &Validity, now: Duration) -> Option<String> {
         if until - now <= EXPIRY_NOTICE {
             let hours = (until - now).as_secs() / 3600;
             return Some(format!(
-                "secret expires at {} (in {} days {} hours)",
+                "secret expires at {} (in {}, {})",
                 format_time(until),
-                hours / 24,
-                hours % 24
+                count(hours / 24, "day"),
+                count(hours % 24, "hour")
             ));
         }
     }
@@ -171,6 +171,26 @@ pub fn notice(validity: &Validity, now: Duration) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// `n` and the unit, singular for one: `1 day`, `3 hours`.
+fn count(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// "a"/"an" and a TOML type's name, for "not a string"/"not an integer" messages.
+fn a_type(value: &toml::Value) -> String {
+    let name = value.type_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// The current Unix time.
@@ -216,6 +236,14 @@ pub fn compile_all(
         }
         secrets.push(resolved.secret);
         windows.push(entry.validity);
+    }
+    if !windows.is_empty() && windows.iter().all(|w| w.until.is_some_and(|u| u <= now)) {
+        return Err(ConfigError::route(
+            file,
+            route,
+            "secrets",
+            "every secret has expired (`until` has passed): every request would get 401; add a current secret",
+        ));
     }
     Ok((secrets, windows))
 }

@@ -239,3 +239,97 @@ fn a_dedup_ttl_under_a_millisecond_is_an_error() {
     ));
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
+
+#[test]
+fn max_body_must_fit_body_memory_limit_and_be_more_than_zero() {
+    let server = "[server]\nbody_memory_limit = \"8MiB\"\n";
+    // The route's own, the server's, and a preset's default (GitHub's 25 MiB) are all held
+    // against body_memory_limit: a larger body would get 503 on every attempt.
+    let e = err(&format!("{server}{ROUTE}max_body = \"9MiB\"\n"));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `max_body`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("9MiB") && e.contains("body_memory_limit 8MiB"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "[server]\nbody_memory_limit = \"8MiB\"\nmax_body = \"16MiB\"\n{ROUTE}"
+    ));
+    assert!(
+        e.contains("key `server.max_body`") || e.contains("server.max_body"),
+        "{e}"
+    );
+    assert!(e.contains("16MiB"), "{e}");
+    let e = err(&format!(
+        "{server}\n[[route]]\nname = \"gh\"\npath = \"/gh\"\nupstream = \"http://127.0.0.1:3000/\"\nprovider = \"github\"\nsecrets = [\"env:SECRET\"]\n"
+    ));
+    assert!(e.contains("route \"gh\"") && e.contains("25MiB"), "{e}");
+    assert!(e.contains("preset's default"), "{e}");
+    // Equal is fine; so is a server max_body that lowers GitHub's default under the limit.
+    assert!(parse(&format!("{server}{ROUTE}max_body = \"8MiB\"\n")).is_ok());
+    assert_eq!(
+        github("body_memory_limit = \"8MiB\"\nmax_body = \"4MiB\"", "").max_body,
+        4 << 20
+    );
+    // "0" is not nginx's "unlimited": refused, on the route and on the server.
+    let e = err(&format!("{ROUTE}max_body = \"0\"\n"));
+    assert!(
+        e.contains("key `max_body`") && e.contains("at least 1 byte"),
+        "{e}"
+    );
+    let e = err(&format!("[server]\nmax_body = \"0\"\n{ROUTE}"));
+    assert!(e.contains("max_body") && e.contains("unlimited"), "{e}");
+}
+
+#[test]
+fn a_secret_of_the_wrong_type_is_named_with_the_right_article() {
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[3]"));
+    assert!(e.contains("not an integer"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[{ secret = [\"a\"] }]"));
+    assert!(e.contains("not an array"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[{ secret = \"a\", until = 7 }]"));
+    assert!(e.contains("not an integer"), "{e}");
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", "[true]"));
+    assert!(e.contains("not a boolean"), "{e}");
+}
+
+#[test]
+fn an_expiring_secret_notice_counts_in_singular_and_plural() {
+    let now = secret_entry::now().as_secs();
+    let until = |secs: u64| {
+        let at = secret_entry::format_time(std::time::Duration::from_secs(now + secs));
+        let text = ROUTE.replace(
+            "[\"env:SECRET\"]",
+            &format!("[{{ secret = \"a\", until = \"{at}\" }}, \"b\"]"),
+        );
+        let c = parse(&text).unwrap();
+        c.notices
+            .iter()
+            .map(|n| n.to_string())
+            .find(|n| n.contains("expires at"))
+            .unwrap()
+    };
+    // 1 day, 1 hour and 30 minutes ahead: whole hours are counted.
+    let n = until(86_400 + 3_600 + 1_800);
+    assert!(n.contains("(in 1 day, 1 hour)"), "{n}");
+    let n = until(2 * 86_400 + 5 * 3_600 + 60);
+    assert!(n.contains("(in 2 days, 5 hours)"), "{n}");
+}
+
+#[test]
+fn a_route_whose_every_secret_has_expired_is_refused() {
+    let expired = "{ secret = \"a\", until = \"2020-01-01T00:00:00Z\" }";
+    let e = err(&ROUTE.replace("[\"env:SECRET\"]", &format!("[{expired}]")));
+    assert!(
+        e.starts_with("gateway.toml: route \"azotte\": key `secrets`"),
+        "{e}"
+    );
+    assert!(e.contains("every secret has expired"), "{e}");
+    let c = parse(&ROUTE.replace("[\"env:SECRET\"]", &format!("[{expired}, \"b\"]"))).unwrap();
+    assert!(
+        c.notices.iter().any(|n| n.to_string().contains("expired")),
+        "a notice for the expired one"
+    );
+}

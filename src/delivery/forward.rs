@@ -118,6 +118,9 @@ pub async fn send(
             session.write_body(&body).await?;
         }
         session.finish_body().await?;
+        // The wait for the answer is bounded by `deadline` (below): pingora's per-read timeout
+        // would arm a second timer for the same wait. The body reads after it keep theirs.
+        session.read_timeout = None;
         // Informational answers (100 Continue from an app that saw no Expect) are skipped.
         loop {
             session.read_response().await?;
@@ -126,6 +129,7 @@ pub async fn send(
                 break;
             }
         }
+        session.read_timeout = peer.options.read_timeout;
         let response = Box::new(
             session
                 .resp_header()

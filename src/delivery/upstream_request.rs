@@ -130,11 +130,23 @@ fn forwarded_for(
     } else {
         Vec::new()
     };
-    let forwarded_for = match earlier {
-        v if v.is_empty() => ip.to_string(),
-        v => format!("{}, {ip}", v.join(", ")),
-    };
-    value(&forwarded_for)
+    if earlier.is_empty() {
+        return ip_value(ip);
+    }
+    value(&format!("{}, {ip}", earlier.join(", ")))
+}
+
+/// `ip` as a header value, formatted on the stack (one allocation, the value's own).
+fn ip_value(ip: IpAddr) -> Result<HeaderValue, http::Error> {
+    use std::io::Write;
+    // The longest IPv6 text form is 45 bytes.
+    let mut text = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut text[..]);
+    let _ = write!(cursor, "{ip}");
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    Ok(HeaderValue::from_bytes(
+        text.get(..len).unwrap_or_default(),
+    )?)
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

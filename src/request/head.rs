@@ -6,8 +6,11 @@
 //! that state; everywhere else the panicking accessors are refused by clippy
 //! (`disallowed-methods` in `clippy.toml`).
 
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pingora::http::RequestHeader;
@@ -29,27 +32,25 @@ pub enum HeadError {
 }
 
 impl ReadSession {
-    /// Reads the request head within `budget`. `Err` carries the session back (to answer a
-    /// refusal on it) with what to do. With `drain` (the read includes the connection's idle
-    /// wait: HTTP/1 over TLS, whose stream cannot be peeked), draining ends the wait as
-    /// [`HeadError::Closed`]: the connection closes without starting a request, as a plain
-    /// connection does in the listener.
+    /// Reads the request head within `wait` ([`HeadWait`]). `Ok` carries when the request began
+    /// (its first byte, as near as the read saw it): `read_timeout` for the body counts from
+    /// there. `Err` carries the session back (to answer a refusal on it) with what to do.
     pub async fn read(
         mut session: ServerSession,
-        budget: Duration,
-        drain: Option<&Drain>,
-    ) -> Result<ReadSession, (ServerSession, HeadError)> {
-        match tokio::time::timeout(budget, read_request_or_drain(&mut session, drain)).await {
-            Ok(Ok(true)) => Ok(ReadSession(session)),
-            Ok(Ok(false)) => Err((session, HeadError::Closed)),
-            Ok(Err(e)) => {
+        wait: HeadWait<'_>,
+    ) -> Result<(ReadSession, Instant), (ServerSession, HeadError)> {
+        let (read, began) = read_within(&mut session, &wait).await;
+        match read {
+            HeadRead::Done(Ok(true)) => Ok((ReadSession(session), began)),
+            HeadRead::Done(Ok(false)) | HeadRead::Idle => Err((session, HeadError::Closed)),
+            HeadRead::Done(Err(e)) => {
                 let error = match refusal_of(&e, &session) {
                     Some(refusal) => HeadError::Refused(refusal),
                     None => HeadError::Closed,
                 };
                 Err((session, error))
             }
-            Err(_) => Err((session, HeadError::Refused(Refusal::Timeout))),
+            HeadRead::TimedOut => Err((session, HeadError::Refused(Refusal::Timeout))),
         }
     }
 
@@ -106,18 +107,71 @@ impl DerefMut for ReadSession {
     }
 }
 
-/// `read_request`, given up (`Ok(false)`) once `drain` starts.
-async fn read_request_or_drain(
-    session: &mut ServerSession,
-    drain: Option<&Drain>,
-) -> pingora::Result<bool> {
-    let Some(drain) = drain else {
-        return session.read_request().await;
+/// How long a request head may take to arrive.
+pub struct HeadWait<'a> {
+    /// Without `idle`: the bound on the whole read (an HTTP/2 stream, whose head comes at once).
+    /// With it: the bound on the wait for the request's first byte (`idle_timeout`).
+    pub first: Duration,
+    pub idle: Option<IdleWait<'a>>,
+}
+
+/// An HTTP/1 connection waiting for its next request: idle until `arrived` (the connection's
+/// [`crate::server::tap::FramingTap::arrival`]) is set, then `read` for the head. One timer does
+/// both bounds (it is moved when the first byte arrives): no peek, no second timer.
+pub struct IdleWait<'a> {
+    pub arrived: &'a AtomicBool,
+    pub read: Duration,
+    /// Draining ends the wait while the connection is idle: a request that has not begun is not
+    /// started (the sender retries elsewhere); one that has is read and served.
+    pub drain: &'a Drain,
+}
+
+/// How a head read ended.
+enum HeadRead {
+    Done(pingora::Result<bool>),
+    /// No request began within the idle time, or draining started first: close quietly.
+    Idle,
+    /// The request began but its head did not arrive within `read`: 408.
+    TimedOut,
+}
+
+/// `read_request` within `wait`; also the instant the request began.
+async fn read_within(session: &mut ServerSession, wait: &HeadWait<'_>) -> (HeadRead, Instant) {
+    let mut began = Instant::now();
+    let mut idle = wait.idle.as_ref();
+    let sleep = tokio::time::sleep(wait.first);
+    let read = session.read_request();
+    let drained = async {
+        match wait.idle.as_ref() {
+            Some(w) => w.drain.started().await,
+            None => std::future::pending().await,
+        }
     };
-    tokio::select! {
-        _ = drain.started() => Ok(false),
-        read = session.read_request() => read,
-    }
+    tokio::pin!(sleep, read, drained);
+    let ended = std::future::poll_fn(|cx| {
+        // Draining is looked at first: a request and the drain seen in one wake-up is not begun.
+        if idle.is_some() && drained.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(HeadRead::Idle);
+        }
+        if let Poll::Ready(read) = read.as_mut().poll(cx) {
+            if idle.is_some() {
+                began = Instant::now();
+            }
+            return Poll::Ready(HeadRead::Done(read));
+        }
+        if let Some(w) = idle.filter(|w| w.arrived.load(Ordering::Relaxed)) {
+            idle = None;
+            began = Instant::now();
+            sleep.as_mut().reset((began + w.read).into());
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) if idle.is_some() => Poll::Ready(HeadRead::Idle),
+            Poll::Ready(()) => Poll::Ready(HeadRead::TimedOut),
+        }
+    })
+    .await;
+    (ended, began)
 }
 
 /// The answer to a head pingora refused, from the error's own context (never from the bytes it

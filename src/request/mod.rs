@@ -37,6 +37,7 @@ pub mod trace;
 mod proptests;
 
 use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -52,7 +53,7 @@ use crate::providers::WebhookRequest;
 use crate::server::state::GatewayState;
 use crate::telemetry::{AuditRecord, Outcome};
 
-pub use head::{HeadError, ReadSession};
+pub use head::{HeadError, HeadWait, IdleWait, ReadSession};
 pub use refusal::Refusal;
 pub use reply::Reply;
 
@@ -161,36 +162,46 @@ struct Finished {
     reusable: bool,
 }
 
-/// Serves one request on `session`. `head_budget` bounds reading the request head (the caller
-/// has already waited out the idle time when it could). Returns the connection when it can be
-/// reused.
+/// Serves one request on `session`. `arrived`: an HTTP/1 connection's first-byte flag
+/// ([`crate::server::tap::FramingTap::arrival`], cleared for this request): the head is awaited
+/// `idle_timeout` until the request begins, then `read_timeout`. Without it (an HTTP/2 stream)
+/// the head read is bounded by both together. Returns the connection when it can be reused.
 pub async fn serve(
     state: &Arc<GatewayState>,
     mut session: ServerSession,
-    head_budget: Option<Duration>,
+    arrived: Option<&AtomicBool>,
     shutdown: &ShutdownWatch,
 ) -> Option<ReusedHttpStream> {
     let gateway = state.gateway();
     let server = &gateway.server;
-    let started = Instant::now();
     let closing = *shutdown.borrow() || state.drain.is_draining();
+    // The head read is bounded by `read_head`'s one timer; pingora's keep-alive timeout would
+    // arm a second one around each read (`Some(0)`: no timer). Set for reuse once it is read.
+    session.set_keepalive(Some(0));
+    session.set_read_timeout(Some(server.read_timeout));
+    session.set_write_timeout(Some(WRITE_TIMEOUT));
+
+    let wait = HeadWait {
+        first: match arrived {
+            Some(_) => server.idle_timeout,
+            None => server.idle_timeout + server.read_timeout,
+        },
+        idle: arrived.map(|arrived| IdleWait {
+            arrived,
+            read: server.read_timeout,
+            drain: &state.drain,
+        }),
+    };
+    let (mut session, started) = read_head(state, session, wait).await?;
     session.set_keepalive(if closing {
         None
     } else {
         Some(server.idle_timeout.as_secs().max(1))
     });
-    session.set_read_timeout(Some(server.read_timeout));
-    session.set_write_timeout(Some(WRITE_TIMEOUT));
-
-    let idle_included = head_budget.is_none() && session.as_http1().is_some();
-    let head_budget = head_budget.unwrap_or(server.idle_timeout + server.read_timeout);
-    let mut session = read_head(state, session, head_budget, idle_included).await?;
     let _in_flight = state.drain.track_request();
     let deadline = started + server.read_timeout.max(Duration::from_millis(1));
 
-    let method = session.head().method.clone();
-    let path = session.head().uri.path().to_owned();
-    let route = gateway.routes.find(&path).cloned();
+    let route = gateway.routes.find(session.head().uri.path()).cloned();
 
     let mut facts = Facts {
         trace: trace::start(state, &gateway, route.as_deref(), &session),
@@ -206,11 +217,12 @@ pub async fn serve(
     )
     .await;
     let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
+    let head = session.head();
     log(
         state,
         route.as_deref(),
         &facts,
-        (method.as_str(), &path),
+        (head.method.as_str(), head.uri.path()),
         &finished,
         started,
     );
@@ -229,18 +241,16 @@ pub async fn serve(
     }
 }
 
-/// Reads the request head within `budget` ([`ReadSession::read`]). `None`: the connection ends
-/// here (closed by the client, the head refused and answered, or — when the read includes the
-/// idle wait — draining started first).
+/// Reads the request head within `wait` ([`ReadSession::read`]), and when the request began.
+/// `None`: the connection ends here (closed by the client or idle, the head refused and
+/// answered, or draining started before a request began).
 async fn read_head(
     state: &GatewayState,
     session: ServerSession,
-    budget: Duration,
-    idle_included: bool,
-) -> Option<ReadSession> {
-    let drain = idle_included.then_some(&*state.drain);
-    let session = match ReadSession::read(session, budget, drain).await {
-        Ok(session) => session,
+    wait: HeadWait<'_>,
+) -> Option<(ReadSession, Instant)> {
+    let (session, began) = match ReadSession::read(session, wait).await {
+        Ok(read) => read,
         Err((mut session, HeadError::Refused(refusal))) => {
             refuse_unparsed(state, &mut session, refusal).await;
             return None;
@@ -260,7 +270,7 @@ async fn read_head(
             tap.not_chunked();
         }
     }
-    Some(session)
+    Some((session, began))
 }
 
 /// Counts the outcome and writes the answer: the upstream's response, the queue's

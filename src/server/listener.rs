@@ -1,7 +1,8 @@
 //! The webhook listener's connection loop. pingora's own HTTP/1 loop waits for the next request
 //! on a kept-alive connection without a bound and cannot tell idle time from a slow sender; this
-//! loop waits for the first byte at most `idle_timeout`, then gives the request `read_timeout`.
-//! HTTP/2 (over TLS) is left to pingora's loop.
+//! loop waits for the first byte at most `idle_timeout`, then gives the request `read_timeout`
+//! (the [`FramingTap`] every connection is read through says when the first byte came: no peek
+//! syscall, one timer, see [`request::IdleWait`]). HTTP/2 (over TLS) is left to pingora's loop.
 
 use std::sync::Arc;
 
@@ -63,30 +64,15 @@ impl ServerApp for WebhookListener {
                 // Draining: no new requests on this connection (new connections end here too).
                 return None;
             }
-            let gateway = self.http.state.gateway();
-            let (idle, read) = (gateway.server.idle_timeout, gateway.server.read_timeout);
-            drop(gateway);
-            let mut first = [0u8; 1];
-            let next = tokio::time::timeout(idle, stream.try_peek(&mut first));
-            let head_budget = match tokio::select! {
-                // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
-                // sent on it afterwards is not started, and the sender retries elsewhere.
-                _ = self.http.state.drain.started() => return None,
-                peeked = next => peeked,
-            } {
-                Err(_) | Ok(Err(_)) => return None,
-                // A request that arrived as draining started is not started either.
-                Ok(Ok(true)) if self.http.state.drain.is_draining() => return None,
-                Ok(Ok(true)) => Some(read),
-                // The stream cannot peek (TLS): the head read covers idle and read time (and
-                // stops when draining starts, see `request::serve`).
-                Ok(Ok(false)) => None,
-            };
-            if let Some(tap) = FramingTap::of(&stream) {
+            // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
+            // sent on it afterwards is not started, and the sender retries elsewhere.
+            let arrived = FramingTap::of(&stream).map(|tap| {
                 tap.start_request();
-            }
+                tap.arrival()
+            });
             let session = ServerSession::new_http1(stream);
-            let reused = request::serve(&self.http.state, session, head_budget, shutdown).await?;
+            let reused =
+                request::serve(&self.http.state, session, arrived.as_deref(), shutdown).await?;
             let (next, _settings) = reused.consume();
             stream = next;
         }

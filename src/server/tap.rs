@@ -15,6 +15,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -32,6 +33,9 @@ use crate::request::chunked::{ChunkedFraming, FramingError};
 /// it nothing more is kept and a chunked request on that connection is refused. pingora refuses
 /// heads over 1 MiB, and the gateway heads over 64 KiB.
 const MAX_RECORD: usize = 1024 * 1024 + 64 * 1024;
+/// A record buffer up to this capacity is kept for the connection's next request (a typical head
+/// plus a small body: no allocation per request); a larger one is freed.
+const KEPT_RECORD: usize = 8 * 1024;
 
 #[derive(Debug, Default)]
 struct TapState {
@@ -47,6 +51,8 @@ struct TapState {
 pub struct FramingTap {
     inner: Stream,
     state: Mutex<TapState>,
+    /// Set by the first byte read since [`FramingTap::start_request`]: the request has begun.
+    arrived: Arc<AtomicBool>,
 }
 
 impl FramingTap {
@@ -54,6 +60,7 @@ impl FramingTap {
         Box::new(FramingTap {
             inner,
             state: Mutex::new(TapState::default()),
+            arrived: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -62,18 +69,30 @@ impl FramingTap {
         stream.as_any().downcast_ref::<FramingTap>()
     }
 
-    /// Forgets the previous request: record from here (the next request's first byte).
+    /// Forgets the previous request: record from here (the next request's first byte), and
+    /// clear [`FramingTap::arrival`].
     pub fn start_request(&self) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.record.clear();
         s.overflowed = false;
         s.framing = None;
+        self.arrived.store(false, Ordering::Relaxed);
     }
 
-    /// The request is not chunked: stop recording (its body would otherwise be kept twice).
+    /// Whether a byte of the current request has been read: the line between waiting on an idle
+    /// connection (`idle_timeout`) and reading a request (`read_timeout`), without a peek.
+    pub fn arrival(&self) -> Arc<AtomicBool> {
+        self.arrived.clone()
+    }
+
+    /// The request is not chunked: stop recording (its body would otherwise be kept twice). A
+    /// small buffer is kept, empty, for the next request.
     pub fn not_chunked(&self) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.record = Vec::new();
+        if s.record.capacity() > KEPT_RECORD {
+            s.record = Vec::new();
+        }
+        s.record.clear();
         s.overflowed = true;
     }
 
@@ -105,6 +124,9 @@ impl AsyncRead for FramingTap {
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
             let new = buf.filled().get(before..).unwrap_or_default();
+            if !new.is_empty() && !this.arrived.load(Ordering::Relaxed) {
+                this.arrived.store(true, Ordering::Relaxed);
+            }
             let state = this.state.get_mut().unwrap_or_else(|e| e.into_inner());
             match &mut state.framing {
                 Some(framing) => {

@@ -169,11 +169,7 @@ fn load(path: &Path) -> Result<Config, TriggerError> {
 }
 
 fn find_route<'c>(config: &'c Config, name: &str) -> Result<&'c RouteConfig, TriggerError> {
-    config
-        .routes
-        .iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| TriggerError::Failed(format!("no route named {name:?}")))
+    config.route_named(name).map_err(TriggerError::Failed)
 }
 
 /// The sample for `event`, else the preset's first.

@@ -5,6 +5,7 @@ pub mod harness;
 pub mod key_server;
 pub mod ports;
 pub mod queue_data;
+pub mod scratch;
 pub mod upstream;
 
 use std::io::{Read, Write};

@@ -98,6 +98,11 @@ fn limits(s: &ServerSection, file: &str) -> Result<(Option<u64>, usize, u64), Co
             "must be greater than zero",
         ));
     }
+    if let Some(limit) = max_body {
+        super::limits::check_nonzero(limit)
+            .and_then(|()| super::limits::check_fits_memory(limit, body_memory_limit))
+            .map_err(|m| ConfigError::server(file, "max_body", m))?;
+    }
     Ok((max_body, max_connections, body_memory_limit))
 }
 

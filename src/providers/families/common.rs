@@ -417,6 +417,34 @@ impl TimestampFormat {
         }
     }
 
+    /// The timestamp to sign into `header`: the caller's (`hookgate sign -H`), which must be
+    /// written in this format, else `now`. Signing a value the verifier cannot parse would print
+    /// a request every gateway refuses, so it is an error naming the header and the format.
+    pub fn given_or_now(
+        self,
+        headers: &HeaderMap,
+        header: &str,
+        now: Duration,
+    ) -> Result<String, crate::providers::SignError> {
+        let value = header_or(headers, header, || self.format(now));
+        self.parse_millis(&value).map_err(|_| {
+            crate::providers::SignError(format!(
+                "header {header}: {value:?} is not {}",
+                self.describe()
+            ))
+        })?;
+        Ok(value)
+    }
+
+    /// What a value in this format is, for errors.
+    fn describe(self) -> &'static str {
+        match self {
+            TimestampFormat::UnixSeconds => "a Unix timestamp (an integer number of seconds)",
+            TimestampFormat::UnixMillis => "a Unix timestamp in milliseconds (an integer)",
+            TimestampFormat::Rfc3339 => "an RFC 3339 time such as \"2027-01-15T00:00:00Z\"",
+        }
+    }
+
     /// `now` written in this format, for signing.
     pub fn format(self, now: Duration) -> String {
         match self {

@@ -29,5 +29,6 @@ pub mod standard_webhooks;
 pub(super) mod testkit;
 pub mod timestamp_list;
 pub mod token;
+pub mod url_params_hmac;
 #[cfg(test)]
 pub(super) mod windows;

@@ -210,7 +210,7 @@ impl Scheme for PartsHmac {
             None => String::new(),
             Some(ts) => {
                 // A timestamp the caller gives (`hookgate sign -H`) is the one signed.
-                let value = common::header_or(req.headers, ts.header, || ts.format.format(req.now));
+                let value = ts.format.given_or_now(req.headers, ts.header, req.now)?;
                 out.push((ts.header.to_string(), value.clone()));
                 value
             }

@@ -213,14 +213,14 @@ proptest! {
         for code in ["%3A", "%2F", "%3F", "%40", "%21", "%24", "%27", "%28", "%29", "%2A", "%2C", "%3B"] {
             prop_assert!(!canonical.to_ascii_uppercase().contains(code), "{} in {}", code, canonical);
         }
-        let _ = crate::providers::presets::twilio::url_variants(&url);
+        let _ = crate::providers::families::url_params_hmac::url_variants(&url);
         let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(q.iter()).finish();
         let with_query = format!("https://h.example/p?{query}");
         for text in [url.as_str(), with_query.as_str()] {
-            let once = crate::providers::presets::twilio::legacy_query(text);
-            prop_assert_eq!(crate::providers::presets::twilio::legacy_query(&once), once.clone());
+            let once = crate::providers::families::url_params_hmac::legacy_query(text);
+            prop_assert_eq!(crate::providers::families::url_params_hmac::legacy_query(&once), once.clone());
         }
-        prop_assert!(crate::providers::presets::twilio::url_variants(&with_query).contains(&with_query));
+        prop_assert!(crate::providers::families::url_params_hmac::url_variants(&with_query).contains(&with_query));
     }
 
     /// Event-ID extraction: arbitrary headers and JSON never panic; an ID put where a preset's

@@ -104,9 +104,11 @@ impl Scheme for StandardWebhooks {
         });
         // A timestamp the caller gives (`hookgate sign -H`) is the one signed, as the id is.
         let timestamp_header = format!("{prefix}-timestamp");
-        let timestamp = common::header_or(req.headers, &timestamp_header, || {
-            req.now.as_secs().to_string()
-        });
+        let timestamp = common::TimestampFormat::UnixSeconds.given_or_now(
+            req.headers,
+            &timestamp_header,
+            req.now,
+        )?;
         let mac = common::hmac_parts(
             Algorithm::Sha256,
             key.bytes(),

@@ -74,10 +74,7 @@ fn build_sns(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Sns, SettingsError> {
-    options.only(
-        PRESET.name,
-        &["topic_arns", "key_hosts", "key_ca", "key_timeout"],
-    )?;
+    options.only_with_fetch(PRESET.name, &["topic_arns"])?;
     common::refuse_secrets(
         settings.secrets,
         PRESET.name,

@@ -83,9 +83,7 @@ impl Scheme for BoxScheme {
     fn sign(&self, req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, SignError> {
         common::first_secret(&self.keys)?;
         // A timestamp the caller gives (`hookgate sign -H`) is the one signed.
-        let timestamp = common::header_or(req.headers, TIMESTAMP, || {
-            TimestampFormat::Rfc3339.format(req.now)
-        });
+        let timestamp = TimestampFormat::Rfc3339.given_or_now(req.headers, TIMESTAMP, req.now)?;
         let mut out = Vec::new();
         for (header, key) in [PRIMARY, SECONDARY].into_iter().zip(&self.keys) {
             let mac = common::hmac_parts(

@@ -82,34 +82,16 @@ pub fn build_with_options(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    options.only(
-        PRESET.name,
-        &[
-            "audience",
-            "email",
-            "key_url",
-            "key_hosts",
-            "key_ca",
-            "key_timeout",
-        ],
-    )?;
+    options.only_with_fetch(PRESET.name, &["audience", "email", "key_url"])?;
     common::refuse_secrets(settings.secrets, PRESET.name, "Google's keys are fetched")?;
     common::preset_header(settings, "", false)?;
     let audience = ProviderOptions::required(&options.audience, "audience")?.to_string();
     let email = ProviderOptions::required(&options.email, "email")?.to_string();
-    let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
     let url = options
         .key_url
         .clone()
         .unwrap_or_else(|| JWKS_URL.to_string());
-    if fetch.allowlist.check(&url).is_none() {
-        return Err(SettingsError::new(
-            "provider_options.key_url",
-            format!("{url:?} is not https on an allowed host"),
-        ));
-    }
-    let fetcher = KeyFetcher::new(fetch, parse_jwks, ctx.counters.clone())
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
+    let fetcher = options.url_fetcher(PRESET.name, HOSTS, &url, parse_jwks, ctx)?;
     Ok(Box::new(PubSub {
         fetcher,
         url,
@@ -154,10 +136,7 @@ impl PubSub {
 
 impl Scheme for PubSub {
     fn prepare(&self, req: &WebhookRequest<'_>) -> Option<Prepare<'_>> {
-        let kid = bearer(req)
-            .ok()
-            .and_then(|t| jwt::header(t).ok())
-            .and_then(|h| h.kid)?;
+        let kid = jwt::kid(bearer(req).ok()?, Algorithm::RS256).ok()?;
         let request = || FetchRequest::Get(self.url.clone());
         match self.fetcher.lookup(&self.url) {
             Lookup::Fresh { value, age } if value.find(&kid).is_none() && age >= MIN_REFETCH => {
@@ -169,11 +148,7 @@ impl Scheme for PubSub {
 
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let token = bearer(req)?;
-        let header = jwt::header(token)?;
-        if header.alg != Algorithm::RS256 {
-            return Err(Rejection::MalformedSignature);
-        }
-        let kid = header.kid.ok_or(Rejection::MalformedSignature)?;
+        let kid = jwt::kid(token, Algorithm::RS256)?;
         let keys = self.key_set()?;
         let jwk = keys.find(&kid).ok_or(Rejection::BadSignature)?;
         let key = DecodingKey::from_jwk(jwk).map_err(|_| Rejection::BadSignature)?;

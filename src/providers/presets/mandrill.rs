@@ -4,7 +4,7 @@
 //! Source: mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks
 //! ("Authenticating webhook requests").
 
-use super::twilio::UrlParamsHmac;
+use crate::providers::families::url_params_hmac::UrlParamsHmac;
 use crate::providers::{Preset, Scheme, SchemeSettings, SettingsError};
 
 pub const PRESET: Preset = Preset {

@@ -69,10 +69,7 @@ pub fn build_with_options(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    options.only(
-        PRESET.name,
-        &["webhook_id", "key_hosts", "key_ca", "key_timeout"],
-    )?;
+    options.only_with_fetch(PRESET.name, &["webhook_id"])?;
     common::refuse_secrets(
         settings.secrets,
         PRESET.name,

@@ -65,17 +65,7 @@ pub fn build_with_options(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    options.only(
-        PRESET.name,
-        &[
-            "client_id",
-            "environment",
-            "key_url",
-            "key_hosts",
-            "key_ca",
-            "key_timeout",
-        ],
-    )?;
+    options.only_with_fetch(PRESET.name, &["client_id", "environment", "key_url"])?;
     common::preset_header(settings, "", false)?;
     let [secret] = settings.secrets else {
         return Err(SettingsError::new(
@@ -98,15 +88,7 @@ pub fn build_with_options(
         .key_url
         .clone()
         .unwrap_or_else(|| format!("https://{host}{KEY_PATH}"));
-    let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
-    if fetch.allowlist.check(&url).is_none() {
-        return Err(SettingsError::new(
-            "provider_options.key_url",
-            format!("{url:?} is not https on an allowed host"),
-        ));
-    }
-    let fetcher = KeyFetcher::new(fetch, parse_key, ctx.counters.clone())
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
+    let fetcher = options.url_fetcher(PRESET.name, HOSTS, &url, parse_key, ctx)?;
     Ok(Box::new(Plaid {
         fetcher,
         url,
@@ -164,28 +146,16 @@ impl Plaid {
     }
 }
 
-/// The `kid` of an ES256 token, or why not.
-fn es256_kid(token: &str) -> Result<String, Rejection> {
-    let header = jwt::header(token)?;
-    if header.alg != Algorithm::ES256 {
-        return Err(Rejection::MalformedSignature);
-    }
-    header
-        .kid
-        .filter(|k| !k.is_empty() && k.len() <= 128)
-        .ok_or(Rejection::MalformedSignature)
-}
-
 impl Scheme for Plaid {
     fn prepare(&self, req: &WebhookRequest<'_>) -> Option<Prepare<'_>> {
         let token = common::single_header(req.headers, HEADER).ok()?;
-        let kid = es256_kid(token).ok()?;
+        let kid = jwt::kid(token, Algorithm::ES256).ok()?;
         self.fetcher.prepare(&kid, || self.key_request(&kid))
     }
 
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let token = common::single_header(req.headers, HEADER)?;
-        let kid = es256_kid(token)?;
+        let kid = jwt::kid(token, Algorithm::ES256)?;
         let key = self.fetcher.get(&kid)?;
         let claims: Claims = jwt::verified_claims(token, &key.key, Algorithm::ES256, &REQUIRED)?;
         if key.expired {

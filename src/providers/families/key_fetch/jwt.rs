@@ -16,6 +16,20 @@ pub fn header(token: &str) -> Result<Header, Rejection> {
     jsonwebtoken::decode_header(token).map_err(|_| Rejection::MalformedSignature)
 }
 
+/// The `kid` of a token signed with `alg`, to pick the fetched key: another algorithm, or no
+/// `kid`, an empty one or one over 128 bytes (it becomes a cache key) → `MalformedSignature`.
+/// Plaid (ES256) and Google Pub/Sub (RS256) name their key this way.
+pub fn kid(token: &str, alg: Algorithm) -> Result<String, Rejection> {
+    let header = header(token)?;
+    if header.alg != alg {
+        return Err(Rejection::MalformedSignature);
+    }
+    header
+        .kid
+        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .ok_or(Rejection::MalformedSignature)
+}
+
 /// Claims a provider always sets, which its SDK refuses a token without. Checked on the verified
 /// payload before it is deserialized, so a claim of the wrong JSON type (a numeric `aud`, an
 /// array `iss`) is refused, not skipped (`jsonwebtoken` skips claims it cannot parse unless they

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::allowlist::HostAllowlist;
 use super::counters::FetchCounters;
-use super::fetcher::FetchSettings;
+use super::fetcher::{FetchSettings, KeyFetcher, Parse};
 use crate::providers::{Scheme, SchemeSettings, SettingsError};
 
 /// `provider_options = { ... }` of a route. Each preset says which keys it reads; any other key
@@ -110,6 +110,34 @@ impl ProviderOptions {
         }
     }
 
+    /// [`Self::only`] for a preset that fetches over HTTPS: its `own` options plus the
+    /// [`FETCH_OVERRIDES`] every such preset reads.
+    pub fn only_with_fetch(&self, provider: &str, own: &[&str]) -> Result<(), SettingsError> {
+        let reads: Vec<&str> = own.iter().chain(FETCH_OVERRIDES).copied().collect();
+        self.only(provider, &reads)
+    }
+
+    /// A fetcher for keys at `url` (the provider's, or `key_url`), which must be `https` on
+    /// the allowed hosts ([`Self::fetch_settings`]); `parse` reads an answer's body.
+    pub fn url_fetcher<V: Send + Sync + 'static>(
+        &self,
+        provider: &'static str,
+        hosts: &[&str],
+        url: &str,
+        parse: Parse<V>,
+        ctx: &KeyFetchContext,
+    ) -> Result<KeyFetcher<V>, SettingsError> {
+        let fetch = self.fetch_settings(provider, hosts)?;
+        if fetch.allowlist.check(url).is_none() {
+            return Err(SettingsError::new(
+                "provider_options.key_url",
+                format!("{url:?} is not https on an allowed host"),
+            ));
+        }
+        KeyFetcher::new(fetch, parse, ctx.counters.clone())
+            .map_err(|m| SettingsError::new("provider_options.key_ca", m))
+    }
+
     /// A required text option.
     pub fn required<'o>(value: &'o Option<String>, field: &str) -> Result<&'o str, SettingsError> {
         match value.as_deref().map(str::trim) {
@@ -150,6 +178,10 @@ impl ProviderOptions {
         Ok(settings)
     }
 }
+
+/// The `provider_options` every preset that fetches over HTTPS reads besides its own: the host
+/// allowlist, the CA bundle and the timeout of a fetch.
+pub const FETCH_OVERRIDES: &[&str] = &["key_hosts", "key_ca", "key_timeout"];
 
 /// The bytes of the `key_ca` file.
 pub fn read_ca(path: &str) -> Result<Vec<u8>, SettingsError> {
