@@ -35,6 +35,9 @@ use crate::state::{
     StoreError,
 };
 
+/// The pipeline's per-element answers: the GCRA wait (µs) and the claim's `{code, ms left}`.
+type Answers = (RedisResult<i64>, RedisResult<(i64, i64)>);
+
 /// The two answers of [`limit_and_claim`].
 #[derive(Debug)]
 pub struct Joint {
@@ -82,7 +85,7 @@ pub async fn limit_and_claim(
     pipe.ignore_errors()
         .invoke_script(&gcra)
         .invoke_script(&claim);
-    let answers: Result<(RedisResult<i64>, RedisResult<(i64, i64)>), StoreError> = dedup
+    let answers: Result<Answers, StoreError> = dedup
         .client()
         .invoke_ops(&[Op::RateLimit, Op::Claim], Call::Pipeline(&pipe), |_| {})
         .await;
