@@ -17,7 +17,7 @@ use common_redis::RedisServer;
 use hookgate::config::state::{BreakerSettings, StateSettings};
 use hookgate::state::gcra::Gcra;
 use hookgate::state::redis::{
-    CallResult, Op, RedisClient, RedisDedup, RedisRateLimit, StateMetrics,
+    joint, CallResult, Op, RedisClient, RedisDedup, RedisRateLimit, StateMetrics,
 };
 use hookgate::state::{
     ClaimOutcome, DedupStore, EventKey, Lease, RateDecision, RateLimitStore, StoreError,
@@ -94,6 +94,14 @@ fn lease(outcome: Result<ClaimOutcome, StoreError>) -> Lease {
     }
 }
 
+/// The Redis key of `key` on [`ROUTE`] under prefix `test`: `test:orders:d:` and the SHA-256's
+/// first 8 bytes, raw (issue 24: 8 raw bytes instead of 32 hex digits).
+fn dedup_key(key: EventKey) -> Vec<u8> {
+    let mut name = format!("test:{ROUTE}:d:").into_bytes();
+    name.extend_from_slice(&key.short().to_le_bytes());
+    name
+}
+
 const MINUTE: Duration = Duration::from_secs(60);
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
@@ -146,12 +154,19 @@ async fn claim_then_in_flight_then_duplicate_across_replicas() {
 
     // The sender's ID is not stored, only the digest; keys live under prefix and route.
     let mut conn = redis.conn();
-    let keys: Vec<String> = conn.keys("*").unwrap();
+    let keys: Vec<Vec<u8>> = conn.keys("*").unwrap();
+    assert!(keys.contains(&dedup_key(x)), "{keys:?}");
     assert!(
-        keys.contains(&format!("test:{ROUTE}:d:{}", x.hex())),
+        keys.iter().all(|k| !k.windows(4).any(|w| w == b"evt_")),
         "{keys:?}"
     );
-    assert!(keys.iter().all(|k| !k.contains("evt_")), "{keys:?}");
+    // Delivered IDs hold the integer 1 (Redis's shared object), not a string.
+    let encoding: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg(dedup_key(x))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(encoding, "int");
     assert_eq!(a.count(Op::Commit, CallResult::Ok), 1);
     // B counts its background release when the answer arrives, which may be just after A's
     // claim saw the key gone.
@@ -207,7 +222,7 @@ async fn late_commit_or_release_of_an_expired_claim_never_touches_the_new_owner(
     let in_flight = Duration::from_millis(200);
     let (da, db) = (a.dedup(MINUTE, in_flight), b.dedup(MINUTE, in_flight));
     let x = EventKey::of("evt_slow");
-    let redis_key = format!("test:{ROUTE}:d:{}", x.hex());
+    let redis_key = dedup_key(x);
     let mut conn = redis.conn();
 
     let stale = lease(da.clone().claim(x).await);
@@ -258,10 +273,7 @@ async fn delivered_ids_expire_after_ttl() {
     let d = a.dedup(Duration::from_millis(300), Duration::from_secs(30));
     let x = EventKey::of("evt_ttl");
     lease(d.clone().claim(x).await).commit().await.unwrap();
-    let pttl: i64 = redis
-        .conn()
-        .pttl(format!("test:{ROUTE}:d:{}", x.hex()))
-        .unwrap();
+    let pttl: i64 = redis.conn().pttl(dedup_key(x)).unwrap();
     assert!(
         (1..=300).contains(&pttl),
         "delivered key expires with ttl ({pttl})"
@@ -721,4 +733,142 @@ async fn redis_bytes_per_delivered_event_id_match_the_readme() {
         claim.0 <= per_key && per_key <= claim.1,
         "measured {per_key:.1} bytes per delivered event ID; the README says {claim:?}"
     );
+}
+
+/// The joint call's answers, unwrapped: the rate decision and the claim outcome.
+async fn joint(
+    limit: &RedisRateLimit,
+    store: &Arc<dyn DedupStore>,
+    key: EventKey,
+) -> (RateDecision, Option<ClaimOutcome>) {
+    let (limit, dedup) = joint::joinable(limit, store.as_ref()).expect("same Redis client");
+    let answer = joint::limit_and_claim(limit, dedup, store, ip("192.0.2.1"), key).await;
+    (answer.rate.unwrap().0, answer.claim.map(|c| c.unwrap()))
+}
+
+/// Waits (bounded) until `key` can be claimed again, i.e. no claim is left on it.
+async fn eventually_claimable(store: &Arc<dyn DedupStore>, key: EventKey) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match store.clone().claim(key).await {
+            Ok(ClaimOutcome::Claimed(lease)) => return lease.release().await.unwrap(),
+            Ok(ClaimOutcome::InFlight { .. }) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(10)).await
+            }
+            other => panic!("no claim may be left behind, got {other:?}"),
+        }
+    }
+}
+
+/// Issue 24: the rate limit and the claim share one round trip (`state::redis::joint`). A
+/// request the rate limit refuses leaves no claim behind; a claim that is not granted
+/// (duplicate) spends its unit, as when the rate limit ran first; each op is counted once.
+#[tokio::test]
+async fn joint_rate_limit_and_claim_keep_both_semantics() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let a = Replica::new(&redis.url());
+    // Burst 3, T = 100 s; no pre-check, so every decision is Redis's.
+    let limit = a.rate(0.01, 3, false, false);
+    let store = a.dedup(MINUTE, Duration::from_secs(30));
+    let (x, y, z) = (EventKey::of("x"), EventKey::of("y"), EventKey::of("z"));
+
+    let (rate, claim) = joint(&limit, &store, x).await;
+    assert_eq!(rate, RateDecision::Allowed);
+    match claim {
+        Some(ClaimOutcome::Claimed(lease)) => lease.commit().await.unwrap(),
+        other => panic!("first of its ID must be claimed, got {other:?}"),
+    }
+    // A duplicate spends a unit (the rate limit counts every request that reaches it).
+    let (rate, claim) = joint(&limit, &store, x).await;
+    assert_eq!(rate, RateDecision::Allowed);
+    assert!(matches!(claim, Some(ClaimOutcome::Duplicate)), "{claim:?}");
+    let (rate, claim) = joint(&limit, &store, y).await;
+    assert_eq!(rate, RateDecision::Allowed);
+    let held = match claim {
+        Some(ClaimOutcome::Claimed(lease)) => lease,
+        other => panic!("{other:?}"),
+    };
+    // Over the budget: refused, and its claim (granted in the same round trip) is released.
+    let (rate, claim) = joint(&limit, &store, z).await;
+    assert!(matches!(rate, RateDecision::Limited { .. }), "{rate:?}");
+    assert_eq!(
+        a.count(Op::RateLimit, CallResult::Ok),
+        4,
+        "one count per op and call"
+    );
+    assert_eq!(a.count(Op::Claim, CallResult::Ok), 4);
+    drop(claim);
+    eventually_claimable(&store, z).await;
+    // The held lease is untouched by the refusal of another ID.
+    assert!(matches!(
+        store.clone().claim(y).await,
+        Ok(ClaimOutcome::InFlight { .. })
+    ));
+    held.release().await.unwrap();
+}
+
+/// After a Redis restart (`SCRIPT FLUSH`) an element that got `NOSCRIPT` did not run: it alone
+/// is re-sent, so the budget is spent exactly once per request, whichever script was missing.
+#[tokio::test]
+async fn joint_call_after_script_flush_runs_each_script_once() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let a = Replica::new(&redis.url());
+    let limit = a.rate(0.01, 4, false, false);
+    let store = a.dedup(MINUTE, Duration::from_secs(30));
+    let mut conn = redis.conn();
+    let flush =
+        |conn: &mut redis::Connection| redis::cmd("SCRIPT").arg("FLUSH").query::<()>(conn).unwrap();
+    // Both scripts missing.
+    flush(&mut conn);
+    let (rate, claim) = joint(&limit, &store, EventKey::of("a")).await;
+    assert_eq!(rate, RateDecision::Allowed);
+    assert!(matches!(claim, Some(ClaimOutcome::Claimed(_))), "{claim:?}");
+    // Only the claim script missing (a lone rate-limit check loaded GCRA: one more unit).
+    flush(&mut conn);
+    assert_eq!(
+        limit.check(ip("192.0.2.1")).await.unwrap(),
+        RateDecision::Allowed
+    );
+    let (rate, claim) = joint(&limit, &store, EventKey::of("b")).await;
+    assert_eq!(rate, RateDecision::Allowed);
+    assert!(matches!(claim, Some(ClaimOutcome::Claimed(_))), "{claim:?}");
+    // Only the rate-limit script missing.
+    flush(&mut conn);
+    assert!(matches!(
+        store.clone().claim(EventKey::of("c")).await,
+        Ok(ClaimOutcome::Claimed(_))
+    ));
+    let (rate, claim) = joint(&limit, &store, EventKey::of("d")).await;
+    assert_eq!(rate, RateDecision::Allowed, "unit 4 of 4");
+    assert!(matches!(claim, Some(ClaimOutcome::Claimed(_))), "{claim:?}");
+    // Burst 4 spent exactly: the fifth is refused.
+    let (rate, _) = joint(&limit, &store, EventKey::of("e")).await;
+    assert!(matches!(rate, RateDecision::Limited { .. }), "{rate:?}");
+}
+
+/// Redis down: the joint call fails both answers (each op counted), and feeds the breaker once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joint_call_with_redis_down_fails_both_answers() {
+    let Some(mut redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let a = Replica::with(&redis.url(), outage_settings);
+    let limit = a.rate(1000.0, 1000, false, false);
+    let store = a.dedup(MINUTE, Duration::from_secs(30));
+    redis.stop();
+    let (l, d) = joint::joinable(limit.as_ref(), store.as_ref()).unwrap();
+    let answer = joint::limit_and_claim(l, d, &store, ip("192.0.2.1"), EventKey::of("q")).await;
+    assert!(answer.rate.is_err(), "{:?}", answer.rate);
+    assert!(matches!(answer.claim, Some(Err(_))), "{:?}", answer.claim);
+    let failed = |op| {
+        a.count(op, CallResult::Timeout)
+            + a.count(op, CallResult::Error)
+            + a.count(op, CallResult::BreakerOpen)
+    };
+    assert_eq!(failed(Op::RateLimit), 1);
+    assert_eq!(failed(Op::Claim), 1);
 }

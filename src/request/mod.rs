@@ -142,7 +142,7 @@ pub async fn run(
     if shadow::judging(facts) {
         let key = s09_dedup::key(route, facts, &header.headers, &body);
         let span = trace::store_call(facts, route.dedup_fallback.is_some(), "dedup.claim");
-        let verdict = trace::ended(span, s09_dedup::claim(route, key).await);
+        let verdict = trace::ended(span, s09_dedup::claim(route, key, &client).await);
         lease = shadow::judged(route, facts, verdict)?.flatten();
     }
     if shadow::judging(facts) {

@@ -5,9 +5,11 @@
 use http::HeaderMap;
 
 use super::refusal::Refusal;
-use super::Facts;
+use super::s04_client::Client;
+use super::{s05_rate_limit, Facts};
 use crate::config::model::{DedupOnError, KeyScope};
 use crate::gateway::Route;
+use crate::state::redis::joint;
 use crate::state::{ClaimOutcome, EventKey, Lease};
 
 /// The event ID and type, each where the route reads it (a JSON field is read without building
@@ -55,12 +57,32 @@ pub fn key(route: &Route, facts: &Facts, headers: &HeaderMap, body: &[u8]) -> Op
 
 /// Claims `key` (from [`key`]). `None` when there is no key (the route does not dedup, or the
 /// ID is absent: forwarded without dedup), or the store failed and the policy is to forward
-/// anyway.
-pub async fn claim(route: &Route, key: Option<EventKey>) -> Result<Option<Lease>, Refusal> {
+/// anyway. On a route whose rate limit joins its claim ([`s05_rate_limit::joined`]) the shared
+/// rate limit is taken here too, in the same round trip, and decided first: a refused request's
+/// claim is released (its lease dropped).
+pub async fn claim(
+    route: &Route,
+    key: Option<EventKey>,
+    client: &Client,
+) -> Result<Option<Lease>, Refusal> {
     let (Some(store), Some(spec), Some(key)) = (&route.dedup, &route.config.dedup, key) else {
-        return Ok(None);
+        return s05_rate_limit::check_unjoined(route, client)
+            .await
+            .map(|()| None);
     };
-    let outcome = store.clone().claim(key).await;
+    let outcome = match s05_rate_limit::joined(route) {
+        Some((limit, dedup)) => {
+            let ip = s05_rate_limit::client_key(client);
+            let joint = joint::limit_and_claim(limit, dedup, store, ip, key).await;
+            s05_rate_limit::settle(route, ip, joint.rate)?;
+            match joint.claim {
+                Some(outcome) => outcome,
+                // Only a pre-check refusal makes no claim, and it returned above.
+                None => return Ok(None),
+            }
+        }
+        None => store.clone().claim(key).await,
+    };
     if let Some(fallback) = &route.dedup_fallback {
         match &outcome {
             Ok(_) => fallback.recover(),

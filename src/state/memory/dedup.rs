@@ -5,8 +5,12 @@
 //! provider's retry gets through. An in-flight claim expires by itself after `in_flight_limit`
 //! (the route's `upstream_timeout`), so no path can leave an ID stuck.
 //!
-//! Memory is bounded: IDs are stored as 128-bit digests (not the sender's string), expired entries
-//! are evicted as new ones arrive, and at `max_entries` the oldest delivered entries go first.
+//! Memory is bounded: IDs are stored as 64-bit digests ([`EventKey::short`], which argues why 64
+//! bits suffice), never the sender's string; expired entries are evicted as new ones arrive, and
+//! at `max_entries` the oldest delivered entries go first. An entry is 16 bytes (key and a packed
+//! state) in the map plus 16 in the delivery order: about 53 bytes per entry at 1 M entries with
+//! the map's spare capacity (`cargo bench --bench dedup_memory`; 102.8 with 128-bit keys and an
+//! unpacked state before issue 24).
 //!
 //! The data lives behind an `Arc` shared by every handle of the route: a reload builds a new
 //! handle with the new settings over the same data ([`DedupStore::reconfigured`]) and the running
@@ -30,12 +34,54 @@ enum State {
     Delivered { until_ms: u64 },
 }
 
+/// Bits of a packed expiry: ms since the store's epoch, 2^40 ms ≈ 34 years of uptime.
+const UNTIL_BITS: u32 = 40;
+const UNTIL_MASK: u64 = (1 << UNTIL_BITS) - 1;
+/// Bits of a packed claim number. Claim numbers wrap after 2^23 claims; a late commit or release
+/// of an expired claim could only hit a later claim of the same ID with the same number, which
+/// takes 2^23 claims within one in-flight limit (280,000 claims/s for 30 s).
+const CLAIM_BITS: u32 = 23;
+const CLAIM_MASK: u32 = (1 << CLAIM_BITS) - 1;
+const IN_FLIGHT: u64 = 1 << 63;
+
+/// A [`State`] in 64 bits: the top bit says in flight, then the claim number (23 bits), then the
+/// expiry (40 bits).
+#[derive(Debug, Clone, Copy)]
+struct Packed(u64);
+
+impl Packed {
+    fn delivered(until_ms: u64) -> Packed {
+        Packed(until_ms.min(UNTIL_MASK))
+    }
+
+    fn in_flight(until_ms: u64, claim: u32) -> Packed {
+        let claim = u64::from(claim & CLAIM_MASK) << UNTIL_BITS;
+        Packed(IN_FLIGHT | claim | until_ms.min(UNTIL_MASK))
+    }
+
+    fn state(self) -> State {
+        let until_ms = self.0 & UNTIL_MASK;
+        if self.0 & IN_FLIGHT == 0 {
+            State::Delivered { until_ms }
+        } else {
+            let claim = (self.0 >> UNTIL_BITS) as u32 & CLAIM_MASK;
+            State::InFlight { until_ms, claim }
+        }
+    }
+}
+
 struct Inner {
-    entries: HashMap<u128, State>,
+    entries: HashMap<u64, Packed>,
     /// Delivered entries in commit order, which (with one `ttl`) is also expiry order. Items whose
     /// entry has since changed are skipped when popped.
-    delivered_order: VecDeque<(u128, u64)>,
+    delivered_order: VecDeque<(u64, u64)>,
     next_claim: u32,
+}
+
+impl Inner {
+    fn state(&self, key: u64) -> Option<State> {
+        self.entries.get(&key).map(|p| p.state())
+    }
 }
 
 /// The entries of one route, shared by its handles across reloads.
@@ -97,11 +143,11 @@ impl MemoryDedup {
     fn claim_at(self: &Arc<Self>, key: EventKey, now: u64) -> ClaimOutcome {
         let mut inner = self.lock();
         inner.evict_expired(now, 2);
-        match inner.entries.get(&key.0) {
-            Some(State::Delivered { until_ms }) if *until_ms > now => {
+        match inner.state(key.short()) {
+            Some(State::Delivered { until_ms }) if until_ms > now => {
                 return ClaimOutcome::Duplicate
             }
-            Some(State::InFlight { until_ms, .. }) if *until_ms > now => {
+            Some(State::InFlight { until_ms, .. }) if until_ms > now => {
                 let left = until_ms - now;
                 return ClaimOutcome::InFlight {
                     retry_after_secs: left.div_ceil(1000).max(1),
@@ -109,15 +155,15 @@ impl MemoryDedup {
             }
             _ => {}
         }
-        if !inner.entries.contains_key(&key.0) {
+        if !inner.entries.contains_key(&key.short()) {
             inner.make_room(self.settings.max_entries);
         }
         let claim = inner.next_claim;
-        inner.next_claim = inner.next_claim.wrapping_add(1);
+        inner.next_claim = inner.next_claim.wrapping_add(1) & CLAIM_MASK;
         let until_ms = now + self.settings.in_flight_limit.as_millis() as u64;
         inner
             .entries
-            .insert(key.0, State::InFlight { until_ms, claim });
+            .insert(key.short(), Packed::in_flight(until_ms, claim));
         drop(inner);
         let store: Arc<dyn DedupStore> = self.clone();
         ClaimOutcome::Claimed(Lease::new(store, key, LeaseToken(u128::from(claim))))
@@ -129,15 +175,17 @@ impl MemoryDedup {
             // The claim expired and the ID was claimed again, or evicted: its new owner decides.
             return;
         }
-        let until_ms = now + self.settings.ttl.as_millis() as u64;
-        inner.entries.insert(key.0, State::Delivered { until_ms });
-        inner.delivered_order.push_back((key.0, until_ms));
+        let until_ms = (now + self.settings.ttl.as_millis() as u64).min(UNTIL_MASK);
+        inner
+            .entries
+            .insert(key.short(), Packed::delivered(until_ms));
+        inner.delivered_order.push_back((key.short(), until_ms));
     }
 
     fn release_now(&self, key: EventKey, token: LeaseToken) {
         let mut inner = self.lock();
         if inner.holds(key, token) {
-            inner.entries.remove(&key.0);
+            inner.entries.remove(&key.short());
         }
     }
 
@@ -188,7 +236,7 @@ impl DedupStore for MemoryDedup {
 
 impl Inner {
     fn holds(&self, key: EventKey, token: LeaseToken) -> bool {
-        matches!(self.entries.get(&key.0), Some(State::InFlight { claim, .. }) if u128::from(*claim) == token.0)
+        matches!(self.state(key.short()), Some(State::InFlight { claim, .. }) if u128::from(claim) == token.0)
     }
 
     /// Removes up to `budget` expired delivered entries from the front of the order.
@@ -217,14 +265,13 @@ impl Inner {
             // Re-commits after expiry can leave stale order items behind; drop them.
             let entries = &self.entries;
             self.delivered_order.retain(|(k, until)| {
-                matches!(entries.get(k), Some(State::Delivered { until_ms }) if until_ms == until)
+                matches!(entries.get(k).map(|p| p.state()), Some(State::Delivered { until_ms }) if until_ms == *until)
             });
         }
     }
 
-    fn remove_if_delivered_until(&mut self, key: u128, until: u64) {
-        if matches!(self.entries.get(&key), Some(State::Delivered { until_ms }) if *until_ms == until)
-        {
+    fn remove_if_delivered_until(&mut self, key: u64, until: u64) {
+        if matches!(self.state(key), Some(State::Delivered { until_ms }) if until_ms == until) {
             self.entries.remove(&key);
         }
     }
@@ -253,6 +300,17 @@ mod tests {
             ClaimOutcome::Claimed(c) => c,
             other => panic!("expected a claim, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn packed_state_round_trips_in_16_bytes_an_entry() {
+        let p = Packed::in_flight(123_456, CLAIM_MASK);
+        assert!(
+            matches!(p.state(), State::InFlight { until_ms: 123_456, claim } if claim == CLAIM_MASK)
+        );
+        let d = Packed::delivered(UNTIL_MASK);
+        assert!(matches!(d.state(), State::Delivered { until_ms } if until_ms == UNTIL_MASK));
+        assert_eq!(std::mem::size_of::<(u64, Packed)>(), 16);
     }
 
     #[tokio::test]

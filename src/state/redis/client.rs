@@ -22,7 +22,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Cmd, FromRedisValue, RedisError, ScriptInvocation};
+use ::redis::{Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation};
 use arc_swap::ArcSwapOption;
 
 use super::breaker::Breaker;
@@ -39,11 +39,13 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Expiry of the probe's key (it only proves that a write is accepted).
 const PROBE_KEY_TTL_MS: u64 = 10_000;
 
-/// One store call: a script by its SHA (`EVALSHA`, falling back to `EVAL` on `NOSCRIPT`), or a
-/// plain command.
+/// One store call: a script by its SHA (`EVALSHA`, falling back to `EVAL` on `NOSCRIPT`), a
+/// plain command, or a pipeline (one round trip; its elements' errors, `NOSCRIPT` included, are
+/// answered per element: the pipeline must be built with `ignore_errors`).
 pub(crate) enum Call<'a> {
     Script(&'a ScriptInvocation<'a>),
     Command(&'a Cmd),
+    Pipeline(&'a Pipeline),
 }
 
 /// The shared store client of one gateway. Build it once (it is cheap and does no I/O) and hand
@@ -155,41 +157,66 @@ impl RedisClient {
         call: Call<'_>,
         classify: impl FnOnce(&T) -> CallResult,
     ) -> Result<T, StoreError> {
+        self.invoke_ops(&[op], call, |value| {
+            let result = classify(value);
+            self.metrics.count(op, result);
+        })
+        .await
+    }
+
+    /// [`RedisClient::invoke`] for a call serving several operations (a pipeline): a failure
+    /// is counted once per op in `ops`; an answer is counted by `count`.
+    pub(crate) async fn invoke_ops<T: FromRedisValue>(
+        self: &Arc<Self>,
+        ops: &[Op],
+        call: Call<'_>,
+        count: impl FnOnce(&T),
+    ) -> Result<T, StoreError> {
         if self.breaker.is_open() {
-            self.metrics.count(op, CallResult::BreakerOpen);
+            ops.iter()
+                .for_each(|op| self.metrics.count(*op, CallResult::BreakerOpen));
             return Err(StoreError::BreakerOpen);
         }
         let mut conn = match self.manager() {
             Ok(c) => c,
-            Err(e) => return Err(self.failed(op, CallResult::Error, e)),
+            Err(e) => return Err(self.failed(ops, CallResult::Error, e)),
         };
         let answer = async {
             match call {
                 Call::Script(invocation) => invocation.invoke_async(&mut conn).await,
                 Call::Command(cmd) => cmd.query_async(&mut conn).await,
+                Call::Pipeline(pipe) => pipe.query_async(&mut conn).await,
             }
         };
         match tokio::time::timeout(self.settings.timeout, answer).await {
             Ok(Ok(value)) => {
                 self.breaker.record_success();
-                self.metrics.count(op, classify(&value));
+                count(&value);
                 Ok(value)
             }
             // redis-rs's own response timeout (set to the same budget) may win the race.
             Ok(Err(e)) if e.is_timeout() => {
-                Err(self.failed(op, CallResult::Timeout, StoreError::Timeout))
+                Err(self.failed(ops, CallResult::Timeout, StoreError::Timeout))
             }
             Ok(Err(e)) => {
                 let e = self.unavailable(&e);
-                Err(self.failed(op, CallResult::Error, e))
+                Err(self.failed(ops, CallResult::Error, e))
             }
-            Err(_) => Err(self.failed(op, CallResult::Timeout, StoreError::Timeout)),
+            Err(_) => Err(self.failed(ops, CallResult::Timeout, StoreError::Timeout)),
         }
     }
 
+    /// An error reply to one element of a pipeline that was answered: counted as `error` for
+    /// `op` and fed to the breaker, as the same reply to a single call would be.
+    pub(crate) fn element_failed(self: &Arc<Self>, op: Op, e: &RedisError) -> StoreError {
+        let e = self.unavailable(e);
+        self.failed(&[op], CallResult::Error, e)
+    }
+
     /// Counts a failed call and feeds the breaker; starts the probe when it opens.
-    fn failed(self: &Arc<Self>, op: Op, result: CallResult, error: StoreError) -> StoreError {
-        self.metrics.count(op, result);
+    fn failed(self: &Arc<Self>, ops: &[Op], result: CallResult, error: StoreError) -> StoreError {
+        ops.iter().for_each(|op| self.metrics.count(*op, result));
+        let op = ops.first().copied().unwrap_or(Op::Probe);
         tracing::debug!(op = op.as_str(), cause = %error, "state store call failed");
         if self.breaker.record_failure(&error) {
             tokio::spawn(Self::probe_until_closed(Arc::downgrade(self)));

@@ -1,15 +1,24 @@
 //! Event-ID dedup on Redis, with the in-memory semantics across replicas.
 //!
-//! Key `{prefix}:{route}:d:{EventKey hex}`; value `f:{token}` while a claim is in flight (expiry
-//! = the route's in-flight limit, so a claim never outlives it), `d` once delivered (expiry = the
-//! route's `ttl`). Each operation is one atomic Lua script on one key (`claim.lua`, `commit.lua`,
+//! Key `{prefix}:{route}:d:` followed by the event key's 8 raw bytes ([`EventKey::short`],
+//! little-endian: the SHA-256's first 8 bytes); value `f:{token}` while a claim is in flight
+//! (expiry = the route's in-flight limit, so a claim never outlives it), the integer `1` once
+//! delivered (expiry = the route's `ttl`). Each operation is one atomic Lua script on one key (`claim.lua`, `commit.lua`,
 //! `release.lua`), so it also works on Redis Cluster; all expiry is on Redis's clock (`PX`), so
 //! replica clocks never matter. Commit and release compare the owner token first, so a late
 //! answer from an expired claim can never free or overwrite the claim another replica took over
 //! (counted as `result="stale"`).
 //!
-//! Memory: about 160 B per delivered key on Redis 7 (measured in the design note); bounded by the
+//! Memory (Redis 7.0, jemalloc): 129 B per delivered ID at 20,000 IDs with prefix `hookgate` and
+//! route `stripe` (the 26-byte key fits jemalloc's 32-byte class; an integer value below 10,000 is
+//! Redis's shared object, no allocation), 145 B under an LRU/LFU `maxmemory-policy`, which gives
+//! each value its own object for the access clock (`bench/FINDINGS.md` §9). Bounded by the
 //! server's `maxmemory`, not by the route's `max_entries`.
+//!
+//! Before issue 24 the key ended in 32 hex digits and the delivered value was `d` (177–195 B per
+//! ID). Replicas of both versions sharing a Redis do not see each other's keys: during a rolling
+//! upgrade an event delivered through an old replica may be forwarded once more through a new
+//! one (and vice versa), until the old keys expire after one `ttl`.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -48,6 +57,11 @@ impl std::fmt::Debug for RedisDedup {
 }
 
 impl RedisDedup {
+    /// The shared client this handle calls through.
+    pub(crate) fn client(&self) -> &Arc<RedisClient> {
+        &self.client
+    }
+
     /// The dedup of `route`: delivered IDs are duplicates for `ttl`; a claim lasts at most
     /// `in_flight_limit` (the route's `upstream_timeout`). Both are rounded up to whole
     /// milliseconds (at least 1).
@@ -66,8 +80,12 @@ impl RedisDedup {
         })
     }
 
-    fn key(&self, key: EventKey) -> String {
-        format!("{}{}", self.key_prefix, key.hex())
+    /// The Redis key of `key` (binary: the prefix, then 8 raw bytes).
+    pub(crate) fn key(&self, key: EventKey) -> Vec<u8> {
+        let mut name = Vec::with_capacity(self.key_prefix.len() + 8);
+        name.extend_from_slice(self.key_prefix.as_bytes());
+        name.extend_from_slice(&key.short().to_le_bytes());
+        name
     }
 }
 
@@ -85,49 +103,13 @@ impl DedupStore for RedisDedup {
     async fn claim(self: Arc<Self>, key: EventKey) -> Result<ClaimOutcome, StoreError> {
         let token = LeaseToken(rand::random::<u128>());
         let redis_key = self.key(key);
-        let mut invocation = CLAIM.key(&redis_key);
-        invocation.arg(token_hex(token)).arg(self.in_flight_ms);
-        let answer: Result<(i64, i64), StoreError> = self
+        let invocation = self.claim_invocation(&redis_key, token);
+        let answer = self
             .client
             .invoke(Op::Claim, Call::Script(&invocation), |_| CallResult::Ok)
             .await;
-        let (code, left_ms) = match answer {
-            Ok(a) => a,
-            Err(StoreError::Timeout) => {
-                // The claim may have landed after we stopped waiting. We know its token, so
-                // free it in the background (a no-op if it never landed); otherwise the ID
-                // would answer 409 until the in-flight limit. Sent with the script's text
-                // (`EVAL`): queued behind the slow claim, an `EVALSHA` of a script the server
-                // has not cached (after a restart) would fail with NOSCRIPT after we stopped
-                // listening, and the retry with the text would never be sent.
-                let store = self.clone();
-                tokio::spawn(async move {
-                    let mut cmd = ::redis::cmd("EVAL");
-                    cmd.arg(RELEASE_SOURCE)
-                        .arg(1)
-                        .arg(store.key(key))
-                        .arg(token_hex(token));
-                    let _ = store
-                        .client
-                        .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
-                        .await;
-                });
-                return Err(StoreError::Timeout);
-            }
-            Err(e) => return Err(e),
-        };
-        match code {
-            0 => Ok(ClaimOutcome::Claimed(Lease::new(self, key, token))),
-            1 => Ok(ClaimOutcome::Duplicate),
-            2 => Ok(ClaimOutcome::InFlight {
-                retry_after_secs: retry_after_secs(Duration::from_millis(
-                    u64::try_from(left_ms).unwrap_or(0),
-                )),
-            }),
-            other => Err(StoreError::Unavailable(format!(
-                "claim script answered {other}"
-            ))),
-        }
+        let this: Arc<dyn DedupStore> = self.clone();
+        self.claim_outcome(&this, key, token, answer)
     }
 
     async fn commit(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
@@ -156,6 +138,75 @@ impl DedupStore for RedisDedup {
 
     fn len(&self) -> Option<usize> {
         None
+    }
+
+    fn as_redis(&self) -> Option<&RedisDedup> {
+        Some(self)
+    }
+}
+
+impl RedisDedup {
+    /// The claim script on `redis_key` (from [`RedisDedup::key`]) for the owner `token`.
+    pub(crate) fn claim_invocation<'a>(
+        &self,
+        redis_key: &'a [u8],
+        token: LeaseToken,
+    ) -> ::redis::ScriptInvocation<'a> {
+        let mut invocation = CLAIM.key(redis_key);
+        invocation.arg(token_hex(token)).arg(self.in_flight_ms);
+        invocation
+    }
+
+    /// The outcome of the claim script's `answer` for `key` and `token`; a granted lease is tied
+    /// to `store` (this handle as the request path holds it). A timed-out claim may still land:
+    /// it is released in the background.
+    pub(crate) fn claim_outcome(
+        &self,
+        store: &Arc<dyn DedupStore>,
+        key: EventKey,
+        token: LeaseToken,
+        answer: Result<(i64, i64), StoreError>,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let (code, left_ms) = match answer {
+            Ok(a) => a,
+            Err(StoreError::Timeout) => {
+                self.release_late_claim(key, token);
+                return Err(StoreError::Timeout);
+            }
+            Err(e) => return Err(e),
+        };
+        match code {
+            0 => Ok(ClaimOutcome::Claimed(Lease::new(store.clone(), key, token))),
+            1 => Ok(ClaimOutcome::Duplicate),
+            2 => Ok(ClaimOutcome::InFlight {
+                retry_after_secs: retry_after_secs(Duration::from_millis(
+                    u64::try_from(left_ms).unwrap_or(0),
+                )),
+            }),
+            other => Err(StoreError::Unavailable(format!(
+                "claim script answered {other}"
+            ))),
+        }
+    }
+
+    /// The claim may have landed after we stopped waiting. We know its token, so free it in the
+    /// background (a no-op if it never landed); otherwise the ID would answer 409 until the
+    /// in-flight limit. Sent with the script's text (`EVAL`): queued behind the slow claim, an
+    /// `EVALSHA` of a script the server has not cached (after a restart) would fail with
+    /// NOSCRIPT after we stopped listening, and the retry with the text would never be sent.
+    fn release_late_claim(&self, key: EventKey, token: LeaseToken) {
+        let client = self.client.clone();
+        let redis_key = self.key(key);
+        tokio::spawn(async move {
+            let mut cmd = ::redis::cmd("EVAL");
+            cmd.arg(RELEASE_SOURCE)
+                .arg(1)
+                .arg(redis_key)
+                .arg(token_hex(token));
+            let _ = client
+                .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
+                .await;
+        });
     }
 }
 

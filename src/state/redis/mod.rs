@@ -20,6 +20,7 @@ pub mod breaker;
 pub mod client;
 pub mod client_key;
 pub mod dedup;
+pub mod joint;
 pub mod metrics;
 pub mod rate_limit;
 

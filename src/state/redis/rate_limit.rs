@@ -65,6 +65,11 @@ impl std::fmt::Debug for RedisRateLimit {
 }
 
 impl RedisRateLimit {
+    /// The shared client this handle calls through.
+    pub(crate) fn client(&self) -> &Arc<RedisClient> {
+        &self.client
+    }
+
     /// The rate limit of `route` with quota `gcra`, one budget per client IP when `per_client`,
     /// with the local pre-check when `precheck`.
     pub fn new(
@@ -88,14 +93,6 @@ impl RedisRateLimit {
         })
     }
 
-    fn redis_key(&self, ip: IpAddr) -> String {
-        if self.per_client {
-            format!("{}:{}", self.key, self.digest.of(ip))
-        } else {
-            self.key.clone()
-        }
-    }
-
     fn local_key(&self, ip: IpAddr) -> Option<IpAddr> {
         self.per_client.then(|| ip.to_canonical())
     }
@@ -114,33 +111,73 @@ impl RateLimitStore for RedisRateLimit {
     }
 
     async fn decide(&self, client: IpAddr) -> Result<(RateDecision, DecidedBy), StoreError> {
-        let local_key = self.local_key(client);
         let started = self.local.now_us();
-        if self.precheck {
-            if let Some(wait_us) = self.local.certain_refusal(local_key, started) {
-                // Not a store call: nothing is counted in hookgate_state_calls_total, and it says
-                // nothing about the store (a refusal while Redis is down is no recovery).
-                let retry_after_secs = retry_after_secs(Duration::from_micros(wait_us));
-                let decision = RateDecision::Limited { retry_after_secs };
-                return Ok((decision, DecidedBy::Replica));
-            }
+        if let Some(refused) = self.precheck(client, started) {
+            return Ok((refused, DecidedBy::Replica));
         }
         let key = self.redis_key(client);
-        let mut invocation = GCRA_SCRIPT.key(&key);
-        invocation.arg(self.gcra.t_us).arg(self.gcra.tau_us);
+        let invocation = self.invocation(&key);
         let wait_us: i64 = self
             .client
             .invoke(Op::RateLimit, Call::Script(&invocation), |_| CallResult::Ok)
             .await?;
-        let decision = if wait_us <= 0 {
-            self.local.record(local_key, started);
+        Ok((self.settle(client, started, wait_us), DecidedBy::Store))
+    }
+
+    fn as_redis(&self) -> Option<&RedisRateLimit> {
+        Some(self)
+    }
+}
+
+impl RedisRateLimit {
+    /// The local clock (µs) to pass to [`RedisRateLimit::precheck`] and
+    /// [`RedisRateLimit::settle`] for a call starting now.
+    pub(crate) fn started(&self) -> u64 {
+        self.local.now_us()
+    }
+
+    /// The local pre-check: a refusal this replica can decide without a store call (not a store
+    /// answer: nothing is counted in `hookgate_state_calls_total`, and it says nothing about the
+    /// store — a refusal while Redis is down is no recovery). `None` when the store must decide.
+    pub fn precheck(&self, client: IpAddr, started: u64) -> Option<RateDecision> {
+        if !self.precheck {
+            return None;
+        }
+        let wait_us = self
+            .local
+            .certain_refusal(self.local_key(client), started)?;
+        Some(RateDecision::Limited {
+            retry_after_secs: retry_after_secs(Duration::from_micros(wait_us)),
+        })
+    }
+
+    /// The key of `client`'s budget (see the module docs).
+    pub(crate) fn redis_key(&self, ip: IpAddr) -> String {
+        if self.per_client {
+            format!("{}:{}", self.key, self.digest.of(ip))
+        } else {
+            self.key.clone()
+        }
+    }
+
+    /// The GCRA script on `key` with this route's quota.
+    pub(crate) fn invocation<'a>(&self, key: &'a str) -> ::redis::ScriptInvocation<'a> {
+        let mut invocation = GCRA_SCRIPT.key(key);
+        invocation.arg(self.gcra.t_us).arg(self.gcra.tau_us);
+        invocation
+    }
+
+    /// The decision of the script's answer (`wait_us`, 0 = allowed) for a call that started at
+    /// `started` (local µs); an allowed request is recorded for the pre-check.
+    pub(crate) fn settle(&self, client: IpAddr, started: u64, wait_us: i64) -> RateDecision {
+        if wait_us <= 0 {
+            self.local.record(self.local_key(client), started);
             RateDecision::Allowed
         } else {
             RateDecision::Limited {
                 retry_after_secs: retry_after_secs(Duration::from_micros(wait_us as u64)),
             }
-        };
-        Ok((decision, DecidedBy::Store))
+        }
     }
 }
 
