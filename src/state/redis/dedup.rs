@@ -12,7 +12,7 @@
 //! Memory (Redis 7.0, jemalloc): 129 B per delivered ID at 20,000 IDs with prefix `hookgate` and
 //! route `stripe` (the 26-byte key fits jemalloc's 32-byte class; an integer value below 10,000 is
 //! Redis's shared object, no allocation), 145 B under an LRU/LFU `maxmemory-policy`, which gives
-//! each value its own object for the access clock (`bench/FINDINGS.md` §9). Bounded by the
+//! each value its own object for the access clock (`bench/FINDINGS.md` §10). Bounded by the
 //! server's `maxmemory`, not by the route's `max_entries`.
 //!
 //! Before issue 24 the key ended in 32 hex digits and the delivered value was `d` (177–195 B per
