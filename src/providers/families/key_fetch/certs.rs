@@ -31,8 +31,7 @@ pub struct SigningCert {
 /// When a fetched certificate must chain to a trusted root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChainRule {
-    /// Always. Any route with `key_ca` gets this rule whatever its preset asks: whoever names
-    /// their own CA expects every certificate to chain to it, a lone leaf included.
+    /// Always (PayPal's SDK validates the chain; any route with `key_ca`).
     Required,
     /// When the document carries its issuers; a lone leaf is taken on the strength of the TLS
     /// connection to the provider's own host (SNS serves the leaf alone, and AWS's SDKs check
@@ -68,8 +67,7 @@ impl webpki::ExtendedKeyUsageValidator for AnyUsage {
 }
 
 impl CertPolicy {
-    /// The built-in roots (Mozilla's, `webpki-roots`) under `chain`, or the certificates of
-    /// `key_ca` (PEM) under [`ChainRule::Required`].
+    /// The built-in roots (Mozilla's, `webpki-roots`), or the certificates of `key_ca` (PEM).
     pub fn new(
         key_ca: Option<&[u8]>,
         names: &'static [&'static str],
@@ -98,7 +96,7 @@ impl CertPolicy {
         Ok(CertPolicy {
             roots,
             names,
-            chain: ChainRule::Required,
+            chain,
             trust_self_issued: false,
         })
     }
@@ -364,22 +362,13 @@ mod tests {
             assert_eq!(check(&p, &wrong_usage), Err(Rejection::BadSignature));
         }
         // A lone leaf from a CA the document does not carry: taken on the TLS host only when
-        // the rule allows it, and never under a route's own `key_ca`.
+        // the rule allows it.
         let lone = leaf(name, Some(&int), &signing);
-        let built_in = CertPolicy::new(None, NAMES, ChainRule::WhenServed).unwrap();
-        assert_eq!(check(&built_in, &lone), Ok(()));
-        for rule in [ChainRule::Required, ChainRule::WhenServed] {
-            assert_eq!(
-                check(&policy(&root, rule), &lone),
-                Err(Rejection::BadSignature),
-                "{rule:?}"
-            );
-            // A lone leaf the `key_ca` root issued itself chains.
-            assert_eq!(
-                check(&policy(&root, rule), &leaf(name, Some(&root), &signing)),
-                Ok(())
-            );
-        }
+        assert_eq!(check(&policy(&root, ChainRule::WhenServed), &lone), Ok(()));
+        assert_eq!(
+            check(&policy(&root, ChainRule::Required), &lone),
+            Err(Rejection::BadSignature)
+        );
     }
 
     #[test]
