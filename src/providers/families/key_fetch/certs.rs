@@ -31,7 +31,10 @@ pub struct SigningCert {
 /// When a fetched certificate must chain to a trusted root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChainRule {
-    /// Always (PayPal's SDK validates the chain; any route with `key_ca`).
+    /// Always, a lone leaf included. No preset asks for it today: both certificate-fetching
+    /// providers serve the leaf alone (see [`ChainRule::WhenServed`]); `key_ca` replaces the
+    /// roots but keeps the preset's rule, since its test key servers serve the providers' real
+    /// leaves, which no private CA issued.
     Required,
     /// When the document carries its issuers; a lone leaf is taken on the strength of the TLS
     /// connection to the provider's own host (SNS serves the leaf alone, and AWS's SDKs check
