@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -211,6 +212,85 @@ fn send_forged(gw: &Gateway) {
     req.extend_from_slice(body);
     let out = raw_exchange(gw.port, &req, Duration::from_secs(5));
     assert_eq!(status_of(&out), Some(200), "{out}");
+}
+
+/// The forwarding-header cases above over HTTP/2 (TLS, ALPN h2), where the host is
+/// `:authority`: from an untrusted peer the headers are replaced or removed and `allow_ips`
+/// judges the peer; from a trusted proxy they are passed on and the right-most untrusted
+/// `X-Forwarded-For` entry is the client. Same answers as HTTP/1.1 (issue 20 fault 4).
+#[test]
+fn forwarding_headers_over_http_2_are_judged_as_over_http_1_1() {
+    for trusted in [false, true] {
+        let up = Upstream::start();
+        let server = if trusted {
+            "trusted_proxies = [\"127.0.0.1/32\"]"
+        } else {
+            ""
+        };
+        let (gw, _, pem) = tls_gateway_with(
+            server,
+            &hmac_route(&up, "allow_ips = [\"6.6.6.6/32\", \"127.0.0.1/32\"]"),
+        );
+        let h2 = reqwest::blocking::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+            .resolve(
+                "localhost",
+                format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+            )
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        let send = |xff: &str| {
+            let body = b"{}";
+            let res = h2
+                .post(format!("https://localhost:{}/hook", gw.port))
+                .header("Azotte-Signature", sig(body))
+                .header("X-Forwarded-For", xff)
+                .header("X-Forwarded-Proto", "http")
+                .header("X-Forwarded-Host", "attacker.example")
+                .header("X-Real-IP", "6.6.6.7")
+                .header("Forwarded", "for=6.6.6.8;host=attacker.example;proto=http")
+                .body(body.to_vec())
+                .send()
+                .unwrap();
+            assert_eq!(res.version(), reqwest::Version::HTTP_2);
+            res.status().as_u16()
+        };
+        // 9.9.9.9 is not allowed: believed only from a trusted peer (then 403).
+        assert_eq!(
+            send("9.9.9.9"),
+            if trusted { 403 } else { 200 },
+            "trusted: {trusted}"
+        );
+        // A client-set left-most entry is never the client: 6.6.6.6 is right-most here.
+        assert_eq!(send("9.9.9.9, 6.6.6.6"), 200, "trusted: {trusted}");
+        let got = up.received();
+        let r = got.last().unwrap();
+        let count = |n: &str| r.headers.iter().filter(|(k, _)| k == n).count();
+        if trusted {
+            assert_eq!(
+                r.header("x-forwarded-for"),
+                Some("9.9.9.9, 6.6.6.6, 127.0.0.1")
+            );
+            assert_eq!(r.header("x-forwarded-proto"), Some("http"));
+            assert_eq!(r.header("x-forwarded-host"), Some("attacker.example"));
+            assert_eq!(r.header("x-real-ip"), Some("6.6.6.7"));
+            assert_eq!(
+                r.header("forwarded"),
+                Some("for=6.6.6.8;host=attacker.example;proto=http")
+            );
+        } else {
+            assert_eq!(r.header("x-forwarded-for"), Some("127.0.0.1"));
+            assert_eq!(r.header("x-forwarded-proto"), Some("https"));
+            let authority = format!("localhost:{}", gw.port);
+            assert_eq!(r.header("x-forwarded-host"), Some(authority.as_str()));
+            assert_eq!(r.header("x-real-ip"), None);
+            assert_eq!(r.header("forwarded"), None);
+        }
+        for h in ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"] {
+            assert_eq!(count(h), 1, "{h} once (trusted: {trusted})");
+        }
+    }
 }
 
 // ---- 3. Methods ----
@@ -486,6 +566,130 @@ fn connections_past_max_connections_wait_until_one_ends() {
     let mut out = String::new();
     let _ = second.read_to_string(&mut out);
     assert_eq!(status_of(&out), Some(200), "{out}");
+}
+
+/// A gateway terminating TLS with a fresh self-signed certificate for `localhost`, and a
+/// rustls client configuration that trusts it.
+fn tls_gateway(server_extra: &str, up: &Upstream) -> (Gateway, Arc<rustls::ClientConfig>) {
+    let (gw, client, _pem) = tls_gateway_with(server_extra, &hmac_route(up, ""));
+    (gw, client)
+}
+
+/// [`tls_gateway`] with `routes`, also giving the certificate's PEM.
+fn tls_gateway_with(
+    server_extra: &str,
+    routes: &str,
+) -> (Gateway, Arc<rustls::ClientConfig>, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = TempDir::new();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let gw = Gateway::start(
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\n{server_extra}",
+            cert_path.display(),
+            key_path.display()
+        ),
+        routes,
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (gw, Arc::new(client), cert.cert.pem())
+}
+
+/// A TCP connection to `port` that has sent `sent_bytes` bytes of a real ClientHello (all of
+/// it for `usize::MAX`).
+fn client_hello(port: u16, config: &Arc<rustls::ClientConfig>, sent_bytes: usize) -> TcpStream {
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(config.clone(), name).unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.write_all(&hello[..sent_bytes.min(hello.len())])
+        .unwrap();
+    tcp
+}
+
+/// Reads until the gateway closes `tcp` (EOF or reset); false if it is still open after `wait`.
+fn closed_within(tcp: &mut TcpStream, wait: Duration) -> bool {
+    tcp.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Issue 20 fault 6: a TLS client that connects and sends nothing, or stalls mid-handshake,
+/// holds a `max_connections` slot (so the next handshake waits, unanswered) and is closed after
+/// `read_timeout`; the waiting handshake is then served and its request forwarded. Before the
+/// fix, handshakes ran outside the bound for pingora's fixed 60 s.
+#[test]
+fn tls_handshakes_hold_a_connection_slot_and_end_after_read_timeout() {
+    let up = Upstream::start();
+    let (gw, tls) = tls_gateway(
+        "max_connections = 1\nread_timeout = \"2s\"\nidle_timeout = \"2s\"",
+        &up,
+    );
+    for sent in [0, 7] {
+        // 0: silent after connecting; 7: a ClientHello cut short (inside its record header).
+        let mut stalled = client_hello(gw.port, &tls, sent);
+        std::thread::sleep(Duration::from_millis(200));
+        let mut waiting = client_hello(gw.port, &tls, usize::MAX);
+        waiting
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        assert!(
+            waiting.read(&mut buf).is_err(),
+            "no ServerHello while the stalled handshake ({sent} bytes) holds the only slot"
+        );
+        assert!(
+            closed_within(&mut stalled, Duration::from_secs(15)),
+            "the stalled handshake ({sent} bytes) is closed after read_timeout"
+        );
+        waiting
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let n = waiting.read(&mut buf).unwrap();
+        assert!(
+            n > 0 && buf[0] == 0x16,
+            "then the waiting one gets its ServerHello"
+        );
+        drop(waiting);
+    }
+    assert_eq!(
+        gw.metric(r#"hookgate_connections_dropped_total{reason="tls_handshake_timeout"}"#),
+        2.0
+    );
+    // A real HTTPS client is served once the slot is free again.
+    let https = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls((*tls).clone())
+        .resolve(
+            "localhost",
+            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let body = b"{}";
+    let res = https
+        .post(format!("https://localhost:{}/hook", gw.port))
+        .header("Azotte-Signature", sig(body))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(up.count(), 1);
 }
 
 // ---- 6. Event IDs ----

@@ -402,3 +402,111 @@ fn paddle_destinations_sharing_an_event_id_are_each_forwarded_once() {
         Some("ntf_01h8bzam1z32agrxjwhjgqk8w6")
     );
 }
+
+/// Signs `body` for `preset` with `secret`, through the preset's own signer (its output is
+/// checked against the provider's published vectors in the preset's unit tests).
+fn preset_signed(preset: &str, secret: &str, body: &str) -> Vec<(String, String)> {
+    use hookgate::providers;
+    let preset = providers::find_preset(preset).unwrap();
+    let secrets = [hookgate::config::secret::Secret::literal(secret)];
+    let settings = providers::SchemeSettings {
+        secrets: &secrets,
+        tolerance: preset.default_tolerance.unwrap_or_default(),
+        signature: None,
+    };
+    let scheme = (preset.build)(&settings).unwrap();
+    let headers = http::HeaderMap::new();
+    let req = providers::WebhookRequest {
+        method: "POST",
+        public_url: "http://127.0.0.1/hook",
+        headers: &headers,
+        body: body.as_bytes(),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap(),
+    };
+    scheme.sign(&req).unwrap()
+}
+
+/// Issue 20 fault 7, the second audit: presets whose event ID every receiver of the event gets
+/// (several webhooks, apps or subscriptions of one account, each with its own signing secret)
+/// key dedup per verifying secret, or per the body field that names the receiver. Two
+/// receivers behind one route each get the event once; each one's retry is a duplicate.
+/// Sources per preset: README "Dedup keys per preset".
+#[test]
+fn receivers_sharing_an_event_id_are_each_forwarded_once_after_the_second_audit() {
+    // (preset, body, how the second receiver differs: another secret, or another body field)
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (
+            "intercom",
+            r#"{"type":"notification_event","id":"notif_1","topic":"contact.created"}"#,
+            None,
+        ),
+        ("segment", r#"{"type":"track","messageId":"ajs-1"}"#, None),
+        (
+            "typeform",
+            r#"{"event_id":"01ABC","event_type":"form_response"}"#,
+            None,
+        ),
+        (
+            "vercel",
+            r#"{"id":"evt_1","type":"deployment.created"}"#,
+            None,
+        ),
+        (
+            "persona",
+            r#"{"data":{"type":"event","id":"evt_1","attributes":{"name":"inquiry.completed"}}}"#,
+            None,
+        ),
+        (
+            "worldline",
+            r#"{"apiVersion":"v1","id":"8ee793f6-4553-4749-85dc-f2ef095c5ab0","type":"payment.paid"}"#,
+            None,
+        ),
+        (
+            "slack",
+            r#"{"type":"event_callback","event_id":"Ev1","api_app_id":"A1"}"#,
+            Some(r#"{"type":"event_callback","event_id":"Ev1","api_app_id":"A2"}"#),
+        ),
+        (
+            "netlify",
+            r#"{"id":"deploy1","state":"building"}"#,
+            Some(r#"{"id":"deploy1","state":"ready"}"#),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (preset, body, other_body) in cases {
+        let up = Upstream::start();
+        let (a, b) = (
+            "receiver-a-secret-0123456789",
+            "receiver-b-secret-0123456789",
+        );
+        let secrets: &[&str] = if other_body.is_some() { &[a] } else { &[a, b] };
+        let gw = TestGateway::start("", &dedup_route(&up, preset, secrets));
+        let (second_secret, second_body) = match other_body {
+            Some(other) => (a, *other),
+            None => (b, *body),
+        };
+        let send = |secret: &str, body: &str| {
+            let headers = preset_signed(preset, secret, body);
+            let refs: Vec<(&str, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            duplicate(&gw, &refs, body)
+        };
+        let got = [
+            send(a, body),
+            send(second_secret, second_body),
+            send(a, body),
+            send(second_secret, second_body),
+        ];
+        if got != [false, false, true, true] || up.count() != 2 {
+            failures.push(format!(
+                "{preset}: duplicate flags {got:?}, forwarded {}",
+                up.count()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -3,28 +3,87 @@
 //! loop waits for the first byte at most `idle_timeout`, then gives the request `read_timeout`
 //! (the [`FramingTap`] every connection is read through says when the first byte came: no peek
 //! syscall, one timer, see [`request::IdleWait`]). HTTP/2 (over TLS) is left to pingora's loop.
+//!
+//! With TLS on, the handshake is run here too, not by pingora's listener: it then happens under a
+//! `max_connections` slot and within `read_timeout`, so a client that connects and sends nothing
+//! (or stalls mid-handshake) holds a slot, and its descriptor, for at most `read_timeout`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, ReusedHttpStream, ServerApp};
+pub use pingora::listeners::tls::Acceptor as TlsAcceptor;
 use pingora::protocols::http::ServerSession;
+use pingora::protocols::l4::stream::Stream as TcpStream;
 use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 
 use super::state::GatewayState;
 use super::tap::FramingTap;
 use crate::request;
+use crate::telemetry::metrics::ConnectionDrop;
 
 /// The webhook service's application.
 pub struct WebhookListener {
     http: Arc<WebhookHttp>,
+    /// `Some` when the listener terminates TLS (pingora hands over plain TCP connections).
+    tls: Option<TlsAcceptor>,
 }
 
 impl WebhookListener {
-    pub fn new(state: Arc<GatewayState>) -> Self {
+    pub fn new(state: Arc<GatewayState>, tls: Option<TlsAcceptor>) -> Self {
         WebhookListener {
             http: Arc::new(WebhookHttp { state }),
+            tls,
+        }
+    }
+
+    /// The TLS handshake on `stream` (a plain TCP connection), within `read_timeout` and until
+    /// draining starts; `None` (the connection is closed) when it does not finish.
+    async fn handshake(&self, acceptor: &TlsAcceptor, stream: Stream) -> Option<Stream> {
+        let state = &self.http.state;
+        let Ok(tcp) = stream.into_any().downcast::<TcpStream>() else {
+            tracing::warn!("webhook listener: not a TCP connection; closed");
+            return None;
+        };
+        let read_timeout = state.gateway().server.read_timeout;
+        let handshake = tokio::time::timeout(read_timeout, acceptor.tls_handshake(*tcp));
+        let done = tokio::select! {
+            _ = state.drain.started() => return None,
+            done = handshake => done,
+        };
+        let drop = match done {
+            Ok(Ok(tls)) => return Some(Box::new(tls)),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                ConnectionDrop::TlsHandshakeFailed
+            }
+            Err(_) => ConnectionDrop::TlsHandshakeTimeout,
+        };
+        state.metrics.connection_dropped(drop);
+        None
+    }
+
+    /// HTTP/1 requests on `stream` until it closes, is not reused, or draining starts.
+    async fn serve_http1(&self, stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        // The gateway checks chunked framing on the raw bytes (see `tap`).
+        let mut stream = FramingTap::wrap(stream);
+        loop {
+            if self.http.state.drain.is_draining() {
+                // Draining: no new requests on this connection (new connections end here too).
+                return None;
+            }
+            // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
+            // sent on it afterwards is not started, and the sender retries elsewhere.
+            let arrived = FramingTap::of(&stream).map(|tap| {
+                tap.start_request();
+                tap.arrival()
+            });
+            let session = ServerSession::new_http1(stream);
+            let reused =
+                request::serve(&self.http.state, session, arrived.as_deref(), shutdown).await?;
+            let (next, _settings) = reused.consume();
+            stream = next;
         }
     }
 }
@@ -52,29 +111,16 @@ impl ServerApp for WebhookListener {
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        // `max_connections`: past it a connection waits here, unread, until another ends.
+        // `max_connections`: past it a connection waits here, unread, until another ends. The TLS
+        // handshake runs under the slot.
         let _slot = self.http.state.connections.admit().await;
+        let stream = match &self.tls {
+            Some(acceptor) => self.handshake(acceptor, stream).await?,
+            None => stream,
+        };
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             return ServerApp::process_new(&self.http, stream, shutdown).await;
         }
-        // HTTP/1: the gateway checks chunked framing on the raw bytes (see `tap`).
-        let mut stream = FramingTap::wrap(stream);
-        loop {
-            if self.http.state.drain.is_draining() {
-                // Draining: no new requests on this connection (new connections end here too).
-                return None;
-            }
-            // SIGTERM closes an idle kept-alive connection at once (as nginx does): a request
-            // sent on it afterwards is not started, and the sender retries elsewhere.
-            let arrived = FramingTap::of(&stream).map(|tap| {
-                tap.start_request();
-                tap.arrival()
-            });
-            let session = ServerSession::new_http1(stream);
-            let reused =
-                request::serve(&self.http.state, session, arrived.as_deref(), shutdown).await?;
-            let (next, _settings) = reused.consume();
-            stream = next;
-        }
+        self.serve_http1(stream, shutdown).await
     }
 }

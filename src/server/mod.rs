@@ -28,7 +28,6 @@ pub mod workers;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use pingora::listeners::tls::TlsSettings;
 use pingora::server::configuration::ServerConf;
 use pingora::server::{RunArgs, Server};
 use pingora::services::background::background_service;
@@ -137,29 +136,46 @@ fn server_conf(threads: usize, stop: &StopOn) -> ServerConf {
     }
 }
 
-/// The webhook listener's service on `listen`, plain TCP or TLS (HTTP/2 offered by ALPN).
+/// The webhook listener's service on `listen`. pingora listens on plain TCP either way: with
+/// TLS on, the webhook listener runs the handshake itself, under a `max_connections` slot and
+/// `read_timeout` (pingora 0.9.1 would run it before the application sees the connection,
+/// outside any bound, for up to a fixed 60 s).
 fn webhook_service(
     state: &Arc<GatewayState>,
     settings: &crate::config::model::ServerSettings,
 ) -> Result<Service<listener::WebhookListener>, ServerError> {
+    let acceptor = settings.tls.as_ref().map(tls_acceptor).transpose()?;
     let mut webhooks = Service::new(
         "webhooks".to_string(),
-        listener::WebhookListener::new(state.clone()),
+        listener::WebhookListener::new(state.clone(), acceptor),
     );
-    match &settings.tls {
-        None => webhooks.add_tcp(&settings.listen),
-        Some(tls) => {
-            let mut tls_settings =
-                TlsSettings::intermediate(&tls.cert, &tls.key).map_err(|e| ServerError::Tls {
-                    cert: tls.cert.clone(),
-                    key: tls.key.clone(),
-                    cause: e.to_string(),
-                })?;
-            tls_settings.enable_h2();
-            webhooks.add_tls_with_settings(&settings.listen, None, tls_settings);
-        }
-    }
+    webhooks.add_tcp(&settings.listen);
     Ok(webhooks)
+}
+
+/// The TLS acceptor for `tls`: TLS 1.2 and 1.3 (pingora's versions), HTTP/2 then HTTP/1.1
+/// offered by ALPN. Built here rather than by pingora's `TlsSettings::build`, which panics on a
+/// certificate or key it cannot use.
+fn tls_acceptor(
+    tls: &crate::config::model::TlsFiles,
+) -> Result<listener::TlsAcceptor, ServerError> {
+    use pingora::tls::{load_certs_and_key_files, version, ServerConfig};
+    let error = |cause: String| ServerError::Tls {
+        cert: tls.cert.clone(),
+        key: tls.key.clone(),
+        cause,
+    };
+    let (certs, key) = load_certs_and_key_files(&tls.cert, &tls.key)
+        .map_err(|e| error(e.to_string()))?
+        .ok_or_else(|| error("no certificate or no private key found in the PEM files".into()))?;
+    pingora::tls::install_default_crypto_provider();
+    let mut config =
+        ServerConfig::builder_with_protocol_versions(&[&version::TLS12, &version::TLS13])
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| error(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(listener::TlsAcceptor::from_server_config(Arc::new(config)))
 }
 
 /// Registers `concurrency` delivery workers per queued route with the drain: on SIGTERM they

@@ -17,6 +17,31 @@ const BUCKETS: &[f64] = &[
     2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// Why a webhook connection was closed before a request could be read
+/// (`hookgate_connections_dropped_total{reason}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionDrop {
+    /// The TLS handshake did not finish within `read_timeout`.
+    TlsHandshakeTimeout,
+    /// The TLS handshake failed (not TLS, no shared version or cipher, the peer closed).
+    TlsHandshakeFailed,
+}
+
+impl ConnectionDrop {
+    pub const ALL: [ConnectionDrop; 2] = [
+        ConnectionDrop::TlsHandshakeTimeout,
+        ConnectionDrop::TlsHandshakeFailed,
+    ];
+
+    /// The `reason` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionDrop::TlsHandshakeTimeout => "tls_handshake_timeout",
+            ConnectionDrop::TlsHandshakeFailed => "tls_handshake_failed",
+        }
+    }
+}
+
 /// One gateway's metrics and their registry (not a process global, so two gateways can run in
 /// one process).
 pub struct Metrics {
@@ -27,6 +52,7 @@ pub struct Metrics {
     verify_duration: HistogramVec,
     pub dedup_entries: IntGaugeVec,
     config_reloads: IntCounterVec,
+    connections_dropped: IntCounterVec,
     rollout: RolloutCounters,
     /// The shared state store's calls, breaker and fallbacks (zero without `[state]`).
     pub state: crate::state::redis::StateMetrics,
@@ -84,7 +110,17 @@ impl Metrics {
         for result in ["ok", "error"] {
             config_reloads.with_label_values(&[result]);
         }
+        let connections_dropped = counter(
+            &registry,
+            "hookgate_connections_dropped_total",
+            "Webhook connections closed before a request could be read, by reason.",
+            &["reason"],
+        );
+        for reason in ConnectionDrop::ALL {
+            connections_dropped.with_label_values(&[reason.label()]);
+        }
         Metrics {
+            connections_dropped,
             state: crate::state::redis::StateMetrics::register(&registry).expect("unique metric"),
             rollout: RolloutCounters::register(&registry),
             registry,
@@ -122,6 +158,13 @@ impl Metrics {
             request_duration: self.request_duration.with_label_values(&[route]),
             verify_duration: self.verify_duration.with_label_values(&[route]),
         }
+    }
+
+    /// Counts a webhook connection closed before a request could be read.
+    pub fn connection_dropped(&self, reason: ConnectionDrop) {
+        self.connections_dropped
+            .with_label_values(&[reason.label()])
+            .inc();
     }
 
     /// Counts a request that matched no route (or could not be parsed far enough to match one).

@@ -112,7 +112,20 @@ fn shared_ids_are_scoped_per_receiver() {
         scope("gcp-pubsub"),
         DedupScope::Fields(&["json:/subscription"])
     );
-    for name in ["stripe", "square", "mux", "pagerduty"] {
+    assert_eq!(scope("slack"), DedupScope::Fields(&["json:/api_app_id"]));
+    assert_eq!(scope("netlify"), DedupScope::Fields(&["json:/state"]));
+    for name in [
+        "stripe",
+        "square",
+        "mux",
+        "pagerduty",
+        "intercom",
+        "typeform",
+        "vercel",
+        "segment",
+        "persona",
+        "worldline",
+    ] {
         assert_eq!(scope(name), DedupScope::Secret, "{name}");
     }
     // Paddle: notification_id is per destination, event_id is shared.

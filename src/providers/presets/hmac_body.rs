@@ -10,7 +10,7 @@
 
 use crate::providers::families::common::{self, Algorithm, Encoding};
 use crate::providers::families::hmac_generic::BodyHmac;
-use crate::providers::Preset;
+use crate::providers::{DedupScope, Preset};
 
 /// Rows of body-HMAC senders: `CONST = "name": "Header", Algorithm, Encoding, "prefix"
 /// [, keys: decoder] { the remaining [`Preset`] fields }` (`keys: base64_keys`: the HMAC key is the
@@ -94,6 +94,7 @@ body_hmac_senders! {
     /// webhook sample (see the test vector's comment).
     INTERCOM = "intercom": "X-Hub-Signature", Sha1, Hex, "sha1=" {
         event_id: Some("json:/id"),
+        dedup_scope: DedupScope::Secret,
         event_type: Some("json:/topic"),
         summary: "X-Hub-Signature: sha1=<hex> HMAC-SHA1 of the raw body",
         reference: "developers.intercom.com webhooks (signed notifications; notification id)",
@@ -152,6 +153,7 @@ body_hmac_senders! {
     /// Source: see the test vector's comment.
     SEGMENT = "segment": "X-Signature", Sha1, Hex, "" {
         event_id: Some("json:/messageId"),
+        dedup_scope: DedupScope::Secret,
         event_type: Some("json:/type"),
         summary: "X-Signature: <hex> HMAC-SHA1 of the raw body",
         reference: "segment.com/docs/connections/destinations/catalog/webhooks",
@@ -190,6 +192,7 @@ body_hmac_senders! {
     /// Source: see the test vector's comment.
     TYPEFORM = "typeform": "Typeform-Signature", Sha256, Base64, "sha256=" {
         event_id: Some("json:/event_id"),
+        dedup_scope: DedupScope::Secret,
         event_type: Some("json:/event_type"),
         summary: "Typeform-Signature: sha256=<base64> HMAC-SHA256 of the raw body",
         reference: "typeform.com/developers/webhooks/secure-your-webhooks",
@@ -200,6 +203,7 @@ body_hmac_senders! {
     /// Source: see the test vector's comment.
     VERCEL = "vercel": "x-vercel-signature", Sha1, Hex, "" {
         event_id: Some("json:/id"),
+        dedup_scope: DedupScope::Secret,
         event_type: Some("json:/type"),
         summary: "x-vercel-signature: <hex> HMAC-SHA1 of the raw body",
         reference: "vercel.com/docs/webhooks/webhooks-api (securing webhooks; event id)",

@@ -17,6 +17,9 @@ pub const PRESET: Preset = Preset {
     family: "jwt-hs256",
     headers: &["X-Webhook-Signature"],
     event_id: Some("json:/id"),
+    // `id` is the deploy's: every notification of one deploy (building, ready, error...) carries
+    // it, so the state is part of the key, else a deploy's later notifications are "duplicates".
+    dedup_scope: crate::providers::DedupScope::Fields(&["json:/state"]),
     event_type: Some("json:/state"),
     summary:
         "X-Webhook-Signature: HS256 JWT, iss \"netlify\", claim sha256 = hex SHA-256 of the body",
@@ -79,6 +82,31 @@ pub fn hs256_token(claims: &serde_json::Value, secret: &Secret) -> Result<String
     .map_err(|e| SignError(format!("cannot encode the JWT: {e}")))
 }
 
+/// `exp` and `nbf` of an HS256 token, when present, as the senders' own verifier checks them:
+/// both samples (Netlify's, and Vonage's `@vonage/jwt` `verifySignature`) call Node's
+/// `jsonwebtoken.verify`, which refuses a token once `now >= exp` and before `nbf`, with no
+/// clock tolerance by default, and refuses either claim when it is not a number (here: the
+/// claims fail to deserialize, `MalformedSignature`). Neither sender sets them today.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+pub struct Lifetime {
+    pub exp: Option<i64>,
+    pub nbf: Option<i64>,
+}
+
+impl Lifetime {
+    /// `StaleTimestamp` when the token has expired or is not yet valid at `now`.
+    pub fn check(&self, now: std::time::Duration) -> Result<(), Rejection> {
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        let expired = self.exp.is_some_and(|exp| now >= exp);
+        let early = self.nbf.is_some_and(|nbf| nbf > now);
+        if expired || early {
+            Err(Rejection::StaleTimestamp)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Hex SHA-256 of `body`.
 pub fn body_sha256(body: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(body))
@@ -87,6 +115,8 @@ pub fn body_sha256(body: &[u8]) -> String {
 #[derive(serde::Deserialize)]
 struct Claims {
     sha256: String,
+    #[serde(flatten)]
+    lifetime: Lifetime,
 }
 
 struct Netlify {
@@ -97,6 +127,7 @@ impl Scheme for Netlify {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
         let token = common::single_header(req.headers, HEADER)?;
         let claims: Claims = hs256_claims(token, &self.secrets, Some("netlify"))?;
+        claims.lifetime.check(req.now)?;
         if common::ct_eq(
             body_sha256(req.body).as_bytes(),
             claims.sha256.to_ascii_lowercase().as_bytes(),
@@ -170,6 +201,52 @@ mod tests {
                 ..v
             }
             .verify(),
+            Err(Rejection::MalformedSignature)
+        );
+    }
+
+    /// Issue 20 fault 3: `exp`/`nbf`, when present, as Node's `jsonwebtoken.verify` (the docs
+    /// sample) checks them: expired at `exp`, not valid before `nbf`, a non-number refused.
+    #[test]
+    fn exp_and_nbf_are_checked_when_present() {
+        use crate::providers::WebhookRequest;
+        let secrets = [Secret::literal(SECRET)];
+        let scheme = Netlify {
+            secrets: secrets.to_vec(),
+        };
+        let body = br#"{"id":"d1","state":"ready"}"#;
+        let now = 1_800_000_000u64;
+        let verify = |extra: serde_json::Value| {
+            let mut claims = serde_json::json!({ "iss": "netlify", "sha256": body_sha256(body) });
+            for (k, v) in extra.as_object().unwrap() {
+                claims[k] = v.clone();
+            }
+            let token = hs256_token(&claims, &secrets[0]).unwrap();
+            let headers = crate::providers::families::testkit::headers(&[(HEADER, token.as_str())]);
+            scheme.verify(&WebhookRequest {
+                method: "POST",
+                public_url: "https://h/x",
+                headers: &headers,
+                body,
+                now: std::time::Duration::from_secs(now),
+            })
+        };
+        let n = now as i64;
+        assert_eq!(verify(serde_json::json!({})), Ok(()));
+        assert_eq!(
+            verify(serde_json::json!({ "exp": n + 1, "nbf": n })),
+            Ok(())
+        );
+        assert_eq!(
+            verify(serde_json::json!({ "exp": n })),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(serde_json::json!({ "nbf": n + 1 })),
+            Err(Rejection::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(serde_json::json!({ "exp": "never" })),
             Err(Rejection::MalformedSignature)
         );
     }

@@ -24,6 +24,7 @@ pub const PRESET: Preset = Preset {
     // The event object's ID: Persona re-sends the same event on retries ("Handling duplicate
     // events" tells receivers to skip already-logged events).
     event_id: Some("json:/data/id"),
+    dedup_scope: crate::providers::DedupScope::Secret,
     event_type: Some("json:/data/attributes/name"),
     summary: "Persona-Signature: t=<unix>,v1=<hex> HMAC-SHA256 of \"{t}.{body}\" (space-separated groups while a secret rotates; any may match)",
     reference: "docs.withpersona.com webhooks best practices (checking signatures, rotation groups, duplicate events; no window given: 300 s both ways is hookgate's)",

@@ -15,6 +15,7 @@ pub const PRESET: Preset = Preset {
     name: "slack",
     default_tolerance: Some(Duration::from_secs(300)),
     event_id: Some("json:/event_id"),
+    dedup_scope: crate::providers::DedupScope::Fields(&["json:/api_app_id"]),
     event_type: Some("json:/type"),
     summary: "X-Slack-Signature: v0=<hex> HMAC-SHA256 of \"v0:{X-Slack-Request-Timestamp}:{body}\"",
     family: "hmac-timestamped",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::netlify::{body_sha256, hs256_claims, hs256_token};
+use super::netlify::{body_sha256, hs256_claims, hs256_token, Lifetime};
 use crate::config::secret::Secret;
 use crate::providers::families::common;
 use crate::providers::{
@@ -32,6 +32,8 @@ pub const PRESET: Preset = Preset {
 struct Claims {
     payload_hash: String,
     iat: i64,
+    #[serde(flatten)]
+    lifetime: Lifetime,
 }
 
 struct Vonage {
@@ -51,6 +53,7 @@ impl Scheme for Vonage {
         ) {
             return Err(Rejection::BadSignature);
         }
+        claims.lifetime.check(req.now)?;
         self.window.check_seconds(claims.iat, req.now)
     }
 
@@ -112,5 +115,36 @@ mod tests {
             v.verify_at(secs(1_699_999_699)),
             Err(Rejection::StaleTimestamp)
         );
+    }
+
+    /// `@vonage/jwt` `verifySignature` is Node's `jsonwebtoken.verify`: a present `exp` that has
+    /// passed (or `nbf` not reached) is refused even with `iat` inside the window.
+    #[test]
+    fn a_present_exp_or_nbf_is_checked() {
+        let secret = Secret::literal("vonage-signature-secret");
+        let scheme = Vonage {
+            secrets: vec![secret.clone()],
+            window: PRESET.window(Duration::from_secs(300)),
+        };
+        let body = br#"{"message_uuid":"m1"}"#;
+        let now = 1_800_000_000i64;
+        let verify = |exp: i64, nbf: i64| {
+            let claims = serde_json::json!({
+                "iat": now, "exp": exp, "nbf": nbf, "payload_hash": body_sha256(body),
+            });
+            let value = format!("Bearer {}", hs256_token(&claims, &secret).unwrap());
+            let headers =
+                crate::providers::families::testkit::headers(&[("Authorization", value.as_str())]);
+            scheme.verify(&WebhookRequest {
+                method: "POST",
+                public_url: "https://h/x",
+                headers: &headers,
+                body,
+                now: secs(now as u64),
+            })
+        };
+        assert_eq!(verify(now + 60, now), Ok(()));
+        assert_eq!(verify(now, now), Err(Rejection::StaleTimestamp));
+        assert_eq!(verify(now + 60, now + 1), Err(Rejection::StaleTimestamp));
     }
 }

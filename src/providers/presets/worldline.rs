@@ -12,6 +12,7 @@ pub const PRESET: Preset = Preset {
     family: "hmac-body",
     headers: &["X-GCS-Signature", "X-GCS-KeyId"],
     event_id: Some("json:/id"),
+    dedup_scope: crate::providers::DedupScope::Secret,
     event_type: Some("json:/type"),
     summary: "X-GCS-Signature: <base64> HMAC-SHA256 of the raw body (X-GCS-KeyId names the key)",
     reference: "connect-sdk-php WebhooksHelperTest; docs.connect.worldline-solutions.com webhooks (event id)",
