@@ -42,9 +42,10 @@ impl Deliverer for Direct {
         // moving the large exchange future and its answer per request (+12 % CPU per request,
         // bench/FINDINGS.md §6). A client that goes away does not cancel it (the connection task
         // does not watch the client while it waits for the upstream), so the upstream's answer
-        // settles the claim. The request task itself is dropped only when the runtime is shut
-        // down past the drain grace, or on a panic; then the lease's own drop guard releases the
-        // claim ([`Lease`]'s `Drop`), so a retry is let through (at-least-once).
+        // settles the claim. pingora spawns connection and HTTP/2 stream tasks detached, so the
+        // request task is dropped only when the runtime stops past `grace_period`, or on a panic;
+        // a spawned exchange would be dropped then too. The lease's own drop guard ([`Lease`]'s
+        // `Drop`) releases the claim, so the retry is let through (at-least-once).
         let sent = forward::send(connector, target, header, body, timeout).await;
         if lease.is_some() {
             let status = sent.as_ref().ok().map(|r| r.status());
