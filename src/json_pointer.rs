@@ -13,7 +13,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 /// A scalar found at a pointer: what a webhook field (ID, type, timestamp, signature) can be.
@@ -42,17 +44,19 @@ impl Scalar {
 pub fn raw_at<'a>(body: &'a [u8], pointer: &str) -> Option<&'a RawValue> {
     let text = std::str::from_utf8(body).ok()?;
     serde_json::from_str::<Skip>(text).ok()?;
-    let mut current: &'a RawValue = serde_json::from_str(text).ok()?;
     if pointer.is_empty() {
-        return Some(current);
+        return serde_json::from_str(text).ok();
     }
     let tokens = pointer.strip_prefix('/')?;
+    // Each step reads the text of the value before it (the whole body first, already checked).
+    let mut current: Option<&'a RawValue> = None;
     for token in tokens.split('/') {
         let token = unescape(token);
-        let mut de = serde_json::Deserializer::from_str(current.get());
-        current = de.deserialize_any(Step { token: &token }).ok()??;
+        let within = current.map_or(text, RawValue::get);
+        let mut de = serde_json::Deserializer::from_str(within);
+        current = Some(de.deserialize_any(Step { token: &token }).ok()??);
     }
-    Some(current)
+    current
 }
 
 /// The scalar at `pointer` in `body`; `None` as for [`raw_at`], or when the target is an object,
@@ -171,8 +175,8 @@ impl<'de> Visitor<'de> for Step<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.token {
+        while let Some(hit) = map.next_key_seed(KeyIs(self.token))? {
+            if hit {
                 found = Some(map.next_value::<&'de RawValue>()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -216,6 +220,29 @@ impl<'de> Visitor<'de> for Step<'_> {
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+}
+
+/// Reads an object key and says whether it is `.0`, without keeping it: serde_json hands over a
+/// slice of the body, or of its scratch buffer when the key has escapes (no `String` per key).
+struct KeyIs<'t>(&'t str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
     }
 }
 
