@@ -781,6 +781,59 @@ fn chunked_upstream() -> u16 {
     port
 }
 
+/// An HTTP/1.0 request without `Connection: keep-alive` is answered `Connection: close` and the
+/// connection closed after the answer (RFC 9112 §9.3), not held for `idle_timeout`; with it, the
+/// connection is kept (a second request is served on it).
+#[test]
+fn an_http_1_0_client_without_keep_alive_gets_the_connection_closed() {
+    let up = Upstream::start();
+    let gw = Gateway::start("idle_timeout = \"60s\"", &hmac_route(&up, ""));
+    let body = b"{}";
+    let req = |keep_alive: &str| {
+        format!(
+            "POST /hook HTTP/1.0\r\nHost: x\r\n{keep_alive}Content-Length: 2\r\nAzotte-Signature: {}\r\n\r\n{{}}",
+            sig(body)
+        )
+    };
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(req("").as_bytes()).unwrap();
+    let mut out = Vec::new();
+    // Until EOF: a read timing out (the connection held open) fails the test.
+    s.read_to_end(&mut out)
+        .expect("the gateway closes the connection");
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(status_of(&out), Some(200), "{out}");
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for _ in 0..2 {
+        s.write_all(req("Connection: keep-alive\r\n").as_bytes())
+            .unwrap();
+        let mut status = String::new();
+        r.read_line(&mut status).unwrap();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut answer = vec![0; len];
+        r.read_exact(&mut answer).unwrap();
+    }
+}
+
 #[test]
 fn an_http_1_0_client_gets_the_chunked_answer_de_chunked_and_close_delimited() {
     let port = chunked_upstream();
