@@ -155,7 +155,17 @@ pub fn main_with(cli: Cli) -> i32 {
             Ok(mut c) => {
                 c.notices.extend(config::unresolvable_upstreams(&c));
                 print!("{}", describe(&c));
-                check_queue_redis(&c)
+                // A certificate or key `run` could not use fails here too, not only at start.
+                match c.server.tls.as_ref().map(crate::server::check_tls) {
+                    Some(Err(e)) => {
+                        eprintln!(
+                            "hookgate: {}: [server] tls_cert/tls_key: {e}",
+                            config.display()
+                        );
+                        1
+                    }
+                    _ => check_queue_redis(&c),
+                }
             }
             Err(e) => {
                 eprintln!("hookgate: {e}");

@@ -180,6 +180,37 @@ fn check_prints_the_state_section_without_the_password() {
     assert!(!out.contains("hunter2-pw"), "{out}");
 }
 
+/// A TLS certificate or key that `run` would refuse (not PEM, or a key of another certificate)
+/// fails `hookgate check` too, naming the files; before, check said "ok" and `run` then failed.
+#[test]
+fn check_refuses_a_tls_certificate_or_key_run_could_not_use() {
+    let dir = TempDir::new();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_path = dir.write("tls.crt", &cert.cert.pem());
+    let key_path = dir.write("tls.key", &cert.key_pair.serialize_pem());
+    let other_key = dir.write("other.key", &other.key_pair.serialize_pem());
+    let garbage = dir.write("garbage.pem", "not a certificate\n");
+    let routes = route("sw", "standard-webhooks", SVIX_SECRET);
+    let with = |c: &std::path::Path, k: &std::path::Path| {
+        check(&format!(
+            "[server]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n{routes}",
+            c.display(),
+            k.display()
+        ))
+    };
+    let (code, _, err) = with(&cert_path, &key_path);
+    assert_eq!(code, 0, "{err}");
+    for (c, k) in [(&garbage, &key_path), (&cert_path, &other_key)] {
+        let (code, out, err) = with(c, k);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            err.contains("tls_cert") && err.contains(&*c.display().to_string()),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn check_refuses_a_route_whose_every_secret_has_expired() {
     let past = "2020-01-01T00:00:00Z";

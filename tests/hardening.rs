@@ -692,6 +692,86 @@ fn tls_handshakes_hold_a_connection_slot_and_end_after_read_timeout() {
     assert_eq!(up.count(), 1);
 }
 
+/// A TLS connection to the gateway with ALPN `h2` negotiated, the handshake done.
+fn h2_connect(
+    port: u16,
+    tls: &Arc<rustls::ClientConfig>,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut config = (**tls).clone();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    assert_eq!(conn.alpn_protocol(), Some(&b"h2"[..]));
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+/// Issue 20 fault 6, HTTP/2: an HTTP/2 connection that opens no stream is closed after
+/// `idle_timeout` (one that sent nothing after the TLS handshake, after `read_timeout`), so idle
+/// HTTP/2 clients do not keep `max_connections` slots. Before, pingora's HTTP/2 loop had no
+/// bound: `max_connections` idle HTTP/2 connections locked every other client out for good.
+#[test]
+fn idle_http_2_connections_are_closed() {
+    let up = Upstream::start();
+    let (gw, tls) = tls_gateway(
+        "max_connections = 1\nread_timeout = \"2s\"\nidle_timeout = \"2s\"",
+        &up,
+    );
+    for preface in [true, false] {
+        let mut h2 = h2_connect(gw.port, &tls);
+        if preface {
+            // The client's preface and an empty SETTINGS frame (RFC 9113 §3.4), then nothing.
+            h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+                .unwrap();
+            h2.flush().unwrap();
+        }
+        h2.sock
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let closed = loop {
+            match h2.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break false
+                }
+                // Closed without close_notify, or reset.
+                Err(_) => break true,
+            }
+        };
+        assert!(
+            closed,
+            "an idle HTTP/2 connection (preface sent: {preface}) is closed"
+        );
+    }
+    // The only slot is free again: a real HTTP/2 request is served.
+    let https = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls((*tls).clone())
+        .resolve(
+            "localhost",
+            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let body = b"{}";
+    let res = https
+        .post(format!("https://localhost:{}/hook", gw.port))
+        .header("Azotte-Signature", sig(body))
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 // ---- 6. Event IDs ----
 
 #[test]
@@ -779,6 +859,59 @@ fn chunked_upstream() -> u16 {
         }
     });
     port
+}
+
+/// An HTTP/1.0 request without `Connection: keep-alive` is answered `Connection: close` and the
+/// connection closed after the answer (RFC 9112 §9.3), not held for `idle_timeout`; with it, the
+/// connection is kept (a second request is served on it).
+#[test]
+fn an_http_1_0_client_without_keep_alive_gets_the_connection_closed() {
+    let up = Upstream::start();
+    let gw = Gateway::start("idle_timeout = \"60s\"", &hmac_route(&up, ""));
+    let body = b"{}";
+    let req = |keep_alive: &str| {
+        format!(
+            "POST /hook HTTP/1.0\r\nHost: x\r\n{keep_alive}Content-Length: 2\r\nAzotte-Signature: {}\r\n\r\n{{}}",
+            sig(body)
+        )
+    };
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(req("").as_bytes()).unwrap();
+    let mut out = Vec::new();
+    // Until EOF: a read timing out (the connection held open) fails the test.
+    s.read_to_end(&mut out)
+        .expect("the gateway closes the connection");
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(status_of(&out), Some(200), "{out}");
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for _ in 0..2 {
+        s.write_all(req("Connection: keep-alive\r\n").as_bytes())
+            .unwrap();
+        let mut status = String::new();
+        r.read_line(&mut status).unwrap();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut answer = vec![0; len];
+        r.read_exact(&mut answer).unwrap();
+    }
 }
 
 #[test]

@@ -267,6 +267,15 @@ fn max_body_must_fit_body_memory_limit_and_be_more_than_zero() {
     ));
     assert!(e.contains("route \"gh\"") && e.contains("25MiB"), "{e}");
     assert!(e.contains("preset's default"), "{e}");
+    // The built-in default (1 MiB) too, on a route without a preset default.
+    let e = err(&format!(
+        "[server]\nbody_memory_limit = \"512KiB\"\n{ROUTE}"
+    ));
+    assert!(
+        e.contains("route \"azotte\"") && e.contains("1MiB") && e.contains("512KiB"),
+        "{e}"
+    );
+    assert!(e.contains("(the default; set max_body)"), "{e}");
     // Equal is fine; so is a server max_body that lowers GitHub's default under the limit.
     assert!(parse(&format!("{server}{ROUTE}max_body = \"8MiB\"\n")).is_ok());
     assert_eq!(

@@ -193,7 +193,10 @@ pub async fn serve(
         }),
     };
     let (mut session, started) = read_head(state, session, wait).await?;
-    session.set_keepalive(if closing {
+    // `read_request` has applied the client's choice (HTTP/1.0 without `Connection: keep-alive`,
+    // or `Connection: close`: off); only a connection the client keeps open gets `idle_timeout`.
+    let client_keeps = session.get_keepalive().is_some();
+    session.set_keepalive(if closing || !client_keeps {
         None
     } else {
         Some(server.idle_timeout.as_secs().max(1))

@@ -8,10 +8,11 @@
 //! `max_connections` slot and within `read_timeout`, so a client that connects and sends nothing
 //! (or stalls mid-handshake) holds a slot, and its descriptor, for at most `read_timeout`.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pingora::apps::{HttpServerApp, ReusedHttpStream, ServerApp};
+use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp};
 pub use pingora::listeners::tls::Acceptor as TlsAcceptor;
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::l4::stream::Stream as TcpStream;
@@ -32,9 +33,37 @@ pub struct WebhookListener {
 
 impl WebhookListener {
     pub fn new(state: Arc<GatewayState>, tls: Option<TlsAcceptor>) -> Self {
+        // pingora's HTTP/2 loop closes a connection no stream has used for this long (it has no
+        // bound by default: an idle HTTP/2 client would hold its `max_connections` slot forever).
+        // Read at start, as the listener settings are.
+        let mut options = HttpServerOptions::default();
+        options.h2_idle_timeout = Some(state.gateway().server.idle_timeout);
         WebhookListener {
-            http: Arc::new(WebhookHttp { state }),
+            http: Arc::new(WebhookHttp { state, options }),
             tls,
+        }
+    }
+
+    /// HTTP/2 on `stream` by pingora's loop (idle connections closed after `idle_timeout`, see
+    /// `new`). pingora's HTTP/2 handshake waits for the client's preface without a bound, so a
+    /// client that sends nothing at all after the TLS handshake is closed after `read_timeout`.
+    async fn serve_h2(&self, stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        let stream = FramingTap::wrap(stream);
+        // The tap only says when the first byte came (nothing is recorded or checked).
+        let arrived = FramingTap::of(&stream).map(|tap| {
+            tap.not_chunked();
+            tap.arrival()
+        });
+        let read_timeout = self.http.state.gateway().server.read_timeout;
+        let silent = async {
+            tokio::time::sleep(read_timeout).await;
+            if arrived.is_some_and(|a| a.load(Ordering::Relaxed)) {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = ServerApp::process_new(&self.http, stream, shutdown) => served,
+            () = silent => None,
         }
     }
 
@@ -91,6 +120,7 @@ impl WebhookListener {
 /// Per-request handling, as pingora's HTTP application (used as is for HTTP/2 streams).
 pub struct WebhookHttp {
     state: Arc<GatewayState>,
+    options: HttpServerOptions,
 }
 
 #[async_trait]
@@ -101,6 +131,10 @@ impl HttpServerApp for WebhookHttp {
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
         request::serve(&self.state, session, None, shutdown).await
+    }
+
+    fn server_options(&self) -> Option<&HttpServerOptions> {
+        Some(&self.options)
     }
 }
 
@@ -119,7 +153,7 @@ impl ServerApp for WebhookListener {
             None => stream,
         };
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
-            return ServerApp::process_new(&self.http, stream, shutdown).await;
+            return self.serve_h2(stream, shutdown).await;
         }
         self.serve_http1(stream, shutdown).await
     }

@@ -153,6 +153,13 @@ fn webhook_service(
     Ok(webhooks)
 }
 
+/// Whether the certificate and key of `tls` load as they would at start (`hookgate check`).
+///
+/// Errors: [`ServerError::Tls`], naming both files and the cause.
+pub fn check_tls(tls: &crate::config::model::TlsFiles) -> Result<(), ServerError> {
+    tls_acceptor(tls).map(drop)
+}
+
 /// The TLS acceptor for `tls`: TLS 1.2 and 1.3 (pingora's versions), HTTP/2 then HTTP/1.1
 /// offered by ALPN. Built here rather than by pingora's `TlsSettings::build`, which panics on a
 /// certificate or key it cannot use.

@@ -43,7 +43,9 @@ pub(super) fn max_body(
             // The server's was checked against body_memory_limit with `[server]`.
             (Some(limit), _) => return Ok(limit),
             (None, Some(limit)) => (limit, " (the preset's default; set the route's max_body)"),
-            (None, None) => return Ok(DEFAULT_MAX_BODY),
+            // The built-in 1 MiB is held against the limit too: a smaller body_memory_limit
+            // would refuse every body between them with 503, forever.
+            (None, None) => (DEFAULT_MAX_BODY, " (the default; set max_body)"),
         },
     };
     check_fits_memory(limit, server.body_memory_limit)

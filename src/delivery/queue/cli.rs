@@ -391,12 +391,14 @@ fn print_stats(v: &Value) -> String {
     );
     if let Some(routes) = v["routes"].as_object() {
         for (name, r) in routes {
+            // Numbers, not `Value`s: a `Value`'s Display ignores the width, which broke the columns.
+            let count = |key: &str| r[key].as_u64().unwrap_or(0);
             out.push_str(&format!(
                 "{:<20} {:>9} {:>7} {:>7} {:>12.0}\n",
                 name,
-                r["pending"],
-                r["leased"],
-                r["dead"],
+                count("pending"),
+                count("leased"),
+                count("dead"),
                 r["oldest_pending_age_seconds"].as_f64().unwrap_or(0.0)
             ));
         }
@@ -424,4 +426,25 @@ fn print_list(v: &Value) -> String {
         out.push_str(&format!("(more: next page after {next})\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_rows_line_up_with_the_header() {
+        let v = serde_json::json!({
+            "bytes": 335, "max_bytes": 2048,
+            "routes": {"q": {"pending": 0, "leased": 12, "dead": 1, "oldest_pending_age_seconds": 3.2}}
+        });
+        let out = print_stats(&v);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[1].len(), lines[2].len(), "{out}");
+        // Each number ends where its column's title ends.
+        for (title, value) in [("pending", "0"), ("leased", "12"), ("dead", "1")] {
+            let end = lines[1].find(title).unwrap() + title.len();
+            assert_eq!(&lines[2][end - value.len()..end], value, "{out}");
+        }
+    }
 }
