@@ -219,6 +219,11 @@ pub async fn serve(
         &mut facts,
     )
     .await;
+    if state.drain.is_draining() {
+        // Draining began while this request ran: its answer says the connection ends (as nginx
+        // does), rather than promising a keep-alive the gateway will not keep.
+        session.set_keepalive(None);
+    }
     let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
     let head = session.head();
     log(
