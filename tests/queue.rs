@@ -115,6 +115,56 @@ async fn concurrent_appends_share_syncs_group_commit() {
     assert_eq!(store.sync_count() - before, 8);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_between_two_leases_are_removed_in_one_batch_and_stay_removed() {
+    let dir = scratch("ack-batch");
+    const N: u64 = 16;
+    let (last, kept, acked);
+    {
+        let store = open(&dir, 1 << 30);
+        let mut ids = Vec::new();
+        for seq in 0..N {
+            ids.push(store.append(message("a", seq)).await.unwrap());
+        }
+        last = store.append(message("b", N)).await.unwrap();
+        kept = store.append(message("c", N + 1)).await.unwrap();
+        let leased = store.lease_due("a", N as usize).await.unwrap();
+        assert_eq!(leased.len() as u64, N);
+        let before = store.ack_batch_count();
+        for m in &leased {
+            store.ack(m.info.id).await.unwrap();
+        }
+        // Out of the index at once: stats and show see the ack before the disk write.
+        let stats = store.stats().await.unwrap();
+        assert_eq!(stats.routes["a"].pending + stats.routes["a"].leased, 0);
+        let others = message("b", N).charged_bytes() + message("c", N + 1).charged_bytes();
+        assert_eq!(stats.bytes, others);
+        assert!(store.show(ids[0]).await.unwrap().is_none());
+        // The next lease writes all N removals as one batch.
+        assert!(store.lease_due("a", 1).await.unwrap().is_empty());
+        assert_eq!(store.ack_batch_count() - before, 1, "{N} acks, one batch");
+        // Acks after the last lease are written when the queue closes.
+        assert_eq!(store.lease_due("b", 1).await.unwrap()[0].info.id, last);
+        store.ack(last).await.unwrap();
+        acked = ids;
+    }
+    // Durable across a reopen: nothing acked comes back, nothing else is lost.
+    let store = open(&dir, 1 << 30);
+    for id in acked.iter().chain([&last]) {
+        assert!(store.show(*id).await.unwrap().is_none(), "{id} came back");
+    }
+    let c = store
+        .show(kept)
+        .await
+        .unwrap()
+        .expect("the unacked message is kept");
+    assert_eq!(c.body, Bytes::from(body_of(N + 1)));
+    assert_eq!(
+        store.stats().await.unwrap().bytes,
+        message("c", N + 1).charged_bytes()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Crash safety: a child process appends, leases and acks; it is killed with SIGKILL at random
 // points; every append it reported as acknowledged must be in the store, byte-identical,

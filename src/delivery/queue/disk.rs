@@ -16,6 +16,13 @@
 //! next append's sync carries them, and losing one in a power cut can only cause a redelivery or
 //! a repeated attempt. Admin mutations (replay, drop) sync before they return.
 //!
+//! **Coalesced acks.** An ack takes the message out of the in-memory index at once (no blocking
+//! hand-off) and queues its key for removal; the next [`QueueStore::lease_due`] (any worker's,
+//! already on a blocking thread) or closing the queue removes every queued key in one fjall
+//! batch. So a worker's cycle is one blocking hand-off and one batch instead of two of each.
+//! A removal still queued, or written but not yet synced, when the process dies is lost: the
+//! message comes back on the next open and is delivered again (at least once; never a loss).
+//!
 //! Scheduling state lives in memory (one process owns the directory): on open the `meta`
 //! keyspace is scanned once (small records, no bodies) and every pending message, including one
 //! leased when the previous process died, is due again.
@@ -85,6 +92,10 @@ struct Shared {
     index: Mutex<Index>,
     max_bytes: u64,
     syncs: AtomicU64,
+    /// Keys of acked messages, out of the index, whose disk removal is still to be written.
+    acked: Mutex<Vec<MessageId>>,
+    /// fjall batches written to remove acked messages.
+    ack_batches: AtomicU64,
     wakeup: Arc<Notify>,
 }
 
@@ -254,6 +265,8 @@ impl DiskQueue {
             index: Mutex::new(index),
             max_bytes: options.max_bytes,
             syncs: AtomicU64::new(0),
+            acked: Mutex::new(Vec::new()),
+            ack_batches: AtomicU64::new(0),
             wakeup: Arc::new(Notify::new()),
         });
         let (jobs, receiver) = mpsc::sync_channel(options.max_waiting.max(1));
@@ -278,6 +291,12 @@ impl DiskQueue {
         self.shared.syncs.load(Ordering::SeqCst)
     }
 
+    /// fjall batches written so far to remove acked messages. Acks are coalesced (module docs):
+    /// N acks between two leases cost one batch, not N.
+    pub fn ack_batch_count(&self) -> u64 {
+        self.shared.ack_batches.load(Ordering::SeqCst)
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Shared) -> Result<T, QueueError> + Send + 'static,
@@ -293,6 +312,9 @@ impl Drop for DiskQueue {
     fn drop(&mut self) {
         // Closing the channel ends the committer after the appends already sent.
         self.jobs.take();
+        if let Err(e) = self.shared.flush_acks() {
+            tracing::error!(error = %e, "queue ack removal failed at close; redelivered on reopen");
+        }
         if let Some(committer) = self.committer.take() {
             let _ = committer.join();
         }
@@ -378,6 +400,29 @@ impl Shared {
         batch.commit().map_err(io)
     }
 
+    /// Writes the removals of every acked message queued since the last flush as one batch (no
+    /// sync of its own: the next append's carries it). On failure the keys stay queued for the
+    /// next flush; if none succeeds before the process dies, those messages are redelivered.
+    fn flush_acks(&self) -> Result<(), QueueError> {
+        let ids = std::mem::take(&mut *self.acked.lock().unwrap_or_else(|p| p.into_inner()));
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.ack_batches.fetch_add(1, Ordering::SeqCst);
+        self.remove_on_disk(&ids).inspect_err(|_| {
+            let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
+            acked.extend_from_slice(&ids);
+        })
+    }
+
+    /// Delivered: out of the index now, off the disk at the next [`Shared::flush_acks`].
+    fn ack(&self, id: MessageId) {
+        if self.index().remove(id).is_some() {
+            let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
+            acked.push(id);
+        }
+    }
+
     fn sync(&self) -> Result<(), QueueError> {
         let result = self.db.persist(PersistMode::SyncData).map_err(io);
         self.syncs.fetch_add(1, Ordering::SeqCst);
@@ -408,6 +453,8 @@ impl Shared {
     }
 
     fn lease_due(&self, route: &str, max: usize) -> Result<Vec<StoredMessage>, QueueError> {
+        // Folded in here: this call is already on a blocking thread, so acks need none.
+        self.flush_acks()?;
         let now = unix_ms(SystemTime::now());
         let mut picked = Vec::new();
         {
@@ -603,8 +650,10 @@ impl QueueStore for DiskQueue {
             .map(|(due, _)| from_unix_ms(*due)))
     }
 
+    /// Coalesced (module docs): the disk removal is written by the next lease or at close.
     async fn ack(&self, id: MessageId) -> Result<(), QueueError> {
-        self.blocking(move |s| s.remove(id).map(|_| ())).await
+        self.shared.ack(id);
+        Ok(())
     }
 
     async fn retry_later(
