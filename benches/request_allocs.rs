@@ -11,7 +11,11 @@
 //! count over a run, divided by its requests, is the gateway's cost per request. Routes, as
 //! `bench/bench.py`'s targets H and H2: verify + forward (`provider = "hmac"`, 1.5 KiB signed
 //! JSON), and the same plus dedup on `json:/id` (a new id per request) and an in-memory rate limit
-//! that never refuses.
+//! that never refuses. Then H again on a second in-process gateway with `[tracing]` at
+//! `sample_ratio = 1.0` and at `0.01` (`bench/bench.py`'s Ht1, Ht001), exporting over OTLP/HTTP
+//! to a sink in this process that answers 200 and allocates nothing per export: the export
+//! thread's allocations (batching, protobuf encoding, the HTTP call) count, since they are the
+//! request's; the counts wait for the export after each run (`export_interval = "20ms"`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -36,31 +40,40 @@ const WARM_UP: usize = 500;
 const MEASURED: usize = 5_000;
 const UPSTREAM_ANSWER: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"ok\":true}\n";
+/// An empty `ExportTraceServiceResponse`: the export succeeded.
+const SINK_ANSWER: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+/// How long the exporter gets to send what a run's spans left queued (20 ms interval).
+const EXPORT_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 
 fn main() {
-    let upstream = start_upstream();
-    let port = free_port();
-    let admin = free_port();
+    let upstream = start_server(UPSTREAM_ANSWER);
+    let sink = start_server(SINK_ANSWER);
     let dir = std::env::temp_dir().join(format!("hookgate-request-allocs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("gateway.toml");
-    std::fs::write(&path, config(port, admin, upstream)).expect("config written");
-    let config = hookgate::config::load(&path).expect("valid config");
-    let state = GatewayState::new(
-        config,
-        AuditSink {
-            format: AuditFormat::Json,
-        },
-    )
-    .expect("gateway builds");
-    // `Signals`: the binary's no-steal runtime (the process exits when the bench is done).
-    std::thread::spawn(move || hookgate::server::run(state, StopOn::Signals).expect("runs"));
-    wait_listening(port);
-
-    for (label, path, unique_ids) in [
-        ("verify + forward (H)", "/hook", false),
-        ("+ dedup + rate limit, in memory (H2)", "/hook-dedup", true),
-    ] {
+    let plain = start_gateway(&dir, "plain", upstream, "");
+    let runs = [
+        (plain, "verify + forward (H)", "/hook", false),
+        (
+            plain,
+            "+ dedup + rate limit, in memory (H2)",
+            "/hook-dedup",
+            true,
+        ),
+        (
+            start_gateway(&dir, "t1", upstream, &tracing(sink, 1.0)),
+            "H, [tracing] sample_ratio = 1.0 (Ht1)",
+            "/hook",
+            false,
+        ),
+        (
+            start_gateway(&dir, "t001", upstream, &tracing(sink, 0.01)),
+            "H, [tracing] sample_ratio = 0.01 (Ht001)",
+            "/hook",
+            false,
+        ),
+    ];
+    for (port, label, path, unique_ids) in runs {
         let requests = signed_requests(port, path, unique_ids, WARM_UP + MEASURED);
         let (allocs, bytes) = measure(port, &requests);
         eprintln!(
@@ -73,6 +86,33 @@ fn main() {
     std::process::exit(0);
 }
 
+/// Starts an in-process gateway with `extra` appended to its config; its port.
+fn start_gateway(dir: &std::path::Path, name: &str, upstream: u16, extra: &str) -> u16 {
+    let (port, admin) = (free_port(), free_port());
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, config(port, admin, upstream) + extra).expect("config written");
+    let config = hookgate::config::load(&path).expect("valid config");
+    let state = GatewayState::new(
+        config,
+        AuditSink {
+            format: AuditFormat::Json,
+        },
+    )
+    .expect("gateway builds");
+    // `Signals`: the binary's no-steal runtime (the process exits when the bench is done).
+    std::thread::spawn(move || hookgate::server::run(state, StopOn::Signals).expect("runs"));
+    wait_listening(port);
+    port
+}
+
+/// `[tracing]` to the sink, as bench/bench.py's Ht targets (a queue nothing overflows).
+fn tracing(sink: u16, ratio: f64) -> String {
+    format!(
+        "\n[tracing]\nendpoint = \"http://127.0.0.1:{sink}\"\nsample_ratio = {ratio}\n\
+         max_queue = 262144\nmax_batch = 2048\nexport_interval = \"20ms\"\n"
+    )
+}
+
 /// Sends every request on one connection, one at a time; counts over all but the first
 /// `WARM_UP` (pools, thread-locals and lazily built state are filled by then).
 fn measure(port: u16, requests: &[Vec<u8>]) -> (usize, usize) {
@@ -82,6 +122,7 @@ fn measure(port: u16, requests: &[Vec<u8>]) -> (usize, usize) {
     let (mut allocs, mut bytes) = (0, 0);
     for (i, request) in requests.iter().enumerate() {
         if i == WARM_UP {
+            std::thread::sleep(EXPORT_SETTLE);
             allocs = ALLOCS.load(Relaxed);
             bytes = ALLOCATED.load(Relaxed);
         }
@@ -89,6 +130,7 @@ fn measure(port: u16, requests: &[Vec<u8>]) -> (usize, usize) {
         let status = read_response(&mut conn, &mut buf);
         assert_eq!(status, 200, "request {i} answered {status}");
     }
+    std::thread::sleep(EXPORT_SETTLE);
     (
         ALLOCS.load(Relaxed) - allocs,
         ALLOCATED.load(Relaxed) - bytes,
@@ -175,23 +217,23 @@ rate_limit = {{ per_second = 10000000.0, burst = 10000000 }}
     )
 }
 
-/// An upstream answering every request with a fixed 200, allocating nothing per request (one
-/// buffer per connection).
-fn start_upstream() -> u16 {
+/// A server answering every request with `answer`, allocating nothing per request (one buffer
+/// per connection): the upstream, and the OTLP sink.
+fn start_server(answer: &'static [u8]) -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).expect("upstream binds");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { break };
-            std::thread::spawn(move || serve_upstream(conn));
+            std::thread::spawn(move || serve(conn, answer));
         }
     });
     port
 }
 
-fn serve_upstream(mut conn: TcpStream) {
+fn serve(mut conn: TcpStream, answer: &[u8]) {
     let _ = conn.set_nodelay(true);
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; 4 << 20]; // an export batch of 2048 spans fits
     let mut filled = 0;
     loop {
         let parsed = {
@@ -207,7 +249,7 @@ fn serve_upstream(mut conn: TcpStream) {
         };
         match parsed {
             Some(end) if filled >= end => {
-                if conn.write_all(UPSTREAM_ANSWER).is_err() {
+                if conn.write_all(answer).is_err() {
                     return;
                 }
                 buf.copy_within(end..filled, 0);

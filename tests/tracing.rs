@@ -141,6 +141,19 @@ fn a_forwarded_request_is_one_trace_with_verify_and_upstream_children() {
     assert_eq!(server.attr("hookgate.route").as_deref(), Some("azotte"));
     assert_eq!(server.attr("hookgate.provider").as_deref(), Some("hmac"));
     assert_eq!(
+        server.attr("http.route").as_deref(),
+        Some("/webhooks/azotte")
+    );
+    assert_eq!(server.attr("http.request.method").as_deref(), Some("POST"));
+    assert_eq!(
+        upstream.attr("http.request.method").as_deref(),
+        Some("POST")
+    );
+    assert_eq!(
+        upstream.attr("server.address"),
+        Some(format!("127.0.0.1:{}", up.port))
+    );
+    assert_eq!(
         server.attr("hookgate.outcome").as_deref(),
         Some("forwarded")
     );
@@ -437,6 +450,10 @@ fn a_queued_delivery_attempt_is_a_span_linked_to_the_enqueue_span() {
     let deliver = one(&spans, "deliver");
     assert_eq!(server.attr("hookgate.outcome").as_deref(), Some("queued"));
     assert_eq!(enqueue.parent_id(), server.span_id());
+    assert_eq!(
+        enqueue.attr("messaging.destination.name").as_deref(),
+        Some("azotte")
+    );
     let delivery_id = enqueue.attr("messaging.message.id").expect("delivery id");
     assert_eq!(deliver.attr("hookgate.delivery_id"), Some(delivery_id));
     assert_eq!(deliver.attr("hookgate.attempt").as_deref(), Some("1"));

@@ -28,6 +28,7 @@ use crate::providers::SettingsError;
 use crate::state::fallback::Fallback;
 use crate::state::memory::MemoryBackend;
 use crate::state::StateBackend;
+use crate::telemetry::tracing::RouteLabels;
 use crate::telemetry::Metrics;
 
 pub use routes::{Route, RouteTable};
@@ -160,6 +161,12 @@ fn build_route(
         metrics: ctx
             .metrics
             .route(&config.name, config.scheme.secrets.len(), !config.enforce),
+        trace_labels: RouteLabels::new(
+            &config.name,
+            &config.path,
+            config.provider(),
+            &config.upstream.authority,
+        ),
         config,
     })
 }

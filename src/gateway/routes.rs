@@ -8,6 +8,7 @@ use crate::delivery::Deliverer;
 use crate::providers::families::route_scheme::RouteScheme;
 use crate::state::fallback::Fallback;
 use crate::state::{DedupStore, RateLimitStore};
+use crate::telemetry::tracing::RouteLabels;
 use crate::telemetry::RouteMetrics;
 
 /// One route, ready to serve: its validated config plus what was built from it.
@@ -24,6 +25,8 @@ pub struct Route {
     pub dedup_fallback: Option<Fallback>,
     pub deliverer: Arc<dyn Deliverer>,
     pub metrics: RouteMetrics,
+    /// What the route's spans say about it (built once; spans share its strings).
+    pub trace_labels: RouteLabels,
 }
 
 impl Route {

@@ -11,7 +11,7 @@ use crate::config::queue::DeliveryMode;
 use crate::delivery::{Delivered, DeliveryError, ForwardError, UpstreamHead};
 use crate::gateway::{Gateway, Route};
 use crate::server::state::GatewayState;
-use crate::telemetry::tracing::{ChildSpan, DeliveryTrace, RequestEnd, RequestSpan, RouteLabels};
+use crate::telemetry::tracing::{ChildSpan, DeliveryTrace, RequestEnd, RequestSpan};
 
 /// Starts the request's server span when tracing is on. The request's own trace context is its
 /// parent only when the peer is a trusted proxy (see the module docs of
@@ -28,25 +28,22 @@ pub fn start(
         .and_then(|a| a.as_inet())
         .is_some_and(|a| gateway.server.trusted_proxies.contains(canonical(a.ip())));
     let header = session.head();
-    let labels = route.map(|r| RouteLabels {
-        name: r.name(),
-        path: &r.config.path,
-        provider: r.config.provider(),
-    });
+    let labels = route.map(|r| &r.trace_labels);
     Some(tracing.request(&header.method, labels, &header.headers, trusted_peer))
 }
 
-/// Ends the server span with the request's outcome (its metric label) and answered status.
+/// Ends the server span with the request's outcome (its metric label) and answered status. The
+/// last use of `facts`' event fields: they move into the span (the audit line is written).
 pub fn finish(facts: &mut Facts, outcome: &'static str, status: u16) {
     let Some(span) = facts.trace.take() else {
         return;
     };
-    span.finish(&RequestEnd {
+    span.finish(RequestEnd {
         outcome,
         status,
         body_bytes: facts.body_bytes,
-        event_id: facts.event_id.as_deref(),
-        event_type: facts.event_type.as_deref(),
+        event_id: facts.event_id.take(),
+        event_type: facts.event_type.take(),
         client_ip: facts.client_ip,
     });
 }
@@ -95,17 +92,15 @@ pub fn outgoing(
     };
     if let Some(span) = span.as_mut() {
         if queued {
-            span.set(KeyValue::new(
-                "messaging.destination.name",
-                route.name().to_string(),
-            ));
+            let name = route.trace_labels.name.clone();
+            span.set(KeyValue::new("messaging.destination.name", name));
         } else {
-            let upstream = &route.config.upstream;
             span.set(KeyValue::new(
                 "http.request.method",
                 crate::telemetry::tracing::request::method_name(&head.method),
             ));
-            span.set(KeyValue::new("server.address", upstream.authority.clone()));
+            let upstream = route.trace_labels.upstream.clone();
+            span.set(KeyValue::new("server.address", upstream));
         }
     }
     delivery.inject(&mut head.headers);

@@ -6,7 +6,6 @@
 //! `key_fetch`, `rate_limit`, `dedup.claim`, `dedup.commit`, `dedup.release`, `enqueue`,
 //! `deliver`).
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -19,25 +18,43 @@ use opentelemetry_sdk::trace::Span as SdkSpan;
 
 use super::{propagation, Tracing};
 
-/// What the server span says about the route a request matched.
-#[derive(Clone, Copy, Debug)]
-pub struct RouteLabels<'a> {
-    pub name: &'a str,
-    pub path: &'a str,
-    pub provider: &'a str,
+/// What a route's spans say about it, built once per route: span attribute values share these
+/// (an `Arc` clone), so a sampled request copies no route string.
+#[derive(Clone, Debug)]
+pub struct RouteLabels {
+    /// `hookgate.route`, `messaging.destination.name`.
+    pub name: Arc<str>,
+    /// `http.route`.
+    pub path: Arc<str>,
+    /// `hookgate.provider` (a preset's name).
+    pub provider: &'static str,
+    /// `server.address` of the upstream call: the upstream's authority.
+    pub upstream: Arc<str>,
+}
+
+impl RouteLabels {
+    pub fn new(name: &str, path: &str, provider: &'static str, upstream: &str) -> Self {
+        Self {
+            name: name.into(),
+            path: path.into(),
+            provider,
+            upstream: upstream.into(),
+        }
+    }
 }
 
 /// How a request ended, for its server span.
-#[derive(Clone, Copy, Debug)]
-pub struct RequestEnd<'a> {
+#[derive(Clone, Debug)]
+pub struct RequestEnd {
     /// The `outcome` label of `hookgate_requests_total`.
     pub outcome: &'static str,
     /// The status answered (0 when the connection closed without an answer).
     pub status: u16,
     /// `None` when the body was not read.
     pub body_bytes: Option<usize>,
-    pub event_id: Option<&'a str>,
-    pub event_type: Option<&'a str>,
+    /// Moved into the span (the request is done with it).
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
     pub client_ip: Option<IpAddr>,
 }
 
@@ -56,7 +73,7 @@ impl Tracing {
     pub fn request(
         self: &Arc<Self>,
         method: &Method,
-        route: Option<RouteLabels<'_>>,
+        route: Option<&RouteLabels>,
         headers: &HeaderMap,
         trusted_peer: bool,
     ) -> RequestSpan {
@@ -67,21 +84,19 @@ impl Tracing {
             Some(remote) => Context::new().with_remote_span_context(remote),
             None => Context::new(),
         };
-        let name: Cow<'static, str> = match route {
-            Some(r) => format!("{} {}", method_name(method), r.path).into(),
-            None => method_name(method).into(),
-        };
+        // Named by method alone until sampled: a request that is not sampled formats nothing.
         let mut span = self
             .tracer
-            .span_builder(name)
+            .span_builder(method_name(method))
             .with_kind(SpanKind::Server)
             .start_with_context(&self.tracer, &parent);
         let cx = span.is_recording().then(|| {
             span.set_attribute(KeyValue::new("http.request.method", method_name(method)));
             if let Some(r) = route {
-                span.set_attribute(KeyValue::new("http.route", r.path.to_string()));
-                span.set_attribute(KeyValue::new("hookgate.route", r.name.to_string()));
-                span.set_attribute(KeyValue::new("hookgate.provider", r.provider.to_string()));
+                span.update_name(format!("{} {}", method_name(method), r.path));
+                span.set_attribute(KeyValue::new("http.route", r.path.clone()));
+                span.set_attribute(KeyValue::new("hookgate.route", r.name.clone()));
+                span.set_attribute(KeyValue::new("hookgate.provider", r.provider));
             }
             Context::new().with_remote_span_context(span.span_context().clone())
         });
@@ -169,7 +184,7 @@ impl RequestSpan {
     }
 
     /// Ends the server span with how the request ended.
-    pub fn finish(mut self, end: &RequestEnd<'_>) {
+    pub fn finish(mut self, end: RequestEnd) {
         if !self.span.is_recording() {
             return;
         }
@@ -185,10 +200,10 @@ impl RequestSpan {
             span.set_attribute(KeyValue::new("http.request.body.size", n as i64));
         }
         if let Some(t) = end.event_type {
-            span.set_attribute(KeyValue::new("hookgate.event_type", t.to_string()));
+            span.set_attribute(KeyValue::new("hookgate.event_type", t));
         }
         if let (true, Some(id)) = (self.tracing.event_id, end.event_id) {
-            span.set_attribute(KeyValue::new("hookgate.event_id", id.to_string()));
+            span.set_attribute(KeyValue::new("hookgate.event_id", id));
         }
         if let Some(ip) = end.client_ip {
             span.set_attribute(KeyValue::new("client.address", ip.to_string()));
