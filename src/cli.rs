@@ -151,27 +151,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 Err(e) => fatal("invalid configuration", &e),
             }
         }
-        Command::Check { config } => match config::load(&config) {
-            Ok(mut c) => {
-                c.notices.extend(config::unresolvable_upstreams(&c));
-                print!("{}", describe(&c));
-                // A certificate or key `run` could not use fails here too, not only at start.
-                match c.server.tls.as_ref().map(crate::server::check_tls) {
-                    Some(Err(e)) => {
-                        eprintln!(
-                            "hookgate: {}: [server] tls_cert/tls_key: {e}",
-                            config.display()
-                        );
-                        1
-                    }
-                    _ => check_queue_redis(&c),
-                }
-            }
-            Err(e) => {
-                eprintln!("hookgate: {e}");
-                1
-            }
-        },
+        Command::Check { config } => check(&config),
         Command::Sign {
             config,
             route,
@@ -209,6 +189,32 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Providers => {
             print!("{}", crate::providers::families::catalog::markdown_table());
             0
+        }
+    }
+}
+
+/// `hookgate check`: loads and describes the config; exit status 1 if it or its TLS files are
+/// unusable, or the queue's Redis is refused.
+fn check(config: &std::path::Path) -> i32 {
+    match config::load(config) {
+        Ok(mut c) => {
+            c.notices.extend(config::unresolvable_upstreams(&c));
+            print!("{}", describe(&c));
+            // A certificate or key `run` could not use fails here too, not only at start.
+            match c.server.tls.as_ref().map(crate::server::check_tls) {
+                Some(Err(e)) => {
+                    eprintln!(
+                        "hookgate: {}: [server] tls_cert/tls_key: {e}",
+                        config.display()
+                    );
+                    1
+                }
+                _ => check_queue_redis(&c),
+            }
+        }
+        Err(e) => {
+            eprintln!("hookgate: {e}");
+            1
         }
     }
 }

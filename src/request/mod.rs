@@ -219,11 +219,6 @@ pub async fn serve(
         &mut facts,
     )
     .await;
-    if state.drain.is_draining() {
-        // Draining began while this request ran: its answer says the connection ends (as nginx
-        // does), rather than promising a keep-alive the gateway will not keep.
-        session.set_keepalive(None);
-    }
     let finished = answer(state, &mut session, route.as_deref(), result, &facts).await;
     let head = session.head();
     log(
@@ -291,6 +286,11 @@ async fn answer(
     facts: &Facts,
 ) -> Finished {
     let body_read = facts.body_bytes.is_some();
+    if state.drain.is_draining() {
+        // Draining began while this request ran: its answer says the connection ends (as nginx
+        // does), rather than promising a keep-alive the gateway will not keep.
+        session.set_keepalive(None);
+    }
     // The outcome is counted before the answer is written, so a client holding its answer finds
     // the request in /metrics.
     let count = |outcome: Outcome| match route {
