@@ -2,6 +2,10 @@
 //! bodies, except `show`), on the work connection, with a longer budget.
 
 use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+
+use redis::aio::ConnectionManager;
+use redis::RedisError;
 
 use super::conn::{CallError, Pool};
 use super::keys::GROUP;
@@ -22,6 +26,20 @@ const SCAN_COUNT: usize = 500;
 const PEL_READ: usize = 10_000;
 
 impl Inner {
+    /// An admin call (a read, or a script whose repeat changes nothing):
+    /// [`super::conn::Conns::run_idempotent`] on the work connection within [`ADMIN_TIMEOUT`],
+    /// its failure as a [`QueueError`].
+    async fn admin_call<T, F, Fut>(&self, call: F) -> Result<T, QueueError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        self.conns
+            .run_idempotent(Pool::Work, "admin", ADMIN_TIMEOUT, call)
+            .await
+            .map_err(CallError::into_queue)
+    }
+
     /// Stream IDs leased now on `route` (its PEL).
     async fn leased_sids(&self, route: &str) -> Result<HashSet<String>, QueueError> {
         let stream = &self.keys(route).stream;
@@ -65,23 +83,16 @@ impl Inner {
         loop {
             let key = &meta_key;
             let (next, page): (u64, ScanPage) = self
-                .conns
-                .run_idempotent(
-                    Pool::Work,
-                    "admin",
-                    ADMIN_TIMEOUT,
-                    move |mut c| async move {
-                        redis::cmd("HSCAN")
-                            .arg(key)
-                            .arg(cursor)
-                            .arg("COUNT")
-                            .arg(SCAN_COUNT)
-                            .query_async(&mut c)
-                            .await
-                    },
-                )
-                .await
-                .map_err(CallError::into_queue)?;
+                .admin_call(move |mut c| async move {
+                    redis::cmd("HSCAN")
+                        .arg(key)
+                        .arg(cursor)
+                        .arg("COUNT")
+                        .arg(SCAN_COUNT)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await?;
             for (field, json) in page {
                 let Some(id) = message_id(&field) else {
                     continue;
@@ -140,21 +151,14 @@ impl Inner {
     ) -> Result<Option<StoredMessage>, QueueError> {
         let (k, field) = (&self.keys(route), &id.to_string());
         let meta_json: Option<Vec<u8>> = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "admin",
-                ADMIN_TIMEOUT,
-                move |mut c| async move {
-                    redis::cmd("HGET")
-                        .arg(&k.meta)
-                        .arg(field)
-                        .query_async(&mut c)
-                        .await
-                },
-            )
-            .await
-            .map_err(CallError::into_queue)?;
+            .admin_call(move |mut c| async move {
+                redis::cmd("HGET")
+                    .arg(&k.meta)
+                    .arg(field)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
         let Some(json) = meta_json else {
             return Ok(None);
         };
@@ -165,22 +169,15 @@ impl Inner {
         };
         let (stream, range_sid) = (&stream, &sid);
         let entries: Vec<(String, Vec<Vec<u8>>)> = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "admin",
-                ADMIN_TIMEOUT,
-                move |mut c| async move {
-                    redis::cmd("XRANGE")
-                        .arg(stream)
-                        .arg(range_sid)
-                        .arg(range_sid)
-                        .query_async(&mut c)
-                        .await
-                },
-            )
-            .await
-            .map_err(CallError::into_queue)?;
+            .admin_call(move |mut c| async move {
+                redis::cmd("XRANGE")
+                    .arg(stream)
+                    .arg(range_sid)
+                    .arg(range_sid)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
         let Some((_, fields)) = entries.into_iter().next() else {
             return Err(QueueError::Corrupt {
                 id,
@@ -198,20 +195,13 @@ impl Inner {
         };
         let (k, field) = (&self.keys(&route), &id.to_string());
         let replayed: i64 = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "admin",
-                ADMIN_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::REPLAY.prepare_invoke();
-                    call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
-                    call.arg(GROUP).arg(field);
-                    call.invoke_async(&mut c).await
-                },
-            )
-            .await
-            .map_err(CallError::into_queue)?;
+            .admin_call(move |mut c| async move {
+                let mut call = scripts::REPLAY.prepare_invoke();
+                call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
+                call.arg(GROUP).arg(field);
+                call.invoke_async(&mut c).await
+            })
+            .await?;
         if replayed == 1 {
             self.wakeup.notify_waiters();
         }
@@ -225,24 +215,17 @@ impl Inner {
         loop {
             let (dead, start) = (&self.keys(route).dead, &after);
             let page: Vec<(String, Vec<Vec<u8>>)> = self
-                .conns
-                .run_idempotent(
-                    Pool::Work,
-                    "admin",
-                    ADMIN_TIMEOUT,
-                    move |mut c| async move {
-                        redis::cmd("XRANGE")
-                            .arg(dead)
-                            .arg(start)
-                            .arg("+")
-                            .arg("COUNT")
-                            .arg(100)
-                            .query_async(&mut c)
-                            .await
-                    },
-                )
-                .await
-                .map_err(CallError::into_queue)?;
+                .admin_call(move |mut c| async move {
+                    redis::cmd("XRANGE")
+                        .arg(dead)
+                        .arg(start)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(100)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await?;
             let Some((last, _)) = page.last() else {
                 return Ok(replayed);
             };
@@ -260,19 +243,12 @@ impl Inner {
     async fn route_stats(&self, route: &str) -> Result<(RouteStats, u64), QueueError> {
         let k = &self.keys(route);
         let n: Vec<i64> = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "admin",
-                ADMIN_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::STATS.prepare_invoke();
-                    call.key(&k.stream).key(&k.dead).key(&k.bytes).arg(GROUP);
-                    call.invoke_async(&mut c).await
-                },
-            )
-            .await
-            .map_err(CallError::into_queue)?;
+            .admin_call(move |mut c| async move {
+                let mut call = scripts::STATS.prepare_invoke();
+                call.key(&k.stream).key(&k.dead).key(&k.bytes).arg(GROUP);
+                call.invoke_async(&mut c).await
+            })
+            .await?;
         let get = |i: usize| n.get(i).copied().unwrap_or(0).max(0) as u64;
         let oldest = n.get(4).copied().filter(|ms| *ms >= 0);
         let stats = RouteStats {
