@@ -12,10 +12,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::conn::Pool;
 use super::keys::{routes_key, GROUP};
 use super::scripts;
-use super::store::{lock, Inner, WORK_TIMEOUT};
+use super::store::{lock, Inner};
 
 /// The longest pause between two passes.
 const MAX_TICK: Duration = Duration::from_secs(1);
@@ -35,17 +34,11 @@ impl Inner {
     async fn touch(&self, route: &str, sids: Vec<String>) {
         let (stream, consumer, sids) = (&self.keys(route).stream, &self.consumer, &sids);
         let lost = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "maintain",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::TOUCH.prepare_invoke();
-                    call.key(stream).arg(GROUP).arg(consumer).arg(sids);
-                    call.invoke_async::<Vec<String>>(&mut c).await
-                },
-            )
+            .work_call("maintain", move |mut c| async move {
+                let mut call = scripts::TOUCH.prepare_invoke();
+                call.key(stream).arg(GROUP).arg(consumer).arg(sids);
+                call.invoke_async::<Vec<String>>(&mut c).await
+            })
             .await;
         match lost {
             Ok(lost) if !lost.is_empty() => {
@@ -62,18 +55,12 @@ impl Inner {
         let k = &self.keys(route);
         let lease_ms = self.lease_timeout.as_millis() as u64;
         let reclaimed = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "maintain",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::RECLAIM.prepare_invoke();
-                    call.key(&k.stream).key(&k.due).key(&k.meta);
-                    call.arg(GROUP).arg(lease_ms);
-                    call.invoke_async::<u64>(&mut c).await
-                },
-            )
+            .work_call("maintain", move |mut c| async move {
+                let mut call = scripts::RECLAIM.prepare_invoke();
+                call.key(&k.stream).key(&k.due).key(&k.meta);
+                call.arg(GROUP).arg(lease_ms);
+                call.invoke_async::<u64>(&mut c).await
+            })
             .await;
         match reclaimed {
             Ok(0) => 0,
@@ -103,19 +90,13 @@ impl Inner {
         }
         let key = &routes_key(&self.prefix);
         let added = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "maintain",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    redis::cmd("SADD")
-                        .arg(key)
-                        .arg(routes)
-                        .query_async::<()>(&mut c)
-                        .await
-                },
-            )
+            .work_call("maintain", move |mut c| async move {
+                redis::cmd("SADD")
+                    .arg(key)
+                    .arg(routes)
+                    .query_async::<()>(&mut c)
+                    .await
+            })
             .await;
         if let Err(e) = added {
             tracing::warn!(error = %e.into_queue(), "queue routes set refresh failed");
@@ -127,17 +108,11 @@ impl Inner {
         let (stream, consumer) = (&self.keys(route).stream, &self.consumer);
         let idle_ms = consumer_idle(self.lease_timeout).as_millis() as u64;
         let deleted = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "maintain",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::FORGET.prepare_invoke();
-                    call.key(stream).arg(GROUP).arg(consumer).arg(idle_ms);
-                    call.invoke_async::<u64>(&mut c).await
-                },
-            )
+            .work_call("maintain", move |mut c| async move {
+                let mut call = scripts::FORGET.prepare_invoke();
+                call.key(stream).arg(GROUP).arg(consumer).arg(idle_ms);
+                call.invoke_async::<u64>(&mut c).await
+            })
             .await;
         match deleted {
             Ok(0) => {}

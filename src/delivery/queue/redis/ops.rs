@@ -26,8 +26,7 @@ impl Inner {
         let keys = self.keys(route);
         let (k, consumer) = (&keys, &self.consumer);
         let answer = self
-            .conns
-            .run_idempotent(Pool::Work, "lease", WORK_TIMEOUT, move |mut c| async move {
+            .work_call("lease", move |mut c| async move {
                 let mut call = scripts::LEASE.prepare_invoke();
                 call.key(&k.stream).key(&k.due).key(&k.meta);
                 call.arg(GROUP).arg(consumer).arg(max.min(1000));
@@ -70,22 +69,16 @@ impl Inner {
         self.conns.metrics.state_lost(route);
         let stream = &keys.stream;
         let created = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "maintain",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    redis::cmd("XGROUP")
-                        .arg("CREATE")
-                        .arg(stream)
-                        .arg(GROUP)
-                        .arg("0")
-                        .arg("MKSTREAM")
-                        .query_async::<()>(&mut c)
-                        .await
-                },
-            )
+            .work_call("maintain", move |mut c| async move {
+                redis::cmd("XGROUP")
+                    .arg("CREATE")
+                    .arg(stream)
+                    .arg(GROUP)
+                    .arg("0")
+                    .arg("MKSTREAM")
+                    .query_async::<()>(&mut c)
+                    .await
+            })
             .await;
         match created {
             Ok(()) => QueueError::Unavailable("queue state lost; consumer group recreated".into()),
@@ -100,8 +93,7 @@ impl Inner {
     pub async fn next_due(&self, route: &str) -> Result<Option<SystemTime>, QueueError> {
         let due = &self.keys(route).due;
         let ms: i64 = self
-            .conns
-            .run_idempotent(Pool::Work, "lease", WORK_TIMEOUT, move |mut c| async move {
+            .work_call("lease", move |mut c| async move {
                 scripts::NEXT_DUE.key(due).invoke_async(&mut c).await
             })
             .await
@@ -170,9 +162,7 @@ impl Inner {
         let removed = if op == "admin" {
             self.conns.run(Pool::Work, op, WORK_TIMEOUT, call).await
         } else {
-            self.conns
-                .run_idempotent(Pool::Work, op, WORK_TIMEOUT, call)
-                .await
+            self.work_call(op, call).await
         };
         Ok(removed.map_err(CallError::into_queue)? == 1)
     }
@@ -190,22 +180,16 @@ impl Inner {
         let delay = unix_ms(due).saturating_sub(unix_ms(SystemTime::now()));
         let (k, consumer, field) = (&self.keys(&route), &self.consumer, &id.to_string());
         let changed: i64 = self
-            .conns
-            .run_idempotent(
-                Pool::Work,
-                "update",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::RETRY.prepare_invoke();
-                    call.key(&k.stream).key(&k.due).key(&k.meta);
-                    call.arg(GROUP)
-                        .arg(consumer)
-                        .arg(field)
-                        .arg(delay)
-                        .arg(error);
-                    call.invoke_async(&mut c).await
-                },
-            )
+            .work_call("update", move |mut c| async move {
+                let mut call = scripts::RETRY.prepare_invoke();
+                call.key(&k.stream).key(&k.due).key(&k.meta);
+                call.arg(GROUP)
+                    .arg(consumer)
+                    .arg(field)
+                    .arg(delay)
+                    .arg(error);
+                call.invoke_async(&mut c).await
+            })
             .await
             .map_err(CallError::into_queue)?;
         Ok(changed == 1)
@@ -222,21 +206,15 @@ impl Inner {
             return Ok(());
         };
         let (k, consumer, field) = (&self.keys(&route), &self.consumer, &id.to_string());
-        self.conns
-            .run_idempotent(
-                Pool::Work,
-                "update",
-                WORK_TIMEOUT,
-                move |mut c| async move {
-                    let mut call = scripts::DEAD.prepare_invoke();
-                    call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
-                    call.arg(GROUP).arg(consumer).arg(field).arg(reason);
-                    call.arg(u8::from(attempted));
-                    call.invoke_async::<i64>(&mut c).await
-                },
-            )
-            .await
-            .map_err(CallError::into_queue)?;
+        self.work_call("update", move |mut c| async move {
+            let mut call = scripts::DEAD.prepare_invoke();
+            call.key(&k.stream).key(&k.due).key(&k.meta).key(&k.dead);
+            call.arg(GROUP).arg(consumer).arg(field).arg(reason);
+            call.arg(u8::from(attempted));
+            call.invoke_async::<i64>(&mut c).await
+        })
+        .await
+        .map_err(CallError::into_queue)?;
         Ok(())
     }
 

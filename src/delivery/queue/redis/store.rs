@@ -140,6 +140,18 @@ impl RedisQueue {
 }
 
 impl Inner {
+    /// A worker or maintenance call that may be sent twice ([`Conns::run_idempotent`]) on the
+    /// work connection within [`WORK_TIMEOUT`]; `op` labels its metrics.
+    pub(super) async fn work_call<T, F, Fut>(&self, op: &str, call: F) -> Result<T, CallError>
+    where
+        F: Fn(redis::aio::ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = Result<T, redis::RedisError>>,
+    {
+        self.conns
+            .run_idempotent(Pool::Work, op, WORK_TIMEOUT, call)
+            .await
+    }
+
     pub fn keys(&self, route: &str) -> RouteKeys {
         RouteKeys::new(&self.prefix, route)
     }
