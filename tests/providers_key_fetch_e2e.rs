@@ -148,6 +148,11 @@ impl Fixture {
     /// `[[route]]` tables for `name`: `/p/<name>` with the live key server and
     /// `/p/<name>-down` whose key server does not answer.
     fn routes(&self, name: &str, upstream: u16) -> String {
+        self.routes_with(name, upstream, "")
+    }
+
+    /// [`Fixture::routes`] with `extra` (`key = value` pairs) added to `provider_options`.
+    fn routes_with(&self, name: &str, upstream: u16, extra: &str) -> String {
         let ca = self
             .dir
             .write("key-ca.pem", &self.server.ca_pem)
@@ -160,10 +165,13 @@ impl Fixture {
             .to_string();
         let mut out = String::new();
         for down in [false, true] {
-            let hosts = format!(
+            let mut hosts = format!(
                 r#"key_hosts = ["127.0.0.1:{}", "127.0.0.1:{}"], key_ca = "{ca}", key_timeout = "2s""#,
                 self.server.port, self.dead_port
             );
+            if !extra.is_empty() {
+                hosts = format!("{hosts}, {extra}");
+            }
             let (secrets, options) = match name {
                 "aws-sns" => ("", format!(r#"topic_arns = ["{TOPIC}"], {hosts}"#)),
                 "paypal" => (
@@ -710,6 +718,96 @@ fn fetched_certificates_must_chain_and_be_named_for_the_provider() {
         assert_eq!(res.status(), 401, "{name}: {what}");
     }
     assert_eq!(up.count(), 0);
+}
+
+/// Issue 20 fault 2, the lone leaf: AWS (`SigningCertURL`) and PayPal (`PAYPAL-CERT-URL`) serve
+/// the signing certificate without its issuer. As .NET's `X509Chain.Build` does for
+/// PayPal-NET-SDK `CertificateManager.ValidateCertificateChain` (@ec14d73c: chain built from the
+/// served certificates, missing issuers downloaded from AIA, and the SDK's bundled DigiCert
+/// intermediate required in it), the gateway fetches the issuer the leaf's AIA `caIssuers` URL
+/// names — plain HTTP, only from the CA's hosts (`issuer_hosts` here: a local HTTP server) — and
+/// requires the chain to reach a root (`key_ca`). A leaf whose issuer is fetched is forwarded
+/// (one issuer fetch for two requests); an issuer under another root, a missing issuer, a
+/// self-signed leaf are 401; an issuer URL outside the CA hosts is 401 with no request made; an
+/// issuer host that is down is 503. (AWS's validators check no chain: aws-js-sns-message-validator
+/// and aws-php-sns-message-validator `MessageValidator` only match the URL's host and verify the
+/// signature with the certificate's key; hookgate checks more than they do.)
+#[test]
+fn a_lone_leaf_is_chained_through_the_issuer_its_aia_names() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let rsa = rcgen::KeyPair::from_pem(RSA_KEY_PEM).unwrap();
+    let ca_host = KeyServer::start_http();
+    let outside = KeyServer::start_http();
+    let other_root = KeyServer::start();
+    let extra = format!(
+        r#"issuer_hosts = ["{}", "127.0.0.1:{}"]"#,
+        ca_host.host(),
+        fx.dead_port
+    );
+    let dead_aia = format!("http://127.0.0.1:{}/int.crt", fx.dead_port);
+    let providers = [
+        ("aws-sns", SNS_CERT_PATH, "sns.amazonaws.com"),
+        (
+            "paypal",
+            PAYPAL_CERT_PATH,
+            "messageverificationcerts.paypal.com",
+        ),
+    ];
+    for (name, path, cn) in providers {
+        let int_path = format!("/{name}/int.crt");
+        let start = |leaf: String| {
+            fx.server.set(path, Answer::ok(leaf));
+            Gateway::start("", &fx.routes_with(name, up.port, &extra))
+        };
+        let send = |gw: &Gateway| fx.signed(name, false).send(gw, &format!("/p/{name}"));
+
+        let (leaf, int) = fx
+            .server
+            .issue_without_chain(cn, &rsa, &ca_host.url(&int_path));
+        ca_host.set(&int_path, Answer::ok(int));
+        let gw = start(leaf);
+        assert_eq!(send(&gw).status(), 200, "{name}: issuer fetched from AIA");
+        assert_eq!(send(&gw).status(), 200, "{name}: issuer cached");
+        assert_eq!(ca_host.hits(&int_path), 1, "{name}: one issuer fetch");
+
+        let (leaf, _) = fx
+            .server
+            .issue_without_chain(cn, &rsa, &outside.url(&int_path));
+        let gw = start(leaf);
+        assert_eq!(send(&gw).status(), 401, "{name}: AIA outside the CA hosts");
+        assert_eq!(outside.hits(&int_path), 0, "{name}: no request made");
+        assert_eq!(fetches(&gw, name, "refused"), 1.0, "{name}");
+
+        let foreign_path = format!("/{name}/foreign.crt");
+        let (leaf, int) = other_root.issue_without_chain(cn, &rsa, &ca_host.url(&foreign_path));
+        ca_host.set(&foreign_path, Answer::ok(int));
+        let gw = start(leaf);
+        assert_eq!(send(&gw).status(), 401, "{name}: issuer under another root");
+        assert_eq!(ca_host.hits(&foreign_path), 1, "{name}");
+
+        let (leaf, _) = fx
+            .server
+            .issue_without_chain(cn, &rsa, &ca_host.url("/missing.crt"));
+        assert_eq!(send(&start(leaf)).status(), 401, "{name}: issuer 404");
+
+        let mut params = rcgen::CertificateParams::new(vec![cn.to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let self_signed = params.self_signed(&rsa).unwrap().pem();
+        assert_eq!(
+            send(&start(self_signed)).status(),
+            401,
+            "{name}: self-signed"
+        );
+
+        let (leaf, _) = fx.server.issue_without_chain(cn, &rsa, &dead_aia);
+        let res = send(&start(leaf));
+        assert_eq!(res.status(), 503, "{name}: issuer host down");
+        assert!(res.headers().contains_key("retry-after"), "{name}");
+    }
+    assert_eq!(up.count(), 4, "only the chained leaves were forwarded");
 }
 
 /// Issue 20 fault 3: a Pub/Sub push token signed by the right key but without `aud`, without

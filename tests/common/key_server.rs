@@ -1,5 +1,6 @@
 //! A real HTTPS key server on 127.0.0.1 for the key-fetching tests, with its own test CA
 //! (rcgen): serves what each path is told to, records every request, can answer slowly.
+//! [`KeyServer::start_http`] serves plain HTTP instead, as CAs serve AIA issuer URLs.
 //! Never the internet. Shared by the integration tests (`tests/common`) and the library's unit
 //! tests (`providers::families::key_fetch::testserver` includes this file).
 
@@ -57,10 +58,21 @@ pub struct KeyServer {
     ca: Arc<(rcgen::Certificate, rcgen::KeyPair)>,
     routes: Routes,
     received: Arc<Mutex<Vec<Received>>>,
+    /// `https` (else plain `http`).
+    tls: bool,
 }
 
 impl KeyServer {
     pub fn start() -> KeyServer {
+        KeyServer::start_with(true)
+    }
+
+    /// A plain-HTTP server (a CA's AIA `caIssuers` host), with a test CA of its own all the same.
+    pub fn start_http() -> KeyServer {
+        KeyServer::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> KeyServer {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -94,7 +106,13 @@ impl KeyServer {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let (config, r, rec) = (config.clone(), r.clone(), rec.clone());
-                std::thread::spawn(move || serve(conn, config, r, rec));
+                std::thread::spawn(move || match tls {
+                    true => serve_tls(conn, config, r, rec),
+                    false => {
+                        let mut reader = BufReader::new(conn);
+                        respond(&mut reader, &r, &rec);
+                    }
+                });
             }
         });
         KeyServer {
@@ -103,6 +121,7 @@ impl KeyServer {
             ca: Arc::new((ca, ca_key)),
             routes,
             received,
+            tls,
         }
     }
 
@@ -120,9 +139,36 @@ impl KeyServer {
         format!("{}{}", cert.pem(), self.ca_pem)
     }
 
-    /// `https://127.0.0.1:<port><path>`.
+    /// A signing certificate for `key` named `name`, issued by an intermediate CA under this
+    /// server's CA, with an AIA `caIssuers` URL `aia` (RFC 5280 §4.2.2.1): the leaf alone (PEM),
+    /// as AWS and PayPal serve theirs, and the intermediate (DER, as CAs serve it at `aia`).
+    pub fn issue_without_chain(
+        &self,
+        name: &str,
+        key: &rcgen::KeyPair,
+        aia: &str,
+    ) -> (String, Vec<u8>) {
+        let (ca, ca_key) = &*self.ca;
+        let int_key = rcgen::KeyPair::generate().unwrap();
+        let mut int = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        int.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        int.distinguished_name
+            .push(rcgen::DnType::CommonName, "hookgate test intermediate");
+        let int = int.signed_by(&int_key, ca, ca_key).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.custom_extensions.push(aia_extension(aia));
+        let leaf = params.signed_by(key, &int, &int_key).unwrap();
+        (leaf.pem(), int.der().to_vec())
+    }
+
+    /// `https://127.0.0.1:<port><path>` (`http://` for [`KeyServer::start_http`]).
     pub fn url(&self, path: &str) -> String {
-        format!("https://127.0.0.1:{}{path}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 
     /// The `key_hosts` entry that admits this server.
@@ -165,7 +211,22 @@ impl Drop for KeyServer {
     }
 }
 
-fn serve(
+/// The AuthorityInfoAccess extension (OID 1.3.6.1.5.5.7.1.1) with one `caIssuers` access
+/// description (1.3.6.1.5.5.7.48.2) whose location is the URI `uri` (`[6]` IA5String), DER.
+fn aia_extension(uri: &str) -> rcgen::CustomExtension {
+    assert!(uri.len() < 100, "short-form DER lengths only");
+    let mut desc = vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    desc.push(0x86);
+    desc.push(uri.len() as u8);
+    desc.extend_from_slice(uri.as_bytes());
+    let mut seq = vec![0x30, desc.len() as u8];
+    seq.extend(desc);
+    let mut aia = vec![0x30, seq.len() as u8];
+    aia.extend(seq);
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], aia)
+}
+
+fn serve_tls(
     tcp: TcpStream,
     config: Arc<rustls::ServerConfig>,
     routes: Routes,
@@ -175,9 +236,22 @@ fn serve(
         return;
     };
     let mut reader = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+    if respond(&mut reader, &routes, &received) {
+        let stream = reader.get_mut();
+        stream.conn.send_close_notify();
+        let _ = stream.flush();
+    }
+}
+
+/// Reads one request and answers it; `false` when the request was cut short.
+fn respond<S: Read + Write>(
+    reader: &mut BufReader<S>,
+    routes: &Routes,
+    received: &Arc<Mutex<Vec<Received>>>,
+) -> bool {
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
+        return false;
     }
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_string();
@@ -186,7 +260,7 @@ fn serve(
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h).unwrap_or(0) == 0 {
-            return;
+            return false;
         }
         let h = h.trim_end_matches(['\r', '\n']);
         if h.is_empty() {
@@ -200,7 +274,7 @@ fn serve(
     }
     let mut body = vec![0u8; length];
     if reader.read_exact(&mut body).is_err() {
-        return;
+        return false;
     }
     let route_path = path.split('?').next().unwrap_or_default().to_string();
     received.lock().unwrap().push(Received {
@@ -230,6 +304,5 @@ fn serve(
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&answer.body);
     let _ = stream.flush();
-    stream.conn.send_close_notify();
-    let _ = stream.flush();
+    true
 }

@@ -11,18 +11,16 @@
 //! Source: docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html; AWS SDK for
 //! Java v2 `services/sns` (`SignatureChecker`, test resources).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::providers::families::common;
 use crate::providers::families::key_fetch::certs::{
-    millis, url_host, CertPolicy, ChainRule, RsaHash, SigningCert,
+    millis, url_host, CertPolicy, ChainRule, RsaHash,
 };
-use crate::providers::families::key_fetch::{
-    FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
-};
+use crate::providers::families::key_fetch::signing_certs::CertSource;
+use crate::providers::families::key_fetch::{KeyFetchContext, ProviderOptions};
 use crate::providers::{
     DedupScope, LocalResponse, Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError,
     SignError, WebhookRequest,
@@ -51,6 +49,10 @@ const HOSTS: &[&str] = &[
 /// The signing certificate's name (SAN, else CN), as on AWS's certificates and as aws-sdk-java-v2
 /// `SignatureValidator` expects in the subject; the regional host it came from is accepted too.
 const CERT_NAMES: &[&str] = &["sns.amazonaws.com"];
+/// The CA hosts a lone leaf's issuer (AIA `caIssuers`) may come from: Amazon Trust Services
+/// (`http://crt.r2m02.amazontrust.com/r2m02.cer`, …), which issues SNS's certificates now, and
+/// DigiCert, which issued them before.
+const CA_HOSTS: &[&str] = &["crt.*.amazontrust.com", "cacerts.digicert.com"];
 
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     crate::providers::families::key_fetch::options::build_without_options(
@@ -74,7 +76,7 @@ fn build_sns(
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Sns, SettingsError> {
-    options.only_with_fetch(PRESET.name, &["topic_arns"])?;
+    options.only_with_fetch(PRESET.name, &["topic_arns", "issuer_hosts"])?;
     common::refuse_secrets(
         settings.secrets,
         PRESET.name,
@@ -91,22 +93,23 @@ fn build_sns(
         Some(list) if list.iter().any(|t| t == "*") => None,
         Some(list) => Some(list.to_vec()),
     };
-    let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
-    let policy = CertPolicy::new(fetch.ca_pem.as_deref(), CERT_NAMES, ChainRule::WhenServed)
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
-    let fetcher = KeyFetcher::new(fetch, SigningCert::parse, ctx.counters.clone())
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
+    let certs = CertSource::new(
+        PRESET.name,
+        options,
+        HOSTS,
+        CA_HOSTS,
+        |ca| CertPolicy::new(ca, CERT_NAMES, ChainRule::Required),
+        &ctx.counters,
+    )?;
     Ok(Sns {
-        fetcher,
-        policy,
+        certs,
         topics,
         tolerance: settings.tolerance,
     })
 }
 
 struct Sns {
-    fetcher: KeyFetcher<SigningCert>,
-    policy: CertPolicy,
+    certs: CertSource,
     /// `None`: any topic.
     topics: Option<Vec<String>>,
     tolerance: Duration,
@@ -187,26 +190,13 @@ fn string_to_sign(m: &Message) -> Result<String, Rejection> {
     Ok(out)
 }
 
-impl Sns {
-    fn cert(&self, url: &str) -> Result<Arc<SigningCert>, Rejection> {
-        if !self.fetcher.allowed(url) {
-            return Err(self.fetcher.refused());
-        }
-        self.fetcher.get(url)
-    }
-}
-
 impl Scheme for Sns {
     fn prepare(&self, req: &WebhookRequest<'_>) -> Option<Prepare<'_>> {
         let url = serde_json::from_slice::<CertUrl>(req.body)
             .ok()?
             .signing_cert_url?;
-        if !self.fetcher.allowed(&url) {
-            // `verify` refuses it; no request is made.
-            return None;
-        }
-        self.fetcher
-            .prepare(&url, || FetchRequest::Get(url.clone()))
+        // A URL outside the allowlist: `verify` refuses it; no request is made.
+        self.certs.prepare(&url)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
@@ -238,9 +228,9 @@ impl Scheme for Sns {
                 return Err(Rejection::BadSignature);
             }
         }
-        let cert = self.cert(url)?;
-        self.policy
-            .check(&cert, millis(signed_at), req.now, &url_host(url))?;
+        let cert = self
+            .certs
+            .verified(url, millis(signed_at), req.now, &url_host(url))?;
         if cert.verify_rsa(hash, signed.as_bytes(), &signature) {
             Ok(())
         } else {
@@ -264,11 +254,11 @@ impl Scheme for Sns {
             return None;
         }
         let url = m.subscribe_url?;
-        if !self.fetcher.allowed(&url) {
+        if !self.certs.allowed(&url) {
             return None;
         }
         let handle = tokio::runtime::Handle::try_current().ok()?;
-        handle.spawn(self.fetcher.confirm(url));
+        handle.spawn(self.certs.leaf_fetcher().confirm(url));
         Some(LocalResponse {
             status: 200,
             content_type: "application/json",
@@ -318,21 +308,23 @@ mod tests {
         serde_json::to_vec(&v).unwrap()
     }
 
+    /// The route's scheme, except that the SDK's 2015 leaf is taken without its issuer (its
+    /// AIA names Symantec's retired `ss.symcb.com`; the chain through a fetched issuer is tested
+    /// end to end in tests/providers_key_fetch_e2e.rs).
     fn scheme(server: &KeyServer, topics: &[&str], tolerance: Duration) -> Box<dyn Scheme> {
         let options = ProviderOptions {
             topic_arns: Some(topics.iter().map(|t| t.to_string()).collect()),
             ..server.options()
         };
-        build_with_options(
-            &SchemeSettings {
-                secrets: &[],
-                tolerance,
-                signature: None,
-            },
-            &options,
-            &KeyFetchContext::default(),
-        )
-        .unwrap()
+        let settings = SchemeSettings {
+            secrets: &[],
+            tolerance,
+            signature: None,
+        };
+        let mut sns = build_sns(&settings, &options, &KeyFetchContext::default()).unwrap();
+        let published = sns.certs.policy().clone().with_rule(ChainRule::WhenServed);
+        sns.certs.set_policy(published);
+        Box::new(sns)
     }
 
     /// The scheme with a certificate policy that takes the OpenSSL vectors' self-signed
@@ -348,7 +340,9 @@ mod tests {
             signature: None,
         };
         let mut sns = build_sns(&settings, &options, &KeyFetchContext::default()).unwrap();
-        sns.policy = CertPolicy::for_test_vectors(&["sns.test-region-1.amazonaws.test"]);
+        sns.certs.set_policy(CertPolicy::for_test_vectors(&[
+            "sns.test-region-1.amazonaws.test",
+        ]));
         Box::new(sns)
     }
 
@@ -537,7 +531,9 @@ mod tests {
             &ctx,
         )
         .unwrap();
-        sns.policy = CertPolicy::for_test_vectors(&["sns.test-region-1.amazonaws.test"]);
+        sns.certs.set_policy(CertPolicy::for_test_vectors(&[
+            "sns.test-region-1.amazonaws.test",
+        ]));
         let s: Box<dyn Scheme> = Box::new(sns);
         // SubscribeURL is signed: moving it to the local server needs a re-signed message, so
         // the confirmation is exercised on the OpenSSL-signed message with its signed URL

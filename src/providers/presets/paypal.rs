@@ -8,16 +8,12 @@
 //! paypal/PayPal-Java-SDK `rest-api-sdk/src/main/java/com/paypal/base/SSLUtil.java`
 //! (`crc32`, expected-signature string) and `ValidateCertTest.java`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::providers::families::common;
-use crate::providers::families::key_fetch::certs::{
-    millis, CertPolicy, ChainRule, RsaHash, SigningCert,
-};
-use crate::providers::families::key_fetch::{
-    FetchRequest, KeyFetchContext, KeyFetcher, ProviderOptions,
-};
+use crate::providers::families::key_fetch::certs::{millis, CertPolicy, ChainRule, RsaHash};
+use crate::providers::families::key_fetch::signing_certs::CertSource;
+use crate::providers::families::key_fetch::{KeyFetchContext, ProviderOptions};
 use crate::providers::{
     Prepare, Preset, Rejection, Scheme, SchemeSettings, SettingsError, SignError, WebhookRequest,
 };
@@ -55,6 +51,11 @@ const HOSTS: &[&str] = &[
     "api-m.sandbox.paypal.com",
 ];
 
+/// The CA hosts a lone leaf's issuer (AIA `caIssuers`) may come from: DigiCert, PayPal's CA
+/// (`http://cacerts.digicert.com/DigiCertSHA2ExtendedValidationServerCA.crt` is the issuer
+/// PayPal-Java-SDK and PayPal-NET-SDK bundle as their trust anchor).
+const CA_HOSTS: &[&str] = &["cacerts.digicert.com"];
+
 fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError> {
     crate::providers::families::key_fetch::options::build_without_options(
         build_with_options,
@@ -62,14 +63,22 @@ fn build(settings: &SchemeSettings<'_>) -> Result<Box<dyn Scheme>, SettingsError
     )
 }
 
-/// The constructor with the route's `provider_options` (`webhook_id`; `key_hosts`, `key_ca`,
-/// `key_timeout`).
+/// The constructor with the route's `provider_options` (`webhook_id`; `key_hosts`,
+/// `issuer_hosts`, `key_ca`, `key_timeout`).
 pub fn build_with_options(
     settings: &SchemeSettings<'_>,
     options: &ProviderOptions,
     ctx: &KeyFetchContext,
 ) -> Result<Box<dyn Scheme>, SettingsError> {
-    options.only_with_fetch(PRESET.name, &["webhook_id"])?;
+    Ok(Box::new(build_paypal(settings, options, ctx)?))
+}
+
+fn build_paypal(
+    settings: &SchemeSettings<'_>,
+    options: &ProviderOptions,
+    ctx: &KeyFetchContext,
+) -> Result<PayPal, SettingsError> {
+    options.only_with_fetch(PRESET.name, &["webhook_id", "issuer_hosts"])?;
     common::refuse_secrets(
         settings.secrets,
         PRESET.name,
@@ -77,33 +86,25 @@ pub fn build_with_options(
     )?;
     common::preset_header(settings, "", false)?;
     let webhook_id = ProviderOptions::required(&options.webhook_id, "webhook_id")?.to_string();
-    let fetch = options.fetch_settings(PRESET.name, HOSTS)?;
-    let policy = CertPolicy::new(fetch.ca_pem.as_deref(), CERT_NAMES, ChainRule::WhenServed)
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
-    let fetcher = KeyFetcher::new(fetch, SigningCert::parse, ctx.counters.clone())
-        .map_err(|m| SettingsError::new("provider_options.key_ca", m))?;
-    Ok(Box::new(PayPal {
-        fetcher,
-        policy,
+    let certs = CertSource::new(
+        PRESET.name,
+        options,
+        HOSTS,
+        CA_HOSTS,
+        |ca| CertPolicy::new(ca, CERT_NAMES, ChainRule::Required),
+        &ctx.counters,
+    )?;
+    Ok(PayPal {
+        certs,
         webhook_id,
         tolerance: settings.tolerance,
-    }))
+    })
 }
 
 struct PayPal {
-    fetcher: KeyFetcher<SigningCert>,
-    policy: CertPolicy,
+    certs: CertSource,
     webhook_id: String,
     tolerance: Duration,
-}
-
-impl PayPal {
-    fn cert(&self, url: &str) -> Result<Arc<SigningCert>, Rejection> {
-        if !self.fetcher.allowed(url) {
-            return Err(self.fetcher.refused());
-        }
-        self.fetcher.get(url)
-    }
 }
 
 /// The signed string.
@@ -114,12 +115,7 @@ fn signed_string(id: &str, time: &str, webhook_id: &str, body: &[u8]) -> String 
 impl Scheme for PayPal {
     fn prepare(&self, req: &WebhookRequest<'_>) -> Option<Prepare<'_>> {
         let url = common::single_header(req.headers, CERT_URL).ok()?;
-        if !self.fetcher.allowed(url) {
-            return None;
-        }
-        let url = url.to_string();
-        self.fetcher
-            .prepare(&url, || FetchRequest::Get(url.clone()))
+        self.certs.prepare(url)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), Rejection> {
@@ -134,8 +130,7 @@ impl Scheme for PayPal {
         let signed_at = common::parse_rfc3339_millis(time)?;
         common::check_unix_millis(signed_at, req.now, self.tolerance)?;
         let signature = common::decode_base64(signature).ok_or(Rejection::MalformedSignature)?;
-        let cert = self.cert(url)?;
-        self.policy.check(&cert, millis(signed_at), req.now, "")?;
+        let cert = self.certs.verified(url, millis(signed_at), req.now, "")?;
         let signed = signed_string(id, time, &self.webhook_id, req.body);
         if cert.verify_rsa(RsaHash::Sha256, signed.as_bytes(), &signature) {
             Ok(())
@@ -168,21 +163,36 @@ mod tests {
     const SENT_AT: u64 = 1_567_075_773; // 2019-08-29T10:49:33Z
     const CERT_PATH: &str = "/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270";
 
+    /// The route's scheme, except that the SDK's leaf is taken without its issuer: it names
+    /// `cacerts.digicert.com` in its AIA, which a unit test cannot reach (the chain through a
+    /// fetched issuer is tested end to end in tests/providers_key_fetch_e2e.rs).
     fn scheme(server: &KeyServer, webhook_id: &str, ctx: &KeyFetchContext) -> Box<dyn Scheme> {
+        scheme_within(server, webhook_id, ctx, Duration::from_secs(300))
+    }
+
+    fn scheme_within(
+        server: &KeyServer,
+        webhook_id: &str,
+        ctx: &KeyFetchContext,
+        tolerance: Duration,
+    ) -> Box<dyn Scheme> {
         let options = ProviderOptions {
             webhook_id: Some(webhook_id.into()),
             ..server.options()
         };
-        build_with_options(
-            &SchemeSettings {
-                secrets: &[],
-                tolerance: Duration::from_secs(300),
-                signature: None,
-            },
-            &options,
-            ctx,
-        )
-        .unwrap()
+        let settings = SchemeSettings {
+            secrets: &[],
+            tolerance,
+            signature: None,
+        };
+        let mut paypal = build_paypal(&settings, &options, ctx).unwrap();
+        let published = paypal
+            .certs
+            .policy()
+            .clone()
+            .with_rule(ChainRule::WhenServed);
+        paypal.certs.set_policy(published);
+        Box::new(paypal)
     }
 
     async fn check(
@@ -289,20 +299,8 @@ mod tests {
         let server = KeyServer::start();
         server.set(CERT_PATH, Answer::ok(CERT));
         let ctx = KeyFetchContext::default();
-        let options = ProviderOptions {
-            webhook_id: Some(WEBHOOK_ID.into()),
-            ..server.options()
-        };
-        let s = build_with_options(
-            &SchemeSettings {
-                secrets: &[],
-                tolerance: Duration::from_secs(10 * 365 * 86400),
-                signature: None,
-            },
-            &options,
-            &ctx,
-        )
-        .unwrap();
+        let wide = Duration::from_secs(10 * 365 * 86400);
+        let s = scheme_within(&server, WEBHOOK_ID, &ctx, wide);
         let url = server.url(CERT_PATH);
         // 2022: the delivery is within this route's (wide) tolerance, the certificate is not valid.
         assert_eq!(

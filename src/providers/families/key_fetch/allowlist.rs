@@ -6,6 +6,10 @@
 //! IPv6 literal; no trailing dot (`host.` is refused, not normalised); the host, compared
 //! case-insensitively, and the port (443 unless the pattern names one) matching one of the
 //! preset's patterns. A wildcard never matches an IP literal.
+//!
+//! A certificate's issuer (AIA `caIssuers`, RFC 5280 §4.2.2.1) is published over plain HTTP: its
+//! allowlist ([`HostAllowlist::with_http`]) also admits `http` (port 80 unless the pattern names
+//! one); what it fetches is trusted only if it chains to a root.
 
 use url::{Host, Url};
 
@@ -28,7 +32,8 @@ enum Label {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPattern {
     labels: Vec<Label>,
-    port: u16,
+    /// `None`: the scheme's default port (443, or 80 for `http`).
+    port: Option<u16>,
 }
 
 impl HostPattern {
@@ -38,10 +43,12 @@ impl HostPattern {
         let (host, port) = match pattern.rsplit_once(':') {
             Some((h, p)) => (
                 h,
-                p.parse::<u16>()
-                    .map_err(|_| format!("{pattern:?}: {p:?} is not a port"))?,
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| format!("{pattern:?}: {p:?} is not a port"))?,
+                ),
             ),
-            None => (pattern, 443),
+            None => (pattern, None),
         };
         let labels = host
             .split('.')
@@ -60,8 +67,8 @@ impl HostPattern {
         }
     }
 
-    fn matches(&self, host: &Host<&str>, port: u16) -> bool {
-        if port != self.port {
+    fn matches(&self, host: &Host<&str>, port: u16, default_port: u16) -> bool {
+        if port != self.port.unwrap_or(default_port) {
             return false;
         }
         let name = match host {
@@ -124,7 +131,11 @@ pub fn is_aws_region(label: &str) -> bool {
 
 /// The hosts a scheme may fetch from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostAllowlist(Vec<HostPattern>);
+pub struct HostAllowlist {
+    patterns: Vec<HostPattern>,
+    /// `http` is admitted too (AIA issuer URLs only).
+    http: bool,
+}
 
 impl HostAllowlist {
     /// From patterns (see [`HostPattern::parse`]).
@@ -136,42 +147,61 @@ impl HostAllowlist {
             .iter()
             .map(|p| HostPattern::parse(p.as_ref()))
             .collect::<Result<Vec<_>, _>>()
-            .map(HostAllowlist)
+            .map(|patterns| HostAllowlist {
+                patterns,
+                http: false,
+            })
+    }
+
+    /// This list, admitting `http` URLs too (port 80 unless a pattern names one): for a
+    /// certificate's AIA `caIssuers` URL, which CAs publish over plain HTTP.
+    pub fn with_http(self) -> HostAllowlist {
+        HostAllowlist { http: true, ..self }
+    }
+
+    /// Whether `http` URLs are admitted.
+    pub fn admits_http(&self) -> bool {
+        self.http
     }
 
     /// The parsed URL when it passes the rule of this module's docs.
     pub fn check(&self, url: &str) -> Option<Url> {
-        if !plain_https_authority(url) {
-            return None;
-        }
+        let (scheme, default_port) = match plain_authority(url, self.http) {
+            Some("http") => ("http", 80),
+            Some(_) => ("https", 443),
+            None => return None,
+        };
         let parsed = Url::parse(url).ok()?;
-        if parsed.scheme() != "https"
-            || !parsed.username().is_empty()
-            || parsed.password().is_some()
+        if parsed.scheme() != scheme || !parsed.username().is_empty() || parsed.password().is_some()
         {
             return None;
         }
         let host = parsed.host()?;
         let port = parsed.port_or_known_default()?;
-        self.0
+        self.patterns
             .iter()
-            .any(|p| p.matches(&host, port))
+            .any(|p| p.matches(&host, port, default_port))
             .then_some(parsed)
     }
 }
 
-/// `url` starts `https://` (any case) and its authority is written plainly: letters, digits,
-/// `-`, `.` and at most one `:` followed by digits; not empty, no trailing dot. What the URL
-/// parser would otherwise decode, strip or map (percent-escapes, IDN, tabs, `\`, `@`) is refused
-/// here, so the host checked is the host written.
-fn plain_https_authority(url: &str) -> bool {
-    let Some(scheme) = url.get(..8) else {
-        return false;
+/// The scheme (`"https"`, or `"http"` when `http` is admitted) when `url` starts with it and
+/// `://` (any case) and its authority is written plainly: letters, digits, `-`, `.` and at most
+/// one `:` followed by digits; not empty, no trailing dot. What the URL parser would otherwise
+/// decode, strip or map (percent-escapes, IDN, tabs, `\`, `@`) is refused here, so the host
+/// checked is the host written.
+fn plain_authority(url: &str, http: bool) -> Option<&'static str> {
+    let starts = |prefix: &str| {
+        url.get(..prefix.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
     };
-    if !scheme.eq_ignore_ascii_case("https://") {
-        return false;
-    }
-    let rest = url.get(8..).unwrap_or_default();
+    let (scheme, rest) = if starts("https://") {
+        ("https", url.get(8..).unwrap_or_default())
+    } else if http && starts("http://") {
+        ("http", url.get(7..).unwrap_or_default())
+    } else {
+        return None;
+    };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = rest.get(..end).unwrap_or_default();
     let (host, port) = match authority.split_once(':') {
@@ -184,7 +214,7 @@ fn plain_https_authority(url: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    host_ok && port_ok
+    (host_ok && port_ok).then_some(scheme)
 }
 
 #[cfg(test)]
@@ -287,6 +317,38 @@ mod tests {
         assert!(HostPattern::parse("exa mple.com").is_err());
         assert!(HostPattern::parse("example.com:x").is_err());
         assert!(HostAllowlist::new::<&str>(&[]).is_err());
+    }
+
+    /// AIA issuer lists: `http` on 80 and `https` on 443 for the CA's hosts, under the same
+    /// authority rule; a key list never admits `http`.
+    #[test]
+    fn issuer_lists_admit_http_on_its_port() {
+        let keys = HostAllowlist::new(&["crt.*.amazontrust.com", "cacerts.digicert.com"]).unwrap();
+        assert!(keys.check("http://cacerts.digicert.com/a.crt").is_none());
+        let issuers = keys.with_http();
+        for ok in [
+            "http://crt.r2m02.amazontrust.com/r2m02.cer",
+            "HTTP://cacerts.digicert.com/DigiCertEVRSACAG2.crt",
+            "https://cacerts.digicert.com/a.crt",
+            "http://cacerts.digicert.com:80/a.crt",
+        ] {
+            assert!(issuers.check(ok).is_some(), "{ok}");
+        }
+        for refused in [
+            "http://cacerts.digicert.com:443/a.crt",
+            "https://cacerts.digicert.com:80/a.crt",
+            "http://user@cacerts.digicert.com/a.crt",
+            "http://cacerts.digicert.com./a.crt",
+            "http://crt.evil.example/a.crt",
+            "http://crt.a.b.amazontrust.com/a.crt",
+            "ftp://cacerts.digicert.com/a.crt",
+            "ldap://cacerts.digicert.com/a.crt",
+        ] {
+            assert!(issuers.check(refused).is_none(), "{refused}");
+        }
+        let local = HostAllowlist::new(&["127.0.0.1:8080"]).unwrap().with_http();
+        assert!(local.check("http://127.0.0.1:8080/i.crt").is_some());
+        assert!(local.check("http://127.0.0.1:8081/i.crt").is_none());
     }
 
     /// Fixed-host presets (PayPal, Pub/Sub, Plaid): only those names, on 443.

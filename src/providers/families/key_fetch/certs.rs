@@ -1,12 +1,14 @@
 //! Signing certificates fetched as PEM (SNS, PayPal): parsed with `x509-parser`, checked against
 //! a [`CertPolicy`] (chain to trusted roots with `rustls-webpki`, subject name, key usage,
 //! validity at the signing instant), RSA PKCS#1 v1.5 signatures verified with `ring`.
+//! A leaf served without its issuer names it in its AIA `caIssuers` URL (RFC 5280 §4.2.2.1):
+//! [`super::signing_certs`] fetches it and hands it to [`CertPolicy::check`].
 
 use std::time::Duration;
 
 use ring::signature::{self, UnparsedPublicKey};
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 
 use crate::providers::Rejection;
 
@@ -26,19 +28,20 @@ pub struct SigningCert {
     signing_forbidden: bool,
     /// A CA certificate (basicConstraints CA) or a self-issued one: never a provider's leaf.
     ca_or_self_signed: bool,
+    /// The first `http`/`https` AIA `caIssuers` URL (RFC 5280 §4.2.2.1): where the issuer is.
+    ca_issuers: Option<String>,
 }
 
 /// When a fetched certificate must chain to a trusted root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChainRule {
-    /// Always, a lone leaf included. No preset asks for it today: both certificate-fetching
-    /// providers serve the leaf alone (see [`ChainRule::WhenServed`]); `key_ca` replaces the
-    /// roots but keeps the preset's rule, since its test key servers serve the providers' real
-    /// leaves, which no private CA issued.
+    /// Always (`aws-sns`, `paypal`; with `key_ca` too, which only replaces the roots): a leaf
+    /// served without its issuer is chained through the issuer its AIA `caIssuers` URL names
+    /// ([`CertPolicy::wanted_issuer`]), fetched from the preset's CA hosts.
     Required,
-    /// When the document carries its issuers; a lone leaf is taken on the strength of the TLS
-    /// connection to the provider's own host (SNS serves the leaf alone, and AWS's SDKs check
-    /// its issuer and subject names, not a chain). Self-signed and CA certificates are refused.
+    /// Unit tests of published vectors only: a lone leaf whose real issuer cannot be fetched
+    /// offline is taken as it is (self-signed and CA certificates are still refused).
+    #[cfg(test)]
     WhenServed,
 }
 
@@ -50,6 +53,7 @@ pub struct CertPolicy {
     names: &'static [&'static str],
     chain: ChainRule,
     /// Test vectors only: a self-issued leaf (the OpenSSL SNS v2 vectors) is taken as a leaf.
+    #[cfg(test)]
     trust_self_issued: bool,
 }
 
@@ -82,6 +86,7 @@ impl CertPolicy {
                 roots,
                 names,
                 chain,
+                #[cfg(test)]
                 trust_self_issued: false,
             });
         };
@@ -100,6 +105,7 @@ impl CertPolicy {
             roots,
             names,
             chain,
+            #[cfg(test)]
             trust_self_issued: false,
         })
     }
@@ -108,9 +114,11 @@ impl CertPolicy {
     /// named for the provider, and chained to a root as [`ChainRule`] says.
     /// `host` (the host it was fetched from) is one more acceptable name. The certificate must be
     /// valid both when the message was signed (`at`) and `now` (the SDKs check `now`).
+    /// `issuers` are the certificates fetched from the leaf's AIA URL (empty when none was).
     pub fn check(
         &self,
         cert: &SigningCert,
+        issuers: &[Vec<u8>],
         at: Duration,
         now: Duration,
         host: &str,
@@ -122,14 +130,29 @@ impl CertPolicy {
         if !cert.valid_at(at) || !cert.valid_at(now) || cert.signing_forbidden || !named {
             return Err(Rejection::BadSignature);
         }
-        let issuers_served = cert.chain.len() > 1;
-        if self.chain == ChainRule::WhenServed && !issuers_served {
+        #[cfg(test)]
+        if self.chain == ChainRule::WhenServed && cert.chain.len() == 1 {
             return match cert.ca_or_self_signed && !self.trust_self_issued {
                 true => Err(Rejection::BadSignature),
                 false => Ok(()),
             };
         }
-        self.verify_chain(cert, at)
+        self.verify_chain(cert, issuers, at)
+    }
+
+    /// The AIA `caIssuers` URL to fetch for `cert`: a leaf served alone, under a rule that
+    /// requires the chain. A self-issued certificate wants none (it cannot chain: refused).
+    pub fn wanted_issuer<'c>(&self, cert: &'c SigningCert) -> Option<&'c str> {
+        let lone = cert.chain.len() == 1 && !cert.ca_or_self_signed;
+        (self.chain == ChainRule::Required && lone)
+            .then_some(cert.ca_issuers.as_deref())
+            .flatten()
+    }
+
+    /// This policy with `rule` (unit tests of published vectors).
+    #[cfg(test)]
+    pub fn with_rule(self, chain: ChainRule) -> CertPolicy {
+        CertPolicy { chain, ..self }
     }
 
     /// A policy for published test vectors whose certificate is self-issued and named `names`.
@@ -143,11 +166,17 @@ impl CertPolicy {
         }
     }
 
-    fn verify_chain(&self, cert: &SigningCert, at: Duration) -> Result<(), Rejection> {
-        let (leaf, issuers) = cert.chain.split_first().ok_or(Rejection::BadSignature)?;
+    fn verify_chain(
+        &self,
+        cert: &SigningCert,
+        fetched: &[Vec<u8>],
+        at: Duration,
+    ) -> Result<(), Rejection> {
+        let (leaf, served) = cert.chain.split_first().ok_or(Rejection::BadSignature)?;
         let leaf = CertificateDer::from(leaf.as_slice());
-        let issuers: Vec<CertificateDer<'_>> = issuers
+        let issuers: Vec<CertificateDer<'_>> = served
             .iter()
+            .chain(fetched)
             .map(|d| CertificateDer::from(d.as_slice()))
             .collect();
         let end_entity =
@@ -200,6 +229,7 @@ impl SigningCert {
             names: subject_names(&cert),
             signing_forbidden,
             ca_or_self_signed: is_ca || self_signed,
+            ca_issuers: ca_issuers_url(&cert),
             chain,
         })
     }
@@ -220,6 +250,42 @@ impl SigningCert {
             .verify(message, signature)
             .is_ok()
     }
+}
+
+/// An issuer fetched from an AIA `caIssuers` URL: DER (`application/pkix-cert`, what Amazon
+/// Trust Services and DigiCert serve) or PEM; every certificate must parse. (A PKCS#7
+/// `certs-only` bundle, which RFC 5280 also allows, is refused as not a certificate.)
+#[derive(Debug, Clone)]
+pub struct IssuerCerts(pub Vec<Vec<u8>>);
+
+impl IssuerCerts {
+    /// A [`super::fetcher::Parse`] for the issuer fetcher.
+    pub fn parse(bytes: &[u8]) -> Result<IssuerCerts, String> {
+        let ders = der_certificates(bytes)?;
+        for der in &ders {
+            X509Certificate::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        }
+        Ok(IssuerCerts(ders))
+    }
+}
+
+/// The first `http`/`https` `caIssuers` URI of the certificate's AIA extension.
+fn ca_issuers_url(cert: &X509Certificate<'_>) -> Option<String> {
+    let ca_issuers = x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+    cert.extensions()
+        .iter()
+        .filter_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::AuthorityInfoAccess(aia) => Some(aia),
+            _ => None,
+        })
+        .flat_map(|aia| aia.accessdescs.iter())
+        .filter(|d| d.access_method == ca_issuers)
+        .find_map(|d| match d.access_location {
+            GeneralName::URI(uri) if uri.starts_with("http://") || uri.starts_with("https://") => {
+                Some(uri.to_string())
+            }
+            _ => None,
+        })
 }
 
 /// Every certificate of a PEM document in order, or the bytes as one DER certificate.
@@ -319,7 +385,13 @@ mod tests {
     }
 
     fn check(p: &CertPolicy, pem: &str) -> Result<(), Rejection> {
-        p.check(&SigningCert::parse(pem.as_bytes()).unwrap(), NOW, NOW, "")
+        p.check(
+            &SigningCert::parse(pem.as_bytes()).unwrap(),
+            &[],
+            NOW,
+            NOW,
+            "",
+        )
     }
 
     /// Issue 20 fault 2, as PayPal-Java-SDK `SSLUtil.validateCertificateChain` decides it: a
@@ -364,12 +436,18 @@ mod tests {
             let wrong_usage = format!("{}{int_under_root}", leaf(name, Some(&int), &no_signing));
             assert_eq!(check(&p, &wrong_usage), Err(Rejection::BadSignature));
         }
-        // A lone leaf from a CA the document does not carry: taken on the TLS host only when
-        // the rule allows it.
+        // A lone leaf from a CA the document does not carry: chained only with its issuer
+        // fetched (AIA), or taken as it is under the published-vector rule.
         let lone = leaf(name, Some(&int), &signing);
         assert_eq!(check(&policy(&root, ChainRule::WhenServed), &lone), Ok(()));
+        let required = policy(&root, ChainRule::Required);
+        assert_eq!(check(&required, &lone), Err(Rejection::BadSignature));
+        let fetched = IssuerCerts::parse(int_under_root.as_bytes()).unwrap().0;
+        let lone = SigningCert::parse(lone.as_bytes()).unwrap();
+        assert_eq!(required.check(&lone, &fetched, NOW, NOW, ""), Ok(()));
+        let wrong = IssuerCerts::parse(ca("test intermediate").cert.pem().as_bytes()).unwrap();
         assert_eq!(
-            check(&policy(&root, ChainRule::Required), &lone),
+            required.check(&lone, &wrong.0, NOW, NOW, ""),
             Err(Rejection::BadSignature)
         );
     }
@@ -391,13 +469,13 @@ mod tests {
         let p = policy(&root, ChainRule::Required);
         let in_2027 = Duration::from_secs(1_815_000_000);
         let in_2029 = Duration::from_secs(1_870_000_000);
-        assert_eq!(p.check(&cert, in_2027, in_2027, ""), Ok(()));
+        assert_eq!(p.check(&cert, &[], in_2027, in_2027, ""), Ok(()));
         assert_eq!(
-            p.check(&cert, in_2027, in_2029, ""),
+            p.check(&cert, &[], in_2027, in_2029, ""),
             Err(Rejection::BadSignature)
         );
         assert_eq!(
-            p.check(&cert, in_2029, in_2027, ""),
+            p.check(&cert, &[], in_2029, in_2027, ""),
             Err(Rejection::BadSignature)
         );
     }

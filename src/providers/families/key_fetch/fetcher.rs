@@ -543,13 +543,14 @@ fn max_age(value: &str) -> Option<Duration> {
     })
 }
 
-/// The HTTPS-only client: no redirects (a redirect could leave the allowlist), no proxy from the
-/// environment (the allowlist is about where keys come from), the route's CA bundle if it has
-/// one, else the built-in webpki roots.
+/// The HTTPS-only client (plain HTTP too for an allowlist that admits it: AIA issuers): no
+/// redirects (a redirect could leave the allowlist), no proxy from the environment (the
+/// allowlist is about where keys come from), the route's CA bundle if it has one, else the
+/// built-in webpki roots.
 fn client(settings: &FetchSettings) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
-        .https_only(true)
+        .https_only(!settings.allowlist.admits_http())
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(settings.connect_timeout)

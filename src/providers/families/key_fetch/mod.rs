@@ -16,6 +16,7 @@ pub mod counters;
 pub mod fetcher;
 pub mod jwt;
 pub mod options;
+pub mod signing_certs;
 
 #[cfg(test)]
 pub mod testserver;

@@ -21,6 +21,9 @@ pub struct ProviderOptions {
     /// (testing and private deployments); for `apple-app-store`, the root the `x5c` chain must
     /// reach instead of the bundled Apple Root CA - G3.
     pub key_ca: Option<String>,
+    /// `aws-sns`, `paypal`: replaces the CA hosts a served-alone leaf's issuer (its AIA
+    /// `caIssuers` URL, `http` or `https`) may be fetched from (testing and private deployments).
+    pub issuer_hosts: Option<Vec<String>>,
     /// The key endpoint, for presets with a fixed one (Pub/Sub's JWKs, Plaid's key endpoint).
     pub key_url: Option<String>,
     /// Total bound on one key fetch (default 5s).
@@ -47,6 +50,7 @@ pub struct ProviderOptions {
 const FIELDS: &[&str] = &[
     "key_hosts",
     "key_ca",
+    "issuer_hosts",
     "key_url",
     "key_timeout",
     "topic_arns",
@@ -63,6 +67,7 @@ fn config_key(field: &str) -> &'static str {
     match field {
         "key_hosts" => "provider_options.key_hosts",
         "key_ca" => "provider_options.key_ca",
+        "issuer_hosts" => "provider_options.issuer_hosts",
         "key_url" => "provider_options.key_url",
         "key_timeout" => "provider_options.key_timeout",
         "topic_arns" => "provider_options.topic_arns",
@@ -82,6 +87,7 @@ impl ProviderOptions {
         match field {
             "key_hosts" => self.key_hosts.is_some(),
             "key_ca" => self.key_ca.is_some(),
+            "issuer_hosts" => self.issuer_hosts.is_some(),
             "key_url" => self.key_url.is_some(),
             "key_timeout" => self.key_timeout.is_some(),
             "topic_arns" => self.topic_arns.is_some(),
