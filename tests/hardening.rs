@@ -914,6 +914,47 @@ fn an_http_1_0_client_without_keep_alive_gets_the_connection_closed() {
     }
 }
 
+/// HTTP/1.1 pipelining (RFC 9112 §9.3.2): requests a client sends back to back in one write are
+/// each answered, in order, on the connection, as nginx answers them (before: the first was
+/// answered and the connection closed, the rest silently dropped). The second is forged (401),
+/// the third chunked (its framing checked on bytes read with the first request), the last asks
+/// for `Connection: close`; the upstream gets the two valid ones byte for byte.
+#[test]
+fn pipelined_requests_are_each_answered_in_order() {
+    let up = Upstream::start();
+    let gw = Gateway::start("idle_timeout = \"60s\"", &hmac_route(&up, ""));
+    let post = |extra: &str, body: &[u8], signature: &str| {
+        let mut req = format!(
+            "POST /hook HTTP/1.1\r\nHost: x\r\n{extra}Azotte-Signature: {signature}\r\n\r\n"
+        )
+        .into_bytes();
+        req.extend_from_slice(body);
+        req
+    };
+    let (one, two, three) = (br#"{"n":1}"#, br#"{"n":2}"#, br#"{"n":3}"#);
+    let mut all = post("Content-Length: 7\r\n", one, &sig(one));
+    all.extend(post("Content-Length: 7\r\n", two, &sig(b"forged")));
+    all.extend(post(
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n",
+        b"7\r\n{\"n\":3}\r\n0\r\n\r\n",
+        &sig(three),
+    ));
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(&all).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)
+        .expect("the gateway closes the connection after the last answer");
+    let out = String::from_utf8_lossy(&out);
+    let statuses: Vec<&str> = out
+        .match_indices("HTTP/1.1 ")
+        .filter_map(|(i, _)| out.get(i + 9..i + 12))
+        .collect();
+    assert_eq!(statuses, ["200", "401", "200"], "{out}");
+    let bodies: Vec<Vec<u8>> = up.received().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [one.to_vec(), three.to_vec()]);
+}
+
 #[test]
 fn an_http_1_0_client_gets_the_chunked_answer_de_chunked_and_close_delimited() {
     let port = chunked_upstream();

@@ -43,6 +43,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use pingora::apps::{HttpPersistentSettings, ReusedHttpStream};
+use pingora::protocols::http::ReusableHttpStream;
 use pingora::protocols::http::ServerSession;
 use pingora::server::ShutdownWatch;
 
@@ -237,11 +238,22 @@ pub async fn serve(
     let session = session.into_inner();
     let settings = HttpPersistentSettings::for_session(&session);
     match session.finish().await {
-        Ok(Some(stream)) if finished.reusable => {
-            Some(ReusedHttpStream::from_reusable_stream(stream, settings))
-        }
+        Ok(Some(stream)) if finished.reusable => Some(reused(stream, settings)),
         _ => None,
     }
+}
+
+/// The connection for its next request, with the bytes of that request already read (HTTP/1.1
+/// pipelining): pingora parses them first, and the framing tap records them as that request's.
+fn reused(stream: ReusableHttpStream, mut settings: HttpPersistentSettings) -> ReusedHttpStream {
+    let (stream, prefix) = stream.into_parts();
+    if let Some(prefix) = prefix {
+        if let Some(tap) = crate::server::tap::FramingTap::of(&stream) {
+            tap.carry_over(&prefix);
+        }
+        settings.set_pipelined_prefix(prefix);
+    }
+    ReusedHttpStream::new(stream, Some(settings))
 }
 
 /// Reads the request head within `wait` ([`ReadSession::read`]), and when the request began.

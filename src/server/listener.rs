@@ -12,7 +12,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp};
+use pingora::apps::{
+    HttpPersistentSettings, HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp,
+};
 pub use pingora::listeners::tls::Acceptor as TlsAcceptor;
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::l4::stream::Stream as TcpStream;
@@ -97,6 +99,8 @@ impl WebhookListener {
     async fn serve_http1(&self, stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
         // The gateway checks chunked framing on the raw bytes (see `tap`).
         let mut stream = FramingTap::wrap(stream);
+        // What the previous request leaves the next (pipelined bytes, pipelining on).
+        let mut settings: Option<HttpPersistentSettings> = None;
         loop {
             if self.http.state.drain.is_draining() {
                 // Draining: no new requests on this connection (new connections end here too).
@@ -108,11 +112,17 @@ impl WebhookListener {
                 tap.start_request();
                 tap.arrival()
             });
-            let session = ServerSession::new_http1(stream);
+            let mut session = ServerSession::new_http1(stream);
+            // HTTP/1.1 pipelining (RFC 9112 §9.3.2): a request read with the previous one is
+            // served next, its answer after the previous answer. Without it pingora closes the
+            // connection after the first answer and the second request is lost.
+            session.set_pipelining_enabled(true);
+            if let Some(settings) = settings.take() {
+                settings.apply_to_session(&mut session);
+            }
             let reused =
                 request::serve(&self.http.state, session, arrived.as_deref(), shutdown).await?;
-            let (next, _settings) = reused.consume();
-            stream = next;
+            (stream, settings) = reused.consume();
         }
     }
 }

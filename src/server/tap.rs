@@ -44,6 +44,9 @@ struct TapState {
     overflowed: bool,
     /// Set once the request is chunked: checks every byte read from now on.
     framing: Option<ChunkedFraming>,
+    /// Bytes of the next request read with the previous one (HTTP/1.1 pipelining), which
+    /// pingora hands to the next session: they begin the next request's record.
+    carried: Vec<u8>,
 }
 
 /// A pass-through [`Stream`] that can check chunked framing of what is read through it.
@@ -69,14 +72,28 @@ impl FramingTap {
         stream.as_any().downcast_ref::<FramingTap>()
     }
 
-    /// Forgets the previous request: record from here (the next request's first byte), and
-    /// clear [`FramingTap::arrival`].
+    /// Forgets the previous request: record from here (the next request's first byte, or the
+    /// bytes [`FramingTap::carry_over`] kept), and clear [`FramingTap::arrival`] (set when bytes
+    /// were carried over: the request has begun).
     pub fn start_request(&self) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.record.clear();
+        let carried = std::mem::take(&mut s.carried);
+        s.record.extend_from_slice(&carried);
         s.overflowed = false;
         s.framing = None;
-        self.arrived.store(false, Ordering::Relaxed);
+        self.arrived.store(!carried.is_empty(), Ordering::Relaxed);
+    }
+
+    /// `prefix` was read with the request just served and begins the next one (a pipelined
+    /// request, RFC 9112 §9.3.2): it was checked as the previous request's trailing bytes, not
+    /// as the next request's, so the next [`FramingTap::start_request`] records it first.
+    pub fn carry_over(&self, prefix: &[u8]) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.carried.clear();
+        if prefix.len() <= MAX_RECORD {
+            s.carried.extend_from_slice(prefix);
+        }
     }
 
     /// Whether a byte of the current request has been read: the line between waiting on an idle
