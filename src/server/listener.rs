@@ -26,6 +26,10 @@ use super::tap::FramingTap;
 use crate::request;
 use crate::telemetry::metrics::ConnectionDrop;
 
+/// The HTTP/2 client connection preface's length, `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113
+/// §3.4): what pingora's h2 handshake waits for.
+const H2_PREFACE_LEN: u64 = 24;
+
 /// The webhook service's application.
 pub struct WebhookListener {
     http: Arc<WebhookHttp>,
@@ -48,24 +52,32 @@ impl WebhookListener {
 
     /// HTTP/2 on `stream` by pingora's loop (idle connections closed after `idle_timeout`, see
     /// `new`). pingora's HTTP/2 handshake waits for the client's preface without a bound, so a
-    /// client that sends nothing at all after the TLS handshake is closed after `read_timeout`.
+    /// client that has not sent the whole preface `read_timeout` after the TLS handshake is
+    /// closed (counted `h2_preface_timeout`).
     async fn serve_h2(&self, stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
         let stream = FramingTap::wrap(stream);
-        // The tap only says when the first byte came (nothing is recorded or checked).
-        let arrived = FramingTap::of(&stream).map(|tap| {
+        // The tap only counts the bytes read (nothing is recorded or checked).
+        let read = FramingTap::of(&stream).map(|tap| {
             tap.not_chunked();
-            tap.arrival()
+            tap.bytes_read()
         });
-        let read_timeout = self.http.state.gateway().server.read_timeout;
-        let silent = async {
+        // pingora's h2 handshake waits for the client's preface without a bound: a client that
+        // sends none of it, or part of it, would hold its `max_connections` slot for ever. Once
+        // the preface is in, pingora's `h2_idle_timeout` (`idle_timeout`) bounds an idle one.
+        let state = &self.http.state;
+        let read_timeout = state.gateway().server.read_timeout;
+        let no_preface = async {
             tokio::time::sleep(read_timeout).await;
-            if arrived.is_some_and(|a| a.load(Ordering::Relaxed)) {
+            if read.is_some_and(|r| r.load(Ordering::Relaxed) >= H2_PREFACE_LEN) {
                 std::future::pending::<()>().await;
             }
         };
         tokio::select! {
             served = ServerApp::process_new(&self.http, stream, shutdown) => served,
-            () = silent => None,
+            () = no_preface => {
+                state.metrics.connection_dropped(ConnectionDrop::H2PrefaceTimeout);
+                None
+            }
         }
     }
 

@@ -15,7 +15,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -56,6 +56,8 @@ pub struct FramingTap {
     state: Mutex<TapState>,
     /// Set by the first byte read since [`FramingTap::start_request`]: the request has begun.
     arrived: Arc<AtomicBool>,
+    /// Bytes read through the tap since it was made (HTTP/2: whether the preface is in).
+    total: Arc<AtomicU64>,
 }
 
 impl FramingTap {
@@ -64,6 +66,7 @@ impl FramingTap {
             inner,
             state: Mutex::new(TapState::default()),
             arrived: Arc::new(AtomicBool::new(false)),
+            total: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -100,6 +103,11 @@ impl FramingTap {
     /// connection (`idle_timeout`) and reading a request (`read_timeout`), without a peek.
     pub fn arrival(&self) -> Arc<AtomicBool> {
         self.arrived.clone()
+    }
+
+    /// How many bytes have been read through the tap, all requests together.
+    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+        self.total.clone()
     }
 
     /// The request is not chunked: stop recording (its body would otherwise be kept twice). A
@@ -144,6 +152,7 @@ impl AsyncRead for FramingTap {
             if !new.is_empty() && !this.arrived.load(Ordering::Relaxed) {
                 this.arrived.store(true, Ordering::Relaxed);
             }
+            this.total.fetch_add(new.len() as u64, Ordering::Relaxed);
             let state = this.state.get_mut().unwrap_or_else(|e| e.into_inner());
             match &mut state.framing {
                 Some(framing) => {

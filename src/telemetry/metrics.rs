@@ -25,12 +25,16 @@ pub enum ConnectionDrop {
     TlsHandshakeTimeout,
     /// The TLS handshake failed (not TLS, no shared version or cipher, the peer closed).
     TlsHandshakeFailed,
+    /// An HTTP/2 connection's client preface (RFC 9113 §3.4) was not all in within
+    /// `read_timeout` of the TLS handshake.
+    H2PrefaceTimeout,
 }
 
 impl ConnectionDrop {
-    pub const ALL: [ConnectionDrop; 2] = [
+    pub const ALL: [ConnectionDrop; 3] = [
         ConnectionDrop::TlsHandshakeTimeout,
         ConnectionDrop::TlsHandshakeFailed,
+        ConnectionDrop::H2PrefaceTimeout,
     ];
 
     /// The `reason` label.
@@ -38,6 +42,7 @@ impl ConnectionDrop {
         match self {
             ConnectionDrop::TlsHandshakeTimeout => "tls_handshake_timeout",
             ConnectionDrop::TlsHandshakeFailed => "tls_handshake_failed",
+            ConnectionDrop::H2PrefaceTimeout => "h2_preface_timeout",
         }
     }
 }
