@@ -167,6 +167,7 @@ fn build_route(
             config.provider(),
             &config.upstream.authority,
         ),
+        forward_headers: crate::delivery::upstream_request::RouteHeaders::of(&config),
         config,
     })
 }
