@@ -22,7 +22,7 @@ pub struct PooledPeer(pub HttpPeer);
 
 impl fmt::Display for PooledPeer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
