@@ -225,10 +225,14 @@ fn io(e: impl std::fmt::Display) -> QueueError {
     QueueError::Unavailable(e.to_string())
 }
 
-/// Largest memtable of each of the queue's three keyspaces, in bytes.
-const QUEUE_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
-/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt).
-const QUEUE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest memtable of the `body` keyspace, in bytes (measured: 8 → 4 MiB took the gateway's RSS
+/// after load from 71–79 to ~N MiB, bench/FINDINGS.md §14).
+const QUEUE_BODY_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest memtable of the `head` and `meta` keyspaces (small records), in bytes.
+const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
+/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt, and
+/// not at all when the hot set answers its first lease).
+const QUEUE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 /// Default [`DiskOptions::hot_bytes`].
 const QUEUE_HOT_BYTES: u64 = 2 * 1024 * 1024;
 /// Acked removals that may wait before a lease takes the blocking path to write them: bounds
@@ -247,16 +251,20 @@ impl DiskQueue {
         // fjall's defaults (a 64 MiB memtable per keyspace, a 32 MiB block cache) let a queue
         // route's gateway grow past 250 MiB RSS under load (bench/FINDINGS.md §5): too much for a
         // sidecar. Small memtables flush more often, which an append-then-delete queue can afford;
-        // the whole queue then holds at most about 3 × MEMTABLE + CACHE in memory.
+        // the store then holds about BODY + 2 × RECORD memtables (plus those sealed and waiting
+        // for their flush) + CACHE in memory, and the hot set `hot_bytes` more.
         let db = Database::builder(&options.dir)
             .cache_size(QUEUE_CACHE_BYTES)
             .open()
             .map_err(|e| io(format!("cannot open {}: {e}", options.dir.display())))?;
-        let small = || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_MEMTABLE_BYTES);
+        let small =
+            || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_RECORD_MEMTABLE_BYTES);
         let heads = db.keyspace("head", small).map_err(io)?;
         let bodies = db
             .keyspace("body", || {
-                small().with_kv_separation(Some(KvSeparationOptions::default()))
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(QUEUE_BODY_MEMTABLE_BYTES)
+                    .with_kv_separation(Some(KvSeparationOptions::default()))
             })
             .map_err(io)?;
         let metas = db.keyspace("meta", small).map_err(io)?;
