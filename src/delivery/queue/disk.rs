@@ -225,8 +225,9 @@ fn io(e: impl std::fmt::Display) -> QueueError {
     QueueError::Unavailable(e.to_string())
 }
 
-/// Largest memtable of the `body` keyspace, in bytes (measured: 8 → 4 MiB took the gateway's RSS
-/// after load from 71–79 to ~N MiB, bench/FINDINGS.md §14).
+/// Largest memtable of the `body` keyspace, in bytes. With the sizes below (8 MiB each and an
+/// 8 MiB cache before) the gateway's RSS after load went from 71–83 to 38–56 MiB for 1.03–1.06×
+/// the CPU per ack (more, smaller flushes; bench/FINDINGS.md §14).
 const QUEUE_BODY_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// Largest memtable of the `head` and `meta` keyspaces (small records), in bytes.
 const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
