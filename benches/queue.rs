@@ -132,13 +132,22 @@ async fn deliver_cycle(size: usize, total: usize, hot_bytes: u64) -> (f64, f64, 
         let (store, acked) = (store.clone(), acked.clone());
         tasks.spawn(async move {
             use std::sync::atomic::Ordering::SeqCst;
+            // As the delivery worker does: wait for the next commit when nothing is due (a
+            // short timeout only ends the last waits once every message is acked).
+            let wakeup = store.wakeup();
             while acked.load(SeqCst) < total / 16 * 16 {
+                let notified = wakeup.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
                 match store.lease_due("bench", 1).await.unwrap().pop() {
                     Some(m) => {
                         store.ack(m.info.id).await.unwrap();
                         acked.fetch_add(1, SeqCst);
                     }
-                    None => tokio::task::yield_now().await,
+                    None => {
+                        let wait = Duration::from_millis(5);
+                        let _ = tokio::time::timeout(wait, notified).await;
+                    }
                 }
             }
         });
