@@ -521,3 +521,108 @@ fn hop_by_hop_and_spoofed_gateway_headers_are_not_forwarded() {
         Some(format!("127.0.0.1:{}", up.port).as_str())
     );
 }
+
+/// Reads one HTTP/1.1 response with a `Content-Length` body from `s`: (head, body).
+fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a Content-Length");
+            if got.len() >= end + 4 + length {
+                return (head, got[end + 4..end + 4 + length].to_vec());
+            }
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "connection closed mid-response: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The upstream's answer is relayed with the header the gateway rebuilds for the client (room for
+/// the writer's own headers, bench/FINDINGS.md §12): a valid IMF-fixdate `Date`, `Connection:
+/// keep-alive`, the upstream's header names in their own case, its hop-by-hop headers (and those
+/// its `Connection` nominates) dropped, its reason phrase kept; and the connection serves a second
+/// request, forwarded head and body intact.
+#[test]
+fn relayed_answers_have_a_valid_date_the_upstreams_header_case_and_keep_the_connection() {
+    let up = Upstream::start();
+    up.set(|b| {
+        b.extra_headers = vec![
+            ("X-Request-ID".into(), "req-42".into()),
+            ("Connection".into(), "keep-alive, X-Private".into()),
+            ("X-Private".into(), "hop".into()),
+            ("Keep-Alive".into(), "timeout=5".into()),
+        ]
+    });
+    let gw = start(&up, "", "");
+    let body = br#"{"id":"evt_date","n":1}"#;
+    let sig = signed(body, SECRET);
+    let req = format!(
+        "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nAzotte-Signature: {sig}\r\n\r\n{}",
+        body.len(),
+        String::from_utf8_lossy(body)
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let fixdate = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        s.write_all(req.as_bytes()).unwrap();
+        let (head, answer) = read_response(&mut s);
+        // The test upstream says `200 Status`: its reason phrase is relayed.
+        assert!(head.starts_with("HTTP/1.1 200 Status\r\n"), "{head}");
+        assert_eq!(answer, b"{\"received\":true}");
+        let header = |name: &str| {
+            head.lines()
+                .filter_map(|l| l.split_once(':'))
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(n, v)| (n.to_string(), v.trim().to_string()))
+                .collect::<Vec<_>>()
+        };
+        let date = header("date");
+        assert_eq!(date.len(), 1, "one Date: {head}");
+        let date = time::PrimitiveDateTime::parse(&date[0].1, &fixdate)
+            .unwrap_or_else(|e| panic!("Date {:?} is an IMF-fixdate: {e}", date[0].1))
+            .assume_utc();
+        let skew = (time::OffsetDateTime::now_utc() - date).abs();
+        assert!(skew < time::Duration::minutes(5), "Date is now: {date}");
+        assert_eq!(
+            header("connection"),
+            vec![("Connection".into(), "keep-alive".into())]
+        );
+        assert_eq!(
+            header("x-request-id"),
+            vec![("X-Request-ID".into(), "req-42".into())]
+        );
+        assert!(
+            header("x-private").is_empty(),
+            "nominated by Connection: {head}"
+        );
+        assert!(header("keep-alive").is_empty(), "hop-by-hop: {head}");
+    }
+    let got = up.received();
+    assert_eq!(got.len(), 2, "both requests forwarded");
+    for r in &got {
+        assert_eq!(r.body, body, "body intact");
+        assert_eq!(r.header("azotte-signature"), Some(sig.as_str()));
+        assert_eq!(
+            r.header("content-length"),
+            Some(body.len().to_string().as_str())
+        );
+    }
+}

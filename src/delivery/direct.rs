@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::delivery::forward::Connector;
 use async_trait::async_trait;
-use pingora::connectors::http::v1::Connector;
 
 use super::forward::{self, ForwardError};
 use super::{Delivered, Deliverer, Delivery, DeliveryError};

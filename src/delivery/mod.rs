@@ -8,6 +8,7 @@
 
 pub mod direct;
 pub mod forward;
+pub mod peer;
 pub mod queue;
 pub mod resolve;
 pub mod upstream_request;

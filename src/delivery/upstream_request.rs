@@ -31,12 +31,35 @@ pub struct ForwardContext<'a> {
     pub body_len: usize,
 }
 
-/// The head to send upstream for `original`, received on `route`.
+/// A route's header values that do not change per request (`Host`, `X-Hookgate-Route`), made
+/// once when the route is built: each request then clones them (a reference count), where making
+/// them per request allocated two values.
+#[derive(Debug, Clone, Default)]
+pub struct RouteHeaders {
+    /// The upstream's authority as `Host`; `None` if it is not a valid header value (then each
+    /// request fails as [`build`] says).
+    host: Option<HeaderValue>,
+    /// The route's name as `X-Hookgate-Route`; `None` likewise.
+    route: Option<HeaderValue>,
+}
+
+impl RouteHeaders {
+    pub fn of(route: &RouteConfig) -> RouteHeaders {
+        RouteHeaders {
+            host: value(&route.upstream.authority).ok(),
+            route: value(&route.name).ok(),
+        }
+    }
+}
+
+/// The head to send upstream for `original`, received on `route` (whose fixed values are
+/// `fixed`, [`RouteHeaders::of`] the same route).
 ///
 /// Errors: a configured value that is not a valid header value (a gateway fault: 502).
 pub fn build(
     original: &RequestHeader,
     route: &RouteConfig,
+    fixed: &RouteHeaders,
     ctx: &ForwardContext<'_>,
 ) -> Result<UpstreamHead, http::Error> {
     let query = original.uri.query();
@@ -46,7 +69,11 @@ pub fn build(
         path.push_str(q);
     }
     let mut headers = kept_headers(&original.headers, ctx.trusted_peer);
-    headers.insert(http::header::HOST, value(&route.upstream.authority)?);
+    let host = match &fixed.host {
+        Some(host) => host.clone(),
+        None => value(&route.upstream.authority)?,
+    };
+    headers.insert(http::header::HOST, host);
     // A GET or HEAD goes with no body and so with no length (its signature is over the URL).
     if ctx.body_len > 0 || !crate::request::s03_method::bodyless(&original.method) {
         headers.insert(
@@ -67,7 +94,11 @@ pub fn build(
             headers.insert(X_FORWARDED_HOST, value(host)?);
         }
     }
-    headers.insert(X_HOOKGATE_ROUTE, value(&route.name)?);
+    let name = match &fixed.route {
+        Some(name) => name.clone(),
+        None => value(&route.name)?,
+    };
+    headers.insert(X_HOOKGATE_ROUTE, name);
     headers.insert(
         X_HOOKGATE_PROVIDER,
         HeaderValue::from_static(route.provider()),

@@ -11,7 +11,7 @@ pub mod routes;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pingora::connectors::http::v1::Connector;
+use crate::delivery::forward::Connector;
 
 use crate::config::model::{RouteConfig, SchemeSpec, ServerSettings};
 use crate::config::queue::DeliveryMode;
@@ -167,6 +167,7 @@ fn build_route(
             config.provider(),
             &config.upstream.authority,
         ),
+        forward_headers: crate::delivery::upstream_request::RouteHeaders::of(&config),
         config,
     })
 }

@@ -27,6 +27,8 @@ pub struct Route {
     pub metrics: RouteMetrics,
     /// What the route's spans say about it (built once; spans share its strings).
     pub trace_labels: RouteLabels,
+    /// The upstream request's fixed header values (built once).
+    pub forward_headers: crate::delivery::upstream_request::RouteHeaders,
 }
 
 impl Route {

@@ -204,6 +204,7 @@ proptest! {
         let head = crate::delivery::upstream_request::build(
             &original,
             &route,
+            &crate::delivery::upstream_request::RouteHeaders::of(&route),
             &crate::delivery::upstream_request::ForwardContext {
                 peer_ip: Some(peer),
                 trusted_peer: trusted,

@@ -32,6 +32,7 @@ pub async fn deliver(
     let mut head = upstream_request::build(
         original,
         &route.config,
+        &route.forward_headers,
         &ForwardContext {
             peer_ip: client.peer,
             trusted_peer: client.trusted_peer,

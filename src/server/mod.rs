@@ -195,7 +195,7 @@ fn register_queue_workers(
 ) {
     use crate::delivery::queue::runtime::target_of;
     use crate::delivery::queue::worker::{work, DeliveryObserver};
-    let connector = Arc::new(pingora::connectors::http::v1::Connector::new(None));
+    let connector = Arc::new(crate::delivery::forward::Connector::new(None));
     let observer: Arc<dyn DeliveryObserver> = queue.metrics.clone();
     for target in gateway
         .routes

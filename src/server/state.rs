@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::delivery::forward::Connector;
 use arc_swap::ArcSwap;
-use pingora::connectors::http::v1::Connector;
 
 use super::drain::Drain;
 use super::limits::{BodyBudget, ConnectionLimit};

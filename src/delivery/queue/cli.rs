@@ -13,9 +13,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::delivery::forward::Connector;
 use bytes::Bytes;
 use clap::Subcommand;
-use pingora::connectors::http::v1::Connector;
 use pingora::http::RequestHeader;
 use serde_json::Value;
 

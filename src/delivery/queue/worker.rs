@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use pingora::connectors::http::v1::Connector;
+use crate::delivery::forward::Connector;
 use pingora::http::RequestHeader;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
