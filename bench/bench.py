@@ -10,6 +10,7 @@ Targets (every server on 1 worker process / thread):
   Hlog   (full run) H with its audit log written to a file
   Hnolog (full run) H with HOOKGATE_LOG=off (no audit line formatted)
   Halt   H with the binary given by --hookgate-alt (for A/B-testing a local change)
+  Hqalt  Hq with the binary given by --hookgate-alt (A/B of a queue change)
   H2r    H2 with [state] on a redis-server this script starts (loopback, no persistence)
   H2down H2r with Redis configured but not running (breaker open; local limit, forward)
   Hq     H with delivery = "queue" to A: measures the 202 acknowledgement (durable append)
@@ -380,7 +381,7 @@ def start_target(args, workdir, target, size, up_port):
         p = spawn(["haproxy", "-db", "-f", conf], subprocess.DEVNULL, err)
         wait_port(port, p)
         return Server(p, port, "/hook", target)
-    if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hq-slow",
+    if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hqalt", "Hq-slow",
                   "Hqr", "Hqr-slow", "Ht001", "Ht1"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
@@ -396,7 +397,7 @@ def start_target(args, workdir, target, size, up_port):
         if target in ("Hqr", "Hqr-slow"):
             redis = start_redis(workdir, aof=True)
             queue_redis = redis[1]
-        if target in ("Hq", "Hq-slow"):
+        if target in ("Hq", "Hqalt", "Hq-slow"):
             queue_dir = os.path.join(workdir, "queue")
             shutil.rmtree(queue_dir, ignore_errors=True)
         queue_up = args.slow_port if target in ("Hq-slow", "Hqr-slow") else up_port
@@ -413,11 +414,11 @@ def start_target(args, workdir, target, size, up_port):
         if target == "Hlog":
             out = open(os.path.join(d, "audit.log"), "w")
         err = open(os.path.join(d, "stderr.log"), "a")
-        binary = args.hookgate_alt if target == "Halt" else args.hookgate
+        binary = args.hookgate_alt if target in ("Halt", "Hqalt") else args.hookgate
         p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
         path = {"H2": "/hook-dedup", "H2r": "/hook-dedup", "H2down": "/hook-dedup",
-                "Hq": "/hook-queue", "Hq-slow": "/hook-queue", "Hqr": "/hook-queue",
+                "Hq": "/hook-queue", "Hqalt": "/hook-queue", "Hq-slow": "/hook-queue", "Hqr": "/hook-queue",
                 "Hqr-slow": "/hook-queue"}.get(target, "/hook")
         srv = Server(p, port, path, target)
         srv.redis, srv.queue_dir = redis, queue_dir
@@ -533,7 +534,7 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
     dedup = target in ("H2", "H2r", "H2down")
     errors = res["non200"] + sock_err + res["duplicates"] + (reqs if res["wraps"] and dedup else 0)
     # acknowledged before delivery: the upstream lags
-    queued = target in ("Hq", "Hq-slow", "Hqr", "Hqr-slow")
+    queued = target in ("Hq", "Hqalt", "Hq-slow", "Hqr", "Hqr-slow")
     if target != "A" and not queued and upstream_seen < reqs - res["non200"]:
         # a 200 that never reached the upstream would be a fake success
         errors += (reqs - res["non200"]) - upstream_seen
@@ -593,7 +594,8 @@ def table(rows, sizes, targets_for, connections=32):
              "H2": "H2 hookgate + dedup + rate_limit",
              "Hlog": "H, audit log to a file",
              "Hnolog": "H, HOOKGATE_LOG=off",
-             "Halt": "H, alternative binary (--hookgate-alt)"}
+             "Halt": "H, alternative binary (--hookgate-alt)",
+             "Hqalt": "Hq, alternative binary (--hookgate-alt)"}
     names.update(NAMES)
     for size in sizes:
         rs = [r for r in rows if r["size"] == size]
@@ -634,7 +636,7 @@ NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
          "Ht1": "H with [tracing] sample_ratio = 1.0"}
 LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
 # (target, its baseline): the cost of shared state / queued delivery, measured in the same round
-PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hq-slow", "Hq"), ("Hqr", "H"),
+PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hqalt", "H"), ("Hq", "Hqalt"), ("Hq-slow", "Hq"), ("Hqr", "H"),
          ("Hqr", "Hq"), ("Hqr-slow", "Hqr"), ("Ht001", "H"), ("Ht1", "H"))
 
 

@@ -4,7 +4,8 @@
 //! Then the Redis Streams backend beside the disk one (16 concurrent appenders, 1.5 KiB and
 //! 16 KiB): acks/s, ack p50/p99, and Redis's `used_memory` per queued message, on a
 //! `redis-server` this bench starts (`appendonly yes`, `appendfsync everysec`; skipped when none
-//! is installed).
+//! is installed). And the deliver cycle (appends with workers leasing and acking meanwhile, as a
+//! queued route runs) with the hot set on and off: process CPU per delivered message.
 //!
 //!     cargo bench --bench queue
 //!
@@ -96,6 +97,91 @@ async fn run(size: usize, concurrency: usize, total: usize) -> Figures {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     figures
+}
+
+/// This process's user + system CPU time so far (`/proc/self/stat` fields 14 and 15).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// 16 appenders append `total` messages of `size` bytes while 4 workers lease one at a time and
+/// ack, until every message is acked. Returns (delivered/s, CPU µs per message, disk reads).
+async fn deliver_cycle(size: usize, total: usize, hot_bytes: u64) -> (f64, f64, u64) {
+    let dir = scratch(&format!("cycle-{size}-{hot_bytes}"));
+    let mut options = DiskOptions::new(&dir, 1 << 40);
+    options.hot_bytes = hot_bytes;
+    let store = Arc::new(DiskQueue::open(options).unwrap());
+    let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (started, cpu0) = (Instant::now(), cpu_time());
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..16 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            for i in 0..total / 16 {
+                store
+                    .append(message(size, (t * total + i) as u64))
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    for _ in 0..4 {
+        let (store, acked) = (store.clone(), acked.clone());
+        tasks.spawn(async move {
+            use std::sync::atomic::Ordering::SeqCst;
+            // As the delivery worker does: wait for the next commit when nothing is due (a
+            // short timeout only ends the last waits once every message is acked).
+            let wakeup = store.wakeup();
+            while acked.load(SeqCst) < total / 16 * 16 {
+                let notified = wakeup.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                match store.lease_due("bench", 1).await.unwrap().pop() {
+                    Some(m) => {
+                        store.ack(m.info.id).await.unwrap();
+                        acked.fetch_add(1, SeqCst);
+                    }
+                    None => {
+                        let wait = Duration::from_millis(5);
+                        let _ = tokio::time::timeout(wait, notified).await;
+                    }
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let (elapsed, cpu) = (started.elapsed(), cpu_time() - cpu0);
+    let reads = store.disk_read_count();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    let n = (total / 16 * 16) as f64;
+    (
+        n / elapsed.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / n,
+        reads,
+    )
+}
+
+async fn deliver_cycles() {
+    for (size, label) in [(1536, "1.5 KiB"), (16 << 10, "16 KiB")] {
+        let cold = deliver_cycle(size, 20_000, 0).await;
+        let hot = deliver_cycle(size, 20_000, 2 << 20).await;
+        println!(
+            "deliver cycle {label} (16 appenders, 4 workers leasing and acking): hot set off \
+             {:.0} msgs/s, {:.1} µs CPU/msg, {} disk reads; on {:.0} msgs/s, {:.1} µs CPU/msg, \
+             {} disk reads; CPU on/off = {:.2}",
+            cold.0,
+            cold.1,
+            cold.2,
+            hot.0,
+            hot.1,
+            hot.2,
+            hot.1 / cold.1
+        );
+    }
 }
 
 async fn restart(pending: usize) {
@@ -274,6 +360,7 @@ fn main() {
                 group.per_second / one.per_second,
             );
         }
+        deliver_cycles().await;
         restart(100_000).await;
         redis_beside_disk().await;
     });

@@ -165,6 +165,104 @@ async fn acks_between_two_leases_are_removed_in_one_batch_and_stay_removed() {
     );
 }
 
+fn open_hot(dir: &Path, hot_bytes: u64) -> DiskQueue {
+    let mut options = DiskOptions::new(dir, 1 << 30);
+    options.hot_bytes = hot_bytes;
+    DiskQueue::open(options).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_leased_after_its_commit_comes_from_memory_and_matches_the_disk_copy() {
+    let dir = scratch("hot-lease");
+    let store = open(&dir, 1 << 30);
+    let id = store.append(message("a", 7)).await.unwrap();
+    let reads = store.disk_read_count();
+    let first = store.lease_due("a", 1).await.unwrap().remove(0);
+    assert_eq!(store.disk_read_count(), reads, "served by the hot set");
+    assert_eq!(store.hot_bytes(), 0, "taken out at its first lease");
+    assert_eq!((first.info.id, first.info.attempts), (id, 0));
+    assert_eq!(first.info.state, MessageState::Leased);
+    assert_eq!(first.head, head_of(7));
+    assert_eq!(first.body, Bytes::from(body_of(7)));
+    // A retried message is read back from disk: the same head and body.
+    store
+        .retry_later(id, SystemTime::now(), "503")
+        .await
+        .unwrap();
+    let again = store.lease_due("a", 1).await.unwrap().remove(0);
+    assert_eq!(store.disk_read_count(), reads + 1, "read from disk");
+    assert_eq!((again.info.id, again.info.attempts), (id, 1));
+    assert_eq!((again.head, again.body), (first.head, first.body));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hot_set_keeps_to_its_budget_and_the_rest_is_read_from_disk() {
+    let dir = scratch("hot-budget");
+    let budget = message("a", 1).charged_bytes() + message("a", 2).charged_bytes();
+    let store = open_hot(&dir, budget);
+    for seq in 1..=5 {
+        store.append(message("a", seq)).await.unwrap();
+    }
+    assert_eq!(
+        store.hot_bytes(),
+        budget,
+        "the first two fit, the rest does not"
+    );
+    let reads = store.disk_read_count();
+    let leased = store.lease_due("a", 5).await.unwrap();
+    assert_eq!(store.disk_read_count() - reads, 3);
+    let bodies: Vec<_> = leased.iter().map(|m| m.body.clone()).collect();
+    let expected: Vec<_> = (1..=5).map(|seq| Bytes::from(body_of(seq))).collect();
+    assert_eq!(bodies, expected);
+    for (m, seq) in leased.iter().zip(1..) {
+        assert_eq!(m.head, head_of(seq));
+    }
+    // Budget 0: every lease reads from disk.
+    let off = scratch("hot-off");
+    let store = open_hot(&off, 0);
+    store.append(message("a", 1)).await.unwrap();
+    assert_eq!(store.lease_due("a", 1).await.unwrap()[0].body, body_of(1));
+    assert_eq!(store.disk_read_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_leases_write_waiting_acks_once_64_wait_and_dropped_messages_leave_the_hot_set() {
+    let dir = scratch("hot-acks");
+    let store = open(&dir, 1 << 30);
+    for seq in 0..70 {
+        store.append(message("a", seq)).await.unwrap();
+    }
+    let before = store.ack_batch_count();
+    for _ in 0..64 {
+        let m = store.lease_due("a", 1).await.unwrap().remove(0);
+        store.ack(m.info.id).await.unwrap();
+    }
+    assert_eq!(
+        store.ack_batch_count(),
+        before,
+        "64 hot leases wrote no ack batch"
+    );
+    store.lease_due("a", 1).await.unwrap();
+    assert_eq!(
+        store.ack_batch_count(),
+        before + 1,
+        "64 acks waiting: written"
+    );
+    // Dropping a message takes its body out of memory too.
+    let held = store.hot_bytes();
+    let next = store
+        .list(&ListFilter {
+            state: Some(MessageState::Pending),
+            limit: 1,
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap()[0]
+        .clone();
+    assert!(store.drop_message(next.id).await.unwrap());
+    assert_eq!(store.hot_bytes(), held - next.size);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Crash safety: a child process appends, leases and acks; it is killed with SIGKILL at random
 // points; every append it reported as acknowledged must be in the store, byte-identical,

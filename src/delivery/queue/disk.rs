@@ -41,10 +41,11 @@ use bytes::Bytes;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, PersistMode};
 use tokio::sync::{oneshot, Notify};
 
+use super::disk_hot::HotSet;
 use super::record::{decode_head, encode_head, MetaRecord, RECORD_VERSION};
 use super::store::{
     from_unix_ms, unix_ms, ListFilter, MessageId, MessageInfo, MessageState, NewMessage,
-    QueueError, QueueStats, QueueStore, RouteStats, StoredMessage,
+    QueueError, QueueStats, QueueStore, RouteStats, StoredHead, StoredMessage,
 };
 
 /// Settings of a [`DiskQueue`].
@@ -62,6 +63,10 @@ pub struct DiskOptions {
     /// Appends waiting for the committer at once; past it appends fail with
     /// [`QueueError::Unavailable`] (back-pressure instead of unbounded memory).
     pub max_waiting: usize,
+    /// Charged bytes of committed messages whose head and body stay in memory until their
+    /// first lease, so a worker keeping up with the appends does not read them back from disk
+    /// (0: always read from disk).
+    pub hot_bytes: u64,
 }
 
 impl DiskOptions {
@@ -73,6 +78,7 @@ impl DiskOptions {
             max_batch: 512,
             max_batch_bytes: 32 << 20,
             max_waiting: 4096,
+            hot_bytes: QUEUE_HOT_BYTES,
         }
     }
 }
@@ -92,6 +98,8 @@ struct Shared {
     index: Mutex<Index>,
     max_bytes: u64,
     syncs: AtomicU64,
+    /// Messages read back from disk (a lease or `show` that the hot set did not answer).
+    reads: AtomicU64,
     /// Keys of acked messages, out of the index, whose disk removal is still to be written.
     acked: Mutex<Vec<MessageId>>,
     /// fjall batches written to remove acked messages.
@@ -133,6 +141,8 @@ struct Index {
     /// Bytes of held messages plus appends not yet committed (reserved).
     bytes: u64,
     last_id: u128,
+    /// Committed messages not yet leased, served without a disk read (`disk_hot`).
+    hot: HotSet,
 }
 
 impl Index {
@@ -177,6 +187,7 @@ impl Index {
             }
         }
         self.bytes -= entry.meta.size;
+        self.hot.forget(&id);
         Some(entry)
     }
 
@@ -202,7 +213,10 @@ fn info_of(id: MessageId, entry: &Entry) -> MessageInfo {
 struct Job {
     id: MessageId,
     meta: MetaRecord,
-    head: Vec<u8>,
+    /// The encoded head record (what is written).
+    record: Vec<u8>,
+    /// The head itself, kept in the hot set after the commit.
+    head: StoredHead,
     body: Bytes,
     reply: oneshot::Sender<Result<(), QueueError>>,
 }
@@ -211,10 +225,20 @@ fn io(e: impl std::fmt::Display) -> QueueError {
     QueueError::Unavailable(e.to_string())
 }
 
-/// Largest memtable of each of the queue's three keyspaces, in bytes.
-const QUEUE_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
-/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt).
-const QUEUE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest memtable of the `body` keyspace, in bytes. With the sizes below (8 MiB each and an
+/// 8 MiB cache before) the gateway's RSS after load went from 71–83 to 38–56 MiB for 1.03–1.06×
+/// the CPU per ack (more, smaller flushes; bench/FINDINGS.md §14).
+const QUEUE_BODY_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest memtable of the `head` and `meta` keyspaces (small records), in bytes.
+const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
+/// The queue's block cache, in bytes (reads are rare: a message is read once per attempt, and
+/// not at all when the hot set answers its first lease).
+const QUEUE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
+/// Default [`DiskOptions::hot_bytes`].
+const QUEUE_HOT_BYTES: u64 = 2 * 1024 * 1024;
+/// Acked removals that may wait before a lease takes the blocking path to write them: bounds
+/// what a crash can redeliver while the hot path serves every lease.
+const ACKS_BEFORE_FLUSH: usize = 64;
 
 impl DiskQueue {
     /// Opens (or creates) the queue in `options.dir` and starts its committer thread. Every
@@ -228,21 +252,28 @@ impl DiskQueue {
         // fjall's defaults (a 64 MiB memtable per keyspace, a 32 MiB block cache) let a queue
         // route's gateway grow past 250 MiB RSS under load (bench/FINDINGS.md §5): too much for a
         // sidecar. Small memtables flush more often, which an append-then-delete queue can afford;
-        // the whole queue then holds at most about 3 × MEMTABLE + CACHE in memory.
+        // the store then holds about BODY + 2 × RECORD memtables (plus those sealed and waiting
+        // for their flush) + CACHE in memory, and the hot set `hot_bytes` more.
         let db = Database::builder(&options.dir)
             .cache_size(QUEUE_CACHE_BYTES)
             .open()
             .map_err(|e| io(format!("cannot open {}: {e}", options.dir.display())))?;
-        let small = || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_MEMTABLE_BYTES);
+        let small =
+            || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_RECORD_MEMTABLE_BYTES);
         let heads = db.keyspace("head", small).map_err(io)?;
         let bodies = db
             .keyspace("body", || {
-                small().with_kv_separation(Some(KvSeparationOptions::default()))
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(QUEUE_BODY_MEMTABLE_BYTES)
+                    .with_kv_separation(Some(KvSeparationOptions::default()))
             })
             .map_err(io)?;
         let metas = db.keyspace("meta", small).map_err(io)?;
 
-        let mut index = Index::default();
+        let mut index = Index {
+            hot: HotSet::new(options.hot_bytes),
+            ..Index::default()
+        };
         for guard in metas.iter() {
             let (key, value) = guard.into_inner().map_err(io)?;
             let id = MessageId::from_key(&key).ok_or_else(|| io("a meta key is not 16 bytes"))?;
@@ -265,6 +296,7 @@ impl DiskQueue {
             index: Mutex::new(index),
             max_bytes: options.max_bytes,
             syncs: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
             acked: Mutex::new(Vec::new()),
             ack_batches: AtomicU64::new(0),
             wakeup: Arc::new(Notify::new()),
@@ -289,6 +321,16 @@ impl DiskQueue {
     /// concurrent appends this grows by far fewer than N.
     pub fn sync_count(&self) -> u64 {
         self.shared.syncs.load(Ordering::SeqCst)
+    }
+
+    /// Messages read back from disk so far (leases and `show`s the hot set did not answer).
+    pub fn disk_read_count(&self) -> u64 {
+        self.shared.reads.load(Ordering::SeqCst)
+    }
+
+    /// Charged bytes of the messages held in memory for their first lease (the hot set).
+    pub fn hot_bytes(&self) -> u64 {
+        self.shared.index().hot.bytes()
     }
 
     /// fjall batches written so far to remove acked messages. Acks are coalesced (module docs):
@@ -339,46 +381,57 @@ impl Shared {
                     Err(_) => break,
                 }
             }
-            let mut batch = self.db.batch().durability(Some(PersistMode::SyncData));
-            for job in &jobs {
-                let key = job.id.to_key();
-                batch.insert(&self.heads, &key[..], job.head.as_slice());
-                batch.insert(&self.bodies, &key[..], &job.body[..]);
-                batch.insert(&self.metas, &key[..], job.meta.encode());
+            let result = self.write_appends(&jobs);
+            self.settle(jobs, result);
+        }
+    }
+
+    /// Writes `jobs` as one batch with one journal `fdatasync` (the acknowledgement point).
+    fn write_appends(&self, jobs: &[Job]) -> fjall::Result<()> {
+        let mut batch = self.db.batch().durability(Some(PersistMode::SyncData));
+        for job in jobs {
+            let key = job.id.to_key();
+            batch.insert(&self.heads, &key[..], job.record.as_slice());
+            batch.insert(&self.bodies, &key[..], &job.body[..]);
+            batch.insert(&self.metas, &key[..], job.meta.encode());
+        }
+        let result = batch.commit();
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    /// Files committed appends in the index (and their heads and bodies in the hot set), then
+    /// answers every waiter; on failure releases their reservations and answers the error.
+    fn settle(&self, jobs: Vec<Job>, result: fjall::Result<()>) {
+        let mut index = self.index();
+        let mut replies = Vec::with_capacity(jobs.len());
+        let outcome = match result {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, appends = jobs.len(), "queue append failed");
+                Err(io(e))
             }
-            let result = batch.commit();
-            self.syncs.fetch_add(1, Ordering::SeqCst);
-            let mut index = self.index();
-            let outcome = match result {
-                Ok(()) => {
-                    for job in &jobs {
-                        // The reservation made at append becomes the entry's own bytes.
-                        index.bytes -= job.meta.size;
-                        index.insert(
-                            job.id,
-                            Entry {
-                                meta: job.meta.clone(),
-                                leased: false,
-                            },
-                        );
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    for job in &jobs {
-                        index.bytes -= job.meta.size;
-                    }
-                    tracing::error!(error = %e, appends = jobs.len(), "queue append failed");
-                    Err(io(e))
-                }
-            };
-            drop(index);
+        };
+        for job in jobs {
+            // The reservation made at append becomes the entry's own bytes.
+            index.bytes -= job.meta.size;
             if outcome.is_ok() {
-                self.wakeup.notify_waiters();
+                let size = job.meta.size;
+                index.hot.insert(job.id, job.head, job.body, size);
+                let entry = Entry {
+                    meta: job.meta,
+                    leased: false,
+                };
+                index.insert(job.id, entry);
             }
-            for job in jobs {
-                let _ = job.reply.send(outcome.clone());
-            }
+            replies.push(job.reply);
+        }
+        drop(index);
+        if outcome.is_ok() {
+            self.wakeup.notify_waiters();
+        }
+        for reply in replies {
+            let _ = reply.send(outcome.clone());
         }
     }
 
@@ -430,6 +483,7 @@ impl Shared {
     }
 
     fn read(&self, info: MessageInfo) -> Result<StoredMessage, QueueError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
         let key = info.id.to_key();
         let missing = |what: &str| QueueError::Corrupt {
             id: info.id,
@@ -482,9 +536,16 @@ impl Shared {
         }
         let mut leased = Vec::with_capacity(picked.len());
         for (n, id) in picked.iter().enumerate() {
-            let info = self.index().info(*id);
+            let (info, hot) = {
+                let mut index = self.index();
+                (index.info(*id), index.hot.take(id))
+            };
             let Some(info) = info else { continue }; // dropped meanwhile
-            match self.read(info) {
+            let message = match hot {
+                Some((head, body)) => Ok(StoredMessage { info, head, body }),
+                None => self.read(info),
+            };
+            match message {
                 Ok(message) => leased.push(message),
                 Err(e) => {
                     // Hand back what was not read, so nothing stays leased without a worker.
@@ -496,6 +557,58 @@ impl Shared {
             }
         }
         Ok(leased)
+    }
+
+    /// The hot path of a lease: leases up to `max` due messages of `route` from the hot set, with
+    /// no disk read and no blocking hand-off. `None` (take the blocking path) when a due message
+    /// is not in the hot set, or when [`ACKS_BEFORE_FLUSH`] acks wait to be written (or any do
+    /// and nothing is due: an idle worker writes them).
+    fn lease_hot(&self, route: &str, max: usize) -> Option<Vec<StoredMessage>> {
+        let acks_waiting = self.acked.lock().unwrap_or_else(|p| p.into_inner()).len();
+        if acks_waiting >= ACKS_BEFORE_FLUSH {
+            return None;
+        }
+        let now = unix_ms(SystemTime::now());
+        let mut guard = self.index();
+        let index = &mut *guard;
+        let none_due = if acks_waiting == 0 {
+            Some(Vec::new())
+        } else {
+            None
+        };
+        let Some(r) = index.routes.get_mut(route) else {
+            return none_due;
+        };
+        let due: Vec<(u64, MessageId)> = r
+            .due
+            .iter()
+            .take_while(|(due, _)| *due <= now)
+            .take(max)
+            .copied()
+            .collect();
+        if due.is_empty() {
+            return none_due;
+        }
+        if !due.iter().all(|(_, id)| index.hot.contains(id)) {
+            return None;
+        }
+        let mut leased = Vec::with_capacity(due.len());
+        for key @ (_, id) in due {
+            r.due.remove(&key);
+            r.leased += 1;
+            let entry = index
+                .messages
+                .get_mut(&id)
+                .expect("a due message is indexed");
+            entry.leased = true;
+            let (head, body) = index.hot.take(&id).expect("checked above");
+            leased.push(StoredMessage {
+                info: info_of(id, entry),
+                head,
+                body,
+            });
+        }
+        Some(leased)
     }
 
     fn unlease(&self, id: MessageId) {
@@ -615,7 +728,8 @@ impl QueueStore for DiskQueue {
                 event_id: message.event_id,
                 last_error: None,
             },
-            head: encode_head(&message.head),
+            record: encode_head(&message.head),
+            head: message.head,
             body: message.body,
             reply,
         };
@@ -636,7 +750,13 @@ impl QueueStore for DiskQueue {
         }
     }
 
+    /// Answered in place when the hot set holds every due message (or none is due) and few acks
+    /// wait to be written; otherwise on a blocking thread, which reads from disk and writes the
+    /// waiting acks.
     async fn lease_due(&self, route: &str, max: usize) -> Result<Vec<StoredMessage>, QueueError> {
+        if let Some(leased) = self.shared.lease_hot(route, max) {
+            return Ok(leased);
+        }
         let route = route.to_string();
         self.blocking(move |s| s.lease_due(&route, max)).await
     }

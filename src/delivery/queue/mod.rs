@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod cli;
 pub mod deliverer;
 pub mod disk;
+mod disk_hot;
 pub mod metrics;
 pub mod record;
 pub mod redis;
