@@ -626,3 +626,50 @@ fn relayed_answers_have_a_valid_date_the_upstreams_header_case_and_keep_the_conn
         );
     }
 }
+
+/// Review round 5: answering `Expect: 100-continue` does not cost the connection. pingora 0.9.1
+/// turns keep-alive off when any response header, the 1xx included, is written before the body
+/// is read (`close_on_response_before_downstream_finish`), so every such request used to be
+/// answered `Connection: close` (clients sending `Expect`, .NET's HttpWebRequest by default and
+/// curl for large bodies, reconnected each time). The second request on the connection, sent with
+/// its body at once and pipelined behind a third, is served too.
+#[test]
+fn expect_100_continue_keeps_the_connection_alive() {
+    let up = Upstream::start();
+    let gw = start(&up, "", "");
+    let request = |id: u32, expect: bool| {
+        let body = format!(r#"{{"id":"evt_expect_{id}"}}"#);
+        let head = format!(
+            "POST /webhooks/azotte HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n{}Azotte-Signature: {}\r\n\r\n",
+            body.len(),
+            if expect { "Expect: 100-continue\r\n" } else { "" },
+            signed(body.as_bytes(), SECRET)
+        );
+        (head, body)
+    };
+    let mut s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+
+    let (head, body) = request(1, true);
+    s.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 25];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(body.as_bytes()).unwrap();
+    let (answer, _) = read_response(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("Connection: keep-alive"), "{answer}");
+
+    let (head2, body2) = request(2, true);
+    let (head3, body3) = request(3, false);
+    s.write_all(format!("{head2}{body2}{head3}{body3}").as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 25];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 100 Continue\r\n\r\n");
+    for n in [2, 3] {
+        let (answer, _) = read_response(&mut s);
+        assert!(answer.starts_with("HTTP/1.1 200"), "request {n}: {answer}");
+    }
+    assert_eq!(up.count(), 3);
+}

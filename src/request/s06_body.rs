@@ -52,11 +52,15 @@ pub async fn read(
         && session
             .header(http::header::EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if expects_continue
-        && !session.is_body_empty()
-        && session.write_continue_response().await.is_err()
-    {
-        return Err(Refusal::ClientGone);
+    if expects_continue && !session.is_body_empty() {
+        // pingora turns keep-alive off when a response header, the 1xx too, is written before
+        // the body is read (`close_on_response_before_downstream_finish`): it is put back, and
+        // the final answer is checked again when it is written.
+        let keepalive = session.get_keepalive();
+        if session.write_continue_response().await.is_err() {
+            return Err(Refusal::ClientGone);
+        }
+        session.set_keepalive(keepalive);
     }
     let remaining = deadline.saturating_duration_since(Instant::now());
     // A body announced by Content-Length is covered already; a chunked one grows its share.
