@@ -984,3 +984,61 @@ fn pubsub_subscriptions_sharing_a_message_id_are_each_forwarded_once() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].header("x-hookgate-event-id"), Some("136969346945"));
 }
+
+/// Review round 5: an AIA issuer URL inside the CA allowlist that answers with a redirect to
+/// itself, a body far over the 64 KiB key cap, or nothing within `key_timeout` costs one bounded
+/// request each and never forwards: a redirect is not followed (401, one hit), an oversized
+/// issuer is not a certificate (401), a silent host is a transient failure (503 + Retry-After).
+#[test]
+fn aia_issuer_redirect_loops_huge_and_slow_answers_are_bounded() {
+    let fx = Fixture::new();
+    let up = Upstream::start();
+    let rsa = rcgen::KeyPair::from_pem(RSA_KEY_PEM).unwrap();
+    let ca_host = KeyServer::start_http();
+    let extra = format!(r#"issuer_hosts = ["{}"]"#, ca_host.host());
+    for (name, path, cn) in [
+        ("aws-sns", SNS_CERT_PATH, "sns.amazonaws.com"),
+        (
+            "paypal",
+            PAYPAL_CERT_PATH,
+            "messageverificationcerts.paypal.com",
+        ),
+    ] {
+        let with_aia = |aia_path: &str, answer: Answer| {
+            let (leaf, _) = fx
+                .server
+                .issue_without_chain(cn, &rsa, &ca_host.url(aia_path));
+            ca_host.set(aia_path, answer);
+            fx.server.set(path, Answer::ok(leaf));
+            let gw = Gateway::start("", &fx.routes_with(name, up.port, &extra));
+            let res = fx.signed(name, false).send(&gw, &format!("/p/{name}"));
+            (
+                res.status().as_u16(),
+                res.headers().contains_key("retry-after"),
+            )
+        };
+
+        let loop_path = format!("/{name}/loop.crt");
+        let mut redirect = Answer::status(302);
+        redirect
+            .headers
+            .push(("Location".into(), ca_host.url(&loop_path)));
+        assert_eq!(with_aia(&loop_path, redirect).0, 401, "{name}: redirect");
+        assert_eq!(ca_host.hits(&loop_path), 1, "{name}: redirect not followed");
+
+        let huge_path = format!("/{name}/huge.crt");
+        let huge = Answer::ok(vec![b'A'; 8 << 20]);
+        assert_eq!(with_aia(&huge_path, huge).0, 401, "{name}: 8 MiB issuer");
+        assert_eq!(ca_host.hits(&huge_path), 1, "{name}");
+
+        let slow_path = format!("/{name}/slow.crt");
+        let mut slow = Answer::ok(b"never in time".to_vec());
+        slow.delay = std::time::Duration::from_secs(4);
+        assert_eq!(
+            with_aia(&slow_path, slow),
+            (503, true),
+            "{name}: slow issuer"
+        );
+    }
+    assert_eq!(up.count(), 0, "nothing forwarded");
+}
