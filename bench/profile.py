@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Profiles hookgate (target H, H2, H2r, H2down, Hq or Hq-slow) under the same load as bench.py with `perf record`
+"""Profiles hookgate (target H, H2, H2r, H2down, Hq, Hq-slow, Ht001 or Ht1) under the same load as bench.py with `perf record`
 (cpu-clock sampling: this VM has no hardware counters), then prints perf's report.
 
     python3 bench/profile.py --hookgate BIN --data bench/results/data-600000 --n-small 600000 \
@@ -53,6 +53,8 @@ def main():
     args.slow_port = None
     if args.target == "Hq-slow":
         args.slow_port = bench.start_slow_upstream(work, args.slow_ms)[1]
+    if args.target in ("Ht001", "Ht1"):
+        args.sink_port = bench.start_otlp_sink(work)[1]
     srv = bench.start_target(args, work, args.target, args.size, up)
     url = "http://127.0.0.1:%d%s" % (srv.port, srv.path)
     bench.wrk(args, url, args.size, 1, 0, srv.ok_status)

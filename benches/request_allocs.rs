@@ -16,6 +16,9 @@
 //! to a sink in this process that answers 200 and allocates nothing per export: the export
 //! thread's allocations (batching, protobuf encoding, the HTTP call) count, since they are the
 //! request's; the counts wait for the export after each run (`export_interval = "20ms"`).
+//! Last, when `redis-server` is on the PATH, H2 with `[state]` on a redis-server this bench starts
+//! on loopback (`bench/bench.py`'s H2r): the Redis client's allocations (command encoding, the
+//! multiplexed connection's channel, reply parsing) count, Redis's own do not.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -73,7 +76,21 @@ fn main() {
             false,
         ),
     ];
-    for (port, label, path, unique_ids) in runs {
+    let redis = start_redis();
+    let redis_run = redis.as_ref().map(|(_, redis_port)| {
+        let state =
+            format!("\n[state]\nurl = \"redis://127.0.0.1:{redis_port}\"\nprefix = \"bench\"\n");
+        (
+            start_gateway(&dir, "redis", upstream, &state),
+            "H2, [state] on Redis (H2r)",
+            "/hook-dedup",
+            true,
+        )
+    });
+    if redis_run.is_none() {
+        eprintln!("H2r skipped: no redis-server on the PATH");
+    }
+    for (port, label, path, unique_ids) in runs.into_iter().chain(redis_run) {
         let requests = signed_requests(port, path, unique_ids, WARM_UP + MEASURED);
         let (allocs, bytes) = measure(port, &requests);
         eprintln!(
@@ -82,8 +99,25 @@ fn main() {
             bytes as f64 / MEASURED as f64
         );
     }
+    if let Some((mut server, _)) = redis {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
     let _ = std::fs::remove_dir_all(&dir);
     std::process::exit(0);
+}
+
+/// A redis-server on a free loopback port without persistence, when one is installed.
+fn start_redis() -> Option<(std::process::Child, u16)> {
+    let port = free_port();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    wait_listening(port);
+    Some((child, port))
 }
 
 /// Starts an in-process gateway with `extra` appended to its config; its port.

@@ -22,8 +22,8 @@ use hookgate::config::state::StateSettings;
 use hookgate::state::memory::MemoryBackend;
 use hookgate::state::redis::{RedisBackend, StateMetrics};
 use hookgate::state::{
-    ClaimOutcome, DedupSettings, DedupStore, EventKey, Lease, RateDecision, RateLimitStore,
-    StateBackend, StoreError,
+    ClaimOutcome, DecidedBy, DedupSettings, DedupStore, EventKey, Lease, RateDecision,
+    RateLimitStore, StateBackend, StoreError,
 };
 
 const ROUTE: &str = "contract";
@@ -215,6 +215,47 @@ async fn burst_then_limited_across_replicas(backend: &dyn Backend) {
     }
 }
 
+/// The request path's entry points (`answer_claim`, `answer_decide`; `Lease::commit` and
+/// `release` go through `answer_commit` and `answer_release`) keep the contract: the in-memory
+/// stores answer them in place (`Answer::Ready`, no boxed future), Redis through its async calls.
+async fn answer_entry_points_keep_the_contract(backend: &dyn Backend) {
+    let [a, b] = backend.dedup(HOUR, Duration::from_secs(30));
+    let x = EventKey::of("evt_answer");
+    let claim = lease(a.clone().answer_claim(x).await);
+    assert!(matches!(
+        b.clone().answer_claim(x).await,
+        Ok(ClaimOutcome::InFlight {
+            retry_after_secs: 30
+        })
+    ));
+    claim.commit().await.unwrap();
+    assert!(matches!(
+        b.clone().answer_claim(x).await,
+        Ok(ClaimOutcome::Duplicate)
+    ));
+    let y = EventKey::of("evt_answer_released");
+    lease(b.clone().answer_claim(y).await)
+        .release()
+        .await
+        .unwrap();
+    lease(a.clone().answer_claim(y).await);
+
+    let [a, b] = backend.rate_limit(0.5, 2);
+    let ip: IpAddr = "192.0.2.9".parse().unwrap();
+    for store in [&a, &b] {
+        assert_eq!(
+            store.answer_decide(ip).await.unwrap(),
+            (RateDecision::Allowed, DecidedBy::Store)
+        );
+    }
+    assert_eq!(
+        a.answer_decide(ip).await.unwrap().0,
+        RateDecision::Limited {
+            retry_after_secs: 2
+        }
+    );
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -243,4 +284,5 @@ contract!(
     late_commit_and_release_never_touch_the_new_owner,
     delivered_ids_expire_after_ttl,
     burst_then_limited_across_replicas,
+    answer_entry_points_keep_the_contract,
 );

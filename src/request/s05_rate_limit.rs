@@ -25,7 +25,7 @@ pub async fn check(route: &Route, client: &Client) -> Result<(), Refusal> {
             None => Ok(()),
         };
     }
-    settle(route, key, store.decide(key).await)
+    settle(route, key, store.answer_decide(key).await)
 }
 
 /// The route's rate limit when stage 9 has no claim to join it to (the request carries no event
@@ -35,7 +35,7 @@ pub async fn check_unjoined(route: &Route, client: &Client) -> Result<(), Refusa
         return Ok(());
     };
     let key = client_key(client);
-    settle(route, key, store.decide(key).await)
+    settle(route, key, store.answer_decide(key).await)
 }
 
 /// The Redis handles of a route whose rate limit and dedup share one Redis: their calls go out

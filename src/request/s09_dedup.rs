@@ -81,7 +81,7 @@ pub async fn claim(
                 None => return Ok(None),
             }
         }
-        None => store.clone().claim(key).await,
+        None => store.clone().answer_claim(key).await,
     };
     if let Some(fallback) = &route.dedup_fallback {
         match &outcome {

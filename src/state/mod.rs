@@ -12,6 +12,7 @@
 //! answer from an expired claim can never free or overwrite another owner's claim. A lease that is
 //! neither committed nor released expires on its own after the route's in-flight limit.
 
+pub mod answer;
 pub mod fallback;
 pub mod gcra;
 pub mod redis;
@@ -25,6 +26,8 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use crate::config::model::RateLimitSpec;
+
+pub use answer::Answer;
 
 pub mod memory;
 
@@ -131,6 +134,34 @@ pub trait DedupStore: Send + Sync + 'static {
     /// Frees the leased ID so a retry is let through. Does nothing when the key no longer holds
     /// `token`.
     async fn release(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError>;
+
+    /// [`DedupStore::claim`] as the request path calls it: a store that answers without I/O (in
+    /// memory) overrides this to answer in place, so no future is boxed; the default awaits
+    /// `claim`.
+    fn answer_claim(
+        self: Arc<Self>,
+        key: EventKey,
+    ) -> Answer<'static, Result<ClaimOutcome, StoreError>> {
+        Answer::Pending(self.claim(key))
+    }
+
+    /// [`DedupStore::commit`] as [`Lease::commit`] calls it (see [`DedupStore::answer_claim`]).
+    fn answer_commit(
+        &self,
+        key: EventKey,
+        token: LeaseToken,
+    ) -> Answer<'_, Result<(), StoreError>> {
+        Answer::Pending(self.commit(key, token))
+    }
+
+    /// [`DedupStore::release`] as [`Lease::release`] calls it (see [`DedupStore::answer_claim`]).
+    fn answer_release(
+        &self,
+        key: EventKey,
+        token: LeaseToken,
+    ) -> Answer<'_, Result<(), StoreError>> {
+        Answer::Pending(self.release(key, token))
+    }
 
     /// Called when a [`Lease`] is dropped without commit or release (an error path, a panic, a
     /// cancelled task). The default spawns [`DedupStore::release`] on the current tokio runtime
@@ -247,7 +278,7 @@ impl Lease {
     /// The delivery succeeded (the upstream answered 2xx): the ID is a duplicate from now on.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         match self.store.take() {
-            Some(store) => store.commit(self.key, self.token).await,
+            Some(store) => store.answer_commit(self.key, self.token).await,
             None => Ok(()),
         }
     }
@@ -262,7 +293,7 @@ impl Lease {
     /// The delivery did not succeed (or was never attempted): let the provider's retry through.
     pub async fn release(mut self) -> Result<(), StoreError> {
         match self.store.take() {
-            Some(store) => store.release(self.key, self.token).await,
+            Some(store) => store.answer_release(self.key, self.token).await,
             None => Ok(()),
         }
     }
@@ -305,6 +336,16 @@ pub trait RateLimitStore: Send + Sync + 'static {
     /// refusal the replica decided alone is not taken for a store that answers again.
     async fn decide(&self, client: IpAddr) -> Result<(RateDecision, DecidedBy), StoreError> {
         self.check(client).await.map(|d| (d, DecidedBy::Store))
+    }
+
+    /// [`RateLimitStore::decide`] as the request path calls it: a store that answers without I/O
+    /// (in memory) overrides this to answer in place, so no future is boxed; the default awaits
+    /// `decide`.
+    fn answer_decide(
+        &self,
+        client: IpAddr,
+    ) -> Answer<'_, Result<(RateDecision, DecidedBy), StoreError>> {
+        Answer::Pending(self.decide(client))
     }
 
     /// This replica's own decision with the same quota, for `on_store_error = "local"` after

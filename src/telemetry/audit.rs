@@ -111,7 +111,9 @@ impl AuditRecord<'_> {
             let _ = write!(out, ",\"upstream_ms\":{}", millis(d));
         }
         if let Some(id) = self.trace_id {
-            let _ = write!(out, ",\"trace_id\":\"{id:032x}\"");
+            out.extend_from_slice(b",\"trace_id\":\"");
+            out.extend_from_slice(&crate::telemetry::tracing::propagation::trace_id_hex(id));
+            out.push(b'"');
         }
         out.extend_from_slice(b"}\n");
     }

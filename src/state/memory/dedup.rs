@@ -23,7 +23,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use crate::state::{
-    ClaimOutcome, DedupSettings, DedupStore, EventKey, Lease, LeaseToken, StoreError,
+    Answer, ClaimOutcome, DedupSettings, DedupStore, EventKey, Lease, LeaseToken, StoreError,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -217,6 +217,33 @@ impl DedupStore for MemoryDedup {
         Ok(())
     }
 
+    // No I/O: the request path's calls are answered in place, no boxed future (`Answer`).
+    fn answer_claim(
+        self: Arc<Self>,
+        key: EventKey,
+    ) -> Answer<'static, Result<ClaimOutcome, StoreError>> {
+        let now = self.now_ms();
+        Answer::ready(Ok(self.claim_at(key, now)))
+    }
+
+    fn answer_commit(
+        &self,
+        key: EventKey,
+        token: LeaseToken,
+    ) -> Answer<'_, Result<(), StoreError>> {
+        self.commit_at(key, token, self.now_ms());
+        Answer::ready(Ok(()))
+    }
+
+    fn answer_release(
+        &self,
+        key: EventKey,
+        token: LeaseToken,
+    ) -> Answer<'_, Result<(), StoreError>> {
+        self.release_now(key, token);
+        Answer::ready(Ok(()))
+    }
+
     fn release_dropped(self: Arc<Self>, key: EventKey, token: LeaseToken) {
         // No I/O: release inline, so a dropped lease frees the ID before the next request.
         self.release_now(key, token);
@@ -300,6 +327,42 @@ mod tests {
             ClaimOutcome::Claimed(c) => c,
             other => panic!("expected a claim, got {other:?}"),
         }
+    }
+
+    /// The request path's calls never box a future on the in-memory store (issue 24: four
+    /// `async_trait` boxes per request were the state's allocations).
+    #[test]
+    fn request_path_calls_are_answered_in_place() {
+        let s = store(10);
+        let dyn_store: Arc<dyn DedupStore> = s.clone();
+        let key = EventKey::of("evt_now");
+        let lease = match dyn_store.clone().answer_claim(key) {
+            Answer::Ready(Some(Ok(ClaimOutcome::Claimed(lease)))) => lease,
+            other => panic!("expected a claim answered in place, got {other:?}"),
+        };
+        assert!(matches!(
+            dyn_store.clone().answer_claim(key),
+            Answer::Ready(Some(Ok(ClaimOutcome::InFlight { .. })))
+        ));
+        let (k, token) = lease.disarm();
+        assert!(matches!(
+            dyn_store.answer_commit(k, token),
+            Answer::Ready(Some(Ok(())))
+        ));
+        assert!(matches!(
+            dyn_store.clone().answer_claim(key),
+            Answer::Ready(Some(Ok(ClaimOutcome::Duplicate)))
+        ));
+        let other = EventKey::of("evt_released");
+        let (k, token) = claimed(s.claim_at(other, s.now_ms())).disarm();
+        assert!(matches!(
+            dyn_store.answer_release(k, token),
+            Answer::Ready(Some(Ok(())))
+        ));
+        assert!(matches!(
+            dyn_store.answer_claim(other),
+            Answer::Ready(Some(Ok(ClaimOutcome::Claimed(_))))
+        ));
     }
 
     #[test]

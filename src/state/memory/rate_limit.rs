@@ -12,7 +12,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 
 use crate::config::model::RateLimitSpec;
-use crate::state::{retry_after_secs, RateDecision, RateLimitStore, StoreError};
+use crate::state::{retry_after_secs, Answer, DecidedBy, RateDecision, RateLimitStore, StoreError};
 
 /// How often the per-client table drops clients whose budget has fully refilled.
 const KEYED_CLEANUP_EVERY: Duration = Duration::from_secs(10);
@@ -119,16 +119,57 @@ impl MemoryRateLimit {
 #[async_trait]
 impl RateLimitStore for MemoryRateLimit {
     async fn check(&self, client: IpAddr) -> Result<RateDecision, StoreError> {
-        Ok(match MemoryRateLimit::check(self, client) {
+        Ok(self.decision(client))
+    }
+
+    fn answer_decide(
+        &self,
+        client: IpAddr,
+    ) -> Answer<'_, Result<(RateDecision, DecidedBy), StoreError>> {
+        // No I/O: answered in place, no boxed future (`Answer`).
+        Answer::ready(Ok((self.decision(client), DecidedBy::Store)))
+    }
+}
+
+impl MemoryRateLimit {
+    fn decision(&self, client: IpAddr) -> RateDecision {
+        match MemoryRateLimit::check(self, client) {
             Ok(()) => RateDecision::Allowed,
             Err(RetryAfter(retry_after_secs)) => RateDecision::Limited { retry_after_secs },
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request path's call never boxes a future on the in-memory store (issue 24).
+    #[test]
+    fn decide_is_answered_in_place() {
+        let l: std::sync::Arc<dyn RateLimitStore> =
+            std::sync::Arc::new(MemoryRateLimit::new(RateLimitSpec {
+                per_second: 1.0,
+                burst: 1,
+                per_client: false,
+                on_store_error: Default::default(),
+                shared: false,
+            }));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(matches!(
+            l.answer_decide(ip),
+            Answer::Ready(Some(Ok((RateDecision::Allowed, DecidedBy::Store))))
+        ));
+        assert!(matches!(
+            l.answer_decide(ip),
+            Answer::Ready(Some(Ok((
+                RateDecision::Limited {
+                    retry_after_secs: 1
+                },
+                DecidedBy::Store
+            ))))
+        ));
+    }
 
     #[test]
     fn burst_then_refusal_with_retry_after() {

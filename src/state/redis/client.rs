@@ -22,7 +22,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation};
+use ::redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, Script, ServerErrorKind};
 use arc_swap::ArcSwapOption;
 
 use super::breaker::Breaker;
@@ -39,13 +39,25 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Expiry of the probe's key (it only proves that a write is accepted).
 const PROBE_KEY_TTL_MS: u64 = 10_000;
 
-/// One store call: a script by its SHA (`EVALSHA`, falling back to `EVAL` on `NOSCRIPT`), a
-/// plain command, or a pipeline (one round trip; its elements' errors, `NOSCRIPT` included, are
-/// answered per element: the pipeline must be built with `ignore_errors`).
+/// One store call: a script by its SHA (an `EVALSHA` command from [`evalsha`] and its script;
+/// on `NOSCRIPT` the script is loaded and the command sent again, as redis-rs's
+/// `ScriptInvocation` does), a plain command, or a pipeline (one round trip; its elements'
+/// errors, `NOSCRIPT` included, are answered per element: the pipeline must be built with
+/// `ignore_errors`).
 pub(crate) enum Call<'a> {
-    Script(&'a ScriptInvocation<'a>),
+    EvalSha(&'a Cmd, &'a Script),
     Command(&'a Cmd),
     Pipeline(&'a Pipeline),
+}
+
+/// `EVALSHA <sha> 1 <key>` for `script`, with room for `args` more arguments (up to 32 bytes each): the caller adds
+/// them with `Cmd::arg`. Built straight into one `Cmd` (its byte buffer and argument list, sized
+/// up front): a `ScriptInvocation` allocated a `Vec` per key and argument, then copied them into
+/// such a `Cmd` on every call (issue 24: 38 allocations per request on Redis state).
+pub(crate) fn evalsha(script: &Script, key: &[u8], args: usize) -> Cmd {
+    let mut cmd = Cmd::with_capacity(4 + args, 7 + 40 + 1 + key.len() + 32 * args);
+    cmd.arg("EVALSHA").arg(script.get_hash()).arg(1).arg(key);
+    cmd
 }
 
 /// The shared store client of one gateway. Build it once (it is cheap and does no I/O) and hand
@@ -183,7 +195,15 @@ impl RedisClient {
         };
         let answer = async {
             match call {
-                Call::Script(invocation) => invocation.invoke_async(&mut conn).await,
+                Call::EvalSha(cmd, script) => match cmd.query_async(&mut conn).await {
+                    Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                        match script.load_async(&mut conn).await {
+                            Ok(_) => cmd.query_async(&mut conn).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    answer => answer,
+                },
                 Call::Command(cmd) => cmd.query_async(&mut conn).await,
                 Call::Pipeline(pipe) => pipe.query_async(&mut conn).await,
             }

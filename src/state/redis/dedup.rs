@@ -26,13 +26,14 @@ use std::time::Duration;
 use ::redis::Script;
 use async_trait::async_trait;
 
-use super::client::{Call, RedisClient};
+use super::client::{evalsha, Call, RedisClient};
 use super::metrics::{CallResult, Op};
 use crate::state::{
     retry_after_secs, ClaimOutcome, DedupStore, EventKey, Lease, LeaseToken, StoreError,
 };
 
-static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("claim.lua")));
+pub(crate) static CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("claim.lua")));
 static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("commit.lua")));
 const RELEASE_SOURCE: &str = include_str!("release.lua");
 static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE_SOURCE));
@@ -94,8 +95,11 @@ fn whole_ms(d: Duration) -> u64 {
     u64::try_from(ms).unwrap_or(u64::MAX).max(1)
 }
 
-fn token_hex(token: LeaseToken) -> String {
-    format!("{:032x}", token.0)
+/// The token as 32 lowercase hex digits (its value in Redis), on the stack.
+fn token_hex(token: LeaseToken) -> [u8; 32] {
+    let mut hex = [0u8; 32];
+    hex::encode_to_slice(token.0.to_be_bytes(), &mut hex).expect("16 bytes fill 32 hex digits");
+    hex
 }
 
 #[async_trait]
@@ -103,10 +107,10 @@ impl DedupStore for RedisDedup {
     async fn claim(self: Arc<Self>, key: EventKey) -> Result<ClaimOutcome, StoreError> {
         let token = LeaseToken(rand::random::<u128>());
         let redis_key = self.key(key);
-        let invocation = self.claim_invocation(&redis_key, token);
+        let cmd = self.claim_command(&redis_key, token);
         let answer = self
             .client
-            .invoke(Op::Claim, Call::Script(&invocation), |_| CallResult::Ok)
+            .invoke(Op::Claim, Call::EvalSha(&cmd, &CLAIM), |_| CallResult::Ok)
             .await;
         let this: Arc<dyn DedupStore> = self.clone();
         self.claim_outcome(&this, key, token, answer)
@@ -114,11 +118,11 @@ impl DedupStore for RedisDedup {
 
     async fn commit(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
         let redis_key = self.key(key);
-        let mut invocation = COMMIT.key(&redis_key);
-        invocation.arg(token_hex(token)).arg(self.ttl_ms);
+        let mut cmd = evalsha(&COMMIT, &redis_key, 2);
+        cmd.arg(&token_hex(token)[..]).arg(self.ttl_ms);
         let done: i64 = self
             .client
-            .invoke(Op::Commit, Call::Script(&invocation), stale_if_zero)
+            .invoke(Op::Commit, Call::EvalSha(&cmd, &COMMIT), stale_if_zero)
             .await?;
         if done == 0 {
             tracing::debug!(key = ?key, "dedup commit after the claim expired: ignored");
@@ -128,10 +132,10 @@ impl DedupStore for RedisDedup {
 
     async fn release(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
         let redis_key = self.key(key);
-        let mut invocation = RELEASE.key(&redis_key);
-        invocation.arg(token_hex(token));
+        let mut cmd = evalsha(&RELEASE, &redis_key, 1);
+        cmd.arg(&token_hex(token)[..]);
         self.client
-            .invoke::<i64>(Op::Release, Call::Script(&invocation), stale_if_zero)
+            .invoke::<i64>(Op::Release, Call::EvalSha(&cmd, &RELEASE), stale_if_zero)
             .await?;
         Ok(())
     }
@@ -146,15 +150,12 @@ impl DedupStore for RedisDedup {
 }
 
 impl RedisDedup {
-    /// The claim script on `redis_key` (from [`RedisDedup::key`]) for the owner `token`.
-    pub(crate) fn claim_invocation<'a>(
-        &self,
-        redis_key: &'a [u8],
-        token: LeaseToken,
-    ) -> ::redis::ScriptInvocation<'a> {
-        let mut invocation = CLAIM.key(redis_key);
-        invocation.arg(token_hex(token)).arg(self.in_flight_ms);
-        invocation
+    /// The claim script's `EVALSHA` ([`CLAIM`]) on `redis_key` (from [`RedisDedup::key`]) for
+    /// the owner `token`.
+    pub(crate) fn claim_command(&self, redis_key: &[u8], token: LeaseToken) -> ::redis::Cmd {
+        let mut cmd = evalsha(&CLAIM, redis_key, 2);
+        cmd.arg(&token_hex(token)[..]).arg(self.in_flight_ms);
+        cmd
     }
 
     /// The outcome of the claim script's `answer` for `key` and `token`; a granted lease is tied
@@ -202,7 +203,7 @@ impl RedisDedup {
             cmd.arg(RELEASE_SOURCE)
                 .arg(1)
                 .arg(redis_key)
-                .arg(token_hex(token));
+                .arg(&token_hex(token)[..]);
             let _ = client
                 .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
                 .await;
@@ -231,6 +232,14 @@ mod tests {
 
     #[test]
     fn token_is_32_hex_digits() {
-        assert_eq!(token_hex(LeaseToken(0xab)).len(), 32);
+        assert_eq!(
+            &token_hex(LeaseToken(0xab)),
+            b"000000000000000000000000000000ab"
+        );
+        let token = LeaseToken(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+        assert_eq!(
+            token_hex(token)[..],
+            *format!("{:032x}", token.0).as_bytes()
+        );
     }
 }

@@ -25,10 +25,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ::redis::{ErrorKind, RedisResult, ServerErrorKind};
+use std::sync::LazyLock;
+
+use ::redis::{ErrorKind, RedisResult, Script, ServerErrorKind};
 
 use super::client::Call;
+use super::dedup::CLAIM;
 use super::metrics::{CallResult, Op};
+use super::rate_limit::GCRA_SCRIPT;
 use super::{RedisDedup, RedisRateLimit};
 use crate::state::{
     ClaimOutcome, DecidedBy, DedupStore, EventKey, LeaseToken, RateDecision, RateLimitStore,
@@ -77,22 +81,24 @@ pub async fn limit_and_claim(
     }
     let token = LeaseToken(rand::random::<u128>());
     let (rate_key, claim_key) = (limit.redis_key(client), dedup.key(key));
-    let (gcra, claim) = (
-        limit.invocation(&rate_key),
-        dedup.claim_invocation(&claim_key, token),
-    );
     let mut pipe = ::redis::pipe();
     pipe.ignore_errors()
-        .invoke_script(&gcra)
-        .invoke_script(&claim);
+        .add_command(limit.command(&rate_key))
+        .add_command(dedup.claim_command(&claim_key, token));
     let answers: Result<Answers, StoreError> = dedup
         .client()
         .invoke_ops(&[Op::RateLimit, Op::Claim], Call::Pipeline(&pipe), |_| {})
         .await;
     let (wait, claimed) = match answers {
         Ok((wait, claimed)) => (
-            element(dedup, Op::RateLimit, wait, Call::Script(&gcra)).await,
-            element(dedup, Op::Claim, claimed, Call::Script(&claim)).await,
+            element(dedup, Op::RateLimit, wait, || {
+                (limit.command(&rate_key), &GCRA_SCRIPT)
+            })
+            .await,
+            element(dedup, Op::Claim, claimed, || {
+                (dedup.claim_command(&claim_key, token), &CLAIM)
+            })
+            .await,
         ),
         Err(e) => (Err(e.clone()), Err(e)),
     };
@@ -104,12 +110,13 @@ pub async fn limit_and_claim(
     }
 }
 
-/// One element's answer: counted as its op's call; `NOSCRIPT` re-sent alone (`call`).
+/// One element's answer: counted as its op's call; `NOSCRIPT` re-sent alone (the command
+/// `rebuild` makes again, with its script, which the single call loads).
 async fn element<T: ::redis::FromRedisValue>(
     dedup: &RedisDedup,
     op: Op,
     answer: RedisResult<T>,
-    call: Call<'_>,
+    rebuild: impl FnOnce() -> (::redis::Cmd, &'static LazyLock<Script>),
 ) -> Result<T, StoreError> {
     let client = dedup.client();
     match answer {
@@ -118,7 +125,10 @@ async fn element<T: ::redis::FromRedisValue>(
             Ok(value)
         }
         Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-            client.invoke(op, call, |_| CallResult::Ok).await
+            let (cmd, script) = rebuild();
+            client
+                .invoke(op, Call::EvalSha(&cmd, script), |_| CallResult::Ok)
+                .await
         }
         Err(e) => Err(client.element_failed(op, &e)),
     }

@@ -23,13 +23,13 @@ use std::time::{Duration, Instant};
 use ::redis::Script;
 use async_trait::async_trait;
 
-use super::client::{Call, RedisClient};
+use super::client::{evalsha, Call, RedisClient};
 use super::client_key::ClientDigest;
 use super::metrics::{CallResult, Op};
 use crate::state::gcra::{Gcra, GcraDecision};
 use crate::state::{retry_after_secs, DecidedBy, RateDecision, RateLimitStore, StoreError};
 
-static GCRA_SCRIPT: LazyLock<Script> =
+pub(crate) static GCRA_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("rate_limit.lua")));
 
 /// Most client addresses the local state tracks; beyond it, new addresses skip the pre-check
@@ -116,10 +116,12 @@ impl RateLimitStore for RedisRateLimit {
             return Ok((refused, DecidedBy::Replica));
         }
         let key = self.redis_key(client);
-        let invocation = self.invocation(&key);
+        let cmd = self.command(&key);
         let wait_us: i64 = self
             .client
-            .invoke(Op::RateLimit, Call::Script(&invocation), |_| CallResult::Ok)
+            .invoke(Op::RateLimit, Call::EvalSha(&cmd, &GCRA_SCRIPT), |_| {
+                CallResult::Ok
+            })
             .await?;
         Ok((self.settle(client, started, wait_us), DecidedBy::Store))
     }
@@ -152,19 +154,19 @@ impl RedisRateLimit {
     }
 
     /// The key of `client`'s budget (see the module docs).
-    pub(crate) fn redis_key(&self, ip: IpAddr) -> String {
+    pub(crate) fn redis_key(&self, ip: IpAddr) -> std::borrow::Cow<'_, str> {
         if self.per_client {
-            format!("{}:{}", self.key, self.digest.of(ip))
+            format!("{}:{}", self.key, self.digest.of(ip)).into()
         } else {
-            self.key.clone()
+            self.key.as_str().into()
         }
     }
 
-    /// The GCRA script on `key` with this route's quota.
-    pub(crate) fn invocation<'a>(&self, key: &'a str) -> ::redis::ScriptInvocation<'a> {
-        let mut invocation = GCRA_SCRIPT.key(key);
-        invocation.arg(self.gcra.t_us).arg(self.gcra.tau_us);
-        invocation
+    /// The GCRA script's `EVALSHA` ([`GCRA_SCRIPT`]) on `key` with this route's quota.
+    pub(crate) fn command(&self, key: &str) -> ::redis::Cmd {
+        let mut cmd = evalsha(&GCRA_SCRIPT, key.as_bytes(), 2);
+        cmd.arg(self.gcra.t_us).arg(self.gcra.tau_us);
+        cmd
     }
 
     /// The decision of the script's answer (`wait_us`, 0 = allowed) for a call that started at

@@ -76,10 +76,14 @@ struct Queue {
 }
 
 impl Queue {
-    /// Everything waiting now.
+    /// Everything waiting now. The queue starts again with room for as many spans as were
+    /// waiting (at most a batch): growing it from empty by doubling moved each span (a few
+    /// hundred bytes) about once more, on the request threads, under the lock; sizing it by the
+    /// last interval keeps a quiet gateway from holding a batch's worth (bench/FINDINGS.md §15).
     fn take(&self) -> Vec<SpanData> {
         let mut spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *spans)
+        let room = spans.len().min(self.max_batch);
+        std::mem::replace(&mut *spans, Vec::with_capacity(room))
     }
 }
 
