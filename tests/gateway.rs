@@ -673,3 +673,112 @@ fn expect_100_continue_keeps_the_connection_alive() {
     }
     assert_eq!(up.count(), 3);
 }
+
+/// A raw upstream on 127.0.0.1 that reads each request (head and `Content-Length` body) and
+/// answers it with `answer`, byte for byte, closing the connection after it when `close`.
+fn raw_upstream(answer: &'static [u8], close: bool) -> u16 {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = std::io::BufReader::new(conn);
+                loop {
+                    let mut len = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.to_ascii_lowercase();
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if r.read_exact(&mut body).is_err() || w.write_all(answer).is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A gateway whose route forwards to the raw upstream on `port`; returns it and a signed
+/// request (`Connection: close` from the client, so the answer ends with the connection).
+fn gateway_to_raw(port: u16) -> (TestGateway, Vec<u8>) {
+    let route = format!(
+        "[[route]]\nname = \"raw\"\npath = \"/hook\"\nupstream = \"http://127.0.0.1:{port}/raw\"\nprovider = \"hmac\"\nsecrets = [\"env:AZOTTE_SECRET\"]\nsignature = {{ header = \"Azotte-Signature\", algorithm = \"sha256\", encoding = \"hex\", prefix = \"sha256=\" }}\n"
+    );
+    let gw = TestGateway::start_with_env("", &route, &[("AZOTTE_SECRET", SECRET)]);
+    let body = br#"{"id":"evt_raw"}"#;
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\nAzotte-Signature: {}\r\n\r\n{}",
+        body.len(),
+        signed(body, SECRET),
+        String::from_utf8_lossy(body)
+    );
+    (gw, request.into_bytes())
+}
+
+/// An intermediary sends its own HTTP version, not the upstream's (RFC 9110 §2.5): an upstream
+/// answering `HTTP/1.0` reaches the client as an `HTTP/1.1` answer, status, reason and body kept.
+#[test]
+fn an_http_1_0_upstream_answer_reaches_the_client_as_http_1_1() {
+    let port = raw_upstream(b"HTTP/1.0 201 Made\r\nContent-Length: 2\r\n\r\nok", true);
+    let (gw, request) = gateway_to_raw(port);
+    let answer = raw_exchange(gw.port, &request, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 201 Made\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nok"), "{answer}");
+}
+
+/// The gateway never asks the upstream to switch protocols (`Upgrade` is hop-by-hop and not
+/// forwarded), so a `101` is an upstream protocol error: the client gets 502, not a `101`
+/// followed by the upstream's raw bytes.
+#[test]
+fn an_unsolicited_101_from_the_upstream_is_a_502() {
+    let port = raw_upstream(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw bytes",
+        true,
+    );
+    let (gw, request) = gateway_to_raw(port);
+    let answer = raw_exchange(gw.port, &request, Duration::from_secs(10));
+    assert_eq!(status_of(&answer), Some(502), "{answer}");
+    assert!(!answer.contains("raw bytes"), "{answer}");
+}
+
+/// An upstream answer with neither `Content-Length` nor chunking ends with its connection
+/// (RFC 9112 §6.3 rule 8); relayed the same way, the client's connection ends with it too, so
+/// the answer says `Connection: close`, not `keep-alive`.
+#[test]
+fn a_close_delimited_upstream_answer_is_relayed_with_connection_close() {
+    let port = raw_upstream(
+        b"HTTP/1.1 200 OK\r\nX-Framing: none\r\n\r\nuntil close",
+        true,
+    );
+    let (gw, _) = gateway_to_raw(port);
+    let body = br#"{"id":"evt_raw"}"#;
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nAzotte-Signature: {}\r\n\r\n{}",
+        body.len(),
+        signed(body, SECRET),
+        String::from_utf8_lossy(body)
+    );
+    let answer = raw_exchange(gw.port, request.as_bytes(), Duration::from_secs(10));
+    let (head, relayed) = answer.split_once("\r\n\r\n").expect("a whole head");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(head.contains("\r\nConnection: close"), "{answer}");
+    assert!(
+        !head.to_ascii_lowercase().contains("keep-alive"),
+        "{answer}"
+    );
+    assert_eq!(relayed, "until close");
+}

@@ -137,6 +137,14 @@ pub async fn send(
         }
         session.read_timeout = peer.0.options.read_timeout;
         let status = session.get_status().map_or(0, |s| s.as_u16());
+        // `Upgrade` is hop-by-hop and never forwarded: a 101 is unsolicited (RFC 9110 §15.2.2),
+        // and relaying it would hand the client the upstream's raw bytes. A bad answer: 502.
+        if status == 101 {
+            return Error::e_explain(
+                ErrorType::InvalidHTTPHeader,
+                "the upstream switched protocols unasked (101)",
+            );
+        }
         Result::Ok((session, status))
     };
     let outcome: std::result::Result<Result<(HttpSession, u16)>, _> =
@@ -269,8 +277,8 @@ const ADDED_BY_THE_WRITER: usize = 2;
 
 /// The upstream's response header, made fit for the downstream connection: hop-by-hop headers
 /// (and those its `Connection` nominates) left out, framing re-done by the downstream writer from
-/// `Content-Length`/chunking. Status, version, reason phrase and the other headers (names in
-/// their original case, in order) are the upstream's.
+/// `Content-Length`/chunking. Status, reason phrase and the other headers (names in their
+/// original case, in order) are the upstream's; the version is the gateway's, HTTP/1.1.
 ///
 /// Built anew with room for the writer's `Date` and `Connection`, rather than cloned: a clone's
 /// header maps are exactly full, and those two inserts grew both (≈ 4 reallocations per
@@ -291,7 +299,8 @@ pub fn downstream_response(upstream: &ResponseHeader) -> Result<Box<ResponseHead
     } else {
         ResponseHeader::build_no_case(upstream.status, room)?
     };
-    response.set_version(upstream.version);
+    // The version stays the builder's HTTP/1.1: an intermediary sends its own version, not the
+    // upstream's (RFC 9110 §2.5); the client's own version is handled by the relay.
     response.set_reason_phrase(upstream.get_reason_phrase())?;
     if upstream.has_case() {
         for (name, value) in upstream.case_header_iter() {
@@ -413,8 +422,9 @@ mod tests {
     }
 
     /// The client's header, built anew (with room for the writer's `Date` and `Connection`),
-    /// keeps what the upstream said but its hop-by-hop headers: status, reason phrase, version,
-    /// header names in their case, order, repeated names.
+    /// keeps what the upstream said but its hop-by-hop headers and its version (the gateway's
+    /// own, RFC 9110 §2.5): status, reason phrase, header names in their case, order, repeated
+    /// names.
     #[test]
     fn the_downstream_header_has_room_for_date_and_connection() {
         let mut upstream = ResponseHeader::build(418, Some(6)).unwrap();
@@ -454,7 +464,11 @@ mod tests {
         assert_eq!(names, expected);
         assert_eq!(built.status, 418);
         assert_eq!(built.get_reason_phrase(), Some("Short And Stout"));
-        assert_eq!(built.version, http::Version::HTTP_10);
+        assert_eq!(
+            built.version,
+            http::Version::HTTP_11,
+            "the gateway's version"
+        );
         assert!(
             built.headers.capacity() >= built.headers.len() + ADDED_BY_THE_WRITER,
             "room for Date and Connection: {} of {}",

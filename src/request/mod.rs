@@ -420,20 +420,35 @@ async fn relay(session: &mut ReadSession, mut response: UpstreamResponse) -> Fin
     }
 }
 
+/// Whether the answer `header` to a `method` request has a body delimited only by the end of
+/// the connection: one that may have a body (not `HEAD`, 1xx, 204 or 304; RFC 9112 §6.3) and has
+/// neither `Content-Length` nor `Transfer-Encoding`.
+fn close_delimited(header: &pingora::http::ResponseHeader, method: &http::Method) -> bool {
+    let status = header.status.as_u16();
+    let bodyless = *method == http::Method::HEAD
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304;
+    !bodyless
+        && !header.headers.contains_key(http::header::CONTENT_LENGTH)
+        && !header.headers.contains_key(http::header::TRANSFER_ENCODING)
+}
+
 async fn relay_body(session: &mut ReadSession, response: &mut UpstreamResponse) -> bool {
     let Some(mut header) = response.take_header() else {
         return false;
     };
     // RFC 9112 §6.1/§6.3: an HTTP/1.0 client does not understand chunked framing. The body is
-    // relayed de-chunked; without a Content-Length it is close-delimited, so the connection is
-    // not kept (and the response says `Connection: close`).
+    // relayed de-chunked (then close-delimited, below, without a Content-Length).
     if session.head().version < http::Version::HTTP_11
         && header.headers.contains_key(http::header::TRANSFER_ENCODING)
     {
         header.remove_header(&http::header::TRANSFER_ENCODING);
-        if !header.headers.contains_key(http::header::CONTENT_LENGTH) {
-            session.set_keepalive(None);
-        }
+    }
+    // A body with neither framing header ends with the connection (RFC 9112 §6.3 rule 8): the
+    // connection is not kept, and the response says `Connection: close`, not `keep-alive`.
+    if close_delimited(&header, &session.head().method) {
+        session.set_keepalive(None);
     }
     if session.write_response_header(header).await.is_err() {
         return false;
