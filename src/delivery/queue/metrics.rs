@@ -78,10 +78,14 @@ impl QueueMetrics {
     }
 
     /// Sets the gauges from `stats`, for every route in `routes` (queued routes with nothing
-    /// held still report 0, so alerts see the series).
+    /// held still report 0, so alerts see the series). The per-route counters that have not
+    /// moved yet are shown at 0 too: `increase(hookgate_delivery_dead_total[5m])` then alerts on
+    /// a route's first dead letter instead of missing the series' birth.
     pub fn refresh<'a>(&self, stats: &QueueStats, routes: impl IntoIterator<Item = &'a str>) {
         let now = SystemTime::now();
         for route in routes {
+            self.dead.with_label_values(&[route]);
+            self.store_errors.with_label_values(&[route]);
             let r = stats.routes.get(route).cloned().unwrap_or_default();
             self.messages
                 .with_label_values(&[route, "pending"])
@@ -174,6 +178,11 @@ mod tests {
             t.contains("hookgate_delivery_attempts_total{result=\"unreachable\",route=\"erp\"} 1")
         );
         assert!(t.contains("hookgate_delivery_dead_total{route=\"erp\"} 1"));
+        assert!(
+            t.contains("hookgate_delivery_dead_total{route=\"idle\"} 0"),
+            "{t}"
+        );
+        assert!(t.contains("hookgate_queue_store_errors_total{route=\"idle\"} 0"));
         assert!(
             QueueMetrics::register(&registry).is_err(),
             "registered once"
