@@ -671,44 +671,6 @@ fn expect_100_continue_keeps_the_connection_alive() {
     assert_eq!(up.count(), 3);
 }
 
-/// A raw upstream on 127.0.0.1 that reads each request (head and `Content-Length` body) and
-/// answers it with `answer`, byte for byte, closing the connection after it when `close`.
-fn raw_upstream(answer: &'static [u8], close: bool) -> u16 {
-    use std::io::BufRead;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { break };
-            std::thread::spawn(move || {
-                let mut w = conn.try_clone().unwrap();
-                let mut r = std::io::BufReader::new(conn);
-                loop {
-                    let mut len = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let l = line.to_ascii_lowercase();
-                        if let Some(v) = l.strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap();
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    if r.read_exact(&mut body).is_err() || w.write_all(answer).is_err() || close {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 /// A gateway whose route forwards to the raw upstream on `port`; returns it and a signed
 /// request (`Connection: close` from the client, so the answer ends with the connection).
 fn gateway_to_raw(port: u16) -> (TestGateway, Vec<u8>) {
@@ -730,7 +692,7 @@ fn gateway_to_raw(port: u16) -> (TestGateway, Vec<u8>) {
 /// answering `HTTP/1.0` reaches the client as an `HTTP/1.1` answer, status, reason and body kept.
 #[test]
 fn an_http_1_0_upstream_answer_reaches_the_client_as_http_1_1() {
-    let port = raw_upstream(b"HTTP/1.0 201 Made\r\nContent-Length: 2\r\n\r\nok", true);
+    let port = upstream::raw_upstream(b"HTTP/1.0 201 Made\r\nContent-Length: 2\r\n\r\nok", true);
     let (gw, request) = gateway_to_raw(port);
     let answer = raw_exchange(gw.port, &request, Duration::from_secs(10));
     assert!(answer.starts_with("HTTP/1.1 201 Made\r\n"), "{answer}");
@@ -742,7 +704,7 @@ fn an_http_1_0_upstream_answer_reaches_the_client_as_http_1_1() {
 /// followed by the upstream's raw bytes.
 #[test]
 fn an_unsolicited_101_from_the_upstream_is_a_502() {
-    let port = raw_upstream(
+    let port = upstream::raw_upstream(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw bytes",
         true,
     );
@@ -757,7 +719,7 @@ fn an_unsolicited_101_from_the_upstream_is_a_502() {
 /// the answer says `Connection: close`, not `keep-alive`.
 #[test]
 fn a_close_delimited_upstream_answer_is_relayed_with_connection_close() {
-    let port = raw_upstream(
+    let port = upstream::raw_upstream(
         b"HTTP/1.1 200 OK\r\nX-Framing: none\r\n\r\nuntil close",
         true,
     );

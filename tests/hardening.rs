@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -673,23 +673,24 @@ fn tls_handshakes_hold_a_connection_slot_and_end_after_read_timeout() {
         2.0
     );
     // A real HTTPS client is served once the slot is free again.
+    assert_eq!(signed_https_post(gw.port, &tls).status(), 200);
+    assert_eq!(up.count(), 1);
+}
+
+/// A signed `POST /hook` through a real HTTPS client (reqwest over `tls`, ALPN as it negotiates).
+fn signed_https_post(port: u16, tls: &Arc<rustls::ClientConfig>) -> reqwest::blocking::Response {
     let https = reqwest::blocking::Client::builder()
-        .use_preconfigured_tls((*tls).clone())
-        .resolve(
-            "localhost",
-            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
-        )
+        .use_preconfigured_tls((**tls).clone())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
         .build()
         .unwrap();
     let body = b"{}";
-    let res = https
-        .post(format!("https://localhost:{}/hook", gw.port))
+    https
+        .post(format!("https://localhost:{port}/hook"))
         .header("Azotte-Signature", sig(body))
         .body(body.to_vec())
         .send()
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(up.count(), 1);
+        .unwrap()
 }
 
 /// A TLS connection to the gateway with ALPN `h2` negotiated, the handshake done.
@@ -766,22 +767,7 @@ fn idle_http_2_connections_are_closed() {
         "the silent and the partial preface"
     );
     // The only slot is free again: a real HTTP/2 request is served.
-    let https = reqwest::blocking::Client::builder()
-        .use_preconfigured_tls((*tls).clone())
-        .resolve(
-            "localhost",
-            format!("127.0.0.1:{}", gw.port).parse().unwrap(),
-        )
-        .build()
-        .unwrap();
-    let body = b"{}";
-    let res = https
-        .post(format!("https://localhost:{}/hook", gw.port))
-        .header("Azotte-Signature", sig(body))
-        .body(body.to_vec())
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(signed_https_post(gw.port, &tls).status(), 200);
 }
 
 // ---- 6. Event IDs ----
@@ -835,42 +821,10 @@ fn event_id_is_read_from_the_preset_and_its_aliases_without_dedup() {
 
 /// An upstream that answers every request with a chunked body "hello world".
 fn chunked_upstream() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { break };
-            std::thread::spawn(move || {
-                let mut w = conn.try_clone().unwrap();
-                let mut r = BufReader::new(conn);
-                loop {
-                    let mut len = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let l = line.to_ascii_lowercase();
-                        if let Some(v) = l.strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap();
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    if r.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-                    if w.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
+    upstream::raw_upstream(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        false,
+    )
 }
 
 /// An HTTP/1.0 request without `Connection: keep-alive` is answered `Connection: close` and the

@@ -92,27 +92,13 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::config::model::Upstream;
-    use crate::delivery::resolve::Resolver;
     use crate::delivery::UpstreamHead;
     use crate::state::memory::MemoryDedup;
     use crate::state::{ClaimOutcome, DedupSettings, DedupStore, EventKey};
 
     fn direct_to(port: u16) -> Direct {
-        let host = "127.0.0.1".to_string();
         Direct {
-            target: Arc::new(forward::Target {
-                upstream: Upstream {
-                    url: format!("http://{host}:{port}/"),
-                    tls: false,
-                    authority: format!("{host}:{port}"),
-                    sni: host.clone(),
-                    host,
-                    port,
-                    path_and_query: "/".into(),
-                },
-                resolver: Arc::new(Resolver::default()),
-            }),
+            target: Arc::new(forward::Target::plain_http_loopback(port)),
             timeout: Duration::from_secs(30),
             connector: Arc::new(Connector::new(None)),
         }

@@ -91,6 +91,27 @@ pub struct Target {
     pub resolver: Arc<Resolver>,
 }
 
+#[cfg(test)]
+impl Target {
+    /// `http://127.0.0.1:<port>/` with the default resolver: the upstream the unit tests of the
+    /// delivery path run against.
+    pub(crate) fn plain_http_loopback(port: u16) -> Target {
+        let host = "127.0.0.1".to_string();
+        Target {
+            upstream: Upstream {
+                url: format!("http://{host}:{port}/"),
+                tls: false,
+                authority: format!("{host}:{port}"),
+                sni: host.clone(),
+                host,
+                port,
+                path_and_query: "/".into(),
+            },
+            resolver: Arc::new(Resolver::default()),
+        }
+    }
+}
+
 /// The pingora peer for `upstream` at `addr`, with every I/O step bounded by `timeout` (connect
 /// by at most 10 s). Pooled connections are keyed by address and TLS name, so a moved upstream
 /// gets new connections.
@@ -328,19 +349,7 @@ mod tests {
     const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nX-Request-ID: r1\r\nContent-Length: 2\r\n\r\nok";
 
     fn target(port: u16) -> Target {
-        let host = "127.0.0.1".to_string();
-        Target {
-            upstream: Upstream {
-                url: format!("http://{host}:{port}/"),
-                tls: false,
-                authority: format!("{host}:{port}"),
-                sni: host.clone(),
-                host,
-                port,
-                path_and_query: "/".into(),
-            },
-            resolver: Arc::new(super::super::resolve::Resolver::default()),
-        }
+        Target::plain_http_loopback(port)
     }
 
     fn request(method: &str, body: &[u8]) -> Box<RequestHeader> {

@@ -173,3 +173,40 @@ fn serve(conn: TcpStream, received: Arc<Mutex<Vec<Recorded>>>, behavior: Arc<Mut
         }
     }
 }
+
+/// A raw upstream on 127.0.0.1 that reads each request (head and `Content-Length` body) and
+/// answers it with `answer`, byte for byte, closing the connection after it when `close`.
+pub fn raw_upstream(answer: &'static [u8], close: bool) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut len = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.to_ascii_lowercase();
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if r.read_exact(&mut body).is_err() || w.write_all(answer).is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
