@@ -95,10 +95,7 @@ pub fn outgoing(
             let name = route.trace_labels.name.clone();
             span.set(KeyValue::new("messaging.destination.name", name));
         } else {
-            span.set(KeyValue::new(
-                "http.request.method",
-                crate::telemetry::tracing::request::method_name(&head.method),
-            ));
+            // The method is the span's name, and the server span's `http.request.method`.
             let upstream = route.trace_labels.upstream.clone();
             span.set(KeyValue::new("server.address", upstream));
         }
@@ -112,13 +109,10 @@ pub fn outgoing(
 pub fn delivered(span: Option<ChildSpan>, result: &Result<Delivered, DeliveryError>) {
     let Some(mut span) = span else { return };
     match result {
+        // The answer's status is the server span's `http.response.status_code` (the gateway
+        // relays it): the upstream span only says when it was a failure.
         Ok(Delivered::Upstream(response)) => {
-            let status = response.status();
-            span.set(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status),
-            ));
-            if status >= 500 {
+            if response.status() >= 500 {
                 span.fail("upstream_5xx");
             }
         }

@@ -3,8 +3,9 @@
 //! for queued routes one span per delivery attempt, linked to the request that was accepted.
 //!
 //! Off (no `[tracing]`) the request path holds a `None` and does nothing else: no span, no
-//! allocation, no header. On, a request that is not sampled costs one non-recording span (its IDs
-//! and the `traceparent` sent upstream, so the app follows the same decision).
+//! allocation, no header. On, the sampling decision is taken first ([`sampler`]); a request that
+//! is not sampled builds no span, only its context (two random IDs, and the `traceparent` sent
+//! upstream, so the app follows the same decision).
 //!
 //! Trace context (`traceparent`/`tracestate`, W3C Trace Context) is believed only from
 //! `trusted_proxies`, like every forwarding header: from anyone on the internet it would let a
@@ -27,7 +28,9 @@ use std::time::Duration;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanExporter as _};
+use opentelemetry_sdk::trace::{
+    RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter as _,
+};
 use opentelemetry_sdk::Resource;
 use prometheus::Registry;
 
@@ -45,6 +48,10 @@ pub struct Tracing {
     provider: SdkTracerProvider,
     /// Whether spans carry `hookgate.event_id`.
     event_id: bool,
+    /// The sampling decision, taken before a span is built.
+    sampler: sampler::WebhookSampler,
+    /// IDs of the spans that are not sampled (the SDK draws those of the sampled ones).
+    ids: RandomIdGenerator,
     /// The export pipeline's counters (also in the gateway's registry).
     pub counters: ExportCounters,
 }
@@ -75,7 +82,7 @@ impl Tracing {
         )?;
         let provider = SdkTracerProvider::builder()
             .with_span_processor(processor)
-            .with_sampler(sampler::WebhookSampler::new(settings.sample_ratio))
+            .with_sampler(sampler::decided())
             .with_resource(resource)
             .build();
         let tracer = provider.tracer(SCOPE);
@@ -83,6 +90,8 @@ impl Tracing {
             tracer,
             provider,
             event_id: settings.event_id,
+            sampler: sampler::WebhookSampler::new(settings.sample_ratio),
+            ids: RandomIdGenerator::default(),
             counters,
         }))
     }

@@ -6,15 +6,17 @@
 //! `key_fetch`, `rate_limit`, `dedup.claim`, `dedup.commit`, `dedup.release`, `enqueue`,
 //! `deliver`).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 use opentelemetry::trace::{
-    Link, Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceId, Tracer as _,
+    Link, Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
+    TraceState, Tracer as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::Span as SdkSpan;
+use opentelemetry_sdk::trace::{IdGenerator as _, Span as SdkSpan};
 
 use super::{propagation, Tracing};
 
@@ -30,6 +32,8 @@ pub struct RouteLabels {
     pub provider: &'static str,
     /// `server.address` of the upstream call: the upstream's authority.
     pub upstream: Arc<str>,
+    /// The server span's name for a `POST` (nearly every webhook), formatted once.
+    post_name: String,
 }
 
 impl RouteLabels {
@@ -39,7 +43,16 @@ impl RouteLabels {
             path: path.into(),
             provider,
             upstream: upstream.into(),
+            post_name: format!("POST {path}"),
         }
+    }
+
+    /// The server span's name, `{method} {route path}`.
+    fn span_name(&self, method: &'static str) -> Cow<'static, str> {
+        if method == "POST" {
+            return Cow::Owned(self.post_name.clone());
+        }
+        Cow::Owned(format!("{method} {}", self.path))
     }
 }
 
@@ -61,15 +74,20 @@ pub struct RequestEnd {
 /// The server span of one request; children hang off it while it is recorded.
 pub struct RequestSpan {
     tracing: Arc<Tracing>,
-    span: SdkSpan,
-    /// The context children are started in: `Some` only when the span is recorded (a request
-    /// that is not sampled starts no child).
-    cx: Option<Context>,
+    /// The span's context: the audit line's trace ID, and what is sent on when not sampled.
+    context: SpanContext,
+    /// `Some` only when sampled: the SDK's span, and the context its children start in.
+    recorded: Option<(SdkSpan, Context)>,
 }
+
+/// Room for every attribute a server span can get: 4 at its start, up to 6 at its end. Sized up
+/// front (only for a sampled request) so the SDK's `Vec` is allocated once, not grown twice.
+const SERVER_ATTRIBUTES: usize = 10;
 
 impl Tracing {
     /// Starts a request's server span. `trusted_peer`: whether the peer is in `trusted_proxies`,
-    /// the only case where the request's `traceparent` is its parent.
+    /// the only case where the request's `traceparent` is its parent. The sampling decision comes
+    /// first: a request that is not sampled builds no span, only its context (two random IDs).
     pub fn request(
         self: &Arc<Self>,
         method: &Method,
@@ -77,38 +95,75 @@ impl Tracing {
         headers: &HeaderMap,
         trusted_peer: bool,
     ) -> RequestSpan {
-        let parent = match trusted_peer
+        let remote = trusted_peer
             .then(|| propagation::extract(headers))
-            .flatten()
-        {
+            .flatten();
+        let trace_id = match &remote {
+            Some(parent) => parent.trace_id(),
+            None => self.ids.new_trace_id(),
+        };
+        if !self.sampler.sampled(remote.as_ref(), None, trace_id) {
+            let state = remote.map(|p| p.trace_state().clone()).unwrap_or_default();
+            return RequestSpan {
+                tracing: self.clone(),
+                context: self.unsampled(trace_id, state),
+                recorded: None,
+            };
+        }
+        let parent = match remote {
             Some(remote) => Context::new().with_remote_span_context(remote),
             None => Context::new(),
         };
-        // Named by method alone until sampled: a request that is not sampled formats nothing.
-        let mut span = self
-            .tracer
-            .span_builder(method_name(method))
-            .with_kind(SpanKind::Server)
-            .start_with_context(&self.tracer, &parent);
-        let cx = span.is_recording().then(|| {
-            span.set_attribute(KeyValue::new("http.request.method", method_name(method)));
-            if let Some(r) = route {
-                span.update_name(format!("{} {}", method_name(method), r.path));
-                span.set_attribute(KeyValue::new("http.route", r.path.clone()));
-                span.set_attribute(KeyValue::new("hookgate.route", r.name.clone()));
-                span.set_attribute(KeyValue::new("hookgate.provider", r.provider));
-            }
-            Context::new().with_remote_span_context(span.span_context().clone())
-        });
+        let span = self.server_span(method, route, &parent);
+        let context = span.span_context().clone();
+        let cx = Context::new().with_remote_span_context(context.clone());
         RequestSpan {
             tracing: self.clone(),
-            span,
-            cx,
+            context,
+            recorded: Some((span, cx)),
         }
+    }
+
+    /// The recorded server span of a sampled request, with the attributes known at its start.
+    fn server_span(
+        &self,
+        method: &Method,
+        route: Option<&RouteLabels>,
+        parent: &Context,
+    ) -> SdkSpan {
+        let method = method_name(method);
+        let mut attributes = Vec::with_capacity(SERVER_ATTRIBUTES);
+        attributes.push(KeyValue::new("http.request.method", method));
+        let name = match route {
+            Some(r) => {
+                attributes.push(KeyValue::new("http.route", r.path.clone()));
+                attributes.push(KeyValue::new("hookgate.route", r.name.clone()));
+                attributes.push(KeyValue::new("hookgate.provider", r.provider));
+                r.span_name(method)
+            }
+            None => Cow::Borrowed(method),
+        };
+        self.tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes)
+            .start_with_context(&self.tracer, parent)
+    }
+
+    /// The context of a span that is not sampled: its trace's ID, a new span ID, flags `00`.
+    fn unsampled(&self, trace_id: TraceId, state: TraceState) -> SpanContext {
+        SpanContext::new(
+            trace_id,
+            self.ids.new_span_id(),
+            TraceFlags::default(),
+            false,
+            state,
+        )
     }
 
     /// Starts the span of one queued delivery attempt: a trace of its own, linked to the span
     /// that accepted the message (`accepted`: its stored `traceparent`), sampled when that was.
+    /// Not sampled, nothing is built but its context.
     pub fn attempt(
         self: &Arc<Self>,
         route: &str,
@@ -116,31 +171,31 @@ impl Tracing {
         delivery_id: &str,
         attempt: u32,
     ) -> AttemptSpan {
-        let links = accepted
-            .and_then(propagation::parse)
-            .map(|sc| vec![Link::with_context(sc)])
-            .unwrap_or_default();
-        let mut span = self
+        let linked = accepted.and_then(propagation::parse);
+        let trace_id = self.ids.new_trace_id();
+        if !self.sampler.sampled(None, linked.as_ref(), trace_id) {
+            let context = self.unsampled(trace_id, TraceState::default());
+            return AttemptSpan {
+                trace: DeliveryTrace::new(self, context),
+                span: None,
+            };
+        }
+        let links = linked.map(|sc| vec![Link::with_context(sc)]);
+        let attributes = vec![
+            KeyValue::new("hookgate.route", route.to_string()),
+            KeyValue::new("hookgate.delivery_id", delivery_id.to_string()),
+            KeyValue::new("hookgate.attempt", i64::from(attempt)),
+        ];
+        let mut builder = self
             .tracer
             .span_builder("deliver")
             .with_kind(SpanKind::Client)
-            .with_links(links)
-            .start_with_context(&self.tracer, &Context::new());
-        if span.is_recording() {
-            span.set_attribute(KeyValue::new("hookgate.route", route.to_string()));
-            span.set_attribute(KeyValue::new(
-                "hookgate.delivery_id",
-                delivery_id.to_string(),
-            ));
-            span.set_attribute(KeyValue::new("hookgate.attempt", i64::from(attempt)));
-        }
+            .with_attributes(attributes);
+        builder.links = links;
+        let span = builder.start_with_context(&self.tracer, &Context::new());
         AttemptSpan {
-            trace: DeliveryTrace {
-                tracing: self.clone(),
-                context: span.span_context().clone(),
-                store_spans: false,
-            },
-            span,
+            trace: DeliveryTrace::new(self, span.span_context().clone()),
+            span: Some(span),
         }
     }
 }
@@ -148,12 +203,12 @@ impl Tracing {
 impl RequestSpan {
     /// The request's trace ID (for the audit line).
     pub fn trace_id(&self) -> TraceId {
-        self.span.span_context().trace_id()
+        self.context.trace_id()
     }
 
     /// Starts a child span; `None` when the request is not sampled.
     pub fn child(&self, name: &'static str, kind: SpanKind) -> Option<ChildSpan> {
-        let cx = self.cx.as_ref()?;
+        let (_, cx) = self.recorded.as_ref()?;
         let tracer = &self.tracing.tracer;
         Some(ChildSpan(
             tracer
@@ -173,22 +228,16 @@ impl RequestSpan {
         let child = self.child(name, kind);
         let context = match &child {
             Some(c) => c.0.span_context().clone(),
-            None => self.span.span_context().clone(),
+            None => self.context.clone(),
         };
-        let trace = DeliveryTrace {
-            tracing: self.tracing.clone(),
-            context,
-            store_spans: false,
-        };
-        (child, trace)
+        (child, DeliveryTrace::new(&self.tracing, context))
     }
 
     /// Ends the server span with how the request ended.
     pub fn finish(mut self, end: RequestEnd) {
-        if !self.span.is_recording() {
+        let Some((mut span, _)) = self.recorded.take() else {
             return;
-        }
-        let span = &mut self.span;
+        };
         span.set_attribute(KeyValue::new("hookgate.outcome", end.outcome));
         if end.status != 0 {
             span.set_attribute(KeyValue::new(
@@ -249,6 +298,14 @@ impl std::fmt::Debug for DeliveryTrace {
 }
 
 impl DeliveryTrace {
+    fn new(tracing: &Arc<Tracing>, context: SpanContext) -> Self {
+        DeliveryTrace {
+            tracing: tracing.clone(),
+            context,
+            store_spans: false,
+        }
+    }
+
     /// Replaces any `traceparent`/`tracestate` in `headers` with this context.
     pub fn inject(&self, headers: &mut HeaderMap) {
         propagation::inject(&self.context, headers);
@@ -294,27 +351,24 @@ impl DeliveryTrace {
 
 /// The span of one queued delivery attempt.
 pub struct AttemptSpan {
-    span: SdkSpan,
+    /// `None` when the attempt is not sampled.
+    span: Option<SdkSpan>,
     /// Sent upstream as the attempt's `traceparent`.
     pub trace: DeliveryTrace,
 }
 
 impl AttemptSpan {
     /// Ends the span: `result` is the `result` label of `hookgate_delivery_attempts_total`.
-    pub fn finish(mut self, result: &'static str, status: Option<u16>, delivered: bool) {
-        if !self.span.is_recording() {
-            return;
-        }
-        self.span
-            .set_attribute(KeyValue::new("hookgate.attempt.result", result));
+    pub fn finish(self, result: &'static str, status: Option<u16>, delivered: bool) {
+        let Some(mut span) = self.span else { return };
+        span.set_attribute(KeyValue::new("hookgate.attempt.result", result));
         if let Some(s) = status {
-            self.span
-                .set_attribute(KeyValue::new("http.response.status_code", i64::from(s)));
+            span.set_attribute(KeyValue::new("http.response.status_code", i64::from(s)));
         }
         if !delivered {
-            self.span.set_status(Status::error(result));
+            span.set_status(Status::error(result));
         }
-        self.span.end();
+        span.end();
     }
 }
 
