@@ -17,6 +17,7 @@ Targets (every server on 1 worker process / thread):
   Hq-slow  Hq whose upstream answers after --slow-ms (bench/slow_upstream.py)
   Ht001  H with [tracing] sample_ratio = 0.01, exporting to bench/otlp_sink.py (OTLP/HTTP)
   Ht1    H with [tracing] sample_ratio = 1.0, same sink
+  Ht1alt Ht1 with the binary given by --hookgate-alt (A/B of a tracing change)
   Hqr    H with delivery = "queue" on Redis Streams ([queue] backend = "redis", a redis-server
          this script starts with appendonly yes, appendfsync everysec): the 202 is the XADD
   Hqr-slow Hqr whose upstream answers after --slow-ms: a backlog builds up in Redis, whose
@@ -382,7 +383,7 @@ def start_target(args, workdir, target, size, up_port):
         wait_port(port, p)
         return Server(p, port, "/hook", target)
     if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hqalt", "Hq-slow",
-                  "Hqr", "Hqr-slow", "Ht001", "Ht1"):
+                  "Hqr", "Hqr-slow", "Ht001", "Ht1", "Ht1alt"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
@@ -404,8 +405,8 @@ def start_target(args, workdir, target, size, up_port):
         conf = os.path.join(d, "gateway-%s.toml" % target)
         with open(conf, "w") as f:
             f.write(hookgate_conf(port, admin, up_port, redis_port, queue_dir, queue_up, queue_redis))
-            if target in ("Ht001", "Ht1"):
-                f.write(tracing_conf(args.sink_port, {"Ht001": 0.01, "Ht1": 1.0}[target]))
+            if target in ("Ht001", "Ht1", "Ht1alt"):
+                f.write(tracing_conf(args.sink_port, {"Ht001": 0.01, "Ht1": 1.0, "Ht1alt": 1.0}[target]))
         env = dict(os.environ)
         env.pop("HOOKGATE_LOG", None)
         if target == "Hnolog":
@@ -414,7 +415,7 @@ def start_target(args, workdir, target, size, up_port):
         if target == "Hlog":
             out = open(os.path.join(d, "audit.log"), "w")
         err = open(os.path.join(d, "stderr.log"), "a")
-        binary = args.hookgate_alt if target in ("Halt", "Hqalt") else args.hookgate
+        binary = args.hookgate_alt if target in ("Halt", "Hqalt", "Ht1alt") else args.hookgate
         p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
         path = {"H2": "/hook-dedup", "H2r": "/hook-dedup", "H2down": "/hook-dedup",
@@ -633,11 +634,13 @@ NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
          "Hqr": "H with delivery = \"queue\" on Redis (AOF everysec)",
          "Hqr-slow": "Hqr, upstream answering after --slow-ms",
          "Ht001": "H with [tracing] sample_ratio = 0.01",
-         "Ht1": "H with [tracing] sample_ratio = 1.0"}
+         "Ht1": "H with [tracing] sample_ratio = 1.0",
+         "Ht1alt": "Ht1, alternative binary (--hookgate-alt)"}
 LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
 # (target, its baseline): the cost of shared state / queued delivery, measured in the same round
 PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hqalt", "H"), ("Hq", "Hqalt"), ("Hq-slow", "Hq"), ("Hqr", "H"),
-         ("Hqr", "Hq"), ("Hqr-slow", "Hqr"), ("Ht001", "H"), ("Ht1", "H"))
+         ("Hqr", "Hq"), ("Hqr-slow", "Hqr"), ("Ht001", "H"), ("Ht1", "H"),
+         ("Ht1alt", "Halt"), ("Ht1", "Ht1alt"))
 
 
 def pairs_table(rows, sizes):
@@ -723,7 +726,7 @@ def main():
     if any(t in targets_for(s) for s in sizes for t in ("Hq-slow", "Hqr-slow")):
         args.slow_port = start_slow_upstream(workdir, args.slow_ms)[1]
     args.sink_port = None
-    if any(t in targets_for(s) for s in sizes for t in ("Ht001", "Ht1")):
+    if any(t in targets_for(s) for s in sizes for t in ("Ht001", "Ht1", "Ht1alt")):
         args.sink_port = start_otlp_sink(workdir)[1]
 
     rows = []
