@@ -235,4 +235,74 @@ mod tests {
             Err(QueueError::Corrupt { .. })
         ));
     }
+
+    fn meta() -> MetaRecord {
+        MetaRecord {
+            v: MESSAGE_VERSION,
+            route: "erp".into(),
+            created_ms: 1,
+            due_ms: 2,
+            attempts: 0,
+            dead: false,
+            size: 10,
+            event_id: Some("evt_1".into()),
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn a_message_record_holds_meta_and_head_and_a_rewrite_keeps_the_head() {
+        let head = StoredHead {
+            method: "POST".into(),
+            path: "/a".into(),
+            query: None,
+            headers: vec![("x-b".into(), vec![0xff, 0x00])],
+            trace: None,
+        };
+        let id = MessageId(7);
+        let record = encode_message(&meta(), &head);
+        assert_eq!(
+            MetaRecord::decode(id, &record, MESSAGE_VERSION).unwrap(),
+            meta()
+        );
+        assert_eq!(decode_message_head(id, &record).unwrap(), head);
+        // A layout 1 meta record is not read as a message record, nor the other way round.
+        assert!(MetaRecord::decode(id, &record, LEGACY_META_VERSION).is_err());
+
+        let mut retried = meta();
+        retried.attempts = 3;
+        retried.last_error = Some("503".into());
+        let rewritten = reencode_message(id, &record, &retried).unwrap();
+        assert_eq!(
+            MetaRecord::decode(id, &rewritten, MESSAGE_VERSION).unwrap(),
+            retried
+        );
+        assert_eq!(decode_message_head(id, &rewritten).unwrap(), head);
+    }
+
+    #[test]
+    fn a_layout_1_pair_upgrades_to_one_message_record() {
+        let id = MessageId(9);
+        let mut old = meta();
+        old.v = LEGACY_META_VERSION;
+        old.attempts = 2;
+        let legacy_meta = serde_json::to_vec(&old).unwrap();
+        let legacy_head = br#"{"v":1,"method":"POST","path":"/up?x=1","headers":[["a","Yg=="]]}"#;
+        let record = upgrade_v1(id, &legacy_meta, legacy_head).unwrap();
+        let upgraded = MetaRecord::decode(id, &record, MESSAGE_VERSION).unwrap();
+        assert_eq!(
+            upgraded,
+            MetaRecord {
+                v: MESSAGE_VERSION,
+                ..old
+            }
+        );
+        let head = decode_message_head(id, &record).unwrap();
+        assert_eq!(head.headers, vec![("a".to_string(), b"b".to_vec())]);
+        assert_eq!(head.query.as_deref(), Some("x=1"));
+        assert!(matches!(
+            upgrade_v1(id, &legacy_meta, b"not json"),
+            Err(QueueError::Corrupt { .. })
+        ));
+    }
 }
