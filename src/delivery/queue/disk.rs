@@ -233,8 +233,10 @@ fn io(e: impl std::fmt::Display) -> QueueError {
 /// 8 MiB cache before) the gateway's RSS after load went from 71–83 to 38–56 MiB for 1.03–1.06×
 /// the CPU per ack (more, smaller flushes; bench/FINDINGS.md §14).
 const QUEUE_BODY_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
-/// Largest memtable of the `message` keyspace (small records), in bytes.
-const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
+/// Largest memtable of the `message` keyspace (small records), in bytes: the 2 + 2 MiB that the
+/// `head` and `meta` keyspaces of layout 1 had, so records flush as often as before and the
+/// store's memory bound is unchanged.
+const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// The queue's block cache, in bytes (reads are rare: a message is read once per attempt, and
 /// not at all when the hot set answers its first lease).
 const QUEUE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
