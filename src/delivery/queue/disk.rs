@@ -1,10 +1,11 @@
 //! The embedded queue backend: a [fjall](https://docs.rs/fjall) database (an LSM tree with a
 //! checksummed journal) in `[queue] dir`, one process per directory.
 //!
-//! Keyspaces, all keyed by the 16-byte [`MessageId`]: `head` (the upstream request head, written
-//! once), `body` (the exact body, key-value separated so bodies stay out of the index) and
-//! `meta` (state, attempts, due time). Every change of a message is one atomic fjall batch over
-//! the keyspaces it touches.
+//! Keyspaces, both keyed by the 16-byte [`MessageId`]: `message` (one record: state, attempts,
+//! due time, and the upstream request head; `record`) and `body` (the exact body, key-value
+//! separated so bodies stay out of the index). Every change of a message is one atomic fjall
+//! batch over the keyspaces it touches. A directory written by an earlier version (separate
+//! `head` and `meta` keyspaces) is migrated when opened (`disk_migrate`).
 //!
 //! **Group commit.** Appends go to one committer thread over a bounded channel. The committer
 //! takes every append already waiting (up to [`DiskOptions::max_batch`] messages or
@@ -23,9 +24,9 @@
 //! A removal still queued, or written but not yet synced, when the process dies is lost: the
 //! message comes back on the next open and is delivered again (at least once; never a loss).
 //!
-//! Scheduling state lives in memory (one process owns the directory): on open the `meta`
-//! keyspace is scanned once (small records, no bodies) and every pending message, including one
-//! leased when the previous process died, is due again.
+//! Scheduling state lives in memory (one process owns the directory): on open the `message`
+//! keyspace is scanned once (small records, no bodies; the heads are skipped, not decoded) and
+//! every pending message, including one leased when the previous process died, is due again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
@@ -42,7 +43,10 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, Pers
 use tokio::sync::{oneshot, Notify};
 
 use super::disk_hot::HotSet;
-use super::record::{decode_head, encode_head, MetaRecord, RECORD_VERSION};
+use super::disk_migrate::migrate_v1;
+use super::record::{
+    decode_message_head, encode_message, reencode_message, MetaRecord, MESSAGE_VERSION,
+};
 use super::store::{
     from_unix_ms, unix_ms, ListFilter, MessageId, MessageInfo, MessageState, NewMessage,
     QueueError, QueueStats, QueueStore, RouteStats, StoredHead, StoredMessage,
@@ -92,9 +96,9 @@ pub struct DiskQueue {
 
 struct Shared {
     db: Database,
-    heads: Keyspace,
+    /// Message records (bookkeeping and head), small.
+    messages: Keyspace,
     bodies: Keyspace,
-    metas: Keyspace,
     index: Mutex<Index>,
     max_bytes: u64,
     syncs: AtomicU64,
@@ -213,7 +217,7 @@ fn info_of(id: MessageId, entry: &Entry) -> MessageInfo {
 struct Job {
     id: MessageId,
     meta: MetaRecord,
-    /// The encoded head record (what is written).
+    /// The encoded message record (what is written).
     record: Vec<u8>,
     /// The head itself, kept in the hot set after the commit.
     head: StoredHead,
@@ -229,8 +233,10 @@ fn io(e: impl std::fmt::Display) -> QueueError {
 /// 8 MiB cache before) the gateway's RSS after load went from 71–83 to 38–56 MiB for 1.03–1.06×
 /// the CPU per ack (more, smaller flushes; bench/FINDINGS.md §14).
 const QUEUE_BODY_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
-/// Largest memtable of the `head` and `meta` keyspaces (small records), in bytes.
-const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
+/// Largest memtable of the `message` keyspace (small records), in bytes: the 2 + 2 MiB that the
+/// `head` and `meta` keyspaces of layout 1 had, so records flush as often as before and the
+/// store's memory bound is unchanged.
+const QUEUE_RECORD_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// The queue's block cache, in bytes (reads are rare: a message is read once per attempt, and
 /// not at all when the hot set answers its first lease).
 const QUEUE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
@@ -252,7 +258,7 @@ impl DiskQueue {
         // fjall's defaults (a 64 MiB memtable per keyspace, a 32 MiB block cache) let a queue
         // route's gateway grow past 250 MiB RSS under load (bench/FINDINGS.md §5): too much for a
         // sidecar. Small memtables flush more often, which an append-then-delete queue can afford;
-        // the store then holds about BODY + 2 × RECORD memtables (plus those sealed and waiting
+        // the store then holds about BODY + RECORD memtables (plus those sealed and waiting
         // for their flush) + CACHE in memory, and the hot set `hot_bytes` more.
         let db = Database::builder(&options.dir)
             .cache_size(QUEUE_CACHE_BYTES)
@@ -260,7 +266,7 @@ impl DiskQueue {
             .map_err(|e| io(format!("cannot open {}: {e}", options.dir.display())))?;
         let small =
             || KeyspaceCreateOptions::default().max_memtable_size(QUEUE_RECORD_MEMTABLE_BYTES);
-        let heads = db.keyspace("head", small).map_err(io)?;
+        let messages = db.keyspace("message", small).map_err(io)?;
         let bodies = db
             .keyspace("body", || {
                 KeyspaceCreateOptions::default()
@@ -268,16 +274,17 @@ impl DiskQueue {
                     .with_kv_separation(Some(KvSeparationOptions::default()))
             })
             .map_err(io)?;
-        let metas = db.keyspace("meta", small).map_err(io)?;
+        migrate_v1(&db, &messages, small)?;
 
         let mut index = Index {
             hot: HotSet::new(options.hot_bytes),
             ..Index::default()
         };
-        for guard in metas.iter() {
+        for guard in messages.iter() {
             let (key, value) = guard.into_inner().map_err(io)?;
-            let id = MessageId::from_key(&key).ok_or_else(|| io("a meta key is not 16 bytes"))?;
-            let meta = MetaRecord::decode(id, &value)?;
+            let id =
+                MessageId::from_key(&key).ok_or_else(|| io("a message key is not 16 bytes"))?;
+            let meta = MetaRecord::decode(id, &value, MESSAGE_VERSION)?;
             index.last_id = index.last_id.max(id.0);
             index.insert(
                 id,
@@ -290,9 +297,8 @@ impl DiskQueue {
 
         let shared = Arc::new(Shared {
             db,
-            heads,
+            messages,
             bodies,
-            metas,
             index: Mutex::new(index),
             max_bytes: options.max_bytes,
             syncs: AtomicU64::new(0),
@@ -391,9 +397,8 @@ impl Shared {
         let mut batch = self.db.batch().durability(Some(PersistMode::SyncData));
         for job in jobs {
             let key = job.id.to_key();
-            batch.insert(&self.heads, &key[..], job.record.as_slice());
+            batch.insert(&self.messages, &key[..], job.record.as_slice());
             batch.insert(&self.bodies, &key[..], &job.body[..]);
-            batch.insert(&self.metas, &key[..], job.meta.encode());
         }
         let result = batch.commit();
         self.syncs.fetch_add(1, Ordering::SeqCst);
@@ -435,20 +440,29 @@ impl Shared {
         }
     }
 
-    /// Writes `meta` for `id` (journal only; the next sync carries it).
+    /// Rewrites `id`'s message record with `meta`, its head unchanged (journal only; the next
+    /// sync carries it). A point read of a small record: only retries, dead letters and replays
+    /// rewrite.
     fn write_meta(&self, id: MessageId, meta: &MetaRecord) -> Result<(), QueueError> {
-        self.metas
-            .insert(&id.to_key()[..], meta.encode())
-            .map_err(io)
+        let key = id.to_key();
+        let stored = self
+            .messages
+            .get(key)
+            .map_err(io)?
+            .ok_or_else(|| QueueError::Corrupt {
+                id,
+                reason: "message record missing".into(),
+            })?;
+        let record = reencode_message(id, &stored, meta)?;
+        self.messages.insert(&key[..], record).map_err(io)
     }
 
     fn remove_on_disk(&self, ids: &[MessageId]) -> Result<(), QueueError> {
         let mut batch = self.db.batch();
         for id in ids {
             let key = id.to_key();
-            batch.remove(&self.heads, &key[..]);
+            batch.remove(&self.messages, &key[..]);
             batch.remove(&self.bodies, &key[..]);
-            batch.remove(&self.metas, &key[..]);
         }
         batch.commit().map_err(io)
     }
@@ -489,18 +503,18 @@ impl Shared {
             id: info.id,
             reason: format!("{what} record missing"),
         };
-        let head = self
-            .heads
+        let record = self
+            .messages
             .get(key)
             .map_err(io)?
-            .ok_or_else(|| missing("head"))?;
+            .ok_or_else(|| missing("message"))?;
         let body = self
             .bodies
             .get(key)
             .map_err(io)?
             .ok_or_else(|| missing("body"))?;
         Ok(StoredMessage {
-            head: decode_head(info.id, &head)?,
+            head: decode_message_head(info.id, &record)?,
             body: Bytes::copy_from_slice(&body),
             info,
         })
@@ -715,20 +729,21 @@ impl QueueStore for DiskQueue {
             index.next_id(now)
         };
         let (reply, answer) = oneshot::channel();
+        let meta = MetaRecord {
+            v: MESSAGE_VERSION,
+            route: message.route,
+            created_ms: now,
+            due_ms: now,
+            attempts: 0,
+            dead: false,
+            size,
+            event_id: message.event_id,
+            last_error: None,
+        };
         let job = Job {
             id,
-            meta: MetaRecord {
-                v: RECORD_VERSION,
-                route: message.route,
-                created_ms: now,
-                due_ms: now,
-                attempts: 0,
-                dead: false,
-                size,
-                event_id: message.event_id,
-                last_error: None,
-            },
-            record: encode_head(&message.head),
+            record: encode_message(&meta, &message.head),
+            meta,
             head: message.head,
             body: message.body,
             reply,

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod deliverer;
 pub mod disk;
 mod disk_hot;
+mod disk_migrate;
 pub mod metrics;
 pub mod record;
 pub mod redis;
