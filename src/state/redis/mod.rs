@@ -19,6 +19,7 @@ pub mod backend;
 pub mod breaker;
 pub mod client;
 pub mod client_key;
+pub mod committer;
 pub mod dedup;
 pub mod joint;
 pub mod metrics;
