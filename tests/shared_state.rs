@@ -72,6 +72,34 @@ fn two_gateways(redis: &RedisServer, upstream: &Upstream, extra: &str) -> (Gatew
     (Gateway::start("", &text), Gateway::start("", &text))
 }
 
+/// The Redis key of `event_id` on route `events` (prefix `it`).
+fn dedup_key(event_id: &str) -> Vec<u8> {
+    let mut key = b"it:events:d:".to_vec();
+    key.extend_from_slice(
+        &hookgate::state::EventKey::of(event_id)
+            .short()
+            .to_le_bytes(),
+    );
+    key
+}
+
+/// The dedup key's value in Redis (`None`: absent).
+fn dedup_value(redis: &RedisServer, event_id: &str) -> Option<Vec<u8>> {
+    redis::cmd("GET")
+        .arg(dedup_key(event_id))
+        .query(&mut redis.conn())
+        .unwrap()
+}
+
+/// Waits (bounded) until `event_id` is marked delivered in Redis.
+fn wait_committed(redis: &RedisServer, event_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while dedup_value(redis, event_id).as_deref() != Some(b"1") {
+        assert!(Instant::now() < deadline, "{event_id} was never committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn header(r: &reqwest::blocking::Response, name: &str) -> Option<String> {
     r.headers()
         .get(name)
@@ -87,6 +115,8 @@ fn an_event_delivered_through_a_is_a_duplicate_on_b() {
     let (a, b) = two_gateways(&redis, &upstream, "");
     let first = send(&a, "/hook", "evt_x");
     assert_eq!(first.status(), 200);
+    // The commit is sent after the answer: wait until it is visible in Redis.
+    wait_committed(&redis, "evt_x");
     let again = send(&b, "/hook", "evt_x");
     assert_eq!(again.status(), 200);
     assert_eq!(
@@ -333,4 +363,83 @@ fn check_validates_the_state_section() {
         err.contains("strict") && err.contains("dedup.on_store_error"),
         "{err}"
     );
+}
+
+/// Issue 24: the dedup commit is sent after the client's answer. Until it lands the claim holds
+/// (a retry through another replica is 409 in flight or, once landed, a duplicate: never
+/// forwarded twice); once it lands the retry is a duplicate.
+#[test]
+fn the_commit_lands_after_the_answer_and_a_retry_is_never_forwarded_twice() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let upstream = Upstream::start();
+    let (a, b) = two_gateways(&redis, &upstream, "");
+    assert_eq!(send(&a, "/hook", "evt_after").status(), 200);
+    let early = send(&b, "/hook", "evt_after");
+    match early.status().as_u16() {
+        409 => assert!(header(&early, "retry-after").is_some()),
+        200 => assert_eq!(
+            header(&early, "x-hookgate-duplicate").as_deref(),
+            Some("true")
+        ),
+        other => panic!("a retry while the commit is pending got {other}"),
+    }
+    wait_committed(&redis, "evt_after");
+    let retry = send(&b, "/hook", "evt_after");
+    assert_eq!(retry.status(), 200);
+    assert_eq!(
+        header(&retry, "x-hookgate-duplicate").as_deref(),
+        Some("true")
+    );
+    assert_eq!(upstream.count(), 1);
+}
+
+/// Issue 24: SIGTERM with a dedup commit pending (Redis busy for 2 s after the client got its
+/// answer) waits for it: the gateway is still running while the commit cannot land, and the
+/// event is marked delivered once it exits.
+#[test]
+fn sigterm_waits_for_pending_dedup_commits() {
+    let Some(redis) = RedisServer::start(&["--enable-debug-command", "yes"]) else {
+        return;
+    };
+    let upstream = Upstream::start();
+    let text =
+        config(&redis.url(), &upstream, "").replace(r#"timeout = "100ms""#, r#"timeout = "5s""#);
+    let mut gw = Gateway::start(r#"grace_period = "20s""#, &text);
+    assert_eq!(send(&gw, "/hook", "evt_warm").status(), 200);
+    upstream.set(|b| b.delay = Duration::from_millis(500));
+    let answer = std::thread::scope(|scope| {
+        let sent = scope.spawn(|| send(&gw, "/hook", "evt_term").status());
+        // The claim has landed once the upstream holds the request; then Redis goes busy.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while upstream.count() < 2 {
+            assert!(
+                Instant::now() < deadline,
+                "the request never reached the upstream"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut blocker = redis.conn();
+        let sleeper = std::thread::spawn(move || {
+            redis::cmd("DEBUG")
+                .arg("SLEEP")
+                .arg("2")
+                .query::<()>(&mut blocker)
+                .unwrap()
+        });
+        (sent.join().unwrap(), sleeper)
+    });
+    let (answer, sleeper) = answer;
+    assert_eq!(answer, 200, "the answer does not wait for the commit");
+    gw.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        gw.child.try_wait().unwrap().is_none(),
+        "the gateway must wait for the pending commit"
+    );
+    let status = gw.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    sleeper.join().unwrap();
+    assert_eq!(dedup_value(&redis, "evt_term").as_deref(), Some(&b"1"[..]));
 }

@@ -256,6 +256,47 @@ async fn answer_entry_points_keep_the_contract(backend: &dyn Backend) {
     );
 }
 
+/// The request path's commit (`Lease::commit_detached`: sent after the client's answer; Redis
+/// batches it with other requests' commits). Until it lands the claim holds: another replica's
+/// claim is "in flight" or, once landed, a duplicate — never a second owner. After
+/// `flush_commits` (what a graceful stop waits for) the ID is a duplicate everywhere.
+async fn a_detached_commit_holds_the_claim_until_it_lands(backend: &dyn Backend) {
+    let [a, b] = backend.dedup(HOUR, Duration::from_secs(30));
+    let x = EventKey::of("evt_detached");
+    lease(a.clone().claim(x).await).commit_detached();
+    match b.clone().claim(x).await {
+        Ok(ClaimOutcome::InFlight { .. } | ClaimOutcome::Duplicate) => {}
+        other => panic!("a claim whose commit is pending must hold, got {other:?}"),
+    }
+    a.flush_commits().await;
+    for store in [&a, &b] {
+        assert!(matches!(
+            store.clone().claim(x).await,
+            Ok(ClaimOutcome::Duplicate)
+        ));
+    }
+}
+
+/// Many commits handed over at once (one batch on Redis) all land, each on its own key.
+async fn many_detached_commits_all_land(backend: &dyn Backend) {
+    let [a, b] = backend.dedup(HOUR, Duration::from_secs(30));
+    let keys: Vec<EventKey> = (0..300)
+        .map(|i| EventKey::of(&format!("evt_batch_{i}")))
+        .collect();
+    let mut leases = Vec::new();
+    for key in &keys {
+        leases.push(lease(a.clone().claim(*key).await));
+    }
+    leases.into_iter().for_each(Lease::commit_detached);
+    a.flush_commits().await;
+    for key in &keys {
+        assert!(matches!(
+            b.clone().claim(*key).await,
+            Ok(ClaimOutcome::Duplicate)
+        ));
+    }
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -285,4 +326,6 @@ contract!(
     delivered_ids_expire_after_ttl,
     burst_then_limited_across_replicas,
     answer_entry_points_keep_the_contract,
+    a_detached_commit_holds_the_claim_until_it_lands,
+    many_detached_commits_all_land,
 );

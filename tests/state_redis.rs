@@ -872,3 +872,117 @@ async fn joint_call_with_redis_down_fails_both_answers() {
     assert_eq!(failed(Op::RateLimit), 1);
     assert_eq!(failed(Op::Claim), 1);
 }
+
+/// A commit handed over after the answer (`Lease::commit_detached`) that Redis refuses (out of
+/// memory at commit time): counted as a failed commit, the key still holds the claim (not marked
+/// delivered), and once the claim expires the provider's retry is delivered again
+/// (at-least-once, never a loss).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_detached_commit_is_counted_and_the_retry_is_delivered() {
+    let Some(redis) = RedisServer::start(&["--maxmemory-policy", "noeviction"]) else {
+        return;
+    };
+    let a = Replica::new(&redis.url());
+    let d = a.dedup(MINUTE, Duration::from_millis(300));
+    let x = EventKey::of("evt_commit_refused");
+    let claim = lease(d.clone().claim(x).await);
+    let mut admin = redis.conn();
+    let set_maxmemory = |conn: &mut redis::Connection, bytes: &str| {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory")
+            .arg(bytes)
+            .query::<()>(conn)
+            .unwrap()
+    };
+    set_maxmemory(&mut admin, "1");
+    claim.commit_detached();
+    d.flush_commits().await;
+    assert_eq!(a.count(Op::Commit, CallResult::Error), 1);
+    assert_eq!(a.count(Op::Commit, CallResult::Ok), 0);
+    assert!(a
+        .exposition()
+        .contains(r#"hookgate_state_calls_total{op="commit",result="error"} 1"#));
+    set_maxmemory(&mut admin, "0");
+    let held: Vec<u8> = redis::cmd("GET")
+        .arg(dedup_key(x))
+        .query(&mut admin)
+        .unwrap();
+    assert!(held.starts_with(b"f:"), "not marked delivered: {held:?}");
+    eventually_claimed(&d, x).await;
+}
+
+/// Redis gone at commit time: the commit fails within the budget, is counted, and the retry
+/// is delivered once Redis is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detached_commit_with_redis_down_is_counted_and_the_retry_is_delivered() {
+    let Some(mut redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let a = Replica::with(&redis.url(), outage_settings);
+    let d = a.dedup(MINUTE, Duration::from_millis(300));
+    let x = EventKey::of("evt_commit_down");
+    let claim = lease(d.clone().claim(x).await);
+    redis.stop();
+    claim.commit_detached();
+    d.flush_commits().await;
+    assert_eq!(
+        a.count(Op::Commit, CallResult::Error) + a.count(Op::Commit, CallResult::Timeout),
+        1
+    );
+    assert_eq!(a.count(Op::Commit, CallResult::Ok), 0);
+    redis.resume();
+    eventually_claimed(&d, x).await;
+}
+
+/// `flush_commits` (what a graceful stop waits for) returns only once the commits handed over
+/// before it were answered, here held up behind a server busy for 1 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_waits_for_commits_pending_behind_a_busy_server() {
+    let Some(redis) = RedisServer::start(&["--enable-debug-command", "yes"]) else {
+        return;
+    };
+    let a = Replica::with(&redis.url(), |s| s.timeout = Duration::from_secs(10));
+    let d = a.dedup(MINUTE, Duration::from_secs(30));
+    let keys: Vec<EventKey> = (0..20)
+        .map(|i| EventKey::of(&format!("evt_pending_{i}")))
+        .collect();
+    let mut leases = Vec::new();
+    for key in &keys {
+        leases.push(lease(d.clone().claim(*key).await));
+    }
+    let mut blocker = redis.conn();
+    let sleeper = std::thread::spawn(move || {
+        redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg("1")
+            .query::<()>(&mut blocker)
+            .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    leases.into_iter().for_each(Lease::commit_detached);
+    d.flush_commits().await;
+    assert_eq!(a.count(Op::Commit, CallResult::Ok), 20);
+    sleeper.join().unwrap();
+    for key in keys {
+        let value: Vec<u8> = redis::cmd("GET")
+            .arg(dedup_key(key))
+            .query(&mut redis.conn())
+            .unwrap();
+        assert_eq!(value, b"1");
+    }
+}
+
+/// Claims `key` until the held claim has expired (bounded wait).
+async fn eventually_claimed(store: &Arc<dyn DedupStore>, key: EventKey) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match store.clone().claim(key).await {
+            Ok(ClaimOutcome::Claimed(_)) => return,
+            Ok(ClaimOutcome::InFlight { .. }) | Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => panic!("the retry must be delivered once the claim expires, got {other:?}"),
+        }
+    }
+}

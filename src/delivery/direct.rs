@@ -55,7 +55,10 @@ impl Deliverer for Direct {
     }
 }
 
-/// Commits the lease on a 2xx answer, releases it otherwise (including no answer).
+/// Commits the lease on a 2xx answer, releases it otherwise (including no answer). The commit
+/// is handed to the store and sent after the client's answer ([`Lease::commit_detached`]: the
+/// request waits on one store round trip, the claim, not two); the release is awaited, so the
+/// provider's retry of a failed delivery finds the ID free.
 async fn settle(
     route: &str,
     lease: Option<Lease>,
@@ -63,19 +66,12 @@ async fn settle(
     trace: Option<&DeliveryTrace>,
 ) {
     let Some(lease) = lease else { return };
-    let commit = matches!(status, Some(200..=299));
-    let mut span = trace.and_then(|t| {
-        t.store_call(if commit {
-            "dedup.commit"
-        } else {
-            "dedup.release"
-        })
-    });
-    let result = if commit {
-        lease.commit().await
-    } else {
-        lease.release().await
-    };
+    if matches!(status, Some(200..=299)) {
+        let _span = trace.and_then(|t| t.store_call("dedup.commit"));
+        return lease.commit_detached();
+    }
+    let mut span = trace.and_then(|t| t.store_call("dedup.release"));
+    let result = lease.release().await;
     if let (Some(span), Err(_)) = (span.as_mut(), &result) {
         span.fail("store_error");
     }

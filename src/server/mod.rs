@@ -82,6 +82,7 @@ pub fn build(state: &Arc<GatewayState>, stop: &StopOn) -> Result<Server, ServerE
     if let Some(queue) = &state.queue {
         register_queue_workers(state, queue, &gateway);
     }
+    register_commit_flush(state);
     server.add_service(background_service(
         "workers",
         workers::WorkerService::new(state.drain.clone(), &state.workers),
@@ -183,6 +184,27 @@ fn tls_acceptor(
             .map_err(|e| error(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(listener::TlsAcceptor::from_server_config(Arc::new(config)))
+}
+
+/// Registers the worker that makes a graceful stop wait for dedup commits: once draining started
+/// and no request is in flight, it waits until the commits they handed to the shared store
+/// (sent after their answers: [`crate::state::Lease::commit_detached`]) have landed or failed,
+/// within `grace_period` like every worker.
+fn register_commit_flush(state: &Arc<GatewayState>) {
+    if !state.backend.shared() {
+        return;
+    }
+    let gateway = state.clone();
+    state.workers.add("dedup commits", move |mut guard| {
+        Box::pin(async move {
+            guard.stopping().await;
+            while gateway.drain.in_flight() > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            gateway.backend.flush_commits().await;
+            drop(guard);
+        })
+    });
 }
 
 /// Registers `concurrency` delivery workers per queued route with the drain: on SIGTERM they

@@ -175,6 +175,27 @@ pub trait DedupStore: Send + Sync + 'static {
         }
     }
 
+    /// [`Lease::commit_detached`]: marks the leased ID delivered without making the caller wait
+    /// for the store. Until the commit lands the claim holds (a concurrent claim of the ID is
+    /// answered "in flight"); a commit that fails is counted and logged by the store, and the
+    /// claim then expires after the in-flight limit (a retry is delivered again: at-least-once).
+    /// The default spawns [`DedupStore::commit`] on the current tokio runtime (without one the
+    /// claim expires); in-memory stores commit inline; Redis batches commits
+    /// ([`redis::committer`]).
+    fn commit_detached(self: Arc<Self>, key: EventKey, token: LeaseToken) {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = self.commit(key, token).await {
+                    tracing::warn!(error = %e, "dedup commit failed; the claim expires after upstream_timeout");
+                }
+            });
+        }
+    }
+
+    /// Waits until every commit handed to [`DedupStore::commit_detached`] before this call has
+    /// landed or failed (a graceful stop calls it). The default has nothing pending.
+    async fn flush_commits(&self) {}
+
     /// Entries held, for the `hookgate_dedup_entries` gauge; `None` when the store cannot tell
     /// cheaply (a shared store).
     fn len(&self) -> Option<usize>;
@@ -222,6 +243,15 @@ pub trait StateBackend: Send + Sync + 'static {
     /// failures then go through the routes' `on_store_error`).
     fn shared(&self) -> bool {
         false
+    }
+
+    /// Waits until the dedup commits handed over so far ([`DedupStore::commit_detached`]) have
+    /// landed or failed: a graceful stop calls it once no request is in flight. In-memory
+    /// stores commit inline, so the default has nothing to wait for.
+    fn flush_commits(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
     }
 }
 
@@ -280,6 +310,15 @@ impl Lease {
         match self.store.take() {
             Some(store) => store.answer_commit(self.key, self.token).await,
             None => Ok(()),
+        }
+    }
+
+    /// The delivery succeeded: the ID is a duplicate once the store has the commit, which is
+    /// sent after this returns (the request's answer does not wait on it; see
+    /// [`DedupStore::commit_detached`] for what holds meanwhile and on failure).
+    pub fn commit_detached(mut self) {
+        if let Some(store) = self.store.take() {
+            store.commit_detached(self.key, self.token);
         }
     }
 

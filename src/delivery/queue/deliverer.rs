@@ -67,8 +67,12 @@ impl Deliverer for Queued {
             if let Some(lease) = lease {
                 let name = if appended.is_ok() { "dedup.commit" } else { "dedup.release" };
                 let mut span = trace.as_ref().and_then(|t| t.store_call(name));
+                // A commit is sent after the accept answer (Lease::commit_detached).
                 let settled = match &appended {
-                    Ok(_) => lease.commit().await,
+                    Ok(_) => {
+                        lease.commit_detached();
+                        Ok(())
+                    }
                     Err(_) => lease.release().await,
                 };
                 if let (Some(span), Err(_)) = (span.as_mut(), &settled) {

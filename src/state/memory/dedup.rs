@@ -244,6 +244,11 @@ impl DedupStore for MemoryDedup {
         Answer::ready(Ok(()))
     }
 
+    fn commit_detached(self: Arc<Self>, key: EventKey, token: LeaseToken) {
+        // No I/O: commit inline, so the ID is a duplicate before the client has its answer.
+        self.commit_at(key, token, self.now_ms());
+    }
+
     fn release_dropped(self: Arc<Self>, key: EventKey, token: LeaseToken) {
         // No I/O: release inline, so a dropped lease frees the ID before the next request.
         self.release_now(key, token);

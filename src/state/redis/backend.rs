@@ -53,4 +53,10 @@ impl StateBackend for RedisBackend {
     fn shared(&self) -> bool {
         true
     }
+
+    fn flush_commits(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(self.client.flush_commits())
+    }
 }

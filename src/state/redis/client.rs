@@ -26,6 +26,7 @@ use ::redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, Script, Serv
 use arc_swap::ArcSwapOption;
 
 use super::breaker::Breaker;
+use super::committer::Committer;
 use super::metrics::{CallResult, Op, StateMetrics};
 use crate::config::state::{redact_secret, StateSettings};
 use crate::state::StoreError;
@@ -71,6 +72,8 @@ pub struct RedisClient {
     breaker: Breaker,
     metrics: StateMetrics,
     password: Option<String>,
+    /// Dedup commits handed over by requests, sent in batches ([`super::committer`]).
+    pub(super) committer: Committer,
 }
 
 impl std::fmt::Debug for RedisClient {
@@ -100,6 +103,7 @@ impl RedisClient {
             manager: ArcSwapOption::empty(),
             metrics,
             password,
+            committer: Committer::default(),
         }))
     }
 

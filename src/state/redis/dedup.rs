@@ -27,6 +27,7 @@ use ::redis::Script;
 use async_trait::async_trait;
 
 use super::client::{evalsha, Call, RedisClient};
+use super::committer::stale_if_zero;
 use super::metrics::{CallResult, Op};
 use crate::state::{
     retry_after_secs, ClaimOutcome, DedupStore, EventKey, Lease, LeaseToken, StoreError,
@@ -130,6 +131,18 @@ impl DedupStore for RedisDedup {
         Ok(())
     }
 
+    /// Handed to the client's committer ([`super::committer`]): sent with other requests'
+    /// commits in one pipeline, after this returns.
+    fn commit_detached(self: Arc<Self>, key: EventKey, token: LeaseToken) {
+        let mut cmd = evalsha(&COMMIT, &self.key(key), 2);
+        cmd.arg(&token_hex(token)[..]).arg(self.ttl_ms);
+        self.client.commit_later(cmd, &COMMIT);
+    }
+
+    async fn flush_commits(&self) {
+        self.client.flush_commits().await
+    }
+
     async fn release(&self, key: EventKey, token: LeaseToken) -> Result<(), StoreError> {
         let redis_key = self.key(key);
         let mut cmd = evalsha(&RELEASE, &redis_key, 1);
@@ -208,14 +221,6 @@ impl RedisDedup {
                 .invoke::<i64>(Op::Release, Call::Command(&cmd), stale_if_zero)
                 .await;
         });
-    }
-}
-
-fn stale_if_zero(answer: &i64) -> CallResult {
-    if *answer == 0 {
-        CallResult::Stale
-    } else {
-        CallResult::Ok
     }
 }
 

@@ -6,6 +6,8 @@
 //!   ([`StateMetrics`]).
 //! - [`RedisDedup`] — a route's [`crate::state::DedupStore`]: one atomic Lua script per operation
 //!   on one key, expiry on Redis's clock, token-checked commit and release.
+//! - [`committer`] — the request path's dedup commits, sent after the client's answer, batched
+//!   into one pipeline per wake-up; a graceful stop flushes them.
 //! - [`RedisRateLimit`] — a route's [`crate::state::RateLimitStore`]: GCRA in a Lua script on
 //!   Redis `TIME` microseconds, with an optional local pre-check.
 //!
@@ -19,6 +21,7 @@ pub mod backend;
 pub mod breaker;
 pub mod client;
 pub mod client_key;
+pub mod committer;
 pub mod dedup;
 pub mod joint;
 pub mod metrics;
