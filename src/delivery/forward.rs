@@ -14,15 +14,13 @@ use pingora::upstreams::peer::{HttpPeer, Peer};
 use pingora::{Error, ErrorType, OrErr, Result};
 use tokio::io::AsyncWriteExt;
 
-use super::peer::PooledPeer;
-
 use super::resolve::{ResolveError, Resolver};
 use crate::config::model::Upstream;
 
-/// The gateway's upstream connector: pingora's transport connector and its connection pool. The
-/// HTTP/1 exchange on a connection is driven here ([`send`]), so the request head and body go out
-/// in one write.
-pub type Connector = pingora::connectors::TransportConnector;
+/// The gateway's upstream connector: pingora's transport connector, with idle connections kept in
+/// the gateway's own list ([`super::pool`]). The HTTP/1 exchange on a connection is driven here
+/// ([`send`]), so the request head and body go out in one write.
+pub use super::pool::Connector;
 
 /// How long an idle pooled upstream connection is kept. Below the 5 s keep-alive timeout common
 /// in app servers (Node.js, gunicorn), so the pool rarely hands out a connection the app closed.
@@ -80,7 +78,7 @@ pub struct UpstreamResponse {
     /// Whether [`UpstreamResponse::take_header`] was called (the header stays in `session`).
     header_taken: bool,
     session: HttpSession,
-    peer: PooledPeer,
+    peer: HttpPeer,
     connector: Arc<Connector>,
 }
 
@@ -141,7 +139,7 @@ pub async fn send(
         Err(_) => return Err(ForwardError::TimedOut(timeout)),
         Ok(resolved) => resolved?,
     };
-    let peer = PooledPeer(peer_for(addr, &target.upstream, timeout));
+    let peer = peer_for(addr, &target.upstream, timeout);
     let attempt = async {
         let (stream, _reused) = connector.get_stream(&peer).await?;
         let mut session = write_request(stream, &peer, header, &body).await?;
@@ -156,7 +154,7 @@ pub async fn send(
                 break;
             }
         }
-        session.read_timeout = peer.0.options.read_timeout;
+        session.read_timeout = peer.options.read_timeout;
         let status = session.get_status().map_or(0, |s| s.as_u16());
         // `Upgrade` is hop-by-hop and never forwarded: a 101 is unsolicited (RFC 9110 §15.2.2),
         // and relaying it would hand the client the upstream's raw bytes. A bad answer: 502.
@@ -213,11 +211,8 @@ impl UpstreamResponse {
         if self.session.is_body_done() {
             self.session.respect_keepalive();
             if let Some(stream) = self.session.reuse().await {
-                self.connector.release_stream(
-                    stream,
-                    self.peer.reuse_hash(),
-                    Some(UPSTREAM_POOL_IDLE),
-                );
+                self.connector
+                    .release_stream(stream, self.peer.reuse_hash(), UPSTREAM_POOL_IDLE);
             }
         } else {
             self.session.shutdown().await;
@@ -234,12 +229,12 @@ impl UpstreamResponse {
 /// writer: the session must know the request was a `HEAD` to read a body-less answer.
 async fn write_request(
     mut stream: Stream,
-    peer: &PooledPeer,
+    peer: &HttpPeer,
     header: Box<RequestHeader>,
     body: &[u8],
 ) -> Result<HttpSession> {
     if header.method == http::Method::HEAD {
-        let mut session = HttpSession::new_with_options(stream, &peer.0);
+        let mut session = HttpSession::new_with_options(stream, peer);
         session.write_request_header(header).await?;
         if !body.is_empty() {
             session.write_body(body).await?;
@@ -257,7 +252,7 @@ async fn write_request(
         ErrorType::WriteError,
         "while writing the request to the upstream",
     )?;
-    Ok(HttpSession::new_with_options(stream, &peer.0))
+    Ok(HttpSession::new_with_options(stream, peer))
 }
 
 /// Writes `head` then `body` with as few vectored writes as the socket takes, then flushes.
