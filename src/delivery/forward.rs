@@ -401,6 +401,56 @@ mod tests {
         }
     }
 
+    /// A pooled connection the upstream has since closed is not used: the next request goes on
+    /// a new connection and is answered (the gateway never retries, so a stale connection taken
+    /// would have cost the request: a 502).
+    #[tokio::test]
+    async fn a_pooled_connection_the_upstream_closed_is_not_used() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut closed = Some(closed_tx);
+            loop {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = conn.read(&mut buf).await.unwrap();
+                conn.write_all(ANSWER).await.unwrap();
+                drop(conn);
+                if let Some(tx) = closed.take() {
+                    tx.send(()).unwrap();
+                }
+            }
+        });
+        let connector = Arc::new(Connector::new(None));
+        let target = target(port);
+        let timeout = Duration::from_secs(10);
+        let first = send(
+            connector.clone(),
+            &target,
+            request("POST", b"x"),
+            "x".into(),
+            timeout,
+        );
+        let mut first = first.await.unwrap();
+        assert_eq!(first.next_chunk().await.unwrap().unwrap(), "ok");
+        assert!(first.next_chunk().await.unwrap().is_none());
+        first.finish().await;
+        closed_rx.await.unwrap();
+        // Let the runtime's reactor see the upstream's FIN (it polls between tasks' turns).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = send(
+            connector,
+            &target,
+            request("POST", b"y"),
+            "y".into(),
+            timeout,
+        );
+        let mut second = second.await.expect("answered on a new connection");
+        assert_eq!(second.status(), 200);
+        assert_eq!(second.next_chunk().await.unwrap().unwrap(), "ok");
+    }
+
     /// A `HEAD` goes through pingora's session writer, which knows its answer has no body: the
     /// answer's `Content-Length` is not waited for.
     #[tokio::test]
@@ -423,6 +473,26 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.next_chunk().await.unwrap().is_none(), "no body");
+    }
+
+    /// The exchange's future stays small: pingora's connect future (≈ 8 KiB with the TLS
+    /// handshake) is boxed, not inlined, so the deliverer's boxed future (one copy per request)
+    /// and every future around it are not that large (`bench/FINDINGS.md` §18: 9,328 → 1,856
+    /// bytes).
+    #[test]
+    fn the_exchange_future_does_not_hold_the_connect_future_inline() {
+        let connector = Arc::new(Connector::new(None));
+        let target = target(1);
+        let header = request("POST", b"");
+        let exchange = send(
+            connector,
+            &target,
+            header,
+            Bytes::new(),
+            Duration::from_secs(1),
+        );
+        let size = std::mem::size_of_val(&exchange);
+        assert!(size < 4096, "the exchange future is {size} bytes");
     }
 
     /// The client's header, built anew (with room for the writer's `Date` and `Connection`),

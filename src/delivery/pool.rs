@@ -68,7 +68,10 @@ impl Connector {
         if let Some(stream) = self.idle.take(peer.reuse_hash()) {
             return Ok((stream, true));
         }
-        Ok((self.transport.new_stream(peer).await?, false))
+        // Boxed: pingora's connect future (TCP, TLS handshake) is ≈ 8 KiB, and inline it made
+        // every enclosing future as large, which is copied per request when the deliverer's
+        // future is boxed (`bench/FINDINGS.md` §18). A new connection allocates once here.
+        Ok((Box::pin(self.transport.new_stream(peer)).await?, false))
     }
 
     /// Keeps `stream` (an HTTP/1 connection at a message boundary) for the peer whose
