@@ -201,7 +201,7 @@ fn expire(list: &mut IdleList, now: Instant) -> (Vec<IdleConn>, Option<Instant>)
     let mut expired = Vec::new();
     let mut at = 0;
     while at < list.conns.len() {
-        if list.conns[at].deadline <= now {
+        if list.conns.get(at).is_some_and(|c| c.deadline <= now) {
             expired.push(list.conns.remove(at));
         } else {
             at += 1;

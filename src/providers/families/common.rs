@@ -65,7 +65,7 @@ impl Encoding {
     ) -> Option<std::borrow::Cow<'a, [u8]>> {
         let hex_text = text.trim();
         let len = hex_text.len() / 2;
-        if self == Encoding::Hex && hex_text.len() % 2 == 0 && len <= MAX_MAC_LEN {
+        if self == Encoding::Hex && hex_text.len().is_multiple_of(2) && len <= MAX_MAC_LEN {
             let out = buf.get_mut(..len)?;
             hex::decode_to_slice(hex_text, out).ok()?;
             return Some(std::borrow::Cow::Borrowed(out));
@@ -124,9 +124,10 @@ pub fn hmac_into(
             mac.update(part);
         }
         let bytes = mac.finalize().into_bytes();
-        let len = bytes.len().min(MAX_MAC_LEN);
-        out[..len].copy_from_slice(&bytes[..len]);
-        len
+        for (to, from) in out.iter_mut().zip(bytes.iter()) {
+            *to = *from;
+        }
+        bytes.len().min(MAX_MAC_LEN)
     }
     match algorithm {
         Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts, out),
