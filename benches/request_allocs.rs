@@ -90,7 +90,14 @@ fn main() {
     if redis_run.is_none() {
         eprintln!("H2r skipped: no redis-server on the PATH");
     }
-    for (port, label, path, unique_ids) in runs.into_iter().chain(redis_run) {
+    // `REQUEST_ALLOCS_ONLY=H)` (a label's substring) measures one run: for a profile of its
+    // allocation sites (`perf record -e 'probe_libc:*'`) that the other runs do not blur.
+    let only = std::env::var("REQUEST_ALLOCS_ONLY").unwrap_or_default();
+    let chosen = runs
+        .into_iter()
+        .chain(redis_run)
+        .filter(|(_, label, _, _)| label.contains(only.as_str()));
+    for (port, label, path, unique_ids) in chosen {
         let requests = signed_requests(port, path, unique_ids, WARM_UP + MEASURED);
         let (allocs, bytes) = measure(port, &requests);
         eprintln!(

@@ -14,15 +14,13 @@ use pingora::upstreams::peer::{HttpPeer, Peer};
 use pingora::{Error, ErrorType, OrErr, Result};
 use tokio::io::AsyncWriteExt;
 
-use super::peer::PooledPeer;
-
 use super::resolve::{ResolveError, Resolver};
 use crate::config::model::Upstream;
 
-/// The gateway's upstream connector: pingora's transport connector and its connection pool. The
-/// HTTP/1 exchange on a connection is driven here ([`send`]), so the request head and body go out
-/// in one write.
-pub type Connector = pingora::connectors::TransportConnector;
+/// The gateway's upstream connector: pingora's transport connector, with idle connections kept in
+/// the gateway's own list ([`super::pool`]). The HTTP/1 exchange on a connection is driven here
+/// ([`send`]), so the request head and body go out in one write.
+pub use super::pool::Connector;
 
 /// How long an idle pooled upstream connection is kept. Below the 5 s keep-alive timeout common
 /// in app servers (Node.js, gunicorn), so the pool rarely hands out a connection the app closed.
@@ -80,7 +78,7 @@ pub struct UpstreamResponse {
     /// Whether [`UpstreamResponse::take_header`] was called (the header stays in `session`).
     header_taken: bool,
     session: HttpSession,
-    peer: PooledPeer,
+    peer: HttpPeer,
     connector: Arc<Connector>,
 }
 
@@ -141,7 +139,7 @@ pub async fn send(
         Err(_) => return Err(ForwardError::TimedOut(timeout)),
         Ok(resolved) => resolved?,
     };
-    let peer = PooledPeer(peer_for(addr, &target.upstream, timeout));
+    let peer = peer_for(addr, &target.upstream, timeout);
     let attempt = async {
         let (stream, _reused) = connector.get_stream(&peer).await?;
         let mut session = write_request(stream, &peer, header, &body).await?;
@@ -156,7 +154,7 @@ pub async fn send(
                 break;
             }
         }
-        session.read_timeout = peer.0.options.read_timeout;
+        session.read_timeout = peer.options.read_timeout;
         let status = session.get_status().map_or(0, |s| s.as_u16());
         // `Upgrade` is hop-by-hop and never forwarded: a 101 is unsolicited (RFC 9110 §15.2.2),
         // and relaying it would hand the client the upstream's raw bytes. A bad answer: 502.
@@ -213,11 +211,8 @@ impl UpstreamResponse {
         if self.session.is_body_done() {
             self.session.respect_keepalive();
             if let Some(stream) = self.session.reuse().await {
-                self.connector.release_stream(
-                    stream,
-                    self.peer.reuse_hash(),
-                    Some(UPSTREAM_POOL_IDLE),
-                );
+                self.connector
+                    .release_stream(stream, self.peer.reuse_hash(), UPSTREAM_POOL_IDLE);
             }
         } else {
             self.session.shutdown().await;
@@ -234,12 +229,12 @@ impl UpstreamResponse {
 /// writer: the session must know the request was a `HEAD` to read a body-less answer.
 async fn write_request(
     mut stream: Stream,
-    peer: &PooledPeer,
+    peer: &HttpPeer,
     header: Box<RequestHeader>,
     body: &[u8],
 ) -> Result<HttpSession> {
     if header.method == http::Method::HEAD {
-        let mut session = HttpSession::new_with_options(stream, &peer.0);
+        let mut session = HttpSession::new_with_options(stream, peer);
         session.write_request_header(header).await?;
         if !body.is_empty() {
             session.write_body(body).await?;
@@ -257,7 +252,7 @@ async fn write_request(
         ErrorType::WriteError,
         "while writing the request to the upstream",
     )?;
-    Ok(HttpSession::new_with_options(stream, &peer.0))
+    Ok(HttpSession::new_with_options(stream, peer))
 }
 
 /// Writes `head` then `body` with as few vectored writes as the socket takes, then flushes.
@@ -406,6 +401,56 @@ mod tests {
         }
     }
 
+    /// A pooled connection the upstream has since closed is not used: the next request goes on
+    /// a new connection and is answered (the gateway never retries, so a stale connection taken
+    /// would have cost the request: a 502).
+    #[tokio::test]
+    async fn a_pooled_connection_the_upstream_closed_is_not_used() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut closed = Some(closed_tx);
+            loop {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = conn.read(&mut buf).await.unwrap();
+                conn.write_all(ANSWER).await.unwrap();
+                drop(conn);
+                if let Some(tx) = closed.take() {
+                    tx.send(()).unwrap();
+                }
+            }
+        });
+        let connector = Arc::new(Connector::new(None));
+        let target = target(port);
+        let timeout = Duration::from_secs(10);
+        let first = send(
+            connector.clone(),
+            &target,
+            request("POST", b"x"),
+            "x".into(),
+            timeout,
+        );
+        let mut first = first.await.unwrap();
+        assert_eq!(first.next_chunk().await.unwrap().unwrap(), "ok");
+        assert!(first.next_chunk().await.unwrap().is_none());
+        first.finish().await;
+        closed_rx.await.unwrap();
+        // Let the runtime's reactor see the upstream's FIN (it polls between tasks' turns).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = send(
+            connector,
+            &target,
+            request("POST", b"y"),
+            "y".into(),
+            timeout,
+        );
+        let mut second = second.await.expect("answered on a new connection");
+        assert_eq!(second.status(), 200);
+        assert_eq!(second.next_chunk().await.unwrap().unwrap(), "ok");
+    }
+
     /// A `HEAD` goes through pingora's session writer, which knows its answer has no body: the
     /// answer's `Content-Length` is not waited for.
     #[tokio::test]
@@ -428,6 +473,26 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.next_chunk().await.unwrap().is_none(), "no body");
+    }
+
+    /// The exchange's future stays small: pingora's connect future (≈ 8 KiB with the TLS
+    /// handshake) is boxed, not inlined, so the deliverer's boxed future (one copy per request)
+    /// and every future around it are not that large (`bench/FINDINGS.md` §21: 9,328 → 1,856
+    /// bytes).
+    #[test]
+    fn the_exchange_future_does_not_hold_the_connect_future_inline() {
+        let connector = Arc::new(Connector::new(None));
+        let target = target(1);
+        let header = request("POST", b"");
+        let exchange = send(
+            connector,
+            &target,
+            header,
+            Bytes::new(),
+            Duration::from_secs(1),
+        );
+        let size = std::mem::size_of_val(&exchange);
+        assert!(size < 4096, "the exchange future is {size} bytes");
     }
 
     /// The client's header, built anew (with room for the writer's `Date` and `Connection`),

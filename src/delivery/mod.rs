@@ -8,7 +8,7 @@
 
 pub mod direct;
 pub mod forward;
-pub mod peer;
+pub mod pool;
 pub mod queue;
 pub mod resolve;
 pub mod upstream_request;

@@ -56,6 +56,23 @@ impl Encoding {
         }
     }
 
+    /// [`Encoding::decode`], into `buf` when the text is hex of at most [`MAX_MAC_LEN`] bytes
+    /// (no allocation: the common case, a hex MAC); otherwise as `decode` does. Same answers.
+    pub fn decode_in<'a>(
+        self,
+        text: &str,
+        buf: &'a mut [u8; MAX_MAC_LEN],
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
+        let hex_text = text.trim();
+        let len = hex_text.len() / 2;
+        if self == Encoding::Hex && hex_text.len().is_multiple_of(2) && len <= MAX_MAC_LEN {
+            let out = buf.get_mut(..len)?;
+            hex::decode_to_slice(hex_text, out).ok()?;
+            return Some(std::borrow::Cow::Borrowed(out));
+        }
+        self.decode(text).map(std::borrow::Cow::Owned)
+    }
+
     pub fn encode(self, bytes: &[u8]) -> String {
         match self {
             Encoding::Hex => hex::encode(bytes),
@@ -75,9 +92,29 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The longest MAC any [`Algorithm`] makes (HMAC-SHA-512: 64 bytes).
+pub const MAX_MAC_LEN: usize = 64;
+
 /// HMAC of the concatenation of `parts` (so signed strings such as `"{t}.{body}"` need no copy).
 pub fn hmac_parts(algorithm: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = [0u8; MAX_MAC_LEN];
+    let len = hmac_into(algorithm, key, parts, &mut out);
+    out.get(..len).unwrap_or_default().to_vec()
+}
+
+/// [`hmac_parts`] written into `out` (no allocation: verifying a request makes one MAC per
+/// secret); the MAC's length.
+pub fn hmac_into(
+    algorithm: Algorithm,
+    key: &[u8],
+    parts: &[&[u8]],
+    out: &mut [u8; MAX_MAC_LEN],
+) -> usize {
+    fn run<M: Mac + hmac::digest::KeyInit>(
+        key: &[u8],
+        parts: &[&[u8]],
+        out: &mut [u8; MAX_MAC_LEN],
+    ) -> usize {
         // Justified: HMAC takes a key of any length (RFC 2104 §3 hashes a long one), so
         // `new_from_slice` cannot fail for an HMAC type.
         #[allow(clippy::expect_used)]
@@ -86,12 +123,16 @@ pub fn hmac_parts(algorithm: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> 
         for part in parts {
             mac.update(part);
         }
-        mac.finalize().into_bytes().to_vec()
+        let bytes = mac.finalize().into_bytes();
+        for (to, from) in out.iter_mut().zip(bytes.iter()) {
+            *to = *from;
+        }
+        bytes.len().min(MAX_MAC_LEN)
     }
     match algorithm {
-        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts),
-        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts),
-        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts),
+        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts, out),
+        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts, out),
+        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts, out),
     }
 }
 
@@ -107,12 +148,15 @@ pub fn any_hmac_matches(
     algorithm: Algorithm,
     secrets: &[Secret],
     parts: &[&[u8]],
-    candidates: &[Vec<u8>],
+    candidates: &[impl AsRef<[u8]>],
 ) -> bool {
     let mut matched = subtle::Choice::from(0u8);
+    let mut mac = [0u8; MAX_MAC_LEN];
     for secret in secrets {
-        let expected = hmac_parts(algorithm, secret.bytes(), parts);
+        let len = hmac_into(algorithm, secret.bytes(), parts, &mut mac);
+        let expected = mac.get(..len).unwrap_or_default();
         for candidate in candidates {
+            let candidate = candidate.as_ref();
             if candidate.len() == expected.len() {
                 matched |= expected.ct_eq(candidate);
             }
@@ -535,6 +579,45 @@ pub fn header_or(headers: &HeaderMap, name: &str, made_up: impl FnOnce() -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stack decode answers exactly as the allocating one: hex in either case, padded by
+    /// whitespace, odd-length or non-hex (refused), longer than any MAC (decoded all the same),
+    /// and base64.
+    #[test]
+    fn decoding_in_place_answers_as_decoding() {
+        let long_hex = "ab".repeat(MAX_MAC_LEN + 1);
+        for (encoding, text) in [
+            (Encoding::Hex, "00ff10AB"),
+            (Encoding::Hex, " 00ff10ab\t"),
+            (Encoding::Hex, "00ff1"),
+            (Encoding::Hex, "zz"),
+            (Encoding::Hex, ""),
+            (Encoding::Hex, long_hex.as_str()),
+            (Encoding::Base64, "+/8BAg=="),
+            (Encoding::Base64, "not base64!"),
+        ] {
+            let mut buf = [0u8; MAX_MAC_LEN];
+            let in_place = encoding.decode_in(text, &mut buf).map(|c| c.into_owned());
+            assert_eq!(in_place, encoding.decode(text), "{encoding:?} {text:?}");
+        }
+    }
+
+    /// The MAC written in place is the allocating one, for every algorithm (RFC 4231 test case 2:
+    /// key "Jefe", "what do ya want for nothing?", HMAC-SHA-256 5bdcc146...).
+    #[test]
+    fn hmac_in_place_is_hmac_parts() {
+        let parts: [&[u8]; 2] = [b"what do ya want ", b"for nothing?"];
+        for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+            let mut out = [0u8; MAX_MAC_LEN];
+            let len = hmac_into(algorithm, b"Jefe", &parts, &mut out);
+            assert_eq!(out[..len], hmac_parts(algorithm, b"Jefe", &parts)[..]);
+        }
+        let sha256 = hmac_parts(Algorithm::Sha256, b"Jefe", &parts);
+        assert_eq!(
+            hex::encode(sha256),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 
     #[test]
     fn base64_is_accepted_with_or_without_padding_and_in_both_alphabets() {

@@ -75,9 +75,10 @@ impl Scheme for BodyHmac {
             common::strip_prefix_ci(value.trim(), &self.prefix)
                 .ok_or(Rejection::MalformedSignature)?
         };
+        let mut buf = [0u8; common::MAX_MAC_LEN];
         let signature = self
             .encoding
-            .decode(encoded)
+            .decode_in(encoded, &mut buf)
             .ok_or(Rejection::MalformedSignature)?;
         if common::any_hmac_matches(self.algorithm, &self.secrets, &[req.body], &[signature]) {
             Ok(())
