@@ -23,6 +23,7 @@ pub mod listener;
 pub mod signals;
 pub mod state;
 pub mod tap;
+pub mod timer_anchor;
 pub mod workers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
