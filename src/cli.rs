@@ -40,6 +40,13 @@ pub enum Command {
         /// Format of the audit lines (stdout) and diagnostics (stderr). Colour only on a terminal.
         #[arg(long, value_enum, default_value = "json")]
         log_format: LogFormat,
+        /// Audit-log bytes each worker thread gathers before writing them (nginx's `access_log …
+        /// buffer=`); `0` writes every line at once. SIGKILL loses what is gathered.
+        #[arg(long, env = "HOOKGATE_AUDIT_BUFFER", default_value = "32KiB", value_parser = audit_buffer)]
+        audit_buffer: usize,
+        /// The longest an audit line waits before it is written (nginx's `access_log … flush=`).
+        #[arg(long, env = "HOOKGATE_AUDIT_FLUSH", default_value = "1s", value_parser = audit_flush)]
+        audit_flush: std::time::Duration,
     },
     /// Validate the config and print its routes and notices (exit 1 naming the file, route and
     /// key of a problem).
@@ -127,8 +134,17 @@ pub enum Command {
 /// Runs the command; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { config, log_format } => {
-            let audit = crate::logging::init(log_format);
+        Command::Run {
+            config,
+            log_format,
+            audit_buffer,
+            audit_flush,
+        } => {
+            let buffering = crate::telemetry::audit_log::Buffering {
+                buffer: audit_buffer,
+                flush: audit_flush,
+            };
+            let audit = crate::logging::init(log_format, buffering);
             match config::load(&config) {
                 Ok(c) => {
                     for notice in &c.notices {
@@ -191,6 +207,27 @@ pub fn main_with(cli: Cli) -> i32 {
             0
         }
     }
+}
+
+/// The largest `--audit-buffer`: per worker thread, so memory stays bounded.
+const MAX_AUDIT_BUFFER: u64 = 16 * 1024 * 1024;
+
+/// `--audit-buffer`: a size (`32KiB`, `0`), at most [`MAX_AUDIT_BUFFER`].
+fn audit_buffer(text: &str) -> Result<usize, String> {
+    let bytes = config::units::parse_size(text)?;
+    if bytes > MAX_AUDIT_BUFFER {
+        return Err(format!("{text:?} is over the largest audit buffer, 16MiB"));
+    }
+    usize::try_from(bytes).map_err(|e| e.to_string())
+}
+
+/// `--audit-flush`: a duration above zero (`1s`, `250ms`).
+fn audit_flush(text: &str) -> Result<std::time::Duration, String> {
+    let flush = config::units::parse_duration(text)?;
+    if flush.is_zero() {
+        return Err("the audit flush interval must be above zero (write it like \"1s\")".into());
+    }
+    Ok(flush)
 }
 
 /// `hookgate check`: loads and describes the config; exit status 1 if it or its TLS files are

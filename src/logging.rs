@@ -1,6 +1,7 @@
 //! Where `hookgate run` writes, one stream per purpose:
 //!
-//! - **stdout**: the audit log ([`crate::telemetry::audit`]), one line per webhook request, and nothing else.
+//! - **stdout**: the audit log ([`crate::telemetry::audit`]), one line per webhook request, and nothing else,
+//!   written in batches ([`crate::telemetry::audit_log`]).
 //! - **stderr**: diagnostics — hookgate's own lines and pingora's (pingora logs through the `log`
 //!   crate; [`tracing_log::LogTracer`], installed by `try_init`, carries them into `tracing`) —
 //!   filtered by `HOOKGATE_LOG` ([`EnvFilter`] syntax, default [`DEFAULT_FILTER`]).
@@ -24,6 +25,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::telemetry::audit::{AuditFormat, AuditSink};
+use crate::telemetry::audit_log::Buffering;
 
 /// `--log-format` of `hookgate run`: how stderr diagnostics and (with `text`) the audit lines are
 /// written. Defined here, not in `cli`, so logging depends on nothing above it.
@@ -41,9 +43,11 @@ pub const DEFAULT_FILTER: &str = "info";
 /// The `tracing` target of audit lines written through `tracing` (`--log-format text`).
 pub const AUDIT_TARGET: &str = "hookgate::audit";
 
-/// Installs the global subscriber and the `log` bridge for `hookgate run`, and returns where the
-/// gateway's audit lines go. Call once.
-pub fn init(format: LogFormat) -> AuditSink {
+/// Installs the global subscriber and the `log` bridge for `hookgate run`, turns on the audit
+/// log's `buffering` ([`crate::telemetry::audit_log`]), and returns where the gateway's audit
+/// lines go. Call once.
+pub fn init(format: LogFormat, buffering: Buffering) -> AuditSink {
+    crate::telemetry::audit_log::install(buffering);
     let setting = std::env::var(ENV).ok();
     let audit_off = setting.as_deref().is_some_and(|v| v.trim() == "off");
     let audit = AuditSink {
@@ -83,7 +87,7 @@ pub fn init(format: LogFormat) -> AuditSink {
     // JSON audit lines bypass `tracing` (see `crate::telemetry::audit`); text ones go through it, to stdout.
     let audit_text = (format == LogFormat::Text && !audit_off).then(|| {
         tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stdout)
+            .with_writer(|| crate::telemetry::audit_log::AuditWriter)
             .with_ansi(colour(std::io::stdout().is_terminal()))
             .with_target(false)
             .with_filter(Targets::new().with_target(AUDIT_TARGET, tracing::Level::INFO))

@@ -170,6 +170,8 @@ impl ServerApp for WebhookListener {
         // `max_connections`: past it a connection waits here, unread, until another ends. The TLS
         // handshake runs under the slot.
         let _slot = self.http.state.connections.admit().await;
+        // Keeps request timers from waking this runtime's driver (see `timer_anchor`).
+        let _anchor = super::timer_anchor::hold();
         let stream = match &self.tls {
             Some(acceptor) => self.handshake(acceptor, stream).await?,
             None => stream,

@@ -23,6 +23,7 @@ pub mod listener;
 pub mod signals;
 pub mod state;
 pub mod tap;
+pub mod timer_anchor;
 pub mod workers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -268,6 +269,8 @@ pub fn run(state: Arc<GatewayState>, stop: StopOn) -> Result<(), ServerError> {
             grace_period,
         }),
     });
+    // Drained: every request's audit line is logged; write the gathered ones before the exit.
+    crate::telemetry::audit_log::flush_all();
     // Spans still queued are exported before the caller exits (bounded: a dead collector
     // does not hold the exit up).
     if let Some(tracing) = tracing {

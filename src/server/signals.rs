@@ -84,6 +84,8 @@ impl BackgroundService for ReloadOnHup {
         loop {
             tokio::select! {
                 _ = hup.recv() => {
+                    // As nginx on reload: the lines of the old configuration are written first.
+                    crate::telemetry::audit_log::flush_all();
                     if let Err(e) = self.state.reload() {
                         tracing::error!(error = %e, "configuration reload refused; the previous configuration keeps serving");
                     }

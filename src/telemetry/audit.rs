@@ -1,10 +1,10 @@
 //! The audit log: one structured line per webhook request. Never a secret, a signature or the body.
 //!
-//! JSON lines are written by hand into a reused buffer (one `write(2)` per request): the generic
-//! tracing JSON formatter cost ~10 % of a request's CPU (bench/FINDINGS.md §3.1). `--log-format
-//! text` goes through `tracing` for humans.
+//! JSON lines are written by hand into the thread's audit buffer ([`super::audit_log`]: whole
+//! lines, batched like nginx's `access_log … buffer= flush=`): the generic tracing JSON formatter
+//! cost ~10 % of a request's CPU (bench/FINDINGS.md §3.1). `--log-format text` goes through
+//! `tracing` for humans, into the same buffer.
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -59,20 +59,11 @@ impl Default for AuditSink {
 impl AuditSink {
     pub fn emit(&self, record: &AuditRecord<'_>) {
         match self.format {
-            AuditFormat::Json => LINE.with(|line| {
-                let mut line = line.borrow_mut();
-                line.clear();
-                record.write_json(&mut line);
-                let _ = std::io::stdout().lock().write_all(&line);
-            }),
+            AuditFormat::Json => super::audit_log::append(|out| record.write_json(out)),
             AuditFormat::Text => record.emit_text(),
             AuditFormat::Off => {}
         }
     }
-}
-
-thread_local! {
-    static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
 }
 
 impl AuditRecord<'_> {

@@ -2,6 +2,7 @@
 //! registry per gateway), the audit line and OpenTelemetry traces ([`tracing`]).
 
 pub mod audit;
+pub mod audit_log;
 pub mod metrics;
 pub mod outcome;
 pub mod tracing;

@@ -127,6 +127,9 @@ impl Gateway {
             .args(launch.args)
             .stdout(Stdio::from(std::fs::File::create(&stdout_path).unwrap()))
             .stderr(Stdio::from(std::fs::File::create(&stderr_path).unwrap()));
+        // Tests read a live gateway's audit lines: write them within 10 ms rather than the 1 s
+        // default (tests/audit_log.rs covers the buffering itself; `launch.env`/`args` override).
+        cmd.env("HOOKGATE_AUDIT_FLUSH", "10ms");
         for (k, v) in launch.env {
             cmd.env(k, v);
         }
