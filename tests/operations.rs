@@ -652,10 +652,18 @@ fn stdout_holds_only_json_audit_lines_and_diagnostics_go_to_stderr() {
         .collect();
     assert_eq!(audit.len(), 3, "{stdout}");
     assert!(audit.iter().all(|v| v["target"] == "hookgate::audit"));
-    let outcomes: Vec<&str> = audit
+    // Each worker thread writes its own batch of lines (README "Logs"), so lines of two threads
+    // are in request order only by their timestamps, not by their place in the stream.
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let mut outcomes: Vec<(time::OffsetDateTime, &str)> = audit
         .iter()
-        .map(|v| v["outcome"].as_str().unwrap())
+        .map(|v| {
+            let at = time::OffsetDateTime::parse(v["timestamp"].as_str().unwrap(), rfc3339);
+            (at.unwrap(), v["outcome"].as_str().unwrap())
+        })
         .collect();
+    outcomes.sort();
+    let outcomes: Vec<&str> = outcomes.into_iter().map(|(_, o)| o).collect();
     assert_eq!(outcomes, ["forwarded", "invalid_signature", "not_found"]);
 
     let stderr = gw.stderr();

@@ -380,7 +380,29 @@ fn shared_state_calls_are_spans_of_the_request() {
     );
     let payload = body("evt_redis");
     assert_eq!(post(&gw, &payload, &signature(&payload), &[]), 200);
-    // The same event again: a duplicate, refused at the claim.
+    // The commit is sent after the answer (README "Shared state across replicas"): wait until it
+    // landed, so the same event again is a duplicate refused at the claim, not still in flight.
+    let mut key = b"trace:azotte:d:".to_vec();
+    key.extend_from_slice(
+        &hookgate::state::EventKey::of("evt_redis")
+            .short()
+            .to_le_bytes(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(&key)
+            .query(&mut redis.conn())
+            .unwrap();
+        if value.as_deref() == Some(b"1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the commit never landed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(post(&gw, &payload, &signature(&payload), &[]), 200);
     let spans = collector.wait_for("two requests' store spans", |s| {
         named(s, "rate_limit").len() == 2
