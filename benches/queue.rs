@@ -134,7 +134,7 @@ async fn deliver_cycle(size: usize, total: usize, hot_bytes: u64) -> (f64, f64, 
             use std::sync::atomic::Ordering::SeqCst;
             // As the delivery worker does: wait for the next commit when nothing is due (a
             // short timeout only ends the last waits once every message is acked).
-            let wakeup = store.wakeup();
+            let wakeup = store.wakeup("bench");
             while acked.load(SeqCst) < total / 16 * 16 {
                 let notified = wakeup.notified();
                 tokio::pin!(notified);

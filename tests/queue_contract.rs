@@ -11,6 +11,7 @@ mod common;
 mod redis_server;
 use common::ports;
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -27,6 +28,7 @@ use common::Upstream;
 use redis_server::RedisServer;
 
 use common::scratch::Scratch;
+use tokio::sync::futures::Notified;
 
 fn scratch(name: &str) -> Scratch {
     Scratch::new(&format!("contract-{name}"))
@@ -212,6 +214,48 @@ async fn contract_max_bytes(store: &dyn QueueStore, max_bytes: u64) {
     store.append(message("full", 30)).await.unwrap();
 }
 
+/// Whether `notified` has been woken, polled once without waiting.
+fn woken(notified: Pin<&mut Notified<'_>>) -> bool {
+    futures_util::FutureExt::now_or_never(notified).is_some()
+}
+
+/// Each message that becomes due wakes one idle worker of its own route and none of another
+/// route's (a commit used to wake every idle worker of every route, each then making a lease
+/// call that found nothing: bench/FINDINGS.md §23).
+async fn contract_wakes_one_worker_of_the_route_per_message(store: &dyn QueueStore) {
+    let (a, b) = (store.wakeup("wake-a"), store.wakeup("wake-b"));
+    let (a1, a2, b1) = (a.notified(), a.notified(), b.notified());
+    tokio::pin!(a1, a2, b1);
+    for n in [a1.as_mut(), a2.as_mut(), b1.as_mut()] {
+        n.enable();
+    }
+    let first = store.append(message("wake-a", 1)).await.unwrap();
+    let (w1, w2) = (woken(a1.as_mut()), woken(a2.as_mut()));
+    assert_eq!(u8::from(w1) + u8::from(w2), 1, "one message, one worker");
+    assert!(!woken(b1.as_mut()), "another route's worker sleeps on");
+    store.append(message("wake-a", 2)).await.unwrap();
+    let other = if w1 { a2.as_mut() } else { a1.as_mut() };
+    assert!(woken(other), "the second message wakes the second worker");
+
+    // A retry wakes one worker of its route (its time may come before the workers' sleep ends).
+    let leased = store.lease_due("wake-a", 2).await.unwrap();
+    assert_eq!(leased.len(), 2);
+    let (a3, a4) = (a.notified(), a.notified());
+    tokio::pin!(a3, a4);
+    a3.as_mut().enable();
+    a4.as_mut().enable();
+    store
+        .retry_later(first, SystemTime::now(), "503")
+        .await
+        .unwrap();
+    let retried = u8::from(woken(a3.as_mut())) + u8::from(woken(a4.as_mut()));
+    assert_eq!(retried, 1, "one retry, one worker");
+    assert!(!woken(b1.as_mut()));
+    for m in leased {
+        store.ack(m.info.id).await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_store_passes_the_backend_contract() {
     let dir = scratch("contract");
@@ -219,6 +263,7 @@ async fn disk_store_passes_the_backend_contract() {
     contract_append_show_lease_ack(&store).await;
     contract_retry_dead_replay_drop(&store).await;
     contract_list_pages(&store).await;
+    contract_wakes_one_worker_of_the_route_per_message(&store).await;
     drop(store);
     let small = 120_000;
     let full_dir = scratch("contract-full");
@@ -235,6 +280,7 @@ async fn redis_store_passes_the_backend_contract() {
     contract_append_show_lease_ack(&store).await;
     contract_retry_dead_replay_drop(&store).await;
     contract_list_pages(&store).await;
+    contract_wakes_one_worker_of_the_route_per_message(&store).await;
     let small = 120_000;
     let store = redis_queue(&redis, "c2", small, Duration::from_secs(20));
     contract_max_bytes(&store, small).await;

@@ -49,7 +49,7 @@ use super::record::{
 };
 use super::store::{
     from_unix_ms, unix_ms, ListFilter, MessageId, MessageInfo, MessageState, NewMessage,
-    QueueError, QueueStats, QueueStore, RouteStats, StoredHead, StoredMessage,
+    QueueError, QueueStats, QueueStore, RouteStats, StoredHead, StoredMessage, Wakeups,
 };
 
 /// Settings of a [`DiskQueue`].
@@ -108,7 +108,7 @@ struct Shared {
     acked: Mutex<Vec<MessageId>>,
     /// fjall batches written to remove acked messages.
     ack_batches: AtomicU64,
-    wakeup: Arc<Notify>,
+    wakeups: Wakeups,
 }
 
 struct Entry {
@@ -305,7 +305,7 @@ impl DiskQueue {
             reads: AtomicU64::new(0),
             acked: Mutex::new(Vec::new()),
             ack_batches: AtomicU64::new(0),
-            wakeup: Arc::new(Notify::new()),
+            wakeups: Wakeups::default(),
         });
         let (jobs, receiver) = mpsc::sync_channel(options.max_waiting.max(1));
         let committer = {
@@ -421,6 +421,8 @@ impl Shared {
             // The reservation made at append becomes the entry's own bytes.
             index.bytes -= job.meta.size;
             if outcome.is_ok() {
+                // Under the index lock: the worker woken sees the entry.
+                self.wakeups.due(&job.meta.route, 1);
                 let size = job.meta.size;
                 index.hot.insert(job.id, job.head, job.body, size);
                 let entry = Entry {
@@ -432,9 +434,6 @@ impl Shared {
             replies.push(job.reply);
         }
         drop(index);
-        if outcome.is_ok() {
-            self.wakeup.notify_waiters();
-        }
         for reply in replies {
             let _ = reply.send(outcome.clone());
         }
@@ -694,7 +693,7 @@ impl Shared {
         }
         if replayed > 0 {
             self.sync()?;
-            self.wakeup.notify_waiters();
+            self.wakeups.due(route, replayed);
         }
         Ok(replayed)
     }
@@ -799,10 +798,11 @@ impl QueueStore for DiskQueue {
     ) -> Result<(), QueueError> {
         let error = error.to_string();
         let due = unix_ms(due);
-        let changed = self
+        let route = self
             .blocking(move |s| {
                 // Only the worker holding the lease reschedules (a dropped or replayed message
                 // is left alone).
+                let mut route = None;
                 s.update(id, |entry, _| {
                     if !entry.leased {
                         return false;
@@ -811,12 +811,15 @@ impl QueueStore for DiskQueue {
                     entry.meta.attempts = entry.meta.attempts.saturating_add(1);
                     entry.meta.due_ms = due;
                     entry.meta.last_error = Some(error);
+                    route = Some(entry.meta.route.clone());
                     true
-                })
+                })?;
+                Ok(route)
             })
             .await?;
-        if changed {
-            self.shared.wakeup.notify_waiters();
+        // One worker of the route looks again: the retry may be due before its sleep ends.
+        if let Some(route) = route {
+            self.shared.wakeups.due(&route, 1);
         }
         Ok(())
     }
@@ -861,19 +864,26 @@ impl QueueStore for DiskQueue {
     }
 
     async fn replay(&self, id: MessageId) -> Result<bool, QueueError> {
-        let replayed = self
+        let route = self
             .blocking(move |s| {
-                let replayed = s.update(id, replay_change)?;
-                if replayed {
+                let mut route = None;
+                s.update(id, |entry, now| {
+                    let replayed = replay_change(entry, now);
+                    if replayed {
+                        route = Some(entry.meta.route.clone());
+                    }
+                    replayed
+                })?;
+                if route.is_some() {
                     s.sync()?;
                 }
-                Ok(replayed)
+                Ok(route)
             })
             .await?;
-        if replayed {
-            self.shared.wakeup.notify_waiters();
+        if let Some(route) = &route {
+            self.shared.wakeups.due(route, 1);
         }
-        Ok(replayed)
+        Ok(route.is_some())
     }
 
     async fn replay_dead(&self, route: &str) -> Result<usize, QueueError> {
@@ -921,7 +931,7 @@ impl QueueStore for DiskQueue {
         })
     }
 
-    fn wakeup(&self) -> Arc<Notify> {
-        self.shared.wakeup.clone()
+    fn wakeup(&self, route: &str) -> Arc<Notify> {
+        self.shared.wakeups.route(route)
     }
 }

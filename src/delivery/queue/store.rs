@@ -10,10 +10,10 @@
 //! as the process that took it: on the next open, leased messages are pending and due again (at
 //! least once).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -272,9 +272,48 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Counts per route and bytes held.
     async fn stats(&self) -> Result<QueueStats, QueueError>;
 
-    /// Notified whenever a message may have become due (append, retry, replay), so idle workers
-    /// wake without polling.
-    fn wakeup(&self) -> Arc<Notify>;
+    /// `route`'s wake-up, which its idle workers wait on: the store calls
+    /// [`Notify::notify_one`] once per message of `route` that may have become due (append,
+    /// retry, replay, a lease taken back), so as many idle workers of that route wake as there
+    /// are new messages, and none of another route ([`Wakeups`]).
+    fn wakeup(&self, route: &str) -> Arc<Notify>;
+}
+
+/// The idle delivery workers' wake-ups, one [`Notify`] per route. Waking every idle worker of
+/// every route on each commit (`notify_waiters`) cost each of them a lease call that found
+/// nothing (bench/FINDINGS.md §23); a route's workers wait on their own `Notify` and each new
+/// message wakes one of them (a worker busy meanwhile finds the message on its next look, so a
+/// wake-up lost to it delays nothing).
+///
+/// Bounded: an entry exists only for a route some worker asked for ([`Wakeups::route`]), the
+/// configured routes; messages of other routes wake no one.
+#[derive(Default)]
+pub struct Wakeups {
+    routes: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Wakeups {
+    /// `route`'s `Notify`, created on the first call (a worker takes it before its first look).
+    pub fn route(&self, route: &str) -> Arc<Notify> {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(notify) = routes.get(route) {
+            return notify.clone();
+        }
+        let notify = Arc::new(Notify::new());
+        routes.insert(route.to_string(), notify.clone());
+        notify
+    }
+
+    /// `count` messages of `route` may have become due: wakes up to `count` of its idle workers
+    /// (a `notify_one` each; with none waiting, one permit is kept for the next to wait).
+    pub fn due(&self, route: &str, count: usize) {
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(notify) = routes.get(route) {
+            for _ in 0..count {
+                notify.notify_one();
+            }
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch (0 for times before it).

@@ -207,7 +207,7 @@ async fn run(
     observer: Arc<dyn DeliveryObserver>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let wakeup = store.wakeup();
+    let wakeup = store.wakeup(&target.route);
     loop {
         if *stop.borrow() {
             return;

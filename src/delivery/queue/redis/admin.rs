@@ -203,7 +203,7 @@ impl Inner {
             })
             .await?;
         if replayed == 1 {
-            self.wakeup.notify_waiters();
+            self.wakeups.due(&route, 1);
         }
         Ok(replayed == 1)
     }

@@ -150,17 +150,15 @@ impl Inner {
         }
         let routes: Vec<String> = lock(&self.active).iter().cloned().collect();
         self.reregister(&routes).await;
-        let mut reclaimed = 0;
         for route in &routes {
-            reclaimed += self.reclaim(route).await;
+            let reclaimed = self.reclaim(route).await;
+            self.wakeups
+                .due(route, usize::try_from(reclaimed).unwrap_or(usize::MAX));
         }
         if self.forget_due() {
             for route in &routes {
                 self.forget_consumers(route).await;
             }
-        }
-        if reclaimed > 0 {
-            self.wakeup.notify_waiters();
         }
     }
 }

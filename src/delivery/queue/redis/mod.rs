@@ -85,10 +85,7 @@ impl QueueStore for RedisQueue {
         due: SystemTime,
         error: &str,
     ) -> Result<(), QueueError> {
-        if self.inner.retry_later(id, due, error).await? {
-            self.inner.wakeup.notify_waiters();
-        }
-        Ok(())
+        self.inner.retry_later(id, due, error).await.map(|_| ())
     }
 
     async fn dead(&self, id: MessageId, reason: &str, attempted: bool) -> Result<(), QueueError> {
@@ -119,7 +116,7 @@ impl QueueStore for RedisQueue {
         self.inner.stats().await
     }
 
-    fn wakeup(&self) -> Arc<Notify> {
-        self.inner.wakeup.clone()
+    fn wakeup(&self, route: &str) -> Arc<Notify> {
+        self.inner.wakeups.route(route)
     }
 }

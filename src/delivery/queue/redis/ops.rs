@@ -192,6 +192,10 @@ impl Inner {
             })
             .await
             .map_err(CallError::into_queue)?;
+        // One worker of the route looks again: the retry may be due before its sleep ends.
+        if changed == 1 {
+            self.wakeups.due(&route, 1);
+        }
         Ok(changed == 1)
     }
 

@@ -6,15 +6,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::Notify;
-
 use super::conn::{CallError, Conns, Pool};
 use super::keys::{routes_key, RouteKeys, GROUP};
 use super::metrics::RedisQueueMetrics;
 use super::scripts;
 use crate::config::queue::RedisQueueSettings;
 use crate::delivery::queue::record::encode_head;
-use crate::delivery::queue::store::{unix_ms, MessageId, NewMessage, QueueError};
+use crate::delivery::queue::store::{unix_ms, MessageId, NewMessage, QueueError, Wakeups};
 
 /// Budget of an append (the provider is waiting for its 202).
 pub const APPEND_TIMEOUT: Duration = Duration::from_secs(1);
@@ -86,7 +84,7 @@ pub(super) struct Inner {
     pub last_id: Mutex<u128>,
     /// Random bits that keep two gateways' IDs of the same millisecond apart.
     pub node: u128,
-    pub wakeup: Arc<Notify>,
+    pub wakeups: Wakeups,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -124,7 +122,7 @@ impl RedisQueue {
                 route_bytes: Mutex::new((None, HashMap::new())),
                 last_id: Mutex::new(0),
                 node: u128::from(rand::random::<u32>()) << 32,
-                wakeup: Arc::new(Notify::new()),
+                wakeups: Wakeups::default(),
             }),
         })
     }
@@ -276,11 +274,11 @@ impl Inner {
             };
             match self.append_reply(raw)? {
                 AppendReply::Done => {
-                    self.wakeup.notify_waiters();
+                    self.wakeups.due(&message.route, 1);
                     return Ok(id);
                 }
                 // The first send landed before its connection dropped: that append stands.
-                AppendReply::Taken if resent => return self.landed_before_drop(id),
+                AppendReply::Taken if resent => return self.landed_before_drop(&message.route, id),
                 AppendReply::Taken => id = self.next_id(),
                 AppendReply::Full(held) => {
                     self.conns.metrics.call("append", "full");
@@ -299,7 +297,7 @@ impl Inner {
 
     /// The resent append found its own first send in Redis: acknowledged, unless replicas had
     /// to confirm it (the first send's `WAIT` never answered).
-    fn landed_before_drop(&self, id: MessageId) -> Result<MessageId, QueueError> {
+    fn landed_before_drop(&self, route: &str, id: MessageId) -> Result<MessageId, QueueError> {
         if self.min_replicas > 0 {
             return Err(QueueError::Unavailable(
                 "the connection dropped before the replicas confirmed the append (it stays \
@@ -307,7 +305,7 @@ impl Inner {
                     .into(),
             ));
         }
-        self.wakeup.notify_waiters();
+        self.wakeups.due(route, 1);
         Ok(id)
     }
 
