@@ -11,6 +11,7 @@ Targets (every server on 1 worker process / thread):
   Hnolog (full run) H with HOOKGATE_LOG=off (no audit line formatted)
   Halt   H with the binary given by --hookgate-alt (for A/B-testing a local change)
   Hqalt  Hq with the binary given by --hookgate-alt (A/B of a queue change)
+  Hqralt Hqr with the binary given by --hookgate-alt (A/B of a Redis queue change)
   H2r    H2 with [state] on a redis-server this script starts (loopback, no persistence)
   H2down H2r with Redis configured but not running (breaker open; local limit, forward)
   Hq     H with delivery = "queue" to A: measures the 202 acknowledgement (durable append)
@@ -383,7 +384,7 @@ def start_target(args, workdir, target, size, up_port):
         wait_port(port, p)
         return Server(p, port, "/hook", target)
     if target in ("H", "H2", "Hlog", "Hnolog", "Halt", "H2r", "H2down", "Hq", "Hqalt", "Hq-slow",
-                  "Hqr", "Hqr-slow", "Ht001", "Ht1", "Ht1alt"):
+                  "Hqr", "Hqralt", "Hqr-slow", "Ht001", "Ht1", "Ht1alt"):
         admin = free_port()
         d = os.path.join(workdir, "hookgate")
         os.makedirs(d, exist_ok=True)
@@ -395,7 +396,7 @@ def start_target(args, workdir, target, size, up_port):
         elif target == "H2down":
             redis_port = free_port()  # nothing listens there
         queue_redis = None
-        if target in ("Hqr", "Hqr-slow"):
+        if target in ("Hqr", "Hqralt", "Hqr-slow"):
             redis = start_redis(workdir, aof=True)
             queue_redis = redis[1]
         if target in ("Hq", "Hqalt", "Hq-slow"):
@@ -415,11 +416,11 @@ def start_target(args, workdir, target, size, up_port):
         if target == "Hlog":
             out = open(os.path.join(d, "audit.log"), "w")
         err = open(os.path.join(d, "stderr.log"), "a")
-        binary = args.hookgate_alt if target in ("Halt", "Hqalt", "Ht1alt") else args.hookgate
+        binary = args.hookgate_alt if target in ("Halt", "Hqalt", "Hqralt", "Ht1alt") else args.hookgate
         p = spawn([binary, "run", "-c", conf], out, err, env=env)
         wait_port(port, p)
         path = {"H2": "/hook-dedup", "H2r": "/hook-dedup", "H2down": "/hook-dedup",
-                "Hq": "/hook-queue", "Hqalt": "/hook-queue", "Hq-slow": "/hook-queue", "Hqr": "/hook-queue",
+                "Hq": "/hook-queue", "Hqalt": "/hook-queue", "Hq-slow": "/hook-queue", "Hqr": "/hook-queue", "Hqralt": "/hook-queue",
                 "Hqr-slow": "/hook-queue"}.get(target, "/hook")
         srv = Server(p, port, path, target)
         srv.redis, srv.queue_dir = redis, queue_dir
@@ -520,7 +521,7 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
         rss = rss_kib(srv.pids())
         up1 = upstream_count(status_port)
         mem1 = redis_memory(srv.redis[1]) if srv.redis else None
-        backlog = redis_backlog(srv.redis[1]) if target in ("Hqr", "Hqr-slow") else None
+        backlog = redis_backlog(srv.redis[1]) if target in ("Hqr", "Hqralt", "Hqr-slow") else None
         alive = srv.proc.poll() is None
     finally:
         if fresh:
@@ -535,7 +536,7 @@ def measure(args, workdir, target, size, upstream, status_port, up_port, rnd):
     dedup = target in ("H2", "H2r", "H2down")
     errors = res["non200"] + sock_err + res["duplicates"] + (reqs if res["wraps"] and dedup else 0)
     # acknowledged before delivery: the upstream lags
-    queued = target in ("Hq", "Hqalt", "Hq-slow", "Hqr", "Hqr-slow")
+    queued = target in ("Hq", "Hqalt", "Hq-slow", "Hqr", "Hqralt", "Hqr-slow")
     if target != "A" and not queued and upstream_seen < reqs - res["non200"]:
         # a 200 that never reached the upstream would be a fake success
         errors += (reqs - res["non200"]) - upstream_seen
@@ -596,7 +597,8 @@ def table(rows, sizes, targets_for, connections=32):
              "Hlog": "H, audit log to a file",
              "Hnolog": "H, HOOKGATE_LOG=off",
              "Halt": "H, alternative binary (--hookgate-alt)",
-             "Hqalt": "Hq, alternative binary (--hookgate-alt)"}
+             "Hqalt": "Hq, alternative binary (--hookgate-alt)",
+             "Hqralt": "Hqr, alternative binary (--hookgate-alt)"}
     names.update(NAMES)
     for size in sizes:
         rs = [r for r in rows if r["size"] == size]
@@ -638,7 +640,7 @@ NAMES = {"H2r": "H2 with [state] on Redis (loopback)",
          "Ht1alt": "Ht1, alternative binary (--hookgate-alt)"}
 LABEL = {"small": "1.5 KiB", "16k": "16 KiB", "64k": "64 KiB", "100k": "100 KiB", "1m": "1 MiB"}
 # (target, its baseline): the cost of shared state / queued delivery, measured in the same round
-PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hqalt", "H"), ("Hq", "Hqalt"), ("Hq-slow", "Hq"), ("Hqr", "H"),
+PAIRS = (("H2r", "H2"), ("H2down", "H2"), ("Hq", "H"), ("Hqalt", "H"), ("Hq", "Hqalt"), ("Hq-slow", "Hq"), ("Hqr", "H"), ("Hqralt", "H"), ("Hqr", "Hqralt"),
          ("Hqr", "Hq"), ("Hqr-slow", "Hqr"), ("Ht001", "H"), ("Ht1", "H"),
          ("Ht1alt", "Halt"), ("Ht1", "Ht1alt"))
 

@@ -85,6 +85,8 @@ def count_syscalls(args, srv, url):
                           start_new_session=True)
     bench.PROCS.append(st)
     time.sleep(1.0)  # attached to every thread
+    if srv.redis is not None:
+        redis_cli(srv, "CONFIG", "RESETSTAT")
     res, _ = bench.wrk(args, url, args.size, args.duration, args.n_small // 5, srv.ok_status)
     time.sleep(0.5)
     st.send_signal(signal.SIGINT)
@@ -104,6 +106,26 @@ def count_syscalls(args, srv, url):
         if name != "total" and calls / max(reqs, 1) >= 0.01:
             print("  %-16s %.2f" % (name, calls / max(reqs, 1)))
     print("strace summary:", out)
+    if srv.redis is not None:
+        print_redis_calls(srv, reqs)
+
+
+def redis_cli(srv, *cmd):
+    return subprocess.run(["redis-cli", "-p", str(srv.redis[1])] + list(cmd), capture_output=True,
+                          text=True, timeout=10, check=True).stdout
+
+
+def print_redis_calls(srv, reqs):
+    """Commands Redis ran per request over the measured run (`INFO commandstats`): a script's
+    own calls are counted beside its EVALSHA, so round trips are the top-level commands."""
+    time.sleep(1.0)  # the deliveries of the last requests
+    print("redis commands per request:")
+    for line in redis_cli(srv, "INFO", "commandstats").splitlines():
+        if line.startswith("cmdstat_"):
+            name, rest = line[len("cmdstat_"):].split(":", 1)
+            calls = int(rest.split(",")[0].split("=")[1])
+            if calls / max(reqs, 1) >= 0.01:
+                print("  %-16s %.2f" % (name, calls / max(reqs, 1)))
 
 
 if __name__ == "__main__":

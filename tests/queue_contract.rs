@@ -256,6 +256,33 @@ async fn contract_wakes_one_worker_of_the_route_per_message(store: &dyn QueueSto
     }
 }
 
+/// A worker's call after a delivery: the ack, then its next lease, as `ack` and `lease_due`.
+async fn contract_ack_and_lease(store: &dyn QueueStore) {
+    let a = store.append(message("al", 1)).await.unwrap();
+    let b = store.append(message("al", 2)).await.unwrap();
+    let other = store.append(message("al-other", 3)).await.unwrap();
+    assert_eq!(store.lease_due("al", 1).await.unwrap()[0].info.id, a);
+
+    let next = store.ack_and_lease(a, "al", 1).await.unwrap();
+    let ids: Vec<_> = next.iter().map(|m| m.info.id).collect();
+    assert_eq!(ids, vec![b], "the route's next, one at most");
+    assert_eq!(next[0].body.as_ref(), body_of(2).as_slice());
+    assert!(store.show(a).await.unwrap().is_none(), "acked");
+    let state = |id| async move { store.show(id).await.unwrap().unwrap().info.state };
+    assert_eq!(state(b).await, MessageState::Leased);
+    assert_eq!(state(other).await, MessageState::Pending);
+    assert!(store.lease_due("al", 1).await.unwrap().is_empty());
+
+    assert!(store.ack_and_lease(b, "al", 1).await.unwrap().is_empty());
+    assert!(store.show(b).await.unwrap().is_none());
+    // An ID no longer held (acked, dropped): the ack is harmless, the lease still happens.
+    let c = store.append(message("al", 4)).await.unwrap();
+    let next = store.ack_and_lease(a, "al", 1).await.unwrap();
+    assert_eq!(next.iter().map(|m| m.info.id).collect::<Vec<_>>(), vec![c]);
+    store.ack(c).await.unwrap();
+    store.drop_message(other).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_store_passes_the_backend_contract() {
     let dir = scratch("contract");
@@ -264,6 +291,7 @@ async fn disk_store_passes_the_backend_contract() {
     contract_retry_dead_replay_drop(&store).await;
     contract_list_pages(&store).await;
     contract_wakes_one_worker_of_the_route_per_message(&store).await;
+    contract_ack_and_lease(&store).await;
     drop(store);
     let small = 120_000;
     let full_dir = scratch("contract-full");
@@ -281,9 +309,34 @@ async fn redis_store_passes_the_backend_contract() {
     contract_retry_dead_replay_drop(&store).await;
     contract_list_pages(&store).await;
     contract_wakes_one_worker_of_the_route_per_message(&store).await;
+    contract_ack_and_lease(&store).await;
     let small = 120_000;
     let store = redis_queue(&redis, "c2", small, Duration::from_secs(20));
     contract_max_bytes(&store, small).await;
+}
+
+/// On Redis the ack and the next lease are one call (one round trip, `ack_lease.lua`), where
+/// they were two (`remove.lua`, then `lease.lua`): counted by the backend's calls metric.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_ack_and_next_lease_are_one_round_trip() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let store = redis_queue(&redis, "rt", 1 << 30, Duration::from_secs(20));
+    let a = store.append(message("rt", 1)).await.unwrap();
+    let b = store.append(message("rt", 2)).await.unwrap();
+    assert_eq!(store.lease_due("rt", 1).await.unwrap()[0].info.id, a);
+    let calls = |op| store.metrics().calls(op, "ok");
+    let (leases, updates) = (calls("lease"), calls("update"));
+    let next = store.ack_and_lease(a, "rt", 1).await.unwrap();
+    assert_eq!(next[0].info.id, b);
+    assert_eq!(calls("lease") - leases, 1, "one call");
+    assert_eq!(calls("update"), updates, "no separate ack");
+    assert!(
+        store.show(a).await.unwrap().is_none(),
+        "the ack took effect"
+    );
+    store.ack(b).await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

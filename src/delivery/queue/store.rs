@@ -241,6 +241,21 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Delivered: removes the message. Unknown IDs (dropped meanwhile) are ignored.
     async fn ack(&self, id: MessageId) -> Result<(), QueueError>;
 
+    /// Delivered, and the worker's next: [`QueueStore::ack`] of `id`, then
+    /// [`QueueStore::lease_due`] of up to `max` of `route`'s due messages, in one call where the
+    /// backend can fold them (Redis: one round trip instead of two). An error may come after the
+    /// ack took effect, or after a lease whose answer was lost (due again once the lease
+    /// expires, or at the next start): at least once either way.
+    async fn ack_and_lease(
+        &self,
+        id: MessageId,
+        route: &str,
+        max: usize,
+    ) -> Result<Vec<StoredMessage>, QueueError> {
+        self.ack(id).await?;
+        self.lease_due(route, max).await
+    }
+
     /// The attempt failed: one more attempt counted, pending again, due at `due`.
     async fn retry_later(
         &self,

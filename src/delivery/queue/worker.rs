@@ -208,7 +208,15 @@ async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let wakeup = store.wakeup(&target.route);
+    // The message leased with the last ack (`ack_and_lease`): delivered before anything else,
+    // even when stopping (it is leased; an attempt on it is one in flight).
+    let mut next: Option<StoredMessage> = None;
     loop {
+        if let Some(message) = next.take() {
+            let more = !*stop.borrow();
+            next = deliver(&*store, &target, &connector, &*observer, message, more).await;
+            continue;
+        }
         if *stop.borrow() {
             return;
         }
@@ -220,7 +228,8 @@ async fn run(
             Ok(mut leased) => match leased.pop() {
                 Some(message) => {
                     // Not raced against `stop`: an attempt in flight finishes (within the grace).
-                    deliver(&*store, &target, &connector, &*observer, message).await;
+                    let more = !*stop.borrow();
+                    next = deliver(&*store, &target, &connector, &*observer, message, more).await;
                     continue;
                 }
                 None => match store.next_due(&target.route).await {
@@ -245,17 +254,21 @@ async fn run(
     }
 }
 
+/// One attempt at `message` and its outcome stored. When it was delivered and `more` (the
+/// worker is not stopping), the ack also leases the worker's next message, returned.
 async fn deliver(
     store: &dyn QueueStore,
     target: &RouteTarget,
     connector: &Arc<Connector>,
     observer: &dyn DeliveryObserver,
     message: StoredMessage,
-) {
+    more: bool,
+) -> Option<StoredMessage> {
     let id = message.info.id;
     // A message may come back from a restart or a replay already past its limits.
     if let Some((reason, text)) = past_limits(&message, &target.policy) {
-        return dead(store, target, observer, id, reason, text, false).await;
+        dead(store, target, observer, id, reason, text, false).await;
+        return None;
     }
 
     let attempt = message.info.attempts + 1;
@@ -263,16 +276,9 @@ async fn deliver(
         Ok(r) => r,
         Err(e) => {
             let reason = format!("stored request head cannot be sent: {e}");
-            return dead(
-                store,
-                target,
-                observer,
-                id,
-                DeadReason::Invalid,
-                &reason,
-                false,
-            )
-            .await;
+            let invalid = DeadReason::Invalid;
+            dead(store, target, observer, id, invalid, &reason, false).await;
+            return None;
         }
     };
     let span = traced_attempt(target, &message, attempt, &mut request);
@@ -283,20 +289,30 @@ async fn deliver(
     observer.attempt(&target.route, result);
     tracing::debug!(route = %target.route, delivery_id = %id, attempt, result = result.label(), "delivery attempt");
 
-    let outcome = if result.delivered() {
-        store.ack(id).await
-    } else {
-        match next_attempt(&message, &target.policy, attempt, result, retry_after) {
-            Ok(at) => store.retry_later(id, at, &result.describe()).await,
+    let outcome = match (result.delivered(), more) {
+        // The ack and the next lease in one call (one Redis round trip): one message, so
+        // `concurrency` attempts at most.
+        (true, true) => store
+            .ack_and_lease(id, &target.route, 1)
+            .await
+            .map(|mut m| m.pop()),
+        (true, false) => store.ack(id).await.map(|()| None),
+        (false, _) => match next_attempt(&message, &target.policy, attempt, result, retry_after) {
+            Ok(at) => store
+                .retry_later(id, at, &result.describe())
+                .await
+                .map(|()| None),
             Err((reason, text)) => {
-                return dead(store, target, observer, id, reason, &text, true).await;
+                dead(store, target, observer, id, reason, &text, true).await;
+                return None;
             }
-        }
+        },
     };
-    if let Err(e) = outcome {
+    outcome.unwrap_or_else(|e| {
         tracing::error!(route = %target.route, delivery_id = %id, error = %e, "queue update failed");
         observer.store_error(&target.route);
-    }
+        None
+    })
 }
 
 /// How long ago the message was accepted, at `now`.

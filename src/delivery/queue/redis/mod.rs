@@ -79,6 +79,15 @@ impl QueueStore for RedisQueue {
         self.inner.remove(id, "update").await.map(|_| ())
     }
 
+    async fn ack_and_lease(
+        &self,
+        id: MessageId,
+        route: &str,
+        max: usize,
+    ) -> Result<Vec<StoredMessage>, QueueError> {
+        self.inner.ack_and_lease(id, route, max).await
+    }
+
     async fn retry_later(
         &self,
         id: MessageId,

@@ -33,13 +33,60 @@ impl Inner {
                 call.invoke_async::<Vec<LeasedEntry>>(&mut c).await
             })
             .await;
-        let entries = match answer {
-            Ok(entries) => entries,
+        match answer {
+            Ok(entries) => self.hold(route, entries),
             Err(CallError::Server { code, .. }) if code == "NOGROUP" => {
-                return Err(self.recreate_group(route, &keys).await);
+                Err(self.recreate_group(route, &keys).await)
             }
-            Err(e) => return Err(e.into_queue()),
-        };
+            Err(e) => Err(e.into_queue()),
+        }
+    }
+
+    /// Acks `id` (delivered) and leases up to `max` more of `route`'s due messages in one round
+    /// trip (`ack_lease.lua`). A message this process does not hold for `route` (dropped or
+    /// replayed meanwhile) takes the two calls, as `ack` and `lease_due` would.
+    pub async fn ack_and_lease(
+        self: &std::sync::Arc<Self>,
+        id: MessageId,
+        route: &str,
+        max: usize,
+    ) -> Result<Vec<StoredMessage>, QueueError> {
+        let ours = lock(&self.held).get(&id).is_some_and(|h| h.route == route);
+        if !ours || max == 0 {
+            self.remove(id, "update").await?;
+            return self.lease_due(route, max).await;
+        }
+        // No longer refreshed, whatever the call's outcome (as `holder_route` explains).
+        lock(&self.held).remove(&id);
+        let keys = self.keys(route);
+        let (k, consumer, field) = (&keys, &self.consumer, &id.to_string());
+        let answer = self
+            .work_call("lease", move |mut c| async move {
+                let mut call = scripts::ACK_LEASE.prepare_invoke();
+                call.key(&k.stream)
+                    .key(&k.due)
+                    .key(&k.meta)
+                    .key(&k.bytes)
+                    .key(&k.dead);
+                call.arg(GROUP).arg(field).arg(consumer).arg(max.min(1000));
+                call.invoke_async::<(i64, Vec<LeasedEntry>)>(&mut c).await
+            })
+            .await;
+        match answer {
+            Ok((_, entries)) => self.hold(route, entries),
+            Err(CallError::Server { code, .. }) if code == "NOGROUP" => {
+                Err(self.recreate_group(route, &keys).await)
+            }
+            Err(e) => Err(e.into_queue()),
+        }
+    }
+
+    /// Records the leases of `entries` (refreshed until their outcome) and decodes them.
+    fn hold(
+        &self,
+        route: &str,
+        entries: Vec<LeasedEntry>,
+    ) -> Result<Vec<StoredMessage>, QueueError> {
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {
             let (sid, message) = leased(route, entry)?;

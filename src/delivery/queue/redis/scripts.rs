@@ -22,3 +22,15 @@ script!(TOUCH, "touch.lua");
 script!(RECLAIM, "reclaim.lua");
 script!(STATS, "stats.lua");
 script!(FORGET, "forget.lua");
+
+/// `ack_lease.lua`: `remove.lua` and `lease.lua` as local functions (their `KEYS` and `ARGV`
+/// are the functions' parameters), then the call of both: a worker's ack and next lease in one
+/// round trip.
+pub static ACK_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "local function remove(KEYS, ARGV)\n{}\nend\nlocal function lease(KEYS, ARGV)\n{}\nend\n{}",
+        include_str!("remove.lua"),
+        include_str!("lease.lua"),
+        include_str!("ack_lease.lua")
+    ))
+});
