@@ -208,13 +208,13 @@ async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let wakeup = store.wakeup(&target.route);
-    // The message leased with the last ack (`ack_and_lease`): delivered before anything else,
-    // even when stopping (it is leased; an attempt on it is one in flight).
+    // The message leased with the last ack (`ack_and_lease`, only while not stopping): delivered
+    // before anything else, even if `stop` came during that call (it is leased: an attempt in
+    // flight).
     let mut next: Option<StoredMessage> = None;
     loop {
         if let Some(message) = next.take() {
-            let more = !*stop.borrow();
-            next = deliver(&*store, &target, &connector, &*observer, message, more).await;
+            next = deliver(&*store, &target, &connector, &*observer, message, &stop).await;
             continue;
         }
         if *stop.borrow() {
@@ -228,8 +228,7 @@ async fn run(
             Ok(mut leased) => match leased.pop() {
                 Some(message) => {
                     // Not raced against `stop`: an attempt in flight finishes (within the grace).
-                    let more = !*stop.borrow();
-                    next = deliver(&*store, &target, &connector, &*observer, message, more).await;
+                    next = deliver(&*store, &target, &connector, &*observer, message, &stop).await;
                     continue;
                 }
                 None => match store.next_due(&target.route).await {
@@ -254,15 +253,16 @@ async fn run(
     }
 }
 
-/// One attempt at `message` and its outcome stored. When it was delivered and `more` (the
-/// worker is not stopping), the ack also leases the worker's next message, returned.
+/// One attempt at `message` and its outcome stored. When it was delivered and the worker is not
+/// stopping (`stop`, read after the attempt), the ack also leases the worker's next message,
+/// returned.
 async fn deliver(
     store: &dyn QueueStore,
     target: &RouteTarget,
     connector: &Arc<Connector>,
     observer: &dyn DeliveryObserver,
     message: StoredMessage,
-    more: bool,
+    stop: &watch::Receiver<bool>,
 ) -> Option<StoredMessage> {
     let id = message.info.id;
     // A message may come back from a restart or a replay already past its limits.
@@ -289,6 +289,7 @@ async fn deliver(
     observer.attempt(&target.route, result);
     tracing::debug!(route = %target.route, delivery_id = %id, attempt, result = result.label(), "delivery attempt");
 
+    let more = !*stop.borrow();
     let outcome = match (result.delivered(), more) {
         // The ack and the next lease in one call (one Redis round trip): one message, so
         // `concurrency` attempts at most.
