@@ -221,11 +221,17 @@ fn audit_buffer(text: &str) -> Result<usize, String> {
     usize::try_from(bytes).map_err(|e| e.to_string())
 }
 
-/// `--audit-flush`: a duration above zero (`1s`, `250ms`).
+/// `--audit-flush`: a duration of at least 1ms (`1s`, `250ms`); shorter would be a thread
+/// waking more than 1,000 times a second.
 fn audit_flush(text: &str) -> Result<std::time::Duration, String> {
     let flush = config::units::parse_duration(text)?;
     if flush.is_zero() {
         return Err("the audit flush interval must be above zero (write it like \"1s\")".into());
+    }
+    if flush < std::time::Duration::from_millis(1) {
+        return Err(format!(
+            "{text:?}: the audit flush interval must be at least 1ms (write it like \"1s\")"
+        ));
     }
     Ok(flush)
 }

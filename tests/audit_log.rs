@@ -181,6 +181,9 @@ fn a_zero_buffer_writes_each_line_at_once_and_bad_values_are_refused() {
         ("--audit-buffer", "lots", "is not a size"),
         ("--audit-buffer", "1GiB", "over the largest audit buffer"),
         ("--audit-flush", "0s", "must be above zero"),
+        // Below a millisecond was taken and silently run as 1ms (a thread waking 1,000 times a
+        // second): refused instead.
+        ("--audit-flush", "1ns", "at least 1ms"),
     ] {
         let out = std::process::Command::new(bin())
             .args(["run", "-c", "/nonexistent.toml", flag, value])

@@ -90,7 +90,7 @@ impl RedisClient {
         self.metrics().count(Op::Commit, CallResult::Error);
         tracing::warn!(
             cause = why,
-            "dedup commit not sent; the event is delivered again if retried after upstream_timeout"
+            "dedup commit not sent; the event may be delivered again if retried after upstream_timeout"
         );
     }
 
@@ -112,7 +112,7 @@ impl RedisClient {
                 return tracing::warn!(
                     commits = scripts.len(),
                     error = %e,
-                    "dedup commits failed; these events are delivered again if retried after upstream_timeout"
+                    "dedup commits failed; these events may be delivered again if retried after upstream_timeout"
                 )
             }
         };
@@ -145,7 +145,7 @@ impl RedisClient {
             Ok(_) => {}
             Err(e) => tracing::warn!(
                 error = %e,
-                "dedup commit failed; the event is delivered again if retried after upstream_timeout"
+                "dedup commit failed; the event may be delivered again if retried after upstream_timeout"
             ),
         }
     }
