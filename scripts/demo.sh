@@ -14,7 +14,8 @@ export AZOTTE_WEBHOOK_SECRET=demo-azotte-secret
 
 target/release/examples/demo_upstream 127.0.0.1:3000 &
 upstream=$!
-"$bin" run -c gateway.toml --log-format text &
+# --audit-buffer 0: each audit line shows as its request is answered (a server keeps the 32 KiB default).
+"$bin" run -c gateway.toml --log-format text --audit-buffer 0 &
 gateway=$!
 trap 'kill $gateway $upstream 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 
