@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use hookgate::config::model::Upstream as UpstreamTarget;
 use hookgate::delivery::queue::backoff::Backoff;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{
@@ -456,22 +455,7 @@ impl DeliveryObserver for Recorder {
 }
 
 fn target(port: u16, policy: RetryPolicy, timeout: Duration) -> RouteTarget {
-    RouteTarget {
-        route: "erp".into(),
-        upstream: UpstreamTarget {
-            url: format!("http://127.0.0.1:{port}/in"),
-            tls: false,
-            host: "127.0.0.1".into(),
-            port,
-            authority: format!("127.0.0.1:{port}"),
-            sni: "127.0.0.1".into(),
-            path_and_query: "/in".into(),
-        },
-        timeout,
-        policy,
-        resolver: Default::default(),
-        tracing: None,
-    }
+    common::queue_data::loopback_target(port, "/in", timeout, policy)
 }
 
 fn policy(max_attempts: u32, initial_ms: u64, max_ms: u64) -> RetryPolicy {

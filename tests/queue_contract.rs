@@ -15,7 +15,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use hookgate::config::model::Upstream as UpstreamTarget;
 use hookgate::delivery::queue::backoff::Backoff;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::redis::{RedisQueue, RedisQueueMetrics, RedisQueueOptions};
@@ -344,22 +343,7 @@ async fn redis_ack_and_next_lease_are_one_round_trip() {
 // ---------------------------------------------------------------------------------------------
 
 fn target(port: u16, path: &str, policy: RetryPolicy) -> RouteTarget {
-    RouteTarget {
-        route: "erp".into(),
-        upstream: UpstreamTarget {
-            url: format!("http://127.0.0.1:{port}{path}"),
-            tls: false,
-            host: "127.0.0.1".into(),
-            port,
-            authority: format!("127.0.0.1:{port}"),
-            sni: "127.0.0.1".into(),
-            path_and_query: path.into(),
-        },
-        timeout: Duration::from_secs(2),
-        policy,
-        resolver: Default::default(),
-        tracing: None,
-    }
+    common::queue_data::loopback_target(port, path, Duration::from_secs(2), policy)
 }
 
 fn policy(max_attempts: u32, initial_ms: u64, max_ms: u64) -> RetryPolicy {

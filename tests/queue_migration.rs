@@ -17,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fjall::{Database, KeyspaceCreateOptions, KvSeparationOptions, PersistMode};
-use hookgate::config::model::Upstream as UpstreamTarget;
 use hookgate::delivery::queue::backoff::Backoff;
 use hookgate::delivery::queue::disk::{DiskOptions, DiskQueue};
 use hookgate::delivery::queue::worker::{
@@ -116,30 +115,16 @@ impl DeliveryObserver for Quiet {
 }
 
 fn target(port: u16) -> RouteTarget {
-    RouteTarget {
-        route: "erp".into(),
-        upstream: UpstreamTarget {
-            url: format!("http://127.0.0.1:{port}/in"),
-            tls: false,
-            host: "127.0.0.1".into(),
-            port,
-            authority: format!("127.0.0.1:{port}"),
-            sni: "127.0.0.1".into(),
-            path_and_query: "/in".into(),
+    let policy = RetryPolicy {
+        concurrency: 2,
+        max_attempts: 10,
+        max_age: Duration::from_secs(3600),
+        backoff: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
         },
-        timeout: Duration::from_secs(5),
-        policy: RetryPolicy {
-            concurrency: 2,
-            max_attempts: 10,
-            max_age: Duration::from_secs(3600),
-            backoff: Backoff {
-                initial: Duration::from_millis(50),
-                max: Duration::from_millis(200),
-            },
-        },
-        resolver: Default::default(),
-        tracing: None,
-    }
+    };
+    common::queue_data::loopback_target(port, "/in", Duration::from_secs(5), policy)
 }
 
 /// Starts the worker on `store`, waits until `n` requests reached the upstream and nothing is

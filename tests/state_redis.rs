@@ -526,14 +526,7 @@ async fn a_slow_server_times_out_and_the_timed_out_claim_is_freed() {
         .commit()
         .await
         .unwrap();
-    let mut blocker = redis.conn();
-    let sleeper = std::thread::spawn(move || {
-        redis::cmd("DEBUG")
-            .arg("SLEEP")
-            .arg("1")
-            .query::<()>(&mut blocker)
-            .unwrap()
-    });
+    let sleeper = block_redis_for_a_second(&redis);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let x = EventKey::of("evt_during_sleep");
     let started = Instant::now();
@@ -951,14 +944,7 @@ async fn flush_waits_for_commits_pending_behind_a_busy_server() {
     for key in &keys {
         leases.push(lease(d.clone().claim(*key).await));
     }
-    let mut blocker = redis.conn();
-    let sleeper = std::thread::spawn(move || {
-        redis::cmd("DEBUG")
-            .arg("SLEEP")
-            .arg("1")
-            .query::<()>(&mut blocker)
-            .unwrap()
-    });
+    let sleeper = block_redis_for_a_second(&redis);
     tokio::time::sleep(Duration::from_millis(100)).await;
     leases.into_iter().for_each(Lease::commit_detached);
     d.flush_commits().await;
@@ -985,4 +971,16 @@ async fn eventually_claimed(store: &Arc<dyn DedupStore>, key: EventKey) {
             other => panic!("the retry must be delivered once the claim expires, got {other:?}"),
         }
     }
+}
+
+/// Blocks `redis` for one second (`DEBUG SLEEP 1` on a connection of its own, from a thread).
+fn block_redis_for_a_second(redis: &RedisServer) -> std::thread::JoinHandle<()> {
+    let mut blocker = redis.conn();
+    std::thread::spawn(move || {
+        redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg("1")
+            .query::<()>(&mut blocker)
+            .unwrap()
+    })
 }

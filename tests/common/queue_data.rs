@@ -55,3 +55,28 @@ pub fn queued_message(seq: u64) -> NewMessage {
     m.head.headers.push(("content-length".into(), length));
     m
 }
+
+/// Route `erp`'s delivery target: plain HTTP to `127.0.0.1:port` at `path`, no tracing.
+pub fn loopback_target(
+    port: u16,
+    path: &str,
+    timeout: std::time::Duration,
+    policy: hookgate::delivery::queue::worker::RetryPolicy,
+) -> hookgate::delivery::queue::worker::RouteTarget {
+    hookgate::delivery::queue::worker::RouteTarget {
+        route: "erp".into(),
+        upstream: hookgate::config::model::Upstream {
+            url: format!("http://127.0.0.1:{port}{path}"),
+            tls: false,
+            host: "127.0.0.1".into(),
+            port,
+            authority: format!("127.0.0.1:{port}"),
+            sni: "127.0.0.1".into(),
+            path_and_query: path.into(),
+        },
+        timeout,
+        policy,
+        resolver: Default::default(),
+        tracing: None,
+    }
+}
